@@ -1,0 +1,95 @@
+"""System checks: a bad configuration fails loudly at start-up, not at the first request."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+from urllib.parse import urlparse
+
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+
+SPATIAL_ENGINES = {
+    "django.contrib.gis.db.backends.postgis",
+    "django.contrib.gis.db.backends.spatialite",
+}
+
+
+@register(Tags.database, deploy=False)
+def check_database(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    errors = []
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if engine not in SPATIAL_ENGINES:
+        errors.append(
+            Error(
+                f"DATABASES['default'] uses {engine}, which has no spatial support.",
+                hint="Set DATABASE_URL to a postgis:// URL, or unset it to use SpatiaLite.",
+                id="fieldkit.E001",
+            )
+        )
+    if engine.endswith("spatialite"):
+        import sqlite3
+
+        connection = sqlite3.connect(":memory:")
+        try:
+            connection.enable_load_extension(True)
+            connection.load_extension(settings.SPATIALITE_LIBRARY_PATH)
+        except AttributeError:
+            errors.append(
+                Error(
+                    "This Python's sqlite3 cannot load extensions, so SpatiaLite is unusable.",
+                    hint="Create the virtualenv from Debian's /usr/bin/python3 (scripts/setup.sh).",
+                    id="fieldkit.E002",
+                )
+            )
+        except sqlite3.OperationalError as exc:
+            errors.append(
+                Error(
+                    f"SpatiaLite could not be loaded: {exc}",
+                    hint="Install libsqlite3-mod-spatialite or set SPATIALITE_LIBRARY_PATH.",
+                    id="fieldkit.E003",
+                )
+            )
+        finally:
+            connection.close()
+    return errors
+
+
+@register()
+def check_broker(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    url = settings.CELERY_BROKER_URL
+    if url and urlparse(url).scheme not in ("redis", "rediss", "memory"):
+        return [
+            Error(
+                f"CELERY_BROKER_URL has an unsupported scheme: {url!r}.",
+                hint="Use redis://host:port/db, or unset it to run tasks eagerly.",
+                id="fieldkit.E004",
+            )
+        ]
+    return []
+
+
+@register()
+def check_storage(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    errors = []
+    for name in ("DATA_DIR", "MEDIA_ROOT"):
+        path = getattr(settings, name)
+        probe = path
+        while not probe.exists() and probe != probe.parent:
+            probe = probe.parent
+        if not os.access(probe, os.W_OK):
+            errors.append(Error(f"{name} ({path}) is not writable.", id="fieldkit.E005"))
+    return errors
+
+
+@register(deploy=True)
+def check_secret_key(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    if settings.SECRET_KEY == "insecure-development-key":  # noqa: S105
+        return [
+            Warning(
+                "SECRET_KEY is the development default.",
+                hint="Set SECRET_KEY or SECRET_KEY_FILE in production.",
+                id="fieldkit.W001",
+            )
+        ]
+    return []
