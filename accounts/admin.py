@@ -1,6 +1,7 @@
 from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from accounts.models import AreaMembership
+from accounts.models import AreaMembership, User
 
 
 @admin.register(AreaMembership)
@@ -9,3 +10,8 @@ class AreaMembershipAdmin(admin.ModelAdmin):
     list_filter = ["role", "area"]
     search_fields = ["user__username", "area__name"]
     autocomplete_fields = ["area"]
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    pass

@@ -112,6 +112,10 @@ else:
     }
 SPATIALITE_LIBRARY_PATH = os.getenv("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
 
+AUTH_USER_MODEL = "accounts.User"
+# Realm of HTTP Digest challenges; stored HA1 values depend on it, so it never changes.
+OPENROSA_REALM = os.getenv("OPENROSA_REALM", "fieldkit")
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
