@@ -32,7 +32,7 @@ def to_shapely(geom: GEOSGeometry) -> BaseGeometry:
 
 
 def to_geos(geom: BaseGeometry, srid: int = 4326) -> GEOSGeometry:
-    return GEOSGeometry(shapely.to_wkb(geom), srid=srid)
+    return GEOSGeometry(memoryview(shapely.to_wkb(geom)), srid=srid)
 
 
 def area_km2(geom: BaseGeometry) -> float:

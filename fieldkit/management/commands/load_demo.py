@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts.models import AreaMembership, Role, User
+from protected_areas.demo import load_demo_areas
+from protected_areas.importers import format_report
+from protected_areas.models import ProtectedArea
+
+DEMO_USERS = [
+    # (username, role); the first one is also a superuser for the admin.
+    ("admin", Role.MANAGER),
+    ("ranger", Role.COLLECTOR),
+    ("donor", Role.VIEWER),
+]
+
+
+class Command(BaseCommand):
+    help = "Load the demo data set: protected areas with zones and demo users. Idempotent."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        password = os.getenv("DEMO_PASSWORD", "fieldkit-demo")
+        with transaction.atomic():
+            report, zones = load_demo_areas()
+            for line in format_report(report):
+                self.stdout.write(line)
+            self.stdout.write(f"{zones} zones created or updated")
+            created_users = self.demo_users(password)
+        if created_users:
+            self.stdout.write(
+                f"Demo users {', '.join(created_users)} have the password {password!r} "
+                "(set DEMO_PASSWORD to choose another)."
+            )
+
+    def demo_users(self, password: str) -> list[str]:
+        created = []
+        demo_areas = list(
+            ProtectedArea.objects.filter(source="wdpa", wdpa_id__gte=900000101, wdpa_id__lte=900000199)
+        )
+        for index, (username, role) in enumerate(DEMO_USERS):
+            user, was_created = User.objects.get_or_create(username=username)
+            if was_created:
+                user.is_staff = user.is_superuser = index == 0
+                user.set_password(password)
+                user.save()
+                created.append(username)
+            for area in demo_areas:
+                AreaMembership.objects.get_or_create(user=user, area=area, defaults={"role": role})
+        return created
