@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import os
+import tempfile
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -71,14 +72,17 @@ def check_broker(app_configs: Any = None, **kwargs: Any) -> list[Error]:
 
 @register()
 def check_storage(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """Raw submissions are written here before anything else happens: if that can't
+    work, refuse to start rather than fail on a ranger's upload."""
     errors = []
     for name in ("DATA_DIR", "MEDIA_ROOT"):
-        path = getattr(settings, name)
-        probe = path
-        while not probe.exists() and probe != probe.parent:
-            probe = probe.parent
-        if not os.access(probe, os.W_OK):
-            errors.append(Error(f"{name} ({path}) is not writable.", id="fieldkit.E005"))
+        path = Path(getattr(settings, name))
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=path):
+                pass
+        except OSError as exc:
+            errors.append(Error(f"{name} ({path}) is not writable: {exc.strerror}.", id="fieldkit.E005"))
     return errors
 
 

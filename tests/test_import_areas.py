@@ -219,7 +219,7 @@ def test_it_rejects_points_lines_and_duplicates_with_reasons(tmp_path: Path):
 
 
 def test_it_reads_a_zipped_shapefile_and_kml(tmp_path: Path):
-    shp = write(tmp_path / "parks.shp", [classic_row()], [SQUARE])
+    write(tmp_path / "parks.shp", [classic_row()], [SQUARE])
     archive = tmp_path / "parks.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         for part in tmp_path.glob("parks.*"):

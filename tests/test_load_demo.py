@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import AreaMembership, User
+from protected_areas.models import ProtectedArea, Zone
+from protected_areas.queries import area_ids_of_member
+
+pytestmark = pytest.mark.django_db
+
+
+def load() -> str:
+    out = io.StringIO()
+    call_command("load_demo", stdout=out)
+    return out.getvalue()
+
+
+def test_it_loads_areas_zones_and_users_and_is_idempotent():
+    first = load()
+    assert "5 created" in first
+    areas = ProtectedArea.objects.filter(source="wdpa")
+    assert areas.count() == 5
+    assert Zone.objects.count() == 35
+    for area in areas:
+        assert area.timezone == "Pacific/Port_Moresby"
+        assert area.iso3 == "PNG"
+        assert area.area_km2 == pytest.approx(area.reported_area_km2, rel=0.05)
+        for zone in area.zones.all():
+            zone.full_clean()  # every zone lies inside its area
+    assert User.objects.get(username="admin").is_superuser
+    ranger = User.objects.get(username="ranger")
+    assert ranger.digest_ha1
+    assert set(area_ids_of_member(ranger)) == set(areas.values_list("id", flat=True))
+
+    second = load()
+    assert "0 created, 0 updated, 5 unchanged" in second
+    assert "0 zones created or updated" in second
+    assert "password" not in second
+    assert Zone.objects.count() == 35
+    assert AreaMembership.objects.count() == 15
