@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from protected_areas import queries
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    """Liveness for load balancers and docker-compose: the database answers."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    areas = queries.areas_visible_to(request.user).only("id", "name", "designation_eng", "area_km2")
+    return render(request, "home.html", {"areas": areas})
