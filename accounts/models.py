@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -55,3 +56,37 @@ class AreaMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} – {self.area} ({self.role})"
+
+
+def new_collector_token() -> str:
+    # 32 random bytes: 43 URL-safe characters, unguessable and safe in a URL path.
+    return secrets.token_urlsafe(32)
+
+
+class CollectorToken(models.Model):
+    """A secret put in the server URL (`/key/<token>/...`) of a collector's phone.
+
+    It is handed over as a Collect settings QR code, so nobody types a password in the
+    field; revoking it cuts off a lost phone without touching the user's other devices.
+    The token is kept in clear, as ODK Central does, so that its QR code can be printed again.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="collector_tokens"
+    )
+    # Unique, hence indexed: authentication is one lookup by this column.
+    token = models.CharField(max_length=64, unique=True, default=new_collector_token, editable=False)
+    label = models.CharField(max_length=100, blank=True, help_text="Which phone or team, e.g. 'Tablet 3'.")
+    created = models.DateTimeField(auto_now_add=True)
+    last_used = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.label or self.token[:6] + '…'}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

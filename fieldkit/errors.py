@@ -56,3 +56,26 @@ IMPORT_UNKNOWN_SCHEMA = ProblemType(
 IMPORT_NOT_POLYGONS = ProblemType(
     "400.28", 400, "{path}: the layer holds {kinds}, not polygons; nothing imported."
 )
+
+
+# Authentication (OpenRosa: ODK Collect, Enketo, Briefcase) and collector set-up.
+# A 401 makes clients ask for a password (the view adds the WWW-Authenticate challenge); a bad
+# collector link is a 403 so that Collect does not pop up a password prompt nobody can answer.
+AUTH_REQUIRED = ProblemType("401.30", 401, "Sign in with your username and password.")
+AUTH_FAILED = ProblemType("401.31", 401, "Wrong username or password.")
+AUTH_NONCE_STALE = ProblemType("401.32", 401, "Your sign-in has expired; send again.")
+AUTH_BASIC_NEEDS_HTTPS = ProblemType(
+    "401.33",
+    401,
+    "Passwords are only sent in clear over https; use an https server address or Digest authentication.",
+)
+AUTH_ACCOUNT_DISABLED = ProblemType("401.34", 401, "This account is disabled; ask your administrator.")
+AUTH_TOKEN_INVALID = ProblemType(
+    "403.30", 403, "This collector link is not valid; ask your administrator for a new QR code."
+)
+COLLECTOR_NO_AREA = ProblemType("400.30", 400, "A collector needs at least one protected area.")
+COLLECTOR_UNKNOWN_AREAS = ProblemType("400.31", 400, "No protected area with id {ids}; nothing created.")
+COLLECTOR_BAD_PASSWORD = ProblemType("400.32", 400, "Password refused: {reasons}")
+COLLECTOR_BAD_USERNAME = ProblemType("400.33", 400, "Username refused: {reasons}")
+COLLECTOR_USERNAME_TAKEN = ProblemType("409.30", 409, "A user named {username!r} already exists.")
+
