@@ -152,7 +152,7 @@ def load_demo_areas() -> tuple[ImportReport, int]:
         shape = geometry.to_shapely(area.boundary)
         for code, name, kind, zone_shape in zone_shapes(shape):
             zone = Zone.objects.filter(area=area, code=code).first() or Zone(area=area, code=code)
-            new_boundary = geometry.to_geos(zone_shape)
+            new_boundary = geometry.to_geos_multipolygon(zone_shape)
             if zone.pk and zone.boundary.equals_exact(new_boundary, 1e-12) and zone.name == name:
                 continue
             zone.name, zone.kind, zone.boundary = name, kind, new_boundary

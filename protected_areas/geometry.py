@@ -6,8 +6,10 @@ No ORM here; models and importers call these.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import cast
 
 import shapely
+from django.contrib.gis import geos
 from django.contrib.gis.geos import GEOSGeometry
 from pyproj import Transformer
 from shapely.geometry import MultiPolygon, Polygon
@@ -33,6 +35,11 @@ def to_shapely(geom: GEOSGeometry) -> BaseGeometry:
 
 def to_geos(geom: BaseGeometry, srid: int = 4326) -> GEOSGeometry:
     return GEOSGeometry(memoryview(shapely.to_wkb(geom)), srid=srid)
+
+
+def to_geos_multipolygon(geom: BaseGeometry) -> geos.MultiPolygon:
+    """The polygons of a shapely geometry as a GEOS MultiPolygon, for model fields."""
+    return cast(geos.MultiPolygon, to_geos(polygonal_part(geom)))
 
 
 def area_km2(geom: BaseGeometry) -> float:

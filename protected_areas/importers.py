@@ -159,7 +159,7 @@ def import_areas(
             for name, value in feature.fields.items():
                 setattr(area, name, value)
             area.attributes = feature.attributes
-            area.boundary = geometry.to_geos(feature.geometry)
+            area.boundary = geometry.to_geos_multipolygon(feature.geometry)
             area.source_hash = fingerprint
             area.save()
         if dry_run:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib.gis.db import models
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.core.exceptions import ValidationError
@@ -90,7 +92,7 @@ class ProtectedArea(models.Model):
         self.boundary = as_multipolygon(self.boundary)
         shape = geometry.to_shapely(self.boundary)
         self.area_km2 = geometry.area_km2(shape)
-        self.boundary_simplified = geometry.to_geos(geometry.simplify_for_display(shape))
+        self.boundary_simplified = geometry.to_geos_multipolygon(geometry.simplify_for_display(shape))
         if not self.timezone:
             self.timezone = geometry.timezone_at(shape)
 
@@ -140,6 +142,7 @@ class Zone(models.Model):
 
 
 def as_multipolygon(geom: GEOSGeometry) -> MultiPolygon:
+    """Forms and APIs may hand over a Polygon; the fields hold MultiPolygons."""
     if geom.geom_type == "Polygon":
         return MultiPolygon(geom, srid=geom.srid or 4326)
-    return geom
+    return cast(MultiPolygon, geom)
