@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "fieldkit.apps.FieldkitConfig",
     "protected_areas",
     "accounts",
+    "odk_forms",
 ]
 
 MIDDLEWARE = [
@@ -107,7 +108,8 @@ else:
             "ENGINE": "django.contrib.gis.db.backends.spatialite",
             "NAME": str(DATA_DIR / "fieldkit.sqlite3"),
             "OPTIONS": {"timeout": 30},
-            "TEST": {"NAME": os.getenv("SPATIALITE_TEST_NAME") or None},
+            # In memory, one database per test worker.
+            "TEST": {"NAME": ":memory:"},
         }
     }
 SPATIALITE_LIBRARY_PATH = os.getenv("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
@@ -136,6 +138,20 @@ MEDIA_ROOT = Path(os.getenv("MEDIA_ROOT", str(DATA_DIR / "media")))
 # Uploads above this size go to a temporary file, never to memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = envint("FILE_UPLOAD_MAX_MEMORY_SIZE", str(256 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", str(2 * 1024 * 1024))
+# A submission is one part per photo; a long repeat of photos passes Django's default of 100.
+DATA_UPLOAD_MAX_NUMBER_FILES = envint("DATA_UPLOAD_MAX_NUMBER_FILES", "1000")
+
+# OpenRosa submissions. The cap is advertised to clients (X-OpenRosa-Accept-Content-Length),
+# which split larger uploads; a proxy in front must allow at least this body size.
+OPENROSA_MAX_SUBMISSION_BYTES = envint("OPENROSA_MAX_SUBMISSION_BYTES", "100000000")
+# fsync stored submissions and media before answering; off only for throwaway test clusters.
+ODK_FORMS_FSYNC = envbool("ODK_FORMS_FSYNC", "true")
+# Check published forms with ODK Validate (Java). Off only where Java is missing.
+ODK_FORMS_VALIDATE = envbool("ODK_FORMS_VALIDATE", "true")
+# Dotted paths of callables `(submission, xml: bytes) -> None` run in order, in one
+# transaction, when a submission is processed after the phone got its answer
+# (odk_forms.processing). Apps that map submissions into their own tables add theirs here.
+ODK_FORMS_SUBMISSION_PROCESSORS: list[str] = []
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
