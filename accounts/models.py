@@ -7,6 +7,7 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 
 from protected_areas.models import ProtectedArea
@@ -17,10 +18,22 @@ def digest_ha1(username: str, realm: str, password: str) -> str:
     return hashlib.md5(f"{username}:{realm}:{password}".encode()).hexdigest()  # noqa: S324
 
 
+class UserManager(DjangoUserManager):
+    def _create_user_object(self, username, email, password, **extra_fields):  # type: ignore[no-untyped-def]
+        # Django's create_user() and createsuperuser store make_password(password) directly,
+        # bypassing set_password(): without this, their users would have no HA1 and could
+        # not sign in to ODK Collect with Digest.
+        user = super()._create_user_object(username, email, password, **extra_fields)
+        user.set_password(password)
+        return user
+
+
 class User(AbstractUser):
     # Digest authentication needs HA1, which cannot be derived from the password hash; it
     # is computed whenever the password is set, through any path (admin, commands, API).
     digest_ha1 = models.CharField(max_length=32, blank=True, editable=False)
+
+    objects = UserManager()
 
     def set_password(self, raw_password: str | None) -> None:
         super().set_password(raw_password)

@@ -1,0 +1,325 @@
+"""authenticate() and challenge_headers(): what ODK Collect, Enketo and Briefcase meet."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import time
+from unittest import mock
+
+from django.http import HttpRequest
+from django.test import RequestFactory, override_settings
+from django.utils import timezone
+
+from accounts import openrosa_auth
+from accounts.models import CollectorToken, User
+from accounts.openrosa_auth import authenticate, challenge_headers
+from fieldkit.errors import Problem
+from tests.base import PASSWORD, BaseTestCase
+
+
+def md5(text: str) -> str:
+    return hashlib.md5(text.encode()).hexdigest()  # noqa: S324
+
+
+def parse_challenge(header: str) -> dict[str, str]:
+    """The Digest parameters of a WWW-Authenticate value, read the way okhttp-digest does."""
+    assert header.startswith("Digest ")
+    return {
+        name.lower(): value.strip('"')
+        for name, value in re.findall(r'([\w-]+)=("[^"]*"|[^\s,]+)', header[len("Digest ") :])
+    }
+
+
+def digest_authorization(
+    challenge: dict[str, str],
+    method: str,
+    uri: str,
+    username: str,
+    password: str,
+    nc: str = "00000001",
+    cnonce: str = "0a4f113b",
+) -> str:
+    """What a client sends back (RFC 2617 §3.2.2, qop=auth)."""
+    realm, nonce = challenge["realm"], challenge["nonce"]
+    ha1 = md5(f"{username}:{realm}:{password}")
+    ha2 = md5(f"{method}:{uri}")
+    response = md5(f"{ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}")
+    return (
+        f'Digest username="{username}", realm="{realm}", nonce="{nonce}", uri="{uri}", '
+        f'response="{response}", qop=auth, nc={nc}, cnonce="{cnonce}", algorithm=MD5, '
+        f'opaque="{challenge["opaque"]}"'
+    )
+
+
+def basic_authorization(username: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+
+
+class AuthTestCase(BaseTestCase):
+    def setUp(self) -> None:
+        self.factory = RequestFactory()
+
+    def digest_request(
+        self,
+        path: str = "/formList",
+        method: str = "GET",
+        username: str = "collector",
+        password: str = PASSWORD,
+        uri: str | None = None,
+        challenge: dict[str, str] | None = None,
+        **extra: object,
+    ) -> HttpRequest:
+        """Ask for a challenge, then answer it, like Collect after its first 401."""
+        if challenge is None:
+            first = self.factory.generic(method, path)
+            challenge = parse_challenge(challenge_headers(first)["WWW-Authenticate"])
+        header = digest_authorization(challenge, method, uri or path, username, password)
+        return self.factory.generic(method, path, HTTP_AUTHORIZATION=header, **extra)
+
+    def assertProblem(self, request: HttpRequest, code: str, token: str | None = None) -> Problem:
+        with self.assertRaises(Problem) as caught:
+            authenticate(request, token)
+        self.assertEqual(caught.exception.code, code)
+        return caught.exception
+
+
+class ChallengeTestCase(AuthTestCase):
+    def test_it_offers_digest_over_http(self) -> None:
+        header = challenge_headers(self.factory.get("/formList"))["WWW-Authenticate"]
+        challenge = parse_challenge(header)
+        self.assertEqual(challenge["realm"], "fieldkit")
+        self.assertEqual(challenge["qop"], "auth")
+        self.assertEqual(challenge["algorithm"], "MD5")
+        self.assertTrue(challenge["nonce"])
+        self.assertTrue(challenge["opaque"])
+        self.assertNotIn("stale", challenge)
+        self.assertNotIn("Basic", header)
+
+    def test_it_adds_basic_after_digest_over_https(self) -> None:
+        header = challenge_headers(self.factory.get("/formList", secure=True))["WWW-Authenticate"]
+        self.assertTrue(header.startswith("Digest "))
+        self.assertIn(', Basic realm="fieldkit"', header)
+        self.assertLess(header.index("Digest"), header.index("Basic"))
+
+    def test_nonces_differ(self) -> None:
+        request = self.factory.get("/formList")
+        first = parse_challenge(challenge_headers(request)["WWW-Authenticate"])["nonce"]
+        second = parse_challenge(challenge_headers(request)["WWW-Authenticate"])["nonce"]
+        self.assertNotEqual(first, second)
+
+    def test_realm_comes_from_settings(self) -> None:
+        with override_settings(OPENROSA_REALM="png-cepa"):
+            header = challenge_headers(self.factory.get("/formList"))["WWW-Authenticate"]
+        self.assertEqual(parse_challenge(header)["realm"], "png-cepa")
+
+
+class DigestTestCase(AuthTestCase):
+    def test_it_works(self) -> None:
+        request = self.digest_request()
+        with self.assertNumQueries(1):
+            user = authenticate(request, None)
+        self.assertEqual(user, self.collector)
+
+    def test_it_works_for_head_and_post_with_query(self) -> None:
+        self.assertEqual(authenticate(self.digest_request("/submission", "HEAD"), None), self.collector)
+        request = self.digest_request("/formList?formID=patrol", username="owner")
+        self.assertEqual(authenticate(request, None), self.owner)
+
+    def test_it_rejects_wrong_password(self) -> None:
+        problem = self.assertProblem(self.digest_request(password="wrong"), "401.31")
+        self.assertEqual(problem.status, 401)
+        self.assertEqual(problem.message, "Wrong username or password.")
+
+    def test_it_rejects_unknown_user(self) -> None:
+        self.assertProblem(self.digest_request(username="nobody"), "401.31")
+
+    def test_it_checks_the_uri(self) -> None:
+        # An answer signed for /formList must not open /submission.
+        self.assertProblem(self.digest_request("/submission", "HEAD", uri="/formList"), "401.31")
+        self.assertProblem(self.digest_request("/formList?formID=a", uri="/formList?formID=b"), "401.31")
+
+    def test_it_checks_the_method(self) -> None:
+        challenge = parse_challenge(challenge_headers(self.factory.get("/x"))["WWW-Authenticate"])
+        header = digest_authorization(challenge, "GET", "/submission", "collector", PASSWORD)
+        request = self.factory.post("/submission", HTTP_AUTHORIZATION=header)
+        self.assertProblem(request, "401.31")
+
+    def test_expired_nonce_is_stale(self) -> None:
+        challenge = parse_challenge(challenge_headers(self.factory.get("/x"))["WWW-Authenticate"])
+        challenge["nonce"] = openrosa_auth.make_nonce(time.time() - openrosa_auth.NONCE_TTL - 1)
+        request = self.digest_request(challenge=challenge)
+
+        problem = self.assertProblem(request, "401.32")
+        self.assertEqual(problem.status, 401)
+        retry = parse_challenge(challenge_headers(request)["WWW-Authenticate"])
+        self.assertEqual(retry["stale"], "true")
+        # The client signs again with the fresh nonce, without asking the user.
+        again = self.digest_request(challenge=retry)
+        self.assertEqual(authenticate(again, None), self.collector)
+
+    def test_forged_nonce_is_not_stale(self) -> None:
+        challenge = parse_challenge(challenge_headers(self.factory.get("/x"))["WWW-Authenticate"])
+        stamp, salt, _ = challenge["nonce"].split(".")
+        challenge["nonce"] = f"{int(stamp) - 3600}.{salt}.{'0' * 32}"
+        request = self.digest_request(challenge=challenge)
+        self.assertProblem(request, "401.31")
+        self.assertNotIn("stale", challenge_headers(request)["WWW-Authenticate"])
+
+    def test_nonce_from_another_secret_key_is_refused(self) -> None:
+        with override_settings(SECRET_KEY="another-deployment"):
+            request = self.digest_request()
+        self.assertProblem(request, "401.31")
+
+    def test_it_rejects_another_realm(self) -> None:
+        challenge = parse_challenge(challenge_headers(self.factory.get("/x"))["WWW-Authenticate"])
+        challenge["realm"] = "elsewhere"
+        self.assertProblem(self.digest_request(challenge=challenge), "401.31")
+
+    def test_it_requires_qop_auth(self) -> None:
+        challenge = parse_challenge(challenge_headers(self.factory.get("/x"))["WWW-Authenticate"])
+        ha1 = md5(f"collector:fieldkit:{PASSWORD}")
+        response = md5(f"{ha1}:{challenge['nonce']}:{md5('GET:/formList')}")  # RFC 2069 style
+        header = (
+            f'Digest username="collector", realm="fieldkit", nonce="{challenge["nonce"]}", '
+            f'uri="/formList", response="{response}"'
+        )
+        self.assertProblem(self.factory.get("/formList", HTTP_AUTHORIZATION=header), "401.31")
+
+    def test_it_refuses_inactive_user(self) -> None:
+        User.objects.filter(pk=self.collector.pk).update(is_active=False)
+        self.assertProblem(self.digest_request(), "401.34")
+
+    def test_user_without_ha1_cannot_use_digest(self) -> None:
+        User.objects.filter(pk=self.collector.pk).update(digest_ha1="")
+        self.assertProblem(self.digest_request(), "401.31")
+
+    def test_user_with_unusable_password_cannot_use_digest(self) -> None:
+        self.collector.set_unusable_password()
+        self.collector.save()
+        self.assertProblem(self.digest_request(), "401.31")
+
+    def test_it_does_not_hash_with_pbkdf2(self) -> None:
+        request = self.digest_request()
+        with mock.patch.object(User, "check_password") as check_password:
+            authenticate(request, None)
+        check_password.assert_not_called()
+
+    def test_non_ascii_password(self) -> None:
+        self.member.set_password("kumul bilong mi – ö")
+        self.member.save()
+        request = self.digest_request(username="member", password="kumul bilong mi – ö")
+        self.assertEqual(authenticate(request, None), self.member)
+
+    def test_missing_credentials(self) -> None:
+        problem = self.assertProblem(self.factory.get("/formList"), "401.30")
+        self.assertEqual(problem.status, 401)
+        self.assertProblem(self.factory.get("/formList", HTTP_AUTHORIZATION="Bearer abc"), "401.30")
+        self.assertProblem(self.factory.get("/formList", HTTP_AUTHORIZATION="Digest garbage"), "401.31")
+
+
+class BasicTestCase(AuthTestCase):
+    def test_it_refuses_basic_over_http(self) -> None:
+        request = self.factory.get("/formList", HTTP_AUTHORIZATION=basic_authorization("owner", PASSWORD))
+        problem = self.assertProblem(request, "401.33")
+        self.assertEqual(problem.status, 401)
+        header = challenge_headers(request)["WWW-Authenticate"]
+        self.assertTrue(header.startswith("Digest "))
+        self.assertNotIn("Basic", header)
+
+    def test_it_works_over_https(self) -> None:
+        request = self.factory.get(
+            "/formList", secure=True, HTTP_AUTHORIZATION=basic_authorization("owner", PASSWORD)
+        )
+        with mock.patch.object(User, "check_password") as check_password, self.assertNumQueries(1):
+            self.assertEqual(authenticate(request, None), self.owner)
+        check_password.assert_not_called()
+
+    def test_it_rejects_wrong_password_over_https(self) -> None:
+        request = self.factory.get(
+            "/formList", secure=True, HTTP_AUTHORIZATION=basic_authorization("owner", "wrong")
+        )
+        self.assertProblem(request, "401.31")
+        bad = self.factory.get("/formList", secure=True, HTTP_AUTHORIZATION="Basic !!!")
+        self.assertProblem(bad, "401.31")
+
+    def test_it_falls_back_to_the_password_hash_without_ha1(self) -> None:
+        User.objects.filter(pk=self.owner.pk).update(digest_ha1="")
+        request = self.factory.get(
+            "/formList", secure=True, HTTP_AUTHORIZATION=basic_authorization("owner", PASSWORD)
+        )
+        self.assertEqual(authenticate(request, None), self.owner)
+
+    def test_it_refuses_inactive_user(self) -> None:
+        User.objects.filter(pk=self.owner.pk).update(is_active=False)
+        request = self.factory.get(
+            "/formList", secure=True, HTTP_AUTHORIZATION=basic_authorization("owner", PASSWORD)
+        )
+        self.assertProblem(request, "401.34")
+
+    def test_forwarded_proto_is_ignored_by_default(self) -> None:
+        request = self.factory.get(
+            "/formList",
+            HTTP_AUTHORIZATION=basic_authorization("owner", PASSWORD),
+            HTTP_X_FORWARDED_PROTO="https",
+        )
+        with override_settings(SECURE_PROXY_SSL_HEADER=None):
+            self.assertProblem(request, "401.33")
+            self.assertNotIn("Basic", challenge_headers(request)["WWW-Authenticate"])
+
+    def test_forwarded_proto_is_trusted_when_configured(self) -> None:
+        request = self.factory.get(
+            "/formList",
+            HTTP_AUTHORIZATION=basic_authorization("owner", PASSWORD),
+            HTTP_X_FORWARDED_PROTO="https",
+        )
+        with override_settings(SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https")):
+            self.assertEqual(authenticate(request, None), self.owner)
+            self.assertIn(", Basic ", challenge_headers(request)["WWW-Authenticate"])
+
+
+class TokenTestCase(AuthTestCase):
+    @classmethod
+    def setUpTestData(cls) -> None:
+        super().setUpTestData()
+        cls.token = CollectorToken.objects.create(user=cls.collector, label="Tablet 1")
+
+    def test_it_works(self) -> None:
+        request = self.factory.get(f"/key/{self.token.token}/formList")
+        self.assertEqual(authenticate(request, self.token.token), self.collector)
+        self.token.refresh_from_db()
+        self.assertIsNotNone(self.token.last_used)
+
+    def test_it_is_one_query_once_last_used_is_fresh(self) -> None:
+        CollectorToken.objects.filter(pk=self.token.pk).update(last_used=timezone.now())
+        request = self.factory.get(f"/key/{self.token.token}/formList")
+        with self.assertNumQueries(1):
+            self.assertEqual(authenticate(request, self.token.token), self.collector)
+
+    def test_it_takes_the_st_query_parameter(self) -> None:
+        request = self.factory.get("/formList", {"st": self.token.token})
+        self.assertEqual(authenticate(request, None), self.collector)
+
+    def test_the_path_token_wins_over_credentials(self) -> None:
+        # A token URL never falls back to a password prompt, even with a bad token.
+        request = self.digest_request("/key/nope/formList")
+        problem = self.assertProblem(request, "403.30", token="nope")
+        self.assertEqual(problem.status, 403)
+
+    def test_unknown_token_is_403(self) -> None:
+        problem = self.assertProblem(self.factory.get("/key/x/formList"), "403.30", token="x" * 43)
+        self.assertEqual(problem.status, 403)
+        self.assertEqual(
+            problem.message, "This collector link is not valid; ask your administrator for a new QR code."
+        )
+        self.assertProblem(self.factory.get("/formList", {"st": ""}), "403.30")
+        self.assertProblem(self.factory.get("/formList"), "403.30", token="y" * 500)
+
+    def test_revoked_token_is_403(self) -> None:
+        CollectorToken.objects.filter(pk=self.token.pk).update(revoked_at=timezone.now())
+        self.assertProblem(self.factory.get("/formList"), "403.30", token=self.token.token)
+
+    def test_token_of_inactive_user_is_403(self) -> None:
+        User.objects.filter(pk=self.collector.pk).update(is_active=False)
+        self.assertProblem(self.factory.get("/formList"), "403.30", token=self.token.token)
