@@ -89,6 +89,10 @@ class MissingFileError(EncryptionError):
         )
 
 
+class RecordMismatchError(EncryptionError):
+    """The decrypted XML is not the record its envelope announced."""
+
+
 class CorruptedFileError(EncryptionError):
     """An encrypted file cannot be decrypted: truncated or altered."""
 
@@ -379,10 +383,17 @@ def decrypt_submission(
     PrivateKeyError, WrongKeyError, MissingFileError, CorruptedFileError or EnvelopeError;
     a signature that does not match is not an error but `signature_valid=False`.
     """
+    return decrypt_with_key(envelope, files, load_private_key(private_key_pem, password))
+
+
+def decrypt_with_key(
+    envelope: Envelope, files: Mapping[str, bytes], key: rsa.RSAPrivateKey
+) -> DecryptedSubmission:
+    """decrypt_submission with a key already loaded: loading a password-protected key runs
+    a deliberately slow key derivation, which a batch should pay once, not per record."""
     missing = [name for name in envelope.encrypted_files if name not in files]
     if missing:
         raise MissingFileError(missing)
-    key = load_private_key(private_key_pem, password)
     symmetric, variant = _symmetric_key(envelope, key)
 
     names = envelope.encrypted_files
@@ -397,3 +408,30 @@ def decrypt_submission(
         media=dict(media),
         signature_valid=_signature_valid(envelope, originals, key, variant),
     )
+
+
+def check_record(envelope: Envelope, xml: bytes) -> None:
+    """Check that the decrypted XML is the record the envelope announced.
+
+    The server files the submission under the envelope's instanceID, before anyone can read
+    the record; a record saying otherwise must not be processed under that identity.
+    """
+    try:
+        root = parse_xml(xml, forbid_dtd=True)
+    except (ParseError, DefusedXmlException) as exc:
+        raise RecordMismatchError(f"the decrypted XML is not well-formed: {exc}") from exc
+    form_id = root.get("id")
+    if form_id is not None and form_id.strip() != envelope.form_id:
+        raise RecordMismatchError(
+            f"the decrypted record is for form {form_id!r}, the envelope says {envelope.form_id!r}"
+        )
+    instance_ids = [
+        (element.text or "").strip()
+        for meta in _children(root, "meta")
+        for element in _children(meta, "instanceID")
+    ]
+    if instance_ids != [envelope.instance_id]:
+        found = ", ".join(instance_ids) or "none"
+        raise RecordMismatchError(
+            f"the decrypted record's instanceID is {found}, the envelope says {envelope.instance_id}"
+        )

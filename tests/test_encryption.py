@@ -16,7 +16,9 @@ from odk_forms.encryption import (
     EnvelopeError,
     MissingFileError,
     PrivateKeyError,
+    RecordMismatchError,
     WrongKeyError,
+    check_record,
     decrypt_file,
     decrypt_submission,
     decrypt_symmetric_key,
@@ -396,3 +398,26 @@ def test_decrypted_xml_is_the_record_the_envelope_announced(keys: KeyPair) -> No
     assert instance_id is not None
     assert instance_id.text == envelope.instance_id
     assert record.get("id") == envelope.form_id
+
+
+def test_check_record_accepts_the_announced_record(keys: KeyPair) -> None:
+    sent = encrypted(keys)
+    envelope = parse_envelope(sent.envelope)
+
+    check_record(envelope, decrypt_submission(envelope, sent.files, keys.private_pem).xml)
+
+
+@pytest.mark.parametrize(
+    ("xml", "message"),
+    [
+        (b"<data", "not well-formed"),
+        (b'<data id="other"><meta><instanceID>uuid:1</instanceID></meta></data>', "for form 'other'"),
+        (b'<data id="ranger_patrol"><meta><instanceID>uuid:2</instanceID></meta></data>', "is uuid:2"),
+        (b'<data id="ranger_patrol"><name>x</name></data>', "instanceID is none"),
+    ],
+)
+def test_check_record_refuses_another_record(xml: bytes, message: str) -> None:
+    envelope = Envelope("ranger_patrol", None, "AAAA", "uuid:1", (), "submission.xml.enc", None)
+
+    with pytest.raises(RecordMismatchError, match=message):
+        check_record(envelope, xml)
