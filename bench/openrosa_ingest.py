@@ -191,7 +191,7 @@ def main() -> None:
             "print(ProtectedArea.objects.get(wdpa_id=990001).pk)",
             env=env, capture=True,
         ).strip().splitlines()[-1]  # fmt: skip
-        published = sh(
+        sh(
             PY, "manage.py", "publish_form", str(SHARED / "data" / "forms" / "bench_survey.xml"),
             "--area", area_id, env=env, capture=True,
         )  # fmt: skip
@@ -255,14 +255,13 @@ def main() -> None:
             workers = worker_pids(gunicorn.pid)
             before = {pid: rss_kb(pid) for pid in workers}
             status, seconds = post_large(port, f"{token_path}/submission", args.large_mb * 1_000_000)
+            # Peak during the upload against the resident size before it: an upper bound.
             after = {pid: rss_kb(pid, "VmHWM") for pid in workers}
             growth = max(after[pid] - before[pid] for pid in workers) / 1024
             large = {"status": status, "seconds": round(seconds, 2), "peak_rss_growth_mb": round(growth, 1)}
 
         rate = report["submissions_per_s"] or 0.0
-        print(
-            f"mode: {args.mode}; gunicorn {args.workers} workers x {args.threads} threads; PostGIS on port {pg_port}"
-        )
+        print(f"mode: {args.mode}; gunicorn {args.workers} workers x {args.threads} threads; PostGIS")
         print(f"submissions: {report['ok']}/{report['n']} ok, statuses {report['statuses']}")
         print(f"stored by state: {counts}")
         print(f"rate: {rate:.1f} submissions/s")
