@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -33,7 +34,7 @@ class User(AbstractUser):
     # is computed whenever the password is set, through any path (admin, commands, API).
     digest_ha1 = models.CharField(max_length=32, blank=True, editable=False)
 
-    objects = UserManager()
+    objects: ClassVar[UserManager] = UserManager()
 
     def set_password(self, raw_password: str | None) -> None:
         super().set_password(raw_password)
