@@ -79,3 +79,94 @@ COLLECTOR_BAD_PASSWORD = ProblemType("400.32", 400, "Password refused: {reasons}
 COLLECTOR_BAD_USERNAME = ProblemType("400.33", 400, "Username refused: {reasons}")
 COLLECTOR_USERNAME_TAKEN = ProblemType("409.30", 409, "A user named {username!r} already exists.")
 
+
+# OpenRosa: forms, submissions. Codes follow ODK Central's where one exists (409.1, 404.6,
+# 409.2, 409.9, 404.5), so that a message a ranger reads out can be matched to either.
+# The message is what ODK Collect shows on the phone: it says what to do next.
+OPENROSA_BAD_VERSION_HEADER = ProblemType(
+    "400.10", 400, "This server speaks OpenRosa 1.0; the request said X-OpenRosa-Version {version!r}."
+)
+OPENROSA_NOT_MULTIPART = ProblemType(
+    "400.11", 400, "A submission is a multipart/form-data request with an xml_submission_file part."
+)
+OPENROSA_MISSING_XML = ProblemType(
+    "400.12", 400, "The submission has no xml_submission_file part; nothing was saved."
+)
+OPENROSA_BAD_XML = ProblemType(
+    "400.13", 400, "The submission XML could not be read ({detail}); nothing was saved."
+)
+OPENROSA_NO_FORM_ID = ProblemType(
+    "400.14", 400, "The submission XML names no form (no id attribute on its root element)."
+)
+OPENROSA_BAD_MULTIPART = ProblemType(
+    "400.15", 400, "The upload was cut off or malformed ({detail}); send it again."
+)
+OPENROSA_ENCRYPTED_WITHOUT_ID = ProblemType(
+    "400.16", 400, "An encrypted submission must carry meta/instanceID; nothing was saved."
+)
+OPENROSA_BAD_INSTANCE_ID = ProblemType(
+    "400.17", 400, "The instanceID is longer than 249 characters; nothing was saved."
+)
+OPENROSA_FORBIDDEN_FORM = ProblemType(
+    "403.10", 403, "You are not allowed to send data to form {form_id!r}; ask your area manager."
+)
+OPENROSA_UNKNOWN_FORM = ProblemType(
+    "404.7", 404, "There is no form {form_id!r} on this server; check the form on your phone."
+)
+OPENROSA_UNKNOWN_DEPRECATED = ProblemType(
+    "404.5",
+    404,
+    "This edit replaces record {deprecated_id}, which the server does not have; send the original first.",
+)
+OPENROSA_UNKNOWN_VERSION = ProblemType(
+    "404.6",
+    404,
+    "Form {form_id!r} has no published version {version!r}; get the current form and fill it in again.",
+)
+OPENROSA_NOT_FOUND = ProblemType("404.8", 404, "Not found.")
+OPENROSA_XML_CONFLICT = ProblemType(
+    "409.1",
+    409,
+    "A different record with instanceID {instance_id} was already received. Edit the record on the "
+    "phone (that makes a new instanceID) instead of changing the saved file.",
+)
+OPENROSA_FORM_CLOSED = ProblemType(
+    "409.2", 409, "Form {form_id!r} is closed and no longer accepts data; ask your area manager."
+)
+OPENROSA_ALREADY_SUPERSEDED = ProblemType(
+    "409.9",
+    409,
+    "Record {deprecated_id} has already been replaced by another edit; download the current record "
+    "and edit that one.",
+)
+OPENROSA_TOO_LARGE = ProblemType(
+    "413.1",
+    413,
+    "The submission is {size} MB; the server takes at most {limit} MB per upload. Make photos "
+    "smaller (max-pixels) or send fewer at once.",
+)
+
+# Publishing forms (status 400: the form is at fault; 409: it clashes with what is there).
+FORM_UNSUPPORTED_FILE = ProblemType(
+    "400.40", 400, "{name}: not a form file; send an XLSForm (.xlsx, .xls, .csv, .md) or an XForm (.xml)."
+)
+FORM_CONVERSION_FAILED = ProblemType("400.41", 400, "{name}: the XLSForm could not be converted: {detail}")
+FORM_INVALID = ProblemType("400.42", 400, "{name}: ODK Validate rejected the form: {detail}")
+FORM_BAD_XFORM = ProblemType("400.43", 400, "{name}: not a readable XForm: {detail}")
+FORM_BAD_MEDIA_NAME = ProblemType(
+    "400.44", 400, "Media file name {name!r} is not allowed; use a plain file name without folders."
+)
+FORM_UNKNOWN_AREAS = ProblemType("400.45", 400, "No protected area with id {ids}; nothing published.")
+FORM_NOT_MANAGER = ProblemType(
+    "403.40", 403, "Only a manager of every area of form {form_id!r} may change it."
+)
+FORM_VERSION_EXISTS = ProblemType(
+    "409.40",
+    409,
+    "Form {form_id!r} already has a published version {version!r}; give the new form another version "
+    "(the version column of the settings sheet).",
+)
+FORM_NO_DRAFT = ProblemType("409.41", 409, "Form {form_id!r} has no draft to publish.")
+FORM_VALIDATOR_UNAVAILABLE = ProblemType(
+    "503.40", 503, "The form could not be checked: ODK Validate did not run ({detail})."
+)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class OdkFormsConfig(AppConfig):
+    name = "odk_forms"
+    verbose_name = "ODK forms and submissions"

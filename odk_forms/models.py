@@ -1,0 +1,207 @@
+"""Forms, their versions and media, and the submissions sent to them.
+
+State changes go through odk_forms.services; queries scoped to a user through
+odk_forms.queries.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from protected_areas.models import ProtectedArea
+
+
+class FormState(models.TextChoices):
+    OPEN = "open", "Open"
+    # Accepts submissions (phones still hold filled-in forms) but is no longer listed.
+    CLOSING = "closing", "Closing"
+    CLOSED = "closed", "Closed"
+
+
+class Form(models.Model):
+    # Globally unique: Collect and Enketo identify a form by this id alone.
+    xml_form_id = models.CharField("form ID", max_length=249, unique=True)
+    title = models.CharField(max_length=254)
+    areas = models.ManyToManyField(ProtectedArea, related_name="odk_forms", blank=True)
+    state = models.CharField(max_length=16, choices=FormState.choices, default=FormState.OPEN)
+    # The newest published version: the one listed and served. Older versions still accept
+    # submissions from phones that have not updated.
+    current_version = models.ForeignKey(
+        "FormVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["xml_form_id"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.xml_form_id})"
+
+
+def new_draft_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def form_source_path(instance: FormVersion, filename: str) -> str:
+    return f"forms/{instance.form_id}/sources/{filename}"
+
+
+class FormVersion(models.Model):
+    form = models.ForeignKey(Form, on_delete=models.CASCADE, related_name="versions")
+    version = models.CharField(max_length=249, blank=True)
+    title = models.CharField(max_length=254)
+    # The XForm exactly as served: its md5 is the hash in the form list, so these bytes are
+    # never re-generated or re-serialised (a drifting hash means "update available" forever).
+    xml = models.BinaryField()
+    md5 = models.CharField(max_length=32, editable=False)
+    # The XLSForm (or XML) as uploaded, kept for people, never served to devices.
+    source_file = models.FileField(upload_to=form_source_path, blank=True, max_length=500)
+    # Attachment fields (/data/photo) and jr:// media names, read once at publication.
+    binary_paths = models.JSONField(default=list, blank=True)
+    media_names = models.JSONField(default=list, blank=True)
+    base64_rsa_public_key = models.TextField(blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+
+    is_draft = models.BooleanField(default=False)
+    # The secret of the draft's test URLs (/test/<token>/...); cleared at publication.
+    draft_token = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["form", "-published_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["form", "version"], condition=Q(is_draft=False), name="formversion_unique_published"
+            ),
+            models.UniqueConstraint(
+                fields=["form"], condition=Q(is_draft=True), name="formversion_one_draft"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        label = self.version or "(no version)"
+        return f"{self.form.xml_form_id} {label}{' [draft]' if self.is_draft else ''}"
+
+    @property
+    def is_encrypted(self) -> bool:
+        return bool(self.base64_rsa_public_key)
+
+
+def media_path(instance: MediaFile, filename: str) -> str:
+    return f"forms/{instance.form_version.form_id}/media/{filename}"
+
+
+class MediaFile(models.Model):
+    form_version = models.ForeignKey(FormVersion, on_delete=models.CASCADE, related_name="media_files")
+    name = models.CharField(max_length=255)
+    # Versions that keep a file share the stored file: a new row, the same path.
+    file = models.FileField(upload_to=media_path, max_length=500)
+    md5 = models.CharField(max_length=32)
+    size = models.BigIntegerField()
+    content_type = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["form_version", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["form_version", "name"], name="mediafile_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProcessingState(models.TextChoices):
+    RECEIVED = "received", "Received, waiting for processing"
+    PROCESSING = "processing", "Processing"
+    PROCESSED = "processed", "Processed"
+    FAILED = "failed", "Processing failed"
+    # Encrypted and not yet decrypted: nothing can be read until the private key is used.
+    NEEDS_KEY = "needs_key", "Encrypted, waiting for decryption"
+
+
+class Submission(models.Model):
+    form = models.ForeignKey(Form, on_delete=models.PROTECT, related_name="submissions")
+    form_version = models.ForeignKey(FormVersion, on_delete=models.PROTECT, related_name="submissions")
+    instance_id = models.CharField("instanceID", max_length=249)
+    # Stored verbatim before parsing; the sha256 decides "same record re-sent" vs "conflict".
+    xml_file = models.FileField(max_length=500)
+    xml_sha256 = models.CharField(max_length=64)
+    xml_size = models.PositiveIntegerField(default=0)
+    is_encrypted = models.BooleanField(default=False)
+    # Filled in by decryption (odk_forms.encryption) for encrypted submissions.
+    decrypted_xml = models.FileField(max_length=500, null=True, blank=True)
+    is_draft = models.BooleanField(default=False, help_text="Sent to a draft to test it.")
+    instance_name = models.CharField(max_length=255, blank=True)
+
+    # Edits: each edit is a new Submission whose `previous` is the version it replaces.
+    # One-to-one, so the database itself refuses two edits of the same version.
+    deprecated_id = models.CharField("deprecatedID", max_length=249, blank=True)
+    previous = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="next_version"
+    )
+    root = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="First version of the record; empty for the first version itself.",
+    )
+    is_current = models.BooleanField(default=True)
+
+    state = models.CharField(max_length=16, choices=ProcessingState.choices, default=ProcessingState.RECEIVED)
+    processing_error = models.TextField(blank=True)
+    processing_attempts = models.PositiveIntegerField(default=0)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    # What processing read from the instance (instanceName, attachment counts...).
+    metadata = models.JSONField(default=dict, blank=True)
+
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    device_id = models.CharField(max_length=255, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            # Idempotency lives in the database: two identical submissions racing each other
+            # make one row, whatever the application code does.
+            models.UniqueConstraint(fields=["form", "instance_id"], name="submission_unique_instance"),
+        ]
+        indexes = [models.Index(fields=["state", "received_at"], name="submission_state_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.form.xml_form_id} {self.instance_id}"
+
+
+class Attachment(models.Model):
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="attachments")
+    name = models.CharField(max_length=255)
+    file = models.FileField(max_length=500)
+    md5 = models.CharField(max_length=32)
+    size = models.BigIntegerField()
+    content_type = models.CharField(max_length=100, blank=True)
+    # False for a part the XML does not name. Such parts are kept (a ranger expects nothing
+    # sent to be lost, and a renamed question is a common reason) but ignored by processing.
+    is_referenced = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["submission", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["submission", "name"], name="attachment_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

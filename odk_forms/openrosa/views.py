@@ -1,0 +1,173 @@
+"""OpenRosa endpoints: form list, form download, manifest, media, submission.
+
+Short and linear: the wrapper in protocol.py handles headers, authentication and errors;
+the work is in odk_forms.queries and odk_forms.services.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.urls import reverse
+
+from fieldkit import errors
+from odk_forms import queries, services
+from odk_forms.models import FormVersion, MediaFile
+from odk_forms.openrosa import responses
+from odk_forms.openrosa.protocol import empty_response, openrosa_endpoint, read_multipart, xml_response
+
+XML_PART = "xml_submission_file"
+# Parts that are protocol flags, not files (Collect's split uploads).
+FLAG_PARTS = {"*isIncomplete*"}
+
+
+def _url(request: HttpRequest, name: str, **kwargs: Any) -> str:
+    """An absolute URL under the same prefix (/, /key/<token>/, /test/<token>/) as `request`."""
+    match = request.resolver_match
+    assert match is not None
+    prefix = {k: v for k, v in match.kwargs.items() if k in ("token", "draft_token")}
+    return request.build_absolute_uri(reverse(f"{match.namespace}:{name}", kwargs={**prefix, **kwargs}))
+
+
+def _version_kwargs(version: FormVersion, draft_token: str | None) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"xml_form_id": version.form.xml_form_id}
+    if draft_token is None:
+        kwargs["version_id"] = version.pk
+    return kwargs
+
+
+def _find_version(
+    user: Any, xml_form_id: str, version_id: int | None, draft_token: str | None
+) -> FormVersion:
+    if draft_token is not None:
+        version = queries.draft_version(draft_token)
+        if version is not None and version.form.xml_form_id != xml_form_id:
+            version = None
+    else:
+        assert version_id is not None
+        version = queries.published_version(user, xml_form_id, version_id)
+    if version is None:
+        # Also for forms of other areas: their existence is not disclosed.
+        raise errors.OPENROSA_NOT_FOUND()
+    return version
+
+
+@openrosa_endpoint(("GET", "HEAD"))
+def form_list(request: HttpRequest, user: Any, draft_token: str | None = None) -> HttpResponse:
+    if request.method == "HEAD":
+        # Enketo probes with HEAD to learn whether (and how) to authenticate.
+        return empty_response()
+    wanted = request.GET.get("formID")
+    if draft_token is not None:
+        draft = queries.draft_version(draft_token)
+        if draft is None:
+            raise errors.OPENROSA_NOT_FOUND()
+        versions = [draft] if wanted in (None, draft.form.xml_form_id) else []
+    else:
+        versions = [form.current_version for form in queries.listed_forms(user, wanted)]  # type: ignore[misc]
+    entries = [
+        responses.FormListEntry(
+            form_id=version.form.xml_form_id,
+            name=version.title,
+            version=version.version,
+            md5=version.md5,
+            download_url=_url(request, "form-download", **_version_kwargs(version, draft_token)),
+            # Listed whenever the form refers to media, even before they are all uploaded.
+            manifest_url=_url(request, "manifest", **_version_kwargs(version, draft_token))
+            if version.media_names
+            else None,
+        )
+        for version in versions
+    ]
+    return xml_response(responses.form_list(entries))
+
+
+@openrosa_endpoint(("GET",))
+def form_download(
+    request: HttpRequest,
+    user: Any,
+    xml_form_id: str,
+    version_id: int | None = None,
+    draft_token: str | None = None,
+) -> HttpResponse:
+    version = _find_version(user, xml_form_id, version_id, draft_token)
+    # The stored bytes, untouched: their md5 is the hash in the form list.
+    response = xml_response(bytes(version.xml))
+    response["ETag"] = f'"{version.md5}"'
+    return response
+
+
+@openrosa_endpoint(("GET",))
+def manifest(
+    request: HttpRequest,
+    user: Any,
+    xml_form_id: str,
+    version_id: int | None = None,
+    draft_token: str | None = None,
+) -> HttpResponse:
+    version = _find_version(user, xml_form_id, version_id, draft_token)
+    kwargs = _version_kwargs(version, draft_token)
+    # Only the files the server holds (a device cannot download a promise).
+    entries = [
+        responses.ManifestEntry(
+            filename=media.name,
+            md5=media.md5,
+            download_url=_url(request, "media", filename=media.name, **kwargs),
+        )
+        for media in version.media_files.all()
+    ]
+    return xml_response(responses.manifest(entries))
+
+
+@openrosa_endpoint(("GET",))
+def media(
+    request: HttpRequest,
+    user: Any,
+    xml_form_id: str,
+    filename: str,
+    version_id: int | None = None,
+    draft_token: str | None = None,
+) -> HttpResponse:
+    version = _find_version(user, xml_form_id, version_id, draft_token)
+    media_file = MediaFile.objects.filter(form_version=version, name=filename).first()
+    if media_file is None:
+        raise errors.OPENROSA_NOT_FOUND()
+    response = FileResponse(media_file.file.open("rb"), content_type=media_file.content_type)
+    response["ETag"] = f'"{media_file.md5}"'
+    return response
+
+
+@openrosa_endpoint(("HEAD", "GET", "POST"))
+def submission(request: HttpRequest, user: Any, draft_token: str | None = None) -> HttpResponse:
+    draft = None
+    if draft_token is not None:
+        draft = queries.draft_version(draft_token)
+        if draft is None:
+            raise errors.OPENROSA_NOT_FOUND()
+    if request.method != "POST":
+        # The probe before a submission: 204 with X-OpenRosa-Accept-Content-Length.
+        return empty_response()
+
+    fields, files = read_multipart(request)
+    xml_part = files.get(XML_PART)
+    if xml_part is not None:
+        xml_data = xml_part.read()
+    elif fields.get(XML_PART):
+        xml_data = fields[XML_PART].encode("utf-8")
+    else:
+        raise errors.OPENROSA_MISSING_XML()
+    parts = {name: upload for name, upload in files.items() if name != XML_PART and name not in FLAG_PARTS}
+    received = services.receive_submission(
+        xml_data, parts, user=user, device_id=request.GET.get("deviceID", ""), draft=draft
+    )
+    # 201 for a new record and for one received before alike. Collect and Enketo count both
+    # 201 and 202 as success; ODK Central always answers 201, so clients built against it
+    # meet no surprise, and the message tells the two cases apart for the ranger.
+    if received.created:
+        text = "Thank you: your record was received."
+    elif received.attachments_added:
+        text = f"Record already received; {received.attachments_added} file(s) added."
+    else:
+        text = "Record already received; nothing new."
+    return xml_response(responses.message(text, "submit_success"), 201)

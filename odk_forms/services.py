@@ -1,0 +1,543 @@
+"""Every change to forms and submissions is one of these named, transactional verbs."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import mimetypes
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import IO, Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from fieldkit import errors
+from odk_forms import processing, publishing, queries, storage, xform
+from odk_forms.models import (
+    Attachment,
+    Form,
+    FormState,
+    FormVersion,
+    MediaFile,
+    ProcessingState,
+    Submission,
+    new_draft_token,
+)
+from protected_areas.models import ProtectedArea
+
+logger = logging.getLogger(__name__)
+
+# ---------------------------------------------------------------------------------------
+# Publishing forms
+
+
+@dataclass(frozen=True)
+class MediaUpload:
+    name: str
+    content: IO[bytes] | bytes
+
+
+def publish_form_version(
+    filename: str,
+    content: bytes,
+    *,
+    media: Sequence[MediaUpload] = (),
+    draft: bool = False,
+    area_ids: Iterable[int] = (),
+    user: Any = None,
+    validate: bool | None = None,
+) -> FormVersion:
+    """Publish (or, with `draft`, stage for testing) a form file as a new version.
+
+    `user` None means a trusted caller (management command); otherwise the user must manage
+    every area the form is or will be in. Media not given but held by the current version
+    are carried over, as the form usually keeps its pictures and lists between versions.
+    """
+    prepared = publishing.prepare_form(filename, content, validate)
+    info = prepared.info
+    wanted_areas = set(area_ids)
+    areas = list(ProtectedArea.objects.filter(id__in=wanted_areas))
+    if len(areas) != len(wanted_areas):
+        missing = sorted(wanted_areas - {a.id for a in areas})
+        raise errors.FORM_UNKNOWN_AREAS(ids=", ".join(map(str, missing)))
+    uploads = _media_uploads(media, prepared.generated_media)
+
+    # Files first, durably; the rows that point to them commit afterwards.
+    base = storage.new_upload_base("forms")
+    stored_media = _store_media(base, uploads)
+    source = storage.write_bytes(f"{base}.source{_suffix(filename)}", content)
+    storage.sync_directory(base if stored_media else base.rsplit("/", 1)[0])
+    try:
+        with transaction.atomic():
+            version = _record_version(info, prepared, source, stored_media, draft, areas, user)
+    except BaseException:
+        storage.remove_directory(base)
+        storage.remove_file(source.name)
+        raise
+    return version
+
+
+def _suffix(filename: str) -> str:
+    name = xform.basename(filename)
+    return "." + name.rsplit(".", 1)[1].lower() if "." in name else ""
+
+
+def _media_uploads(
+    media: Sequence[MediaUpload], generated: Sequence[tuple[str, bytes]]
+) -> dict[str, IO[bytes] | bytes]:
+    uploads: dict[str, IO[bytes] | bytes] = dict(generated)
+    for item in media:
+        name = xform.sanitize_filename(item.name)
+        if not name or name != xform.basename(item.name):
+            raise errors.FORM_BAD_MEDIA_NAME(name=item.name)
+        uploads[name] = item.content
+    return uploads
+
+
+def _store_media(base: str, uploads: dict[str, IO[bytes] | bytes]) -> dict[str, storage.StoredFile]:
+    if not uploads:
+        return {}
+    storage.make_directory(base)
+    stored = {}
+    for name, content in uploads.items():
+        relative = f"{base}/{name}"
+        if isinstance(content, bytes):
+            stored[name] = storage.write_bytes(relative, content)
+        else:
+            stored[name] = storage.write_upload(relative, content)
+    return stored
+
+
+def _record_version(
+    info: xform.XFormInfo,
+    prepared: publishing.PreparedForm,
+    source: storage.StoredFile,
+    stored_media: dict[str, storage.StoredFile],
+    draft: bool,
+    areas: list[ProtectedArea],
+    user: Any,
+) -> FormVersion:
+    form, created = Form.objects.select_for_update().get_or_create(
+        xml_form_id=info.form_id, defaults={"title": info.title}
+    )
+    managed = queries.managed_area_ids(user) if user is not None and not user.is_superuser else None
+    if managed is not None:
+        if not created and not queries.is_manager_of_form(user, form):
+            raise errors.FORM_NOT_MANAGER(form_id=form.xml_form_id)
+        if (created and not areas) or not {a.id for a in areas} <= managed:
+            raise errors.FORM_NOT_MANAGER(form_id=form.xml_form_id)
+
+    if form.versions.filter(is_draft=False, version=info.version).exists():
+        raise errors.FORM_VERSION_EXISTS(form_id=form.xml_form_id, version=info.version)
+    if draft:
+        for old_draft in form.versions.filter(is_draft=True):
+            _discard_draft(old_draft)
+
+    now = timezone.now()
+    version = FormVersion.objects.create(
+        form=form,
+        version=info.version,
+        title=info.title,
+        xml=prepared.xml,
+        md5=hashlib.md5(prepared.xml, usedforsecurity=False).hexdigest(),
+        source_file=source.name,
+        binary_paths=list(info.binary_paths),
+        media_names=list(info.media_names),
+        base64_rsa_public_key=info.base64_rsa_public_key,
+        warnings=list(prepared.warnings),
+        is_draft=draft,
+        draft_token=new_draft_token() if draft else None,
+        published_at=None if draft else now,
+        created_by=user if user is not None and user.is_authenticated else None,
+    )
+    rows = [
+        MediaFile(
+            form_version=version,
+            name=name,
+            file=stored.name,
+            md5=stored.md5,
+            size=stored.size,
+            content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
+        )
+        for name, stored in stored_media.items()
+    ]
+    if form.current_version_id is not None:
+        # Carry over the files of the current version the new one still refers to.
+        for kept in MediaFile.objects.filter(form_version_id=form.current_version_id).exclude(
+            name__in=stored_media
+        ):
+            if kept.name in info.media_names:
+                rows.append(
+                    MediaFile(
+                        form_version=version,
+                        name=kept.name,
+                        file=kept.file.name,
+                        md5=kept.md5,
+                        size=kept.size,
+                        content_type=kept.content_type,
+                    )
+                )
+    MediaFile.objects.bulk_create(rows)
+
+    if not draft:
+        form.current_version = version
+        form.title = info.title
+    form.save()
+    if areas:
+        form.areas.add(*areas)
+    return version
+
+
+def publish_draft(form: Form, user: Any = None) -> FormVersion:
+    """Make the form's draft its current published version."""
+    with transaction.atomic():
+        form = Form.objects.select_for_update().get(pk=form.pk)
+        if user is not None and not queries.is_manager_of_form(user, form):
+            raise errors.FORM_NOT_MANAGER(form_id=form.xml_form_id)
+        version = form.versions.filter(is_draft=True).first()
+        if version is None:
+            raise errors.FORM_NO_DRAFT(form_id=form.xml_form_id)
+        if form.versions.filter(is_draft=False, version=version.version).exists():
+            raise errors.FORM_VERSION_EXISTS(form_id=form.xml_form_id, version=version.version)
+        # Test submissions are not field data (ODK Central drops them the same way).
+        _delete_submissions(Submission.objects.filter(form_version=version, is_draft=True))
+        version.is_draft = False
+        version.draft_token = None
+        version.published_at = timezone.now()
+        version.save(update_fields=["is_draft", "draft_token", "published_at"])
+        form.current_version = version
+        form.title = version.title
+        form.save(update_fields=["current_version", "title", "updated"])
+    return version
+
+
+def _discard_draft(version: FormVersion) -> None:
+    _delete_submissions(Submission.objects.filter(form_version=version, is_draft=True))
+    version.delete()
+
+
+def _delete_submissions(submissions: Any) -> None:
+    # Edits point at their previous versions (PROTECT): delete newest first.
+    for submission in submissions.order_by("-id"):
+        submission.delete()
+
+
+def set_form_state(form: Form, state: str, user: Any = None) -> Form:
+    if state not in FormState.values:
+        raise ValueError(f"unknown form state {state!r}")
+    with transaction.atomic():
+        form = Form.objects.select_for_update().get(pk=form.pk)
+        if user is not None and not queries.is_manager_of_form(user, form):
+            raise errors.FORM_NOT_MANAGER(form_id=form.xml_form_id)
+        form.state = state
+        form.save(update_fields=["state", "updated"])
+    return form
+
+
+# ---------------------------------------------------------------------------------------
+# Receiving submissions
+
+
+@dataclass(frozen=True)
+class Received:
+    submission: Submission
+    # False when the same XML had already been received (a retry or a split upload).
+    created: bool
+    attachments_added: int
+
+
+def receive_submission(
+    xml_data: bytes,
+    parts: dict[str, IO[bytes]],
+    *,
+    user: Any,
+    device_id: str = "",
+    draft: FormVersion | None = None,
+) -> Received:
+    """Store a submission and its attachment parts, then record it.
+
+    The XML and every part are written and fsynced before anything is parsed, so nothing
+    the phone sent can be lost by a parsing bug; the row committing is what makes the
+    answer a success. `parts` maps each part's name to its file. `draft` is set for the
+    test URLs of a draft, where `user` is None.
+    """
+    base = storage.new_upload_base("submissions")
+    xml_stored = storage.write_bytes(f"{base}.xml", xml_data)
+    stored_parts = _store_parts(base, parts)
+    storage.sync_directory(base if stored_parts else base.rsplit("/", 1)[0])
+    try:
+        instance = _parse(xml_data)
+        version = _resolve_version(instance, user, draft)
+        referenced = instance.referenced_files(version.binary_paths)
+        for attempt in (1, 2):
+            try:
+                with transaction.atomic():
+                    received, leftovers = _record_submission(
+                        instance, version, xml_stored, stored_parts, referenced, user, device_id
+                    )
+                    if received.created or received.attachments_added:
+                        transaction.on_commit(
+                            lambda sid=received.submission.pk: processing.enqueue(sid)  # type: ignore[misc]
+                        )
+                break
+            except IntegrityError:
+                # A concurrent request inserted the same (form, instanceID), or edited the same
+                # record, between our read and our insert. The second pass sees its row.
+                if attempt == 2:
+                    raise
+    except BaseException:
+        storage.remove_file(xml_stored.name)
+        storage.remove_directory(base)
+        raise
+    for name in leftovers:
+        storage.remove_file(name)
+    return received
+
+
+def _store_parts(base: str, parts: dict[str, IO[bytes]]) -> dict[str, storage.StoredFile]:
+    if not parts:
+        return {}
+    storage.make_directory(base)
+    stored: dict[str, storage.StoredFile] = {}
+    for n, (part_name, upload) in enumerate(parts.items(), start=1):
+        name = xform.sanitize_filename(part_name) or f"attachment-{n}"
+        if name in stored:
+            continue
+        stored[name] = storage.write_upload(f"{base}/{name}", upload)
+    return stored
+
+
+def _parse(xml_data: bytes) -> xform.InstanceInfo:
+    try:
+        instance = xform.parse_instance(xml_data)
+    except xform.XMLError as exc:
+        raise errors.OPENROSA_BAD_XML(detail=str(exc)) from exc
+    if not instance.form_id:
+        raise errors.OPENROSA_NO_FORM_ID()
+    if instance.encrypted and instance.instance_id_derived:
+        raise errors.OPENROSA_ENCRYPTED_WITHOUT_ID()
+    if len(instance.instance_id) > xform.MAX_ID_LENGTH or len(instance.deprecated_id) > xform.MAX_ID_LENGTH:
+        raise errors.OPENROSA_BAD_INSTANCE_ID()
+    return instance
+
+
+def _resolve_version(instance: xform.InstanceInfo, user: Any, draft: FormVersion | None) -> FormVersion:
+    """The published version the submission was filled from (any version, not only the
+    current one: phones update forms when they can), or the draft being tested."""
+    if draft is not None:
+        if instance.form_id != draft.form.xml_form_id:
+            raise errors.OPENROSA_UNKNOWN_FORM(form_id=instance.form_id)
+        return draft
+    candidates = FormVersion.objects.select_related("form").filter(
+        form__xml_form_id=instance.form_id, is_draft=False
+    )
+    # No version attribute: a form without one, else the current version (old clients
+    # left the attribute out).
+    version = candidates.filter(version=instance.version or "").first()
+    if version is None:
+        form = Form.objects.select_related("current_version").filter(xml_form_id=instance.form_id).first()
+        if form is None or form.current_version is None:
+            raise errors.OPENROSA_UNKNOWN_FORM(form_id=instance.form_id)
+        if instance.version is not None:
+            raise errors.OPENROSA_UNKNOWN_VERSION(form_id=instance.form_id, version=instance.version)
+        version = form.current_version
+        version.form = form
+    if not queries.forms_for_collection(user).filter(pk=version.form_id).exists():
+        raise errors.OPENROSA_FORBIDDEN_FORM(form_id=instance.form_id)
+    if version.form.state == FormState.CLOSED:
+        raise errors.OPENROSA_FORM_CLOSED(form_id=instance.form_id)
+    return version
+
+
+def _record_submission(
+    instance: xform.InstanceInfo,
+    version: FormVersion,
+    xml_stored: storage.StoredFile,
+    stored_parts: dict[str, storage.StoredFile],
+    referenced: frozenset[str],
+    user: Any,
+    device_id: str,
+) -> tuple[Received, list[str]]:
+    """The database half of receive_submission; returns the files no row points to."""
+    form_id = version.form_id
+    # The row lock serialises a duplicate against a concurrent edit or re-send of the record.
+    existing = (
+        Submission.objects.select_for_update()
+        .filter(form_id=form_id, instance_id=instance.instance_id)
+        .first()
+    )
+    if existing is not None:
+        if existing.xml_sha256 != xml_stored.sha256:
+            raise errors.OPENROSA_XML_CONFLICT(instance_id=instance.instance_id)
+        # The same record again: a retry after a lost answer, or the next batch of a split
+        # upload (*isIncomplete*). Keep the first XML file and add what is new.
+        added, leftovers = _upsert_attachments(existing, stored_parts, referenced)
+        if added:
+            Submission.objects.filter(pk=existing.pk).exclude(state=ProcessingState.NEEDS_KEY).update(
+                state=ProcessingState.RECEIVED
+            )
+        return Received(existing, created=False, attachments_added=added), [xml_stored.name, *leftovers]
+
+    previous = None
+    if instance.deprecated_id:
+        previous = (
+            Submission.objects.select_for_update()
+            .filter(form_id=form_id, instance_id=instance.deprecated_id)
+            .first()
+        )
+        if previous is None:
+            raise errors.OPENROSA_UNKNOWN_DEPRECATED(deprecated_id=instance.deprecated_id)
+        if not previous.is_current:
+            raise errors.OPENROSA_ALREADY_SUPERSEDED(deprecated_id=instance.deprecated_id)
+
+    submission = Submission.objects.create(
+        form_id=form_id,
+        form_version=version,
+        instance_id=instance.instance_id,
+        xml_file=xml_stored.name,
+        xml_sha256=xml_stored.sha256,
+        xml_size=xml_stored.size,
+        is_encrypted=instance.encrypted,
+        is_draft=version.is_draft,
+        instance_name=instance.instance_name[:255],
+        deprecated_id=instance.deprecated_id,
+        previous=previous,
+        root_id=(previous.root_id or previous.pk) if previous is not None else None,
+        submitted_by=user if user is not None and user.is_authenticated else None,
+        device_id=device_id[:255],
+    )
+    rows = [_attachment(submission, name, stored, referenced) for name, stored in stored_parts.items()]
+    if previous is not None:
+        previous.is_current = False
+        previous.save(update_fields=["is_current", "updated"])
+        # The edit keeps the files it still refers to and the phone did not send again.
+        for kept in previous.attachments.filter(name__in=referenced - stored_parts.keys()):
+            rows.append(
+                Attachment(
+                    submission=submission,
+                    name=kept.name,
+                    file=kept.file.name,
+                    md5=kept.md5,
+                    size=kept.size,
+                    content_type=kept.content_type,
+                    is_referenced=True,
+                )
+            )
+    Attachment.objects.bulk_create(rows)
+    return Received(submission, created=True, attachments_added=len(stored_parts)), []
+
+
+def _attachment(
+    submission: Submission, name: str, stored: storage.StoredFile, referenced: frozenset[str]
+) -> Attachment:
+    return Attachment(
+        submission=submission,
+        name=name,
+        file=stored.name,
+        md5=stored.md5,
+        size=stored.size,
+        content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
+        is_referenced=name in referenced,
+    )
+
+
+def _upsert_attachments(
+    submission: Submission, stored_parts: dict[str, storage.StoredFile], referenced: frozenset[str]
+) -> tuple[int, list[str]]:
+    """Add new parts to a received submission; a part sent again with other bytes replaces
+    the old one (same record, same name: the newer upload wins). Returns how many were added
+    or replaced, and the files nobody points to any more."""
+    if not stored_parts:
+        return 0, []
+    current = {a.name: a for a in submission.attachments.filter(name__in=stored_parts)}
+    new_rows, leftovers, changed = [], [], 0
+    for name, stored in stored_parts.items():
+        old = current.get(name)
+        if old is None:
+            new_rows.append(_attachment(submission, name, stored, referenced))
+            changed += 1
+        elif old.md5 == stored.md5:
+            leftovers.append(stored.name)
+        else:
+            leftovers.append(old.file.name)
+            old.file.name, old.md5, old.size = stored.name, stored.md5, stored.size
+            old.save(update_fields=["file", "md5", "size"])
+            changed += 1
+    Attachment.objects.bulk_create(new_rows)
+    # A replaced file may still be used by another version of the record: keep those.
+    shared = set(Attachment.objects.filter(file__in=leftovers).values_list("file", flat=True))
+    return changed, [name for name in leftovers if name not in shared]
+
+
+# ---------------------------------------------------------------------------------------
+# Processing submissions (after the answer to the phone)
+
+
+def process_submission(submission_id: int) -> str | None:
+    """Process a received submission; return its new state, or None if it was not claimed.
+
+    The work is claimed with a conditional UPDATE, so two workers handed the same id never
+    both process it. Failures are recorded on the submission, which stays stored and can be
+    processed again with reprocess_submission().
+    """
+    claimed = Submission.objects.filter(pk=submission_id, state=ProcessingState.RECEIVED).update(
+        state=ProcessingState.PROCESSING, processing_attempts=F("processing_attempts") + 1
+    )
+    if not claimed:
+        return None
+    submission = Submission.objects.select_related("form_version", "form").get(pk=submission_id)
+    attempt = submission.processing_attempts
+    if submission.is_encrypted and not submission.decrypted_xml:
+        # Nothing can be read before decryption; decrypt_submissions fills decrypted_xml and
+        # calls reprocess_submission().
+        _finish(submission, attempt, ProcessingState.NEEDS_KEY, "Encrypted: waiting for decryption.")
+        return ProcessingState.NEEDS_KEY
+    try:
+        with transaction.atomic():
+            metadata = processing.run(submission)
+            done = _finish(submission, attempt, ProcessingState.PROCESSED, "", metadata)
+            if not done:
+                # Reset meanwhile (new attachments arrived): the next run does the work.
+                raise _Superseded
+    except _Superseded:
+        return None
+    except Exception as exc:
+        logger.warning("Processing submission %s failed", submission_id, exc_info=True)
+        _finish(submission, attempt, ProcessingState.FAILED, f"{type(exc).__name__}: {exc}")
+        return ProcessingState.FAILED
+    return ProcessingState.PROCESSED
+
+
+class _Superseded(Exception):
+    pass
+
+
+def _finish(
+    submission: Submission, attempt: int, state: str, error: str, metadata: dict[str, Any] | None = None
+) -> bool:
+    values: dict[str, Any] = {"state": state, "processing_error": error, "processed_at": timezone.now()}
+    if metadata is not None:
+        values["metadata"] = metadata
+    return bool(
+        Submission.objects.filter(
+            pk=submission.pk, state=ProcessingState.PROCESSING, processing_attempts=attempt
+        ).update(**values)
+    )
+
+
+def reprocess_submission(submission: Submission, *, force: bool = False) -> bool:
+    """Queue a submission for processing again (after a fix, or after decryption).
+
+    Without `force`, one being processed right now is left alone; with it (for a worker that
+    died mid-way), it is reset too."""
+    states = [ProcessingState.FAILED, ProcessingState.PROCESSED, ProcessingState.NEEDS_KEY]
+    if force:
+        states.append(ProcessingState.PROCESSING)
+    reset = Submission.objects.filter(pk=submission.pk, state__in=states).update(
+        state=ProcessingState.RECEIVED, processing_error=""
+    )
+    if reset:
+        transaction.on_commit(lambda: processing.enqueue(submission.pk))
+    return bool(reset)
