@@ -206,6 +206,12 @@ class DigestTestCase(AuthTestCase):
             authenticate(request, None)
         check_password.assert_not_called()
 
+    def test_users_made_by_create_user_and_createsuperuser_have_ha1(self) -> None:
+        # Django's managers store the password hash without calling set_password().
+        User.objects.create_superuser("chief", "chief@example.org", PASSWORD)
+        self.assertEqual(authenticate(self.digest_request(username="chief"), None).username, "chief")
+        self.assertEqual(User.objects.create_user("nopass").digest_ha1, "")
+
     def test_non_ascii_password(self) -> None:
         self.member.set_password("kumul bilong mi – ö")
         self.member.save()
