@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
+import tempfile
+from io import BytesIO, StringIO
 from pathlib import Path
 
 import pytest
 from defusedxml.ElementTree import fromstring
+from django.conf import settings
+from django.core.management import CommandError, call_command
 
+from odk_forms import services, storage
 from odk_forms.encryption import (
     CorruptedFileError,
     Envelope,
@@ -26,8 +32,10 @@ from odk_forms.encryption import (
     load_private_key,
     parse_envelope,
 )
+from odk_forms.models import ProcessingState, Submission
+from tests.base import BaseTestCase
 from tests.builders import SHARED_DATA
-from tests.odk_crypto import OAEP_JDK, KeyPair, encrypt_submission, make_key_pair
+from tests.odk_crypto import OAEP_JDK, EncryptedSubmission, KeyPair, encrypt_submission, make_key_pair
 
 INSTANCE_ID = "uuid:6f1c1c1e-3b7e-4a43-9d53-1f6f0c3d2a10"
 XML = (
@@ -421,3 +429,180 @@ def test_check_record_refuses_another_record(xml: bytes, message: str) -> None:
 
     with pytest.raises(RecordMismatchError, match=message):
         check_record(envelope, xml)
+
+
+# --- decrypt_submissions command --------------------------------------------------------
+
+
+def encrypted_xform(base64_public_key: str) -> bytes:
+    return f"""<?xml version="1.0"?>
+<h:html xmlns="http://www.w3.org/2002/xforms" xmlns:h="http://www.w3.org/1999/xhtml"
+        xmlns:orx="http://openrosa.org/xforms">
+  <h:head>
+    <h:title>Ranger patrol</h:title>
+    <model>
+      <instance>
+        <data id="ranger_patrol" version="2025061501">
+          <sighting/><photo/><call/><orx:meta><orx:instanceID/></orx:meta>
+        </data>
+      </instance>
+      <bind nodeset="/data/sighting" type="string"/>
+      <bind nodeset="/data/photo" type="binary"/>
+      <bind nodeset="/data/call" type="binary"/>
+      <bind nodeset="/data/meta/instanceID" type="string" readonly="true()"/>
+      <submission method="post" base64RsaPublicKey="{base64_public_key}"/>
+    </model>
+  </h:head>
+  <h:body>
+    <input ref="/data/sighting"><label>Sighting</label></input>
+    <upload ref="/data/photo" mediatype="image/*"><label>Photo</label></upload>
+    <upload ref="/data/call" mediatype="audio/*"><label>Call</label></upload>
+  </h:body>
+</h:html>""".encode()
+
+
+class DecryptSubmissionsTestCase(BaseTestCase):
+    keys: KeyPair
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        super().setUpTestData()
+        cls.keys = make_key_pair()
+        cls.version = services.publish_form_version(
+            "ranger_patrol.xml",
+            encrypted_xform(cls.keys.base64_public_key),
+            area_ids=[cls.area.id],
+            validate=False,
+        )
+
+    def setUp(self) -> None:
+        self.key_dir = Path(tempfile.mkdtemp())
+        self.addCleanup(shutil.rmtree, self.key_dir)
+        self.key_file = self.write_key(self.keys.private_pem)
+
+    def write_key(self, pem: bytes, name: str = "private.pem") -> Path:
+        path = self.key_dir / name
+        path.write_bytes(pem)
+        return path
+
+    def receive(self, sent: EncryptedSubmission, leave_out: str = "") -> Submission:
+        parts = {name: BytesIO(data) for name, data in sent.files.items() if name != leave_out}
+        with self.captureOnCommitCallbacks(execute=True):
+            received = services.receive_submission(sent.envelope, parts, user=self.collector)
+        return Submission.objects.get(pk=received.submission.pk)
+
+    def decrypt(self, *args: str, stdin: str = "") -> tuple[str, str]:
+        out, err = StringIO(), StringIO()
+        with self.captureOnCommitCallbacks(execute=True):
+            call_command("decrypt_submissions", *args, stdout=out, stderr=err, stdin=StringIO(stdin))
+        return out.getvalue(), err.getvalue()
+
+    def test_it_decrypts_stored_submissions(self) -> None:
+        sent = encrypted(self.keys)
+        submission = self.receive(sent)
+        self.assertEqual(submission.state, ProcessingState.NEEDS_KEY)
+
+        out, err = self.decrypt("ranger_patrol", "--private-key", str(self.key_file))
+
+        self.assertIn("ranger_patrol: decrypted 1, failed 0, signature mismatches 0", out)
+        self.assertEqual(err, "")
+        submission.refresh_from_db()
+        self.assertEqual(storage.read_bytes(submission.decrypted_xml.name), XML)
+        self.assertEqual(storage.read_bytes(submission.xml_file.name), sent.envelope)
+        stored = {a.name: storage.read_bytes(a.file.name) for a in submission.attachments.all()}
+        self.assertEqual(stored, {**sent.files, **MEDIA})
+        photo = submission.attachments.get(name="nest.jpg")
+        self.assertEqual(photo.content_type, "image/jpeg")
+        self.assertEqual(photo.size, len(MEDIA["nest.jpg"]))
+        # Processing ran on the decrypted record and found both media files.
+        self.assertEqual(submission.state, ProcessingState.PROCESSED)
+        self.assertEqual(submission.metadata["attachments_missing"], [])
+        self.assertEqual(submission.metadata["attachments_present"], 2)
+
+    def test_a_second_run_has_nothing_to_do(self) -> None:
+        submission = self.receive(encrypted(self.keys))
+        self.decrypt("ranger_patrol", "--private-key", str(self.key_file))
+
+        out, _ = self.decrypt("ranger_patrol", "--private-key", str(self.key_file))
+
+        self.assertIn("decrypted 0, failed 0", out)
+        self.assertEqual(submission.attachments.count(), 5)
+
+    def test_it_reads_the_password_from_stdin(self) -> None:
+        protected = make_key_pair(password=b"kokoda track")
+        self.version.base64_rsa_public_key = protected.base64_public_key
+        self.version.save()
+        submission = self.receive(encrypted(protected))
+        key_file = self.write_key(protected.private_pem, "protected.pem")
+
+        out, _ = self.decrypt(
+            "ranger_patrol", "--private-key", str(key_file), "--password-stdin", stdin="kokoda track\n"
+        )
+
+        self.assertIn("decrypted 1", out)
+        submission.refresh_from_db()
+        self.assertEqual(storage.read_bytes(submission.decrypted_xml.name), XML)
+
+    def test_it_stops_on_a_wrong_password(self) -> None:
+        protected = make_key_pair(bits=1024, password=b"kokoda track")
+        key_file = self.write_key(protected.private_pem, "protected.pem")
+
+        with self.assertRaisesMessage(CommandError, "password is wrong"):
+            self.decrypt("ranger_patrol", "--private-key", str(key_file), "--password-stdin", stdin="nope\n")
+
+    def test_it_reports_a_wrong_key_and_keeps_the_submission(self) -> None:
+        submission = self.receive(encrypted(self.keys))
+        other = self.write_key(make_key_pair().private_pem, "other.pem")
+
+        with self.assertRaisesMessage(CommandError, "1 submission(s) could not be decrypted"):
+            self.decrypt("ranger_patrol", "--private-key", str(other))
+
+        submission.refresh_from_db()
+        self.assertFalse(submission.decrypted_xml)
+        self.assertEqual(submission.state, ProcessingState.NEEDS_KEY)
+        self.assertEqual(submission.attachments.count(), 3)
+
+    def test_it_explains_each_failure(self) -> None:
+        self.receive(encrypted(self.keys), leave_out="call.m4a.enc")
+        other = self.write_key(make_key_pair().private_pem, "other.pem")
+        out, err = StringIO(), StringIO()
+
+        with self.assertRaises(CommandError):
+            call_command(
+                "decrypt_submissions", "ranger_patrol", "--private-key", str(other), stdout=out, stderr=err
+            )
+
+        self.assertIn("does not belong to the public key of any version of ranger_patrol", err.getvalue())
+        self.assertIn(
+            f"failed {INSTANCE_ID}: encrypted file(s) named in the envelope were not received: call.m4a.enc",
+            err.getvalue(),
+        )
+        self.assertIn("decrypted 0, failed 1, signature mismatches 0", out.getvalue())
+
+    def test_it_reports_signature_mismatches(self) -> None:
+        sent = encrypted(self.keys)
+        data = bytearray(sent.files["nest.jpg.enc"])
+        data[100] ^= 0x01
+        submission = self.receive(
+            EncryptedSubmission(sent.envelope, {**sent.files, "nest.jpg.enc": bytes(data)})
+        )
+
+        out, err = self.decrypt("ranger_patrol", "--private-key", str(self.key_file))
+
+        self.assertIn("decrypted 1, failed 0, signature mismatches 1", out)
+        self.assertIn(f"signature mismatch {INSTANCE_ID}", err)
+        submission.refresh_from_db()
+        self.assertTrue(submission.decrypted_xml)
+
+    def test_it_requires_a_known_form(self) -> None:
+        with self.assertRaisesMessage(CommandError, "no form with ID 'elephants'"):
+            self.decrypt("elephants", "--private-key", str(self.key_file))
+
+    def test_the_key_is_not_stored(self) -> None:
+        self.receive(encrypted(self.keys))
+        self.decrypt("ranger_patrol", "--private-key", str(self.key_file))
+        secret = self.keys.private_pem.split(b"\n")[1]
+
+        for path in Path(settings.MEDIA_ROOT).rglob("*"):
+            if path.is_file():
+                self.assertNotIn(secret, path.read_bytes())
