@@ -50,11 +50,10 @@ AES_KEY_BYTES = 32
 BLOCK_BYTES = 16
 
 # The Java name "OAEPWithSHA256AndMGF1Padding" means two different things depending on the
-# provider: Bouncy Castle hashes the mask with SHA-256 too, while the JDK's own provider and
-# Android's Conscrypt keep MGF1 on SHA-1. Collect asks for the transformation without naming
-# a provider, so what a phone produces depends on its Android version; Enketo explicitly uses
-# SHA-256 with MGF1-SHA-1. OAEP decoding checks the label hash, so trying the wrong variant
-# fails cleanly instead of yielding a wrong key, and trying both is safe.
+# provider: Bouncy Castle (what Collect gets on Android, and what Briefcase uses) hashes the
+# mask with SHA-256 too, while the JDK's own provider keeps MGF1 on SHA-1, and Enketo's
+# encryptor explicitly uses SHA-256 with an MGF1-SHA-1 mask. OAEP decoding checks the label
+# hash, so the wrong variant fails instead of yielding a wrong key: trying both is safe.
 _OAEP_VARIANTS: tuple[padding.OAEP, ...] = (
     padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None),
     padding.OAEP(mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA256(), label=None),  # noqa: S303

@@ -26,8 +26,8 @@ except ImportError:  # cryptography < 47
 COLLECT_NS = "http://www.opendatakit.org/xforms/encrypted"
 OPENROSA_NS = "http://openrosa.org/xforms"
 
-# Java "RSA/NONE/OAEPWithSHA256AndMGF1Padding": Bouncy Castle (SHA-256 mask) or the JDK,
-# Conscrypt and Enketo (SHA-1 mask).
+# Java "RSA/NONE/OAEPWithSHA256AndMGF1Padding": Bouncy Castle, as in Collect (SHA-256 mask),
+# or the JDK's provider and Enketo (SHA-1 mask).
 OAEP_BOUNCY_CASTLE = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
 OAEP_JDK = padding.OAEP(mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA256(), label=None)  # noqa: S303
 
