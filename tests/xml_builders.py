@@ -9,7 +9,6 @@ from xml.sax.saxutils import escape, quoteattr
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from django.test.client import BOUNDARY, encode_multipart
 
 from odk_forms import services
 from odk_forms.models import FormVersion
@@ -143,7 +142,24 @@ def post_submission(
     return client.post(path, submission_body(xml, files, **fields), **openrosa_headers(username))  # type: ignore[arg-type]
 
 
-def raw_multipart(xml: bytes, files: dict[str, bytes] | None = None) -> tuple[bytes, str]:
-    """The body and content type of a submission, for requests built by hand."""
-    body = encode_multipart(BOUNDARY, submission_body(xml, files))
-    return body, f"multipart/form-data; boundary={BOUNDARY}"
+def raw_multipart(
+    xml: bytes, files: dict[str, bytes] | None = None, boundary: str = "----collect-boundary-7f3a"
+) -> tuple[bytes, str]:
+    """A submission body written byte by byte as ODK Collect sends it (each file part named
+    by its file name), for requests the test client's encoder would refuse or alter."""
+    parts = [
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="xml_submission_file"; '
+            f'filename="submission.xml"\r\nContent-Type: text/xml\r\n\r\n'
+        ).encode()
+        + xml
+        + b"\r\n"
+    ]
+    for name, content in (files or {}).items():
+        header = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{name}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        )
+        parts.append(header.encode() + content + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"

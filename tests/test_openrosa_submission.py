@@ -1,0 +1,466 @@
+from __future__ import annotations
+
+import io
+import uuid
+from pathlib import Path
+from unittest import mock
+
+from django.conf import settings
+from django.test import override_settings
+
+from accounts.models import CollectorToken
+from odk_forms import services
+from odk_forms.models import Attachment, FormState, ProcessingState, Submission
+from tests.base import BaseTestCase
+from tests.xml_builders import (
+    RESPONSE_NS,
+    make_form,
+    make_instance,
+    openrosa_headers,
+    photo_bytes,
+    post_submission,
+    raw_multipart,
+)
+
+
+def message_of(response) -> str:  # type: ignore[no-untyped-def]
+    from defusedxml.ElementTree import fromstring
+
+    root = fromstring(response.content)
+    assert root.tag == f"{RESPONSE_NS}OpenRosaResponse"
+    return root.find(f"{RESPONSE_NS}message").text
+
+
+class SubmissionTestCase(BaseTestCase):
+    def setUp(self) -> None:
+        self.version = make_form([self.area])
+
+    def submit(
+        self, xml: bytes, files: dict[str, bytes] | None = None, username: str | None = "collector", **kw
+    ):  # type: ignore[no-untyped-def]
+        with self.captureOnCommitCallbacks(execute=True):
+            return post_submission(self.client, xml, files, username, **kw)
+
+    def assertOpenRosa(self, response, status: int) -> None:  # type: ignore[no-untyped-def]
+        self.assertEqual(response.status_code, status, response.content)
+        self.assertEqual(response["Content-Type"], "text/xml; charset=utf-8")
+        self.assertEqual(response["X-OpenRosa-Version"], "1.0")
+        self.assertEqual(
+            response["X-OpenRosa-Accept-Content-Length"], str(settings.OPENROSA_MAX_SUBMISSION_BYTES)
+        )
+        self.assertTrue(response.has_header("Date"))
+        self.assertTrue(response.has_header("Content-Language"))
+
+
+class ProbeTest(SubmissionTestCase):
+    def test_head_is_204_with_max_size(self) -> None:
+        response = self.client.head("/submission", **openrosa_headers("collector"))
+        self.assertEqual(response.status_code, 204)
+        self.assertEqual(response["X-OpenRosa-Accept-Content-Length"], "100000000")
+        self.assertEqual(response["X-OpenRosa-Version"], "1.0")
+
+    def test_get_is_204(self) -> None:
+        response = self.client.get("/submission", **openrosa_headers("collector"))
+        self.assertEqual(response.status_code, 204)
+
+    def test_head_without_credentials_is_challenged(self) -> None:
+        response = self.client.head("/submission", **openrosa_headers(None))
+        self.assertEqual(response.status_code, 401)
+        self.assertIn("Digest", response["WWW-Authenticate"])
+        self.assertEqual(response["X-OpenRosa-Version"], "1.0")
+
+    def test_put_is_405(self) -> None:
+        response = self.client.put("/submission", **openrosa_headers("collector"))
+        self.assertEqual(response.status_code, 405)
+        self.assertIn("POST", response["Allow"])
+
+
+class SubmitTest(SubmissionTestCase):
+    def test_it_works(self) -> None:
+        xml = make_instance(photo="photo.jpg")
+        response = self.submit(xml, {"photo.jpg": photo_bytes()}, deviceID="collect:abc")
+        self.assertOpenRosa(response, 201)
+        self.assertIn("received", message_of(response))
+        submission = Submission.objects.get()
+        self.assertEqual(submission.form_version, self.version)
+        self.assertEqual(submission.submitted_by, self.collector)
+        self.assertEqual(submission.device_id, "")  # deviceID comes in the query string
+        self.assertEqual(submission.state, ProcessingState.PROCESSED)
+        self.assertEqual(Path(settings.MEDIA_ROOT, submission.xml_file.name).read_bytes(), xml)
+        attachment = submission.attachments.get()
+        self.assertEqual(
+            (attachment.name, attachment.size, attachment.is_referenced), ("photo.jpg", 2048, True)
+        )
+        self.assertEqual(attachment.file.read(), photo_bytes())
+        self.assertEqual(submission.metadata["attachments_missing"], [])
+
+    def test_it_records_the_device_id(self) -> None:
+        with self.captureOnCommitCallbacks(execute=True):
+            response = self.client.post(
+                "/submission?deviceID=collect%3Aabc123",
+                {"xml_submission_file": io.BytesIO(make_instance())},
+                **openrosa_headers("collector"),
+            )
+        self.assertEqual(response.status_code, 201)
+        self.assertEqual(Submission.objects.get().device_id, "collect:abc123")
+
+    def test_member_and_owner_may_submit(self) -> None:
+        for username in ("member", "owner"):
+            self.assertEqual(self.submit(make_instance(), username=username).status_code, 201)
+
+    def test_it_validates_area_membership(self) -> None:
+        response = self.submit(make_instance(), username="outsider")
+        self.assertOpenRosa(response, 403)
+        self.assertIn("403.10", message_of(response))
+        self.assertFalse(Submission.objects.exists())
+
+    def test_it_requires_authentication(self) -> None:
+        response = self.submit(make_instance(), username=None)
+        self.assertOpenRosa(response, 401)
+        self.assertIn("Digest", response["WWW-Authenticate"])
+
+    def test_collector_token_url(self) -> None:
+        token = CollectorToken.objects.create(user=self.collector).token
+        with self.captureOnCommitCallbacks(execute=True):
+            response = self.client.post(
+                f"/key/{token}/submission",
+                {"xml_submission_file": io.BytesIO(make_instance())},
+                HTTP_X_OPENROSA_VERSION="1.0",
+            )
+        self.assertEqual(response.status_code, 201)
+        self.assertEqual(Submission.objects.get().submitted_by, self.collector)
+
+    def test_bad_token_is_403(self) -> None:
+        response = self.client.post(
+            "/key/nope/submission", {"xml_submission_file": io.BytesIO(make_instance())}
+        )
+        self.assertOpenRosa(response, 403)
+
+    def test_wrong_openrosa_version_header(self) -> None:
+        headers = {**openrosa_headers("collector"), "HTTP_X_OPENROSA_VERSION": "2.0"}
+        response = self.client.post(
+            "/submission", {"xml_submission_file": io.BytesIO(make_instance())}, **headers
+        )
+        self.assertOpenRosa(response, 400)
+
+    def test_raw_collect_style_body(self) -> None:
+        body, content_type = raw_multipart(make_instance(photo="p.jpg"), {"p.jpg": photo_bytes()})
+        with self.captureOnCommitCallbacks(execute=True):
+            response = self.client.generic(
+                "POST", "/submission", body, content_type=content_type, **openrosa_headers("collector")
+            )
+        self.assertEqual(response.status_code, 201)
+        self.assertEqual(Submission.objects.get().attachments.get().name, "p.jpg")
+
+    def test_chunked_body_without_content_length(self) -> None:
+        body, content_type = raw_multipart(make_instance(photo="p.jpg"), {"p.jpg": photo_bytes(300_000)})
+        with self.captureOnCommitCallbacks(execute=True):
+            response = self.client.generic(
+                "POST",
+                "/submission",
+                b"",
+                CONTENT_TYPE=content_type,
+                CONTENT_LENGTH="",
+                HTTP_TRANSFER_ENCODING="chunked",
+                **{"wsgi.input": io.BytesIO(body)},
+                **openrosa_headers("collector"),
+            )
+        self.assertEqual(response.status_code, 201, response.content)
+        self.assertEqual(Submission.objects.get().attachments.get().size, 300_000)
+
+    @override_settings(OPENROSA_MAX_SUBMISSION_BYTES=10_000)
+    def test_chunked_body_over_the_cap(self) -> None:
+        body, content_type = raw_multipart(make_instance(photo="p.jpg"), {"p.jpg": photo_bytes(20_000)})
+        response = self.client.generic(
+            "POST",
+            "/submission",
+            b"",
+            CONTENT_TYPE=content_type,
+            CONTENT_LENGTH="",
+            HTTP_TRANSFER_ENCODING="chunked",
+            **{"wsgi.input": io.BytesIO(body)},
+            **openrosa_headers("collector"),
+        )
+        self.assertOpenRosa(response, 413)
+        self.assertFalse(Submission.objects.exists())
+
+    def test_declared_length_over_the_cap_is_refused_unread(self) -> None:
+        stream = mock.Mock()
+        response = self.client.generic(
+            "POST",
+            "/submission",
+            b"",
+            CONTENT_TYPE="multipart/form-data; boundary=x",
+            CONTENT_LENGTH=str(100_000_001),
+            **{"wsgi.input": stream},
+            **openrosa_headers("collector"),
+        )
+        self.assertOpenRosa(response, 413)
+        self.assertIn("at most 100 MB", message_of(response))
+        stream.read.assert_not_called()
+
+    def test_large_part_is_streamed_to_disk(self) -> None:
+        big = photo_bytes(3_000_000)
+        response = self.submit(make_instance(photo="big.jpg"), {"big.jpg": big})
+        self.assertEqual(response.status_code, 201)
+        self.assertEqual(Submission.objects.get().attachments.get().size, 3_000_000)
+
+    def test_not_multipart(self) -> None:
+        response = self.client.post(
+            "/submission", make_instance(), content_type="text/xml", **openrosa_headers("collector")
+        )
+        self.assertOpenRosa(response, 400)
+
+    def test_missing_xml_part(self) -> None:
+        response = self.client.post(
+            "/submission", {"photo.jpg": io.BytesIO(b"x")}, **openrosa_headers("collector")
+        )
+        self.assertOpenRosa(response, 400)
+        self.assertIn("xml_submission_file", message_of(response))
+
+    def test_bad_xml(self) -> None:
+        response = self.submit(b"<data id='patrol'><unclosed></data>")
+        self.assertOpenRosa(response, 400)
+        self.assertIn("400.13", message_of(response))
+        self.assertFalse(Submission.objects.exists())
+        # Nothing left behind on disk either: the phone keeps the record and sends it again.
+        self.assertEqual(list(Path(settings.MEDIA_ROOT, "submissions").rglob("*.xml")), [])
+
+    def test_entities_are_refused(self) -> None:
+        xml = (
+            b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+            b'<data id="patrol" version="1"><species>&b;</species></data>'
+        )
+        response = self.submit(xml)
+        self.assertOpenRosa(response, 400)
+
+    def test_external_entity_is_refused(self) -> None:
+        xml = (
+            b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+            b'<data id="patrol" version="1"><species>&x;</species></data>'
+        )
+        self.assertOpenRosa(self.submit(xml), 400)
+
+    def test_no_form_id(self) -> None:
+        response = self.submit(b"<data><species>x</species></data>")
+        self.assertOpenRosa(response, 400)
+        self.assertIn("400.14", message_of(response))
+
+    def test_unknown_form(self) -> None:
+        response = self.submit(make_instance(form_id="nope"))
+        self.assertOpenRosa(response, 404)
+        self.assertIn("nope", message_of(response))
+
+    def test_unknown_version(self) -> None:
+        response = self.submit(make_instance(version="99"))
+        self.assertOpenRosa(response, 404)
+        self.assertIn("404.6", message_of(response))
+
+    def test_older_versions_still_accept(self) -> None:
+        make_form([self.area], version="2")
+        self.assertEqual(self.submit(make_instance(version="1")).status_code, 201)
+        self.assertEqual(self.submit(make_instance(version="2")).status_code, 201)
+        self.assertEqual(
+            sorted(Submission.objects.values_list("form_version__version", flat=True)), ["1", "2"]
+        )
+
+    def test_no_version_attribute_goes_to_the_current_version(self) -> None:
+        current = make_form([self.area], version="2")
+        self.assertEqual(self.submit(make_instance(version=None)).status_code, 201)
+        self.assertEqual(Submission.objects.get().form_version, current)
+
+    def test_closing_form_accepts(self) -> None:
+        services.set_form_state(self.version.form, FormState.CLOSING)
+        self.assertEqual(self.submit(make_instance()).status_code, 201)
+
+    def test_closed_form_refuses(self) -> None:
+        services.set_form_state(self.version.form, FormState.CLOSED)
+        response = self.submit(make_instance())
+        self.assertOpenRosa(response, 409)
+        self.assertIn("409.2", message_of(response))
+
+    def test_missing_instance_id_is_derived_from_content(self) -> None:
+        xml = make_instance(instance_id="")
+        self.assertEqual(self.submit(xml).status_code, 201)
+        self.assertEqual(self.submit(xml).status_code, 201)
+        submission = Submission.objects.get()
+        self.assertTrue(submission.instance_id.startswith("uuid:"))
+
+    def test_attachment_names_are_sanitised(self) -> None:
+        body, content_type = raw_multipart(
+            make_instance(photo="p.jpg"), {"../../etc/p.jpg": b"x", "C:\\x\\q.jpg": b"y"}
+        )
+        with self.captureOnCommitCallbacks(execute=True):
+            response = self.client.generic(
+                "POST", "/submission", body, content_type=content_type, **openrosa_headers("collector")
+            )
+        self.assertEqual(response.status_code, 201, response.content)
+        names = sorted(Attachment.objects.values_list("name", flat=True))
+        self.assertEqual(names, ["p.jpg", "q.jpg"])
+        for attachment in Attachment.objects.all():
+            path = Path(settings.MEDIA_ROOT, attachment.file.name).resolve()
+            self.assertTrue(path.is_relative_to(Path(settings.MEDIA_ROOT).resolve()))
+
+    def test_unreferenced_parts_are_kept_but_flagged(self) -> None:
+        self.submit(make_instance(photo="p.jpg"), {"p.jpg": b"x", "extra.jpg": b"y"})
+        flags = dict(Attachment.objects.values_list("name", "is_referenced"))
+        self.assertEqual(flags, {"p.jpg": True, "extra.jpg": False})
+
+    def test_missing_attachment_is_reported(self) -> None:
+        self.submit(make_instance(photo="p.jpg"))
+        self.assertEqual(Submission.objects.get().metadata["attachments_missing"], ["p.jpg"])
+
+
+class DuplicateTest(SubmissionTestCase):
+    def test_identical_resend_is_201_and_one_record(self) -> None:
+        xml = make_instance(photo="p.jpg")
+        self.assertEqual(self.submit(xml, {"p.jpg": b"photo"}).status_code, 201)
+        response = self.submit(xml, {"p.jpg": b"photo"})
+        self.assertOpenRosa(response, 201)
+        self.assertIn("already received", message_of(response))
+        self.assertEqual(Submission.objects.count(), 1)
+        self.assertEqual(Attachment.objects.count(), 1)
+        # The copy of the re-sent XML and photo are not kept twice.
+        self.assertEqual(len(list(Path(settings.MEDIA_ROOT, "submissions").rglob("*.xml"))), 1)
+        self.assertEqual(len(list(Path(settings.MEDIA_ROOT, "submissions").rglob("p.jpg"))), 1)
+
+    def test_split_upload_assembles(self) -> None:
+        xml = make_instance(values={"photo2": "b.jpg"}, photo="a.jpg")
+        first = self.submit(xml, {"a.jpg": b"aaa"}, **{"*isIncomplete*": "yes"})
+        self.assertEqual(first.status_code, 201)
+        second = self.submit(xml, {"b.jpg": b"bbb"})
+        self.assertEqual(second.status_code, 201)
+        self.assertIn("1 file(s) added", message_of(second))
+        submission = Submission.objects.get()
+        self.assertEqual(sorted(submission.attachments.values_list("name", flat=True)), ["a.jpg", "b.jpg"])
+        self.assertEqual(submission.state, ProcessingState.PROCESSED)
+        self.assertEqual(submission.processing_attempts, 2)
+
+    def test_resent_file_with_new_bytes_replaces_it(self) -> None:
+        xml = make_instance(photo="p.jpg")
+        self.submit(xml, {"p.jpg": b"old"})
+        self.submit(xml, {"p.jpg": b"new"})
+        self.assertEqual(Attachment.objects.get().file.read(), b"new")
+
+    def test_different_xml_same_instance_id_is_409(self) -> None:
+        instance_id = f"uuid:{uuid.uuid4()}"
+        self.submit(make_instance(instance_id=instance_id))
+        response = self.submit(make_instance(instance_id=instance_id, values={"count": "3"}))
+        self.assertOpenRosa(response, 409)
+        self.assertIn("409.1", message_of(response))
+        self.assertEqual(Submission.objects.count(), 1)
+
+    def test_same_instance_id_in_another_form_is_another_record(self) -> None:
+        make_form([self.area], form_id="other")
+        instance_id = f"uuid:{uuid.uuid4()}"
+        self.submit(make_instance(instance_id=instance_id))
+        self.assertEqual(
+            self.submit(make_instance(form_id="other", instance_id=instance_id)).status_code, 201
+        )
+        self.assertEqual(Submission.objects.count(), 2)
+
+
+class EditTest(SubmissionTestCase):
+    def test_edit_makes_a_new_version_and_keeps_history(self) -> None:
+        original_id = f"uuid:{uuid.uuid4()}"
+        self.submit(make_instance(instance_id=original_id, photo="p.jpg"), {"p.jpg": b"photo"})
+        edit_id = f"uuid:{uuid.uuid4()}"
+        response = self.submit(
+            make_instance(
+                instance_id=edit_id, deprecated_id=original_id, photo="p.jpg", values={"count": "5"}
+            )
+        )
+        self.assertOpenRosa(response, 201)
+        original = Submission.objects.get(instance_id=original_id)
+        edit = Submission.objects.get(instance_id=edit_id)
+        self.assertFalse(original.is_current)
+        self.assertTrue(edit.is_current)
+        self.assertEqual(edit.previous, original)
+        self.assertEqual(edit.root, original)
+        self.assertEqual(edit.deprecated_id, original_id)
+        # The photo the edit still refers to is carried over.
+        self.assertEqual(edit.attachments.get().file.read(), b"photo")
+
+        second_id = f"uuid:{uuid.uuid4()}"
+        self.submit(make_instance(instance_id=second_id, deprecated_id=edit_id, values={"count": "6"}))
+        self.assertEqual(Submission.objects.get(instance_id=second_id).root, original)
+
+    def test_edit_of_unknown_record_is_404(self) -> None:
+        response = self.submit(make_instance(deprecated_id="uuid:unknown"))
+        self.assertOpenRosa(response, 404)
+        self.assertIn("404.5", message_of(response))
+
+    def test_edit_of_superseded_version_is_409(self) -> None:
+        original_id = f"uuid:{uuid.uuid4()}"
+        self.submit(make_instance(instance_id=original_id))
+        self.submit(make_instance(deprecated_id=original_id, values={"count": "5"}))
+        response = self.submit(make_instance(deprecated_id=original_id, values={"count": "7"}))
+        self.assertOpenRosa(response, 409)
+        self.assertIn("409.9", message_of(response))
+
+    def test_outsider_cannot_edit(self) -> None:
+        original_id = f"uuid:{uuid.uuid4()}"
+        self.submit(make_instance(instance_id=original_id))
+        response = self.submit(make_instance(deprecated_id=original_id), username="outsider")
+        self.assertEqual(response.status_code, 403)
+        self.assertTrue(Submission.objects.get(instance_id=original_id).is_current)
+
+
+class EncryptedTest(SubmissionTestCase):
+    def test_envelope_is_stored_and_waits_for_its_key(self) -> None:
+        make_form([self.area], form_id="secret", public_key="MIIBIjANBgkq")
+        envelope = (
+            b'<data id="secret" version="1" encrypted="yes" xmlns="http://www.opendatakit.org/xforms/encrypted">'
+            b"<base64EncryptedKey>abc</base64EncryptedKey>"
+            b'<orx:meta xmlns:orx="http://openrosa.org/xforms"><orx:instanceID>uuid:e1</orx:instanceID></orx:meta>'
+            b"<media><file>p.jpg.enc</file></media><encryptedXmlFile>submission.xml.enc</encryptedXmlFile>"
+            b"<base64EncryptedElementSignature>sig</base64EncryptedElementSignature></data>"
+        )
+        response = self.submit(envelope, {"submission.xml.enc": b"\x01\x02", "p.jpg.enc": b"\x03"})
+        self.assertEqual(response.status_code, 201)
+        submission = Submission.objects.get()
+        self.assertTrue(submission.is_encrypted)
+        self.assertEqual(submission.instance_id, "uuid:e1")
+        self.assertEqual(submission.state, ProcessingState.NEEDS_KEY)
+        self.assertEqual(
+            dict(submission.attachments.values_list("name", "is_referenced")),
+            {"submission.xml.enc": True, "p.jpg.enc": True},
+        )
+
+    def test_envelope_without_instance_id_is_refused(self) -> None:
+        make_form([self.area], form_id="secret", public_key="MIIBIjANBgkq")
+        envelope = (
+            b'<data id="secret" version="1" encrypted="yes"><encryptedXmlFile>s.enc</encryptedXmlFile></data>'
+        )
+        response = self.submit(envelope)
+        self.assertOpenRosa(response, 400)
+        self.assertIn("400.16", message_of(response))
+
+
+class DraftSubmissionTest(SubmissionTestCase):
+    def test_draft_accepts_test_submissions_by_its_token(self) -> None:
+        draft = make_form([self.area], version="2", draft=True)
+        with self.captureOnCommitCallbacks(execute=True):
+            response = self.client.post(
+                f"/test/{draft.draft_token}/submission",
+                {"xml_submission_file": io.BytesIO(make_instance(version="2"))},
+            )
+        self.assertEqual(response.status_code, 201, response.content)
+        submission = Submission.objects.get()
+        self.assertTrue(submission.is_draft)
+        self.assertIsNone(submission.submitted_by)
+
+        # Publishing the draft drops the test data.
+        services.publish_draft(draft.form)
+        self.assertFalse(Submission.objects.exists())
+
+    def test_unknown_draft_token(self) -> None:
+        response = self.client.post(
+            "/test/nope/submission", {"xml_submission_file": io.BytesIO(make_instance())}
+        )
+        self.assertOpenRosa(response, 404)
+
+    def test_published_submission_url_does_not_reach_the_draft(self) -> None:
+        make_form([self.area], form_id="fresh", version="1", draft=True)
+        response = self.submit(make_instance(form_id="fresh"))
+        self.assertEqual(response.status_code, 404)
