@@ -89,15 +89,16 @@ def make_instance(
 
 def make_form(
     areas: Iterable[ProtectedArea] = (),
-    media: dict[str, bytes] | None = None,
+    media_files: dict[str, bytes] | None = None,
     draft: bool = False,
     **xform: object,
 ) -> FormVersion:
-    """Publish a form built by make_xform (without ODK Validate: it is tested elsewhere)."""
+    """Publish a form built by make_xform, with `media_files` uploaded (the form refers to
+    files with `media=[...]`), without ODK Validate: that is tested elsewhere."""
     return services.publish_form_version(
         "form.xml",
         make_xform(**xform),  # type: ignore[arg-type]
-        media=[services.MediaUpload(name, data) for name, data in (media or {}).items()],
+        media=[services.MediaUpload(name, data) for name, data in (media_files or {}).items()],
         draft=draft,
         area_ids=[a.id for a in areas],
         validate=False,
