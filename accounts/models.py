@@ -36,12 +36,29 @@ class User(AbstractUser):
 
     objects: ClassVar[UserManager] = UserManager()
 
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self._username_at_load = self.username
+
     def set_password(self, raw_password: str | None) -> None:
         super().set_password(raw_password)
         if raw_password is None:
             self.digest_ha1 = ""
         else:
             self.digest_ha1 = digest_ha1(self.username, settings.OPENROSA_REALM, raw_password)
+        self._username_at_load = self.username
+
+    def set_unusable_password(self) -> None:
+        super().set_unusable_password()
+        self.digest_ha1 = ""
+
+    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        # HA1 hashes the username in: after a rename it can never match again, and keeping
+        # it would only suggest Digest works. The next set_password() computes a new one.
+        if self.pk and self.username != self._username_at_load:
+            self.digest_ha1 = ""
+        super().save(*args, **kwargs)
+        self._username_at_load = self.username
 
 
 class Role(models.TextChoices):

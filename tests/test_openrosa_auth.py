@@ -13,7 +13,7 @@ from django.test import RequestFactory, override_settings
 from django.utils import timezone
 
 from accounts import openrosa_auth
-from accounts.models import CollectorToken, User
+from accounts.models import CollectorToken, User, digest_ha1
 from accounts.openrosa_auth import authenticate, challenge_headers
 from fieldkit.errors import Problem
 from tests.base import PASSWORD, BaseTestCase
@@ -329,3 +329,24 @@ class TokenTestCase(AuthTestCase):
     def test_token_of_inactive_user_is_403(self) -> None:
         User.objects.filter(pk=self.collector.pk).update(is_active=False)
         self.assertProblem(self.factory.get("/formList"), "403.30", token=self.token.token)
+
+
+class DigestCredentialLifecycleTestCase(BaseTestCase):
+    def test_unusable_password_and_rename_clear_ha1(self):
+        user = User.objects.get(pk=self.collector.pk)
+        self.assertTrue(user.digest_ha1)
+        user.set_unusable_password()
+        self.assertEqual(user.digest_ha1, "")
+
+        user.set_password("another long password")
+        user.save()
+        user = User.objects.get(pk=user.pk)
+        user.username = "renamed"
+        user.save()
+        self.assertEqual(User.objects.get(pk=user.pk).digest_ha1, "")
+        user.set_password("another long password")
+        user.save()
+        self.assertEqual(
+            User.objects.get(pk=user.pk).digest_ha1,
+            digest_ha1("renamed", "fieldkit", "another long password"),
+        )
