@@ -9,6 +9,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("protected_areas.urls")),
+    path("api/v1/", include("odk_forms.urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # OpenRosa (ODK Collect, Enketo): /formList, /submission, /forms/..., /key/..., /test/...
     path("", include("odk_forms.openrosa.urls")),

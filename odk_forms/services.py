@@ -90,7 +90,7 @@ def _media_uploads(
     uploads: dict[str, IO[bytes] | bytes] = dict(generated)
     for item in media:
         name = xform.sanitize_filename(item.name)
-        if not name or name != xform.basename(item.name):
+        if not name or name != item.name:
             raise errors.FORM_BAD_MEDIA_NAME(name=item.name)
         uploads[name] = item.content
     return uploads

@@ -1,0 +1,214 @@
+"""Admin: forms with a "Publish a form" page (upload an XLSForm or XForm with its media),
+state actions, and read-only submissions with a reprocess action."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import path, reverse
+
+from fieldkit.errors import Problem
+from odk_forms import services
+from odk_forms.models import Attachment, Form, FormState, FormVersion, MediaFile, Submission
+from protected_areas.models import ProtectedArea
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data]
+        return [single(data, initial)] if data else []
+
+
+class PublishForm(forms.Form):
+    file = forms.FileField(help_text="XLSForm (.xlsx, .xls, .csv, .md) or XForm (.xml).")
+    media = MultipleFileField(required=False, help_text="Images, audio, CSV files the form refers to.")
+    areas = forms.ModelMultipleChoiceField(queryset=ProtectedArea.objects.all(), required=False)
+    draft = forms.BooleanField(required=False, help_text="Stage as a draft to test it before publishing.")
+
+
+class FormVersionInline(admin.TabularInline):
+    model = FormVersion
+    fields = ["version", "title", "md5", "is_draft", "published_at", "created_by"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Form)
+class FormAdmin(admin.ModelAdmin):
+    list_display = ["xml_form_id", "title", "state", "current_version", "updated"]
+    list_filter = ["state", "areas"]
+    search_fields = ["xml_form_id", "title"]
+    readonly_fields = ["xml_form_id", "title", "current_version", "state"]
+    filter_horizontal = ["areas"]
+    inlines = [FormVersionInline]
+    actions = ["make_open", "make_closing", "make_closed", "publish_drafts"]
+    change_list_template = "admin/odk_forms/form/change_list.html"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # forms are added by publishing a file
+
+    def get_urls(self) -> list[Any]:
+        publish = path(
+            "publish/", self.admin_site.admin_view(self.publish_view), name="odk_forms_form_publish"
+        )
+        return [publish, *super().get_urls()]
+
+    def publish_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_change_permission(request):
+            return HttpResponseRedirect(reverse("admin:index"))
+        form = PublishForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                version = services.publish_form_version(
+                    upload.name,
+                    upload.read(),
+                    media=[services.MediaUpload(f.name, f) for f in form.cleaned_data["media"]],
+                    draft=form.cleaned_data["draft"],
+                    area_ids=[a.id for a in form.cleaned_data["areas"]],
+                    user=request.user,
+                )
+            except Problem as problem:
+                form.add_error(None, f"{problem.message} [{problem.code}]")
+            else:
+                label = "draft" if version.is_draft else "version"
+                self.message_user(
+                    request,
+                    f"Published {version.form.xml_form_id} {label} {version.version or '(no version)'}.",
+                    messages.SUCCESS,
+                )
+                for warning in version.warnings:
+                    self.message_user(request, warning, messages.WARNING)
+                return HttpResponseRedirect(reverse("admin:odk_forms_form_change", args=[version.form_id]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Publish a form",
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return render(request, "admin/odk_forms/form/publish.html", context)
+
+    def _set_state(self, request: HttpRequest, queryset: QuerySet[Form], state: str) -> None:
+        for form in queryset:
+            try:
+                services.set_form_state(form, state, request.user)
+            except Problem as problem:
+                self.message_user(request, problem.message, messages.ERROR)
+
+    @admin.action(description="Open: listed on phones, accepts data")
+    def make_open(self, request: HttpRequest, queryset: QuerySet[Form]) -> None:
+        self._set_state(request, queryset, FormState.OPEN)
+
+    @admin.action(description="Closing: accepts data, no longer listed")
+    def make_closing(self, request: HttpRequest, queryset: QuerySet[Form]) -> None:
+        self._set_state(request, queryset, FormState.CLOSING)
+
+    @admin.action(description="Closed: accepts no data")
+    def make_closed(self, request: HttpRequest, queryset: QuerySet[Form]) -> None:
+        self._set_state(request, queryset, FormState.CLOSED)
+
+    @admin.action(description="Publish the draft")
+    def publish_drafts(self, request: HttpRequest, queryset: QuerySet[Form]) -> None:
+        for form in queryset:
+            try:
+                services.publish_draft(form, request.user)
+            except Problem as problem:
+                self.message_user(request, problem.message, messages.ERROR)
+
+
+class MediaFileInline(admin.TabularInline):
+    model = MediaFile
+    fields = ["name", "md5", "size", "file"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(FormVersion)
+class FormVersionAdmin(admin.ModelAdmin):
+    list_display = ["form", "version", "is_draft", "published_at", "md5"]
+    list_filter = ["is_draft"]
+    exclude = ["xml"]
+    readonly_fields = [
+        "form",
+        "version",
+        "title",
+        "md5",
+        "source_file",
+        "binary_paths",
+        "media_names",
+        "base64_rsa_public_key",
+        "warnings",
+        "is_draft",
+        "draft_token",
+        "published_at",
+        "created_by",
+    ]
+    inlines = [MediaFileInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+class AttachmentInline(admin.TabularInline):
+    model = Attachment
+    fields = ["name", "file", "size", "md5", "is_referenced"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Submission)
+class SubmissionAdmin(admin.ModelAdmin):
+    list_display = [
+        "instance_id",
+        "form",
+        "form_version",
+        "state",
+        "is_current",
+        "submitted_by",
+        "received_at",
+    ]
+    list_filter = ["state", "is_current", "is_encrypted", "is_draft", "form"]
+    search_fields = ["instance_id", "instance_name"]
+    date_hierarchy = "received_at"
+    inlines = [AttachmentInline]
+    actions = ["reprocess"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # Submissions are evidence: nobody edits them here.
+        return [f.name for f in Submission._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Process again")
+    def reprocess(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
+        count = sum(services.reprocess_submission(s) for s in queryset)
+        self.message_user(request, f"{count} submission(s) queued for processing.")

@@ -1,0 +1,121 @@
+"""REST API for forms: list them with their versions, publish (multipart), change state,
+publish a draft. Everyone sees the forms of their areas; changes need a manager of every
+area of the form (odk_forms.queries)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from fieldkit.errors import Problem
+from odk_forms import queries, services
+from odk_forms.models import Form, FormState, FormVersion
+
+
+class FormVersionSerializer(serializers.ModelSerializer):
+    media = serializers.SerializerMethodField()
+    test_url = serializers.SerializerMethodField(help_text="Server URL to test a draft in ODK Collect.")
+
+    class Meta:
+        model = FormVersion
+        fields = [
+            "id",
+            "version",
+            "title",
+            "md5",
+            "is_draft",
+            "published_at",
+            "created",
+            "media_names",
+            "media",
+            "warnings",
+            "test_url",
+        ]
+
+    def get_media(self, version: FormVersion) -> list[dict[str, Any]]:
+        return [{"name": m.name, "md5": m.md5, "size": m.size} for m in version.media_files.all()]
+
+    def get_test_url(self, version: FormVersion) -> str | None:
+        return f"{settings.SITE_URL}/test/{version.draft_token}" if version.is_draft else None
+
+
+class FormSerializer(serializers.ModelSerializer):
+    versions = FormVersionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Form
+        fields = ["id", "xml_form_id", "title", "state", "areas", "current_version", "versions", "updated"]
+
+
+class PublishSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="XLSForm (.xlsx, .xls, .csv, .md) or XForm (.xml).")
+    media = serializers.ListField(child=serializers.FileField(), required=False, default=list)
+    draft = serializers.BooleanField(required=False, default=False)
+    areas = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+
+
+class StateSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=FormState.choices)
+
+
+def problem_response(problem: Problem) -> Response:
+    return Response({"code": problem.code, "detail": problem.message}, status=problem.status)
+
+
+class FormViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = FormSerializer
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    filterset_fields = ["state", "xml_form_id"]
+
+    def get_queryset(self) -> Any:
+        return (
+            queries.forms_visible_to(self.request.user)
+            .prefetch_related("areas", "versions__media_files")
+            .order_by("xml_form_id")
+        )
+
+    def create(self, request: Request) -> Response:
+        """Publish a form file (a new form, or a new version of one) with its media."""
+        params = PublishSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        upload = params.validated_data["file"]
+        try:
+            version = services.publish_form_version(
+                upload.name,
+                upload.read(),
+                media=[services.MediaUpload(f.name, f) for f in params.validated_data["media"]],
+                draft=params.validated_data["draft"],
+                area_ids=params.validated_data["areas"],
+                user=request.user,
+            )
+        except Problem as problem:
+            return problem_response(problem)
+        form = self.get_queryset().get(pk=version.form_id)
+        return Response(FormSerializer(form).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"], serializer_class=StateSerializer)
+    def state(self, request: Request, pk: str | None = None) -> Response:
+        """open, closing (accepts submissions, not listed) or closed."""
+        params = StateSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        try:
+            form = services.set_form_state(self.get_object(), params.validated_data["state"], request.user)
+        except Problem as problem:
+            return problem_response(problem)
+        return Response(FormSerializer(self.get_queryset().get(pk=form.pk)).data)
+
+    @action(detail=True, methods=["post"], url_path="publish-draft", serializer_class=serializers.Serializer)
+    def publish_draft(self, request: Request, pk: str | None = None) -> Response:
+        try:
+            services.publish_draft(self.get_object(), request.user)
+        except Problem as problem:
+            return problem_response(problem)
+        return Response(FormSerializer(self.get_queryset().get(pk=pk)).data)

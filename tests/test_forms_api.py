@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from odk_forms.models import Form, FormState, MediaFile
+from tests.base import BaseTestCase
+from tests.xml_builders import make_form, make_xform
+
+
+def form_file(**kwargs: object) -> SimpleUploadedFile:
+    return SimpleUploadedFile("form.xml", make_xform(**kwargs), content_type="text/xml")  # type: ignore[arg-type]
+
+
+class FormsApiTest(BaseTestCase):
+    def setUp(self) -> None:
+        self.version = make_form([self.area])
+        self.form = self.version.form
+
+    def test_list_is_scoped_to_the_users_areas(self) -> None:
+        make_form([self.other_area], form_id="tonda")
+        for username, expected in [
+            ("member", ["patrol"]),
+            ("collector", ["patrol"]),
+            ("outsider", ["tonda"]),
+        ]:
+            self.client.force_login(getattr(self, username))
+            response = self.client.get("/api/v1/forms/")
+            self.assertEqual(response.status_code, 200)
+            self.assertEqual([f["xml_form_id"] for f in response.json()["results"]], expected, username)
+
+    def test_detail_has_versions(self) -> None:
+        self.client.force_login(self.member)
+        data = self.client.get(f"/api/v1/forms/{self.form.pk}/").json()
+        self.assertEqual([v["version"] for v in data["versions"]], ["1"])
+        self.assertEqual(data["versions"][0]["md5"], self.version.md5)
+
+    def test_outsider_cannot_see_the_form(self) -> None:
+        self.client.force_login(self.outsider)
+        self.assertEqual(self.client.get(f"/api/v1/forms/{self.form.pk}/").status_code, 404)
+
+    def test_anonymous_is_refused(self) -> None:
+        self.assertIn(self.client.get("/api/v1/forms/").status_code, (401, 403))
+
+    def test_owner_publishes_a_new_version_with_media(self) -> None:
+        self.client.force_login(self.owner)
+        media = SimpleUploadedFile("zebra.png", b"\x89PNG")
+        response = self.client.post(
+            "/api/v1/forms/",
+            {"file": form_file(version="2", media=["zebra.png"]), "media": [media], "areas": [self.area.pk]},
+        )
+        self.assertEqual(response.status_code, 201, response.content)
+        self.form.refresh_from_db()
+        self.assertEqual(self.form.current_version.version, "2")
+        self.assertEqual(MediaFile.objects.get().name, "zebra.png")
+
+    def test_owner_publishes_a_new_form(self) -> None:
+        self.client.force_login(self.owner)
+        response = self.client.post(
+            "/api/v1/forms/", {"file": form_file(form_id="incident"), "areas": [self.area.pk]}
+        )
+        self.assertEqual(response.status_code, 201, response.content)
+        self.assertEqual(list(Form.objects.get(xml_form_id="incident").areas.all()), [self.area])
+
+    def test_new_form_needs_an_area_the_user_manages(self) -> None:
+        self.client.force_login(self.owner)
+        for areas in ([], [self.other_area.pk]):
+            response = self.client.post(
+                "/api/v1/forms/", {"file": form_file(form_id="incident"), "areas": areas}
+            )
+            self.assertEqual(response.status_code, 403, areas)
+        self.assertFalse(Form.objects.filter(xml_form_id="incident").exists())
+
+    def test_member_and_outsider_cannot_publish_a_version(self) -> None:
+        for user in (self.member, self.collector, self.outsider):
+            self.client.force_login(user)
+            response = self.client.post("/api/v1/forms/", {"file": form_file(version="2")})
+            self.assertEqual(response.status_code, 403, user.username)
+        self.form.refresh_from_db()
+        self.assertEqual(self.form.current_version.version, "1")
+
+    def test_bad_form_message(self) -> None:
+        self.client.force_login(self.owner)
+        bad = SimpleUploadedFile("form.xml", b"<html/>")
+        response = self.client.post("/api/v1/forms/", {"file": bad})
+        self.assertEqual(response.status_code, 400)
+        self.assertEqual(response.json()["code"], "400.43")
+
+    def test_draft_then_publish(self) -> None:
+        self.client.force_login(self.owner)
+        response = self.client.post("/api/v1/forms/", {"file": form_file(version="2"), "draft": "true"})
+        self.assertEqual(response.status_code, 201, response.content)
+        draft = next(v for v in response.json()["versions"] if v["is_draft"])
+        self.assertIn("/test/", draft["test_url"])
+        response = self.client.post(f"/api/v1/forms/{self.form.pk}/publish-draft/")
+        self.assertEqual(response.status_code, 200, response.content)
+        self.form.refresh_from_db()
+        self.assertEqual(self.form.current_version.version, "2")
+
+    def test_owner_changes_state(self) -> None:
+        self.client.force_login(self.owner)
+        response = self.client.post(
+            f"/api/v1/forms/{self.form.pk}/state/", {"state": "closing"}, content_type="application/json"
+        )
+        self.assertEqual(response.status_code, 200, response.content)
+        self.form.refresh_from_db()
+        self.assertEqual(self.form.state, FormState.CLOSING)
+
+    def test_it_validates_ownership_of_state_changes(self) -> None:
+        for user, status in [(self.member, 403), (self.collector, 403), (self.outsider, 404)]:
+            self.client.force_login(user)
+            response = self.client.post(
+                f"/api/v1/forms/{self.form.pk}/state/", {"state": "closed"}, content_type="application/json"
+            )
+            self.assertEqual(response.status_code, status, user.username)
+        self.form.refresh_from_db()
+        self.assertEqual(self.form.state, FormState.OPEN)
