@@ -7,6 +7,9 @@ and published as they are. See forms/README.md.
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterable
 from pathlib import Path
 
 FORMS_DIR = Path(__file__).resolve().parent
@@ -23,3 +26,22 @@ GENERATED_MEDIA = ("areas.csv",)
 
 def xlsx_path(name: str) -> Path:
     return FORMS_DIR / f"{name}.xlsx"
+
+
+def area_code(*, wdpa_id: int | None, source: str, source_id: str) -> str:
+    """How a protected area is named in areas.csv and in the forms' answers: its WDPA id,
+    or `<source>:<source_id>` (see `patrol.area` in observations.vocabulary)."""
+    return str(wdpa_id) if wdpa_id else f"{source}:{source_id}"
+
+
+def areas_csv(areas: Iterable[tuple[str, str]]) -> bytes:
+    """The areas.csv media file from (code, name) pairs: the list the METT, budget and
+    incident forms choose a protected area from, sorted by name."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["name", "label"])
+    for code, name in sorted(areas, key=lambda area: (area[1].casefold(), area[0])):
+        if not code or any(c.isspace() for c in code):
+            raise ValueError(f"area code {code!r} must be non-empty and without spaces")
+        writer.writerow([code, name])
+    return buffer.getvalue().encode("utf-8")
