@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, Expression, OuterRef, QuerySet, Value
 
 from odk_forms.models import Form, FormState, FormVersion, Submission
 from protected_areas.queries import area_ids_of_member
@@ -67,6 +67,32 @@ def published_version(user: Any, xml_form_id: str, version_id: int) -> FormVersi
         )
         .first()
     )
+
+
+def _may_collect(user: Any, form_id: OuterRef) -> Expression:
+    if getattr(user, "is_superuser", False):
+        return Value(True)
+    links = Form.areas.through.objects.filter(
+        form_id=form_id, protectedarea_id__in=area_ids_of_member(user, COLLECTING_ROLES)
+    )
+    return Exists(links)
+
+
+def submission_target(user: Any, xml_form_id: str, version: str) -> FormVersion | None:
+    """The published version a submission names, annotated `may_submit` for `user`: one
+    query on the request path of every submission, without the XForm document itself."""
+    found = (
+        FormVersion.objects.select_related("form")
+        .only("id", "version", "is_draft", "binary_paths", "form__id", "form__xml_form_id", "form__state")
+        .filter(form__xml_form_id=xml_form_id, is_draft=False, version=version)
+        .annotate(may_submit=_may_collect(user, OuterRef("form_id")))
+        .order_by()[:1]
+    )
+    return next(iter(found), None)
+
+
+def may_collect(user: Any, form: Form) -> bool:
+    return forms_for_collection(user).filter(pk=form.pk).exists()
 
 
 def draft_version(draft_token: str) -> FormVersion | None:

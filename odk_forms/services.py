@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import mimetypes
@@ -275,7 +276,7 @@ def receive_submission(
             try:
                 with transaction.atomic():
                     received, leftovers = _record_submission(
-                        instance, version, xml_stored, stored_parts, referenced, user, device_id
+                        instance, version, xml_stored, stored_parts, referenced, user, device_id, attempt == 1
                     )
                     if received.created or received.attachments_added:
                         transaction.on_commit(
@@ -330,21 +331,26 @@ def _resolve_version(instance: xform.InstanceInfo, user: Any, draft: FormVersion
         if instance.form_id != draft.form.xml_form_id:
             raise errors.OPENROSA_UNKNOWN_FORM(form_id=instance.form_id)
         return draft
-    candidates = FormVersion.objects.select_related("form").filter(
-        form__xml_form_id=instance.form_id, is_draft=False
-    )
     # No version attribute: a form without one, else the current version (old clients
     # left the attribute out).
-    version = candidates.filter(version=instance.version or "").first()
-    if version is None:
-        form = Form.objects.select_related("current_version").filter(xml_form_id=instance.form_id).first()
+    version = queries.submission_target(user, instance.form_id, instance.version or "")
+    if version is not None:
+        may_submit = version.may_submit  # type: ignore[attr-defined]
+    else:
+        form = (
+            Form.objects.select_related("current_version")
+            .defer("current_version__xml")
+            .filter(xml_form_id=instance.form_id)
+            .first()
+        )
         if form is None or form.current_version is None:
             raise errors.OPENROSA_UNKNOWN_FORM(form_id=instance.form_id)
         if instance.version is not None:
             raise errors.OPENROSA_UNKNOWN_VERSION(form_id=instance.form_id, version=instance.version)
         version = form.current_version
         version.form = form
-    if not queries.forms_for_collection(user).filter(pk=version.form_id).exists():
+        may_submit = queries.may_collect(user, form)
+    if not may_submit:
         raise errors.OPENROSA_FORBIDDEN_FORM(form_id=instance.form_id)
     if version.form.state == FormState.CLOSED:
         raise errors.OPENROSA_FORM_CLOSED(form_id=instance.form_id)
@@ -359,15 +365,25 @@ def _record_submission(
     referenced: frozenset[str],
     user: Any,
     device_id: str,
+    optimistic: bool = False,
 ) -> tuple[Received, list[str]]:
-    """The database half of receive_submission; returns the files no row points to."""
+    """The database half of receive_submission; returns the files no row points to.
+
+    `optimistic`: insert without looking for the record first. Nearly every submission is
+    new, and the unique constraint catches the others (IntegrityError: the caller runs
+    this again, not optimistic), which saves a query on the common path.
+    """
     form_id = version.form_id
-    # The row lock serialises a duplicate against a concurrent edit or re-send of the record.
-    existing = (
-        Submission.objects.select_for_update()
-        .filter(form_id=form_id, instance_id=instance.instance_id)
-        .first()
-    )
+    existing = None
+    # An edit sent again must be recognised before its deprecatedID is checked (which by
+    # then names a superseded version): never optimistic.
+    if not optimistic or instance.deprecated_id:
+        # The row lock serialises a duplicate against a concurrent edit or re-send.
+        existing = (
+            Submission.objects.select_for_update()
+            .filter(form_id=form_id, instance_id=instance.instance_id)
+            .first()
+        )
     if existing is not None:
         if existing.xml_sha256 != xml_stored.sha256:
             raise errors.OPENROSA_XML_CONFLICT(instance_id=instance.instance_id)
@@ -487,7 +503,9 @@ def process_submission(submission_id: int) -> str | None:
     )
     if not claimed:
         return None
-    submission = Submission.objects.select_related("form_version", "form").get(pk=submission_id)
+    submission = (
+        Submission.objects.select_related("form_version").defer("form_version__xml").get(pk=submission_id)
+    )
     attempt = submission.processing_attempts
     if submission.is_encrypted and not submission.decrypted_xml:
         # Nothing can be read before decryption; decrypt_submissions fills decrypted_xml and
@@ -495,7 +513,9 @@ def process_submission(submission_id: int) -> str | None:
         _finish(submission, attempt, ProcessingState.NEEDS_KEY, "Encrypted: waiting for decryption.")
         return ProcessingState.NEEDS_KEY
     try:
-        with transaction.atomic():
+        # One transaction for the processors' writes and the final state; without
+        # processors the single UPDATE needs none.
+        with transaction.atomic() if processing.processors() else contextlib.nullcontext():
             metadata = processing.run(submission)
             done = _finish(submission, attempt, ProcessingState.PROCESSED, "", metadata)
             if not done:
