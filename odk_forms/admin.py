@@ -36,15 +36,14 @@ class MultipleFileField(forms.FileField):
 
 class PublishForm(forms.Form):
     file = forms.FileField(help_text="XLSForm (.xlsx, .xls, .csv, .md) or XForm (.xml).")
-    media = MultipleFileField(required=False, help_text="Images, audio, CSV files the form refers to.")
+    media_files = MultipleFileField(required=False, help_text="Images, audio, CSV files the form refers to.")
     areas = forms.ModelMultipleChoiceField(queryset=ProtectedArea.objects.all(), required=False)
     draft = forms.BooleanField(required=False, help_text="Stage as a draft to test it before publishing.")
 
 
 class FormVersionInline(admin.TabularInline):
     model = FormVersion
-    fields = ["version", "title", "md5", "is_draft", "published_at", "created_by"]
-    readonly_fields = fields
+    fields = readonly_fields = ("version", "title", "md5", "is_draft", "published_at", "created_by")
     extra = 0
     can_delete = False
     show_change_link = True
@@ -83,7 +82,7 @@ class FormAdmin(admin.ModelAdmin):
                 version = services.publish_form_version(
                     upload.name,
                     upload.read(),
-                    media=[services.MediaUpload(f.name, f) for f in form.cleaned_data["media"]],
+                    media=[services.MediaUpload(f.name, f) for f in form.cleaned_data["media_files"]],
                     draft=form.cleaned_data["draft"],
                     area_ids=[a.id for a in form.cleaned_data["areas"]],
                     user=request.user,
@@ -138,8 +137,7 @@ class FormAdmin(admin.ModelAdmin):
 
 class MediaFileInline(admin.TabularInline):
     model = MediaFile
-    fields = ["name", "md5", "size", "file"]
-    readonly_fields = fields
+    fields = readonly_fields = ("name", "md5", "size", "file")
     extra = 0
     can_delete = False
 
@@ -175,8 +173,7 @@ class FormVersionAdmin(admin.ModelAdmin):
 
 class AttachmentInline(admin.TabularInline):
     model = Attachment
-    fields = ["name", "file", "size", "md5", "is_referenced"]
-    readonly_fields = fields
+    fields = readonly_fields = ("name", "file", "size", "md5", "is_referenced")
     extra = 0
     can_delete = False
 

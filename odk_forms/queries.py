@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, Expression, OuterRef, QuerySet, Value
+from django.db.models import Exists, OuterRef, QuerySet, Value
 
 from odk_forms.models import Form, FormState, FormVersion, Submission
 from protected_areas.queries import area_ids_of_member
@@ -69,7 +69,7 @@ def published_version(user: Any, xml_form_id: str, version_id: int) -> FormVersi
     )
 
 
-def _may_collect(user: Any, form_id: OuterRef) -> Expression:
+def _may_collect(user: Any, form_id: OuterRef) -> Exists | Value:
     if getattr(user, "is_superuser", False):
         return Value(True)
     links = Form.areas.through.objects.filter(

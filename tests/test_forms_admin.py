@@ -21,7 +21,7 @@ class PublishInAdminTest(BaseTestCase):
             "/admin/odk_forms/form/publish/",
             {
                 "file": SimpleUploadedFile("patrol.xml", make_xform(media=["zebra.png"])),
-                "media": [SimpleUploadedFile("zebra.png", b"\x89PNG")],
+                "media_files": [SimpleUploadedFile("zebra.png", b"\x89PNG")],
                 "areas": [self.area.pk],
             },
         )

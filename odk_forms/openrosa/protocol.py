@@ -15,7 +15,7 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.http.multipartparser import MultiPartParser, MultiPartParserError
 from django.utils.datastructures import MultiValueDict
 from django.utils.http import http_date
@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 OPENROSA_VERSION = "1.0"
 CHUNK = 64 * 1024
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def xml_response(body: bytes, status: int = 200) -> HttpResponse:
@@ -46,7 +46,7 @@ def problem_response(request: HttpRequest, problem: Problem) -> HttpResponse:
     return response
 
 
-def set_openrosa_headers(response: HttpResponse) -> HttpResponse:
+def set_openrosa_headers(response: HttpResponseBase) -> HttpResponseBase:
     response["X-OpenRosa-Version"] = OPENROSA_VERSION
     response["X-OpenRosa-Accept-Content-Length"] = str(settings.OPENROSA_MAX_SUBMISSION_BYTES)
     # WSGI servers add Date too, but the test client and some proxies do not: always set it.
@@ -66,7 +66,7 @@ def openrosa_endpoint(methods: tuple[str, ...]) -> Callable[[View], View]:
     def decorator(view: View) -> View:
         @csrf_exempt
         @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             try:
                 response = _dispatch(view, methods, request, *args, **kwargs)
             except Problem as problem:
@@ -80,7 +80,7 @@ def openrosa_endpoint(methods: tuple[str, ...]) -> Callable[[View], View]:
 
 def _dispatch(
     view: View, methods: tuple[str, ...], request: HttpRequest, *args: Any, **kwargs: Any
-) -> HttpResponse:
+) -> HttpResponseBase:
     if request.method not in methods:
         response = xml_response(responses.message("Method not allowed.", "error"), 405)
         response["Allow"] = ", ".join(methods)
@@ -108,7 +108,7 @@ def read_multipart(request: HttpRequest) -> tuple[QueryDict, MultiValueDict[str,
     empty, so it is spooled to a temporary file, counting, and parsed from there.
     """
     limit = settings.OPENROSA_MAX_SUBMISSION_BYTES
-    if not request.content_type.startswith("multipart/form-data"):
+    if not (request.content_type or "").startswith("multipart/form-data"):
         raise errors.OPENROSA_NOT_MULTIPART()
     declared = request.META.get("CONTENT_LENGTH") or ""
     try:
@@ -121,7 +121,7 @@ def read_multipart(request: HttpRequest) -> tuple[QueryDict, MultiValueDict[str,
                 raise _too_large(length)
             return request.POST, request.FILES
         if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
-            body, length = _spool(request.environ["wsgi.input"], limit)
+            body, length = _spool(request.META["wsgi.input"], limit)
             with body:
                 meta = {**request.META, "CONTENT_LENGTH": str(length)}
                 parser = MultiPartParser(meta, body, request.upload_handlers, request.encoding)

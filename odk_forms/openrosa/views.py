@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import reverse
 
 from fieldkit import errors
@@ -128,7 +128,7 @@ def media(
     filename: str,
     version_id: int | None = None,
     draft_token: str | None = None,
-) -> HttpResponse:
+) -> HttpResponseBase:
     version = _find_version(user, xml_form_id, version_id, draft_token)
     media_file = MediaFile.objects.filter(form_version=version, name=filename).first()
     if media_file is None:
@@ -154,10 +154,12 @@ def submission(request: HttpRequest, user: Any, draft_token: str | None = None) 
     if xml_part is not None:
         xml_data = xml_part.read()
     elif fields.get(XML_PART):
-        xml_data = fields[XML_PART].encode("utf-8")
+        xml_data = str(fields[XML_PART]).encode("utf-8")
     else:
         raise errors.OPENROSA_MISSING_XML()
-    parts = {name: upload for name, upload in files.items() if name != XML_PART and name not in FLAG_PARTS}
+    parts: dict[str, Any] = {
+        name: upload for name, upload in files.items() if name != XML_PART and name not in FLAG_PARTS
+    }
     received = services.receive_submission(
         xml_data, parts, user=user, device_id=request.GET.get("deviceID", ""), draft=draft
     )
