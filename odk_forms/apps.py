@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class OdkFormsConfig(AppConfig):
     name = "odk_forms"
     verbose_name = "ODK forms and submissions"
+
+    def ready(self) -> None:
+        from odk_forms import checks  # noqa: F401  (registers the system checks)

@@ -145,3 +145,25 @@ class SanitizeFilenameTest(SimpleTestCase):
         name = xform.sanitize_filename("x" * 300 + ".jpg")
         self.assertTrue(name.endswith(".jpg"))
         self.assertLessEqual(len(name.encode()), 200)
+
+
+class ChecksTest(SimpleTestCase):
+    def test_java_missing(self) -> None:
+        from unittest import mock
+
+        from odk_forms import checks
+
+        with mock.patch("odk_forms.checks.shutil.which", return_value=None):
+            self.assertEqual([w.id for w in checks.check_odk_validate()], ["odk_forms.W001"])
+        with (
+            self.settings(ODK_FORMS_VALIDATE=False),
+            mock.patch("odk_forms.checks.shutil.which", return_value=None),
+        ):
+            self.assertEqual(checks.check_odk_validate(), [])
+
+    def test_fsync_off(self) -> None:
+        from odk_forms import checks
+
+        with self.settings(ODK_FORMS_FSYNC=False):
+            self.assertEqual([w.id for w in checks.check_fsync()], ["odk_forms.W002"])
+        self.assertEqual(checks.check_fsync(), [])
