@@ -145,6 +145,12 @@ OPENROSA_TOO_LARGE = ProblemType(
     "The submission is {size} MB; the server takes at most {limit} MB per upload. Make photos "
     "smaller (max-pixels) or send fewer at once.",
 )
+OPENROSA_XML_TOO_LARGE = ProblemType(
+    "413.2",
+    413,
+    "The submission's XML is {size} MB; records are at most {limit} MB (photos and files go in "
+    "their own parts).",
+)
 
 # Publishing forms (status 400: the form is at fault; 409: it clashes with what is there).
 FORM_UNSUPPORTED_FILE = ProblemType(

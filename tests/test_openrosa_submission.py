@@ -464,3 +464,12 @@ class DraftSubmissionTest(SubmissionTestCase):
         make_form([self.area], form_id="fresh", version="1", draft=True)
         response = self.submit(make_instance(form_id="fresh"))
         self.assertEqual(response.status_code, 404)
+
+
+class XmlCapTest(SubmissionTestCase):
+    def test_huge_xml_part_is_refused(self) -> None:
+        with mock.patch("odk_forms.openrosa.views.MAX_XML_BYTES", 1000):
+            response = self.submit(make_instance(values={"species": "x" * 2000}))
+        self.assertOpenRosa(response, 413)
+        self.assertIn("413.2", message_of(response))
+        self.assertFalse(Submission.objects.exists())

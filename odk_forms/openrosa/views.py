@@ -20,6 +20,9 @@ from odk_forms.openrosa.protocol import empty_response, openrosa_endpoint, read_
 XML_PART = "xml_submission_file"
 # Parts that are protocol flags, not files (Collect's split uploads).
 FLAG_PARTS = {"*isIncomplete*"}
+# The XML is parsed in memory, so it gets its own cap; a record's text is a few kB, and
+# files travel in their own, streamed parts.
+MAX_XML_BYTES = 10_000_000
 
 
 def _url(request: HttpRequest, name: str, **kwargs: Any) -> str:
@@ -152,6 +155,10 @@ def submission(request: HttpRequest, user: Any, draft_token: str | None = None) 
     fields, files = read_multipart(request)
     xml_part = files.get(XML_PART)
     if xml_part is not None:
+        if xml_part.size > MAX_XML_BYTES:
+            raise errors.OPENROSA_XML_TOO_LARGE(
+                size=f"{xml_part.size / 1e6:.0f}", limit=f"{MAX_XML_BYTES / 1e6:g}"
+            )
         xml_data = xml_part.read()
     elif fields.get(XML_PART):
         xml_data = str(fields[XML_PART]).encode("utf-8")
