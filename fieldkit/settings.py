@@ -180,8 +180,9 @@ LEAFLET_CONFIG = {
 }
 
 # Celery: CELERY_BROKER_URL (redis://...) runs tasks on workers; without it they run eagerly.
-CELERY_BROKER_URL = os.getenv("CELERY_BROKER_URL", "")
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_ALWAYS_EAGER = not os.getenv("CELERY_BROKER_URL")
+# Eager mode never reaches a broker; the in-memory transport keeps kombu from looking for one.
+CELERY_BROKER_URL = os.getenv("CELERY_BROKER_URL") or "memory://"
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_RESULT_BACKEND = os.getenv("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_ACKS_LATE = True
