@@ -176,3 +176,24 @@ FORM_NO_DRAFT = ProblemType("409.41", 409, "Form {form_id!r} has no draft to pub
 FORM_VALIDATOR_UNAVAILABLE = ProblemType(
     "503.40", 503, "The form could not be checked: ODK Validate did not run ({detail})."
 )
+
+
+# Observations: mapping forms to field records (observations.vocabulary, .services). A
+# 400.6x refuses a form at publication; a 422.6x leaves a submission `failed` with this
+# message for admins, and the submission is processed again once the cause is fixed.
+FORM_MAPPING_INVALID = ProblemType("400.60", 400, "{name}: the form's fieldkit mapping is wrong: {detail}")
+INGEST_NO_AREA = ProblemType(
+    "422.60",
+    422,
+    "The {record} names no protected area ({target}) and its form is not in exactly one area; "
+    "answer {target} or give the form one area, then process the submission again.",
+)
+INGEST_UNKNOWN_AREA = ProblemType(
+    "422.61",
+    422,
+    "{target} is {value!r}: no protected area has that WDPA id (or source:id); import the area, "
+    "then process the submission again.",
+)
+INGEST_MISSING_VALUE = ProblemType(
+    "422.62", 422, "The {record} has no {target}: it cannot be recorded without one."
+)

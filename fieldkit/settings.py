@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "protected_areas",
     "accounts",
     "odk_forms",
+    "observations",
 ]
 
 MIDDLEWARE = [
@@ -151,7 +152,7 @@ ODK_FORMS_VALIDATE = envbool("ODK_FORMS_VALIDATE", "true")
 # Dotted paths of callables `(submission, xml: bytes) -> None` run in order, in one
 # transaction, when a submission is processed after the phone got its answer
 # (odk_forms.processing). Apps that map submissions into their own tables add theirs here.
-ODK_FORMS_SUBMISSION_PROCESSORS: list[str] = []
+ODK_FORMS_SUBMISSION_PROCESSORS: list[str] = ["observations.services.record_submission"]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

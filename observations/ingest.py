@@ -1,0 +1,856 @@
+"""From a filled-in instance and its form's mapping to plain records: pure, no ORM.
+
+`map_instance()` reads what the form's fieldkit mapping (observations.vocabulary) points
+at and returns dataclasses: a patrol with legs and leg-days, observations with their
+vertical details, a METT assessment, a budget return, plus the QA flags raised on the way.
+Everything that needs the database (areas, zones, track clipping, taxon lookup) happens in
+observations.services, which writes these dataclasses.
+
+ODK geopoints are "lat lon altitude accuracy"; everything past `parse_geopoint` is lon, lat
+(GeoJSON order). That swap is written out once, here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from xml.etree.ElementTree import Element
+from zoneinfo import ZoneInfo
+
+import shapely
+from shapely.geometry import LineString
+from shapely.ops import substring
+
+from observations import categories, vocabulary
+from observations.vocabulary import FieldMapping, FormMapping, RecordMapping
+from odk_forms import xform
+
+# Positions GPS chips report when they have no fix (ecoscope drops these too).
+JUNK_FIXES = ((0.0, 0.0), (1.0, 1.0), (180.0, 90.0))
+# Times before this are a phone with a reset clock.
+EARLIEST_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+# A phone clock may run a little ahead of the server's.
+FUTURE_TOLERANCE = timedelta(minutes=10)
+
+# METT-3 questions and the IUCN-WCPA element each assesses (the first one where the 2007
+# form names two).
+METT_ELEMENTS = {
+    "q01": "context", "q02": "planning", "q03": "inputs", "q04": "planning", "q05": "planning",
+    "q06": "process", "q07": "planning", "q08": "planning", "q09": "inputs", "q10": "process",
+    "q11": "process", "q12": "process", "q13": "inputs", "q14": "inputs", "q15": "inputs",
+    "q16": "inputs", "q17": "process", "q18": "inputs", "q19": "process", "q20": "process",
+    "q21": "planning", "q22": "process", "q23": "process", "q24": "process", "q25": "outcomes",
+    "q26": "planning", "q27": "outputs", "q28": "process", "q29": "inputs", "q30": "outcomes",
+}  # fmt: skip
+
+# What a category implies when the form does not ask.
+_RESOURCE_KIND_BY_CATEGORY = {
+    "human_activity.timber.firewood": "firewood",
+    "human_activity.timber": "timber",
+    "human_activity.ntfp": "ntfp",
+    "human_activity.fishing": "fish",
+    "human_activity.hunting": "bushmeat",
+    "human_activity.clearing": "clearing",
+    "human_activity.mining": "minerals",
+}
+_EVIDENCE_BY_CATEGORY = {
+    "animals.live": "direct",
+    "animals.sign.track": "track",
+    "animals.sign.dung": "dung",
+    "animals.sign.call": "call",
+    "animals.sign.nest": "nest",
+    "animals.sign": "sign",
+    "animals.carcass": "carcass",
+    "animals.camera_trap": "camera_trap",
+}
+
+LonLat = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Flag:
+    code: str  # observations.models.QAFlagCode
+    detail: str
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class GeoPoint:
+    lon: float
+    lat: float
+    altitude: float | None = None
+    accuracy: float | None = None
+
+
+@dataclass
+class DayInput:
+    path: str
+    start: datetime | None = None
+    end: datetime | None = None
+    rest_minutes: float | None = None
+    track: list[LonLat] | None = None
+
+
+@dataclass
+class LegInput:
+    path: str
+    transport: str = ""
+    mandate: str = ""
+    leader: str = ""
+    members: list[str] = field(default_factory=list)
+    member_count: int | None = None
+    # Used when the leg has no patrol_day repeats: cut into calendar days.
+    start: datetime | None = None
+    end: datetime | None = None
+    rest_minutes: float | None = None
+    track: list[LonLat] | None = None
+    days: list[DayInput] = field(default_factory=list)
+
+    @property
+    def people(self) -> int:
+        if self.member_count:
+            return self.member_count
+        names = {m.strip().lower() for m in self.members if m.strip()}
+        if self.leader.strip():
+            names.add(self.leader.strip().lower())
+        return max(1, len(names))
+
+
+@dataclass
+class PatrolInput:
+    path: str
+    patrol_id: str = ""
+    area_ref: str = ""
+    station: str = ""
+    team: str = ""
+    objective: str = ""
+    armed: bool | None = None
+    notes: str = ""
+    legs: list[LegInput] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
+
+    def track_points(self) -> list[LonLat]:
+        """Every track point of the patrol, in order: to find its area before days are cut."""
+        points: list[LonLat] = []
+        for leg in self.legs:
+            for day in leg.days:
+                points.extend(day.track or [])
+            points.extend(leg.track or [])
+        return points
+
+
+@dataclass
+class ObservationInput:
+    path: str
+    kind: str  # record kind as declared (observation, incident, species, resource_use)
+    in_patrol: bool
+    location: GeoPoint | None = None
+    time: datetime | None = None
+    category: str = "other"
+    count: float | None = None
+    notes: str = ""
+    observer: str = ""
+    photos: list[str] = field(default_factory=list)
+    area_ref: str = ""
+    illicit: dict[str, object] | None = None
+    resource: dict[str, object] | None = None
+    species: dict[str, object] | None = None
+    flags: list[Flag] = field(default_factory=list)
+
+    @property
+    def vertical(self) -> str:
+        return categories.vertical_of(self.category)
+
+
+@dataclass
+class METTScoreInput:
+    question: str
+    score: int | None
+    comment: str = ""
+    next_steps: str = ""
+
+    @property
+    def is_bonus(self) -> bool:
+        return len(self.question) == 4
+
+    @property
+    def element(self) -> str:
+        return METT_ELEMENTS[self.question[:3]]
+
+
+@dataclass
+class METTInput:
+    path: str
+    area_ref: str = ""
+    year: int | None = None
+    assessed_on: date | None = None
+    assessors: str = ""
+    notes: str = ""
+    scores: list[METTScoreInput] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
+
+    def totals(self) -> tuple[int, int, int]:
+        """(total, maximum, questions answered). N/A questions count in neither; a bonus
+        point counts in the maximum when its question applies (METT-3's 7a–c, 21a–c,
+        24a–c, 30a–c)."""
+        main = {s.question: s.score for s in self.scores if not s.is_bonus}
+        total = maximum = answered = 0
+        for s in self.scores:
+            if s.is_bonus:
+                if main.get(s.question[:3]) is None:
+                    continue
+                maximum += 1
+                total += s.score or 0
+            elif s.score is not None:
+                maximum += 3
+                total += s.score
+                answered += 1
+        return total, maximum, answered
+
+
+@dataclass
+class BudgetInput:
+    path: str
+    area_ref: str = ""
+    fiscal_year: int | None = None
+    currency: str = "PGK"
+    staff_count: int | None = None
+    ranger_count: int | None = None
+    need_basic: Decimal | None = None
+    need_optimal: Decimal | None = None
+    notes: str = ""
+    # (kind, category) → amount
+    lines: dict[tuple[str, str], Decimal] = field(default_factory=dict)
+    flags: list[Flag] = field(default_factory=list)
+
+
+@dataclass
+class MappedSubmission:
+    patrol: PatrolInput | None = None
+    observations: list[ObservationInput] = field(default_factory=list)
+    mett: METTInput | None = None
+    budget: BudgetInput | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.patrol or self.observations or self.mett or self.budget)
+
+
+# --- Values ------------------------------------------------------------------------------
+
+
+class BadValue(ValueError):
+    pass
+
+
+def parse_geopoint(text: str) -> GeoPoint:
+    """ODK "lat lon [alt [acc]]" → GeoPoint(lon, lat, ...). The one place the order flips."""
+    parts = text.split()
+    if len(parts) < 2:
+        raise BadValue(f"not a geopoint: {text!r}")
+    try:
+        lat, lon = float(parts[0]), float(parts[1])
+        alt = float(parts[2]) if len(parts) > 2 else None
+        acc = float(parts[3]) if len(parts) > 3 else None
+    except ValueError as exc:
+        raise BadValue(f"not a geopoint: {text!r}") from exc
+    if not (math.isfinite(lat) and math.isfinite(lon)) or abs(lat) > 90 or abs(lon) > 180:
+        raise BadValue(f"coordinates out of range: {text!r}")
+    return GeoPoint(lon=lon, lat=lat, altitude=alt, accuracy=acc)
+
+
+def parse_geotrace(text: str) -> list[GeoPoint]:
+    """ODK "lat lon alt acc;lat lon alt acc;..." → points (a trailing ";" is allowed)."""
+    return [parse_geopoint(part) for part in text.split(";") if part.strip()]
+
+
+def is_junk_fix(point: GeoPoint) -> bool:
+    return any(abs(point.lon - x) < 1e-6 and abs(point.lat - y) < 1e-6 for x, y in JUNK_FIXES)
+
+
+def parse_datetime(text: str) -> datetime:
+    """An ODK dateTime ("2024-03-05T08:12:33.123+10:00") as aware UTC. A time without an
+    offset is taken as UTC (ODK always sends one)."""
+    value = text.strip().replace("Z", "+00:00")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise BadValue(f"not a date and time: {text!r}") from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip()[:10])
+    except ValueError as exc:
+        raise BadValue(f"not a date: {text!r}") from exc
+
+
+def parse_year(text: str) -> int:
+    value = text.strip()
+    if len(value) >= 10:
+        return parse_date(value).year
+    try:
+        year = int(value)
+    except ValueError as exc:
+        raise BadValue(f"not a year: {text!r}") from exc
+    if not 1900 <= year <= 2200:
+        raise BadValue(f"not a plausible year: {text!r}")
+    return year
+
+
+def parse_number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise BadValue(f"not a number: {text!r}") from exc
+    if not math.isfinite(value):
+        raise BadValue(f"not a number: {text!r}")
+    return value
+
+
+def parse_int(text: str) -> int:
+    value = parse_number(text)
+    if value != int(value) or value < 0:
+        raise BadValue(f"not a whole number ≥ 0: {text!r}")
+    return int(value)
+
+
+def parse_decimal(text: str) -> Decimal:
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation as exc:
+        raise BadValue(f"not an amount: {text!r}") from exc
+    if not value.is_finite():
+        raise BadValue(f"not an amount: {text!r}")
+    return value.quantize(Decimal("0.01"))
+
+
+def parse_bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in vocabulary.YES:
+        return True
+    if value in vocabulary.NO:
+        return False
+    raise BadValue(f"not yes or no: {text!r}")
+
+
+# --- Walking the instance ----------------------------------------------------------------
+
+
+def _find_all(element: Element, path: str) -> list[Element]:
+    """Elements at `path` ("a/b/c") below `element`, every instance of every repeat."""
+    current = [element]
+    for name in path.split("/") if path else []:
+        current = [child for parent in current for child in parent if xform.local_name(child.tag) == name]
+    return current
+
+
+def _text_at(element: Element, path: str) -> str:
+    found = _find_all(element, path)
+    return (found[0].text or "").strip() if found else ""
+
+
+class _Reader:
+    """The answers of one record instance, by target, with flags for unreadable ones."""
+
+    def __init__(self, record: RecordMapping, element: Element, path: str, flags: list[Flag]) -> None:
+        self.record = record
+        self.element = element
+        self.path = path
+        self.flags = flags
+
+    def texts(self, target: str) -> list[tuple[FieldMapping, str]]:
+        return [(f, _text_at(self.element, f.path)) for f in self.record.fields_for(target)]
+
+    def has(self, target: str) -> bool:
+        return bool(self.record.fields_for(target))
+
+    def text(self, target: str) -> str:
+        values = [v for _, v in self.texts(target) if v]
+        return values[-1] if values else ""
+
+    def answered(self, prefix: str) -> bool:
+        return any(_text_at(self.element, f.path) for f in self.record.fields if f.target.startswith(prefix))
+
+    def _where(self, f: FieldMapping) -> str:
+        return f"{self.path}/{f.path}" if self.path else f.path
+
+    def value(self, target: str, parse):  # type: ignore[no-untyped-def]
+        """The parsed answer, or None when empty or unreadable (then flagged)."""
+        for f, text in reversed(self.texts(target)):
+            if not text:
+                continue
+            try:
+                return parse(text)
+            except BadValue as exc:
+                self.flags.append(Flag("bad_value", f"{target}: {exc}", self._where(f)))
+                return None
+        return None
+
+    def code(self, target: str, codes: str) -> str:
+        """A coded answer (after the choice's fieldkit column), or "" (flagged if unknown)."""
+        for f, text in reversed(self.texts(target)):
+            if not text:
+                continue
+            value = f.code(text).strip().lower()
+            if value in vocabulary.CODES[codes]:
+                return value
+            self.flags.append(
+                Flag("unknown_code", f"{target}: {text!r} is not one of {codes}", self._where(f))
+            )
+            return ""
+        return ""
+
+    def codes_of(self, target: str) -> list[str]:
+        """Every answer of a select_multiple (or lines/commas of a text), translated."""
+        found: list[str] = []
+        for f, text in self.texts(target):
+            if f.kind == vocabulary.SELECT_MULTIPLE:
+                found.extend(f.code(part) for part in text.split())
+            else:
+                found.extend(part.strip() for part in text.replace("\n", ",").split(",") if part.strip())
+        return found
+
+    def translated(self, target: str) -> str:
+        for f, text in reversed(self.texts(target)):
+            if text:
+                return f.code(text)
+        return ""
+
+
+def map_instance(mapping: FormMapping, xml: bytes | Element, received_at: datetime) -> MappedSubmission:
+    """The records a filled-in instance makes under its form's mapping.
+
+    `received_at` is when the server got the submission: times later than that are flagged
+    as future times, so a re-run next year flags the same things.
+    """
+    root = xform.parse_xml(xml) if isinstance(xml, bytes) else xml
+    result = MappedSubmission()
+    if mapping.root is None:
+        return result
+    _walk(mapping.root, root, "", None, result, received_at)
+    return result
+
+
+def _walk(
+    record: RecordMapping,
+    element: Element,
+    path: str,
+    patrol: PatrolInput | None,
+    result: MappedSubmission,
+    received_at: datetime,
+) -> None:
+    kind = record.base_kind
+    if kind == vocabulary.PATROL:
+        patrol = _read_patrol(record, element, path, received_at)
+        result.patrol = patrol
+    elif kind == vocabulary.OBSERVATION:
+        result.observations.append(_read_observation(record, element, path, patrol is not None, received_at))
+    elif kind == vocabulary.METT:
+        result.mett = _read_mett(record, element, path)
+    elif kind == vocabulary.BUDGET:
+        result.budget = _read_budget(record, element, path)
+    for child in record.children:
+        if child.base_kind in (vocabulary.LEG, vocabulary.DAY):
+            continue  # read with their patrol
+        relative = child.path[len(record.path) + 1 :] if record.path else child.path
+        for index, child_element in enumerate(_find_all(element, relative), start=1):
+            child_path = _join(path, f"{relative}[{index}]" if child.is_repeat else relative)
+            _walk(child, child_element, child_path, patrol, result, received_at)
+
+
+def _join(base: str, relative: str) -> str:
+    return f"{base}/{relative}" if base else relative
+
+
+def _children_of(record: RecordMapping, kind: str, element: Element, path: str):  # type: ignore[no-untyped-def]
+    for child in record.children:
+        if child.base_kind != kind:
+            continue
+        relative = child.path[len(record.path) + 1 :] if record.path else child.path
+        for index, child_element in enumerate(_find_all(element, relative), start=1):
+            yield child, child_element, _join(path, f"{relative}[{index}]")
+
+
+def _read_patrol(record: RecordMapping, element: Element, path: str, received_at: datetime) -> PatrolInput:
+    flags: list[Flag] = []
+    r = _Reader(record, element, path, flags)
+    patrol = PatrolInput(
+        path=path,
+        patrol_id=r.text("patrol.id"),
+        area_ref=r.translated("patrol.area"),
+        station=r.translated("patrol.station"),
+        team=r.translated("patrol.team"),
+        objective=r.text("patrol.objective"),
+        armed=r.value("patrol.armed", parse_bool),
+        notes=r.text("patrol.notes"),
+        flags=flags,
+    )
+    defaults = _read_leg(r, path, received_at)
+    legs = list(_children_of(record, vocabulary.LEG, element, path))
+    if legs:
+        for leg_record, leg_element, leg_path in legs:
+            leg_reader = _Reader(leg_record, leg_element, leg_path, flags)
+            leg = _read_leg(leg_reader, leg_path, received_at, defaults)
+            leg.days = [
+                _read_day(_Reader(d, e, p, flags), p, received_at)
+                for d, e, p in _children_of(leg_record, vocabulary.DAY, leg_element, leg_path)
+            ]
+            patrol.legs.append(leg)
+    else:
+        defaults.days = [
+            _read_day(_Reader(d, e, p, flags), p, received_at)
+            for d, e, p in _children_of(record, vocabulary.DAY, element, path)
+        ]
+        patrol.legs.append(defaults)
+    return patrol
+
+
+def _read_leg(r: _Reader, path: str, received_at: datetime, defaults: LegInput | None = None) -> LegInput:
+    """A leg's answers; what a leg does not answer comes from the patrol (`defaults`)."""
+    leg = LegInput(
+        path=path,
+        transport=r.code("patrol.transport", "transport"),
+        mandate=r.translated("patrol.mandate"),
+        leader=r.translated("patrol.leader"),
+        members=r.codes_of("patrol.members"),
+        member_count=r.value("patrol.member_count", parse_int),
+        start=_checked_time(r, "patrol.start", received_at),
+        end=_checked_time(r, "patrol.end", received_at),
+        rest_minutes=r.value("patrol.rest_minutes", parse_number),
+        track=_read_track(r),
+    )
+    if defaults is not None:
+        leg.transport = leg.transport or defaults.transport
+        leg.mandate = leg.mandate or defaults.mandate
+        leg.leader = leg.leader or defaults.leader
+        leg.members = leg.members or defaults.members
+        leg.member_count = leg.member_count or defaults.member_count
+    return leg
+
+
+def _read_day(r: _Reader, path: str, received_at: datetime) -> DayInput:
+    return DayInput(
+        path=path,
+        start=_checked_time(r, "patrol.start", received_at),
+        end=_checked_time(r, "patrol.end", received_at),
+        rest_minutes=r.value("patrol.rest_minutes", parse_number),
+        track=_read_track(r),
+    )
+
+
+def _read_track(r: _Reader) -> list[LonLat] | None:
+    """The track's points without junk fixes; None (flagged) when fewer than two remain."""
+    if not r.has("patrol.track"):
+        return None
+    text = r.text("patrol.track")
+    where = r.path or "(root)"
+    if not text:
+        r.flags.append(Flag("short_track", "no track was recorded", where))
+        return None
+    try:
+        points = parse_geotrace(text)
+    except BadValue as exc:
+        r.flags.append(Flag("bad_fix", f"patrol.track: {exc}", where))
+        return None
+    junk = [p for p in points if is_junk_fix(p)]
+    if junk:
+        r.flags.append(Flag("junk_fix", f"{len(junk)} junk point(s) left out of the track", where))
+    kept = [(p.lon, p.lat) for p in points if not is_junk_fix(p)]
+    # Consecutive duplicates (the phone standing still) add nothing and make zero-length parts.
+    deduped = [pt for i, pt in enumerate(kept) if i == 0 or pt != kept[i - 1]]
+    if len(deduped) < 2:
+        r.flags.append(Flag("short_track", f"the track has {len(deduped)} usable point(s)", where))
+        return None
+    return deduped
+
+
+def _checked_time(r: _Reader, target: str, received_at: datetime) -> datetime | None:
+    value = r.value(target, parse_datetime)
+    if value is not None:
+        _flag_time(value, target, r.path, r.flags, received_at)
+    return value
+
+
+def _flag_time(value: datetime, what: str, path: str, flags: list[Flag], received_at: datetime) -> None:
+    if value > received_at + FUTURE_TOLERANCE:
+        flags.append(Flag("future_time", f"{what} {value.isoformat()} is after the submission arrived", path))
+    elif value < EARLIEST_TIME:
+        flags.append(Flag("ancient_time", f"{what} {value.isoformat()} is before 2000", path))
+
+
+def _read_observation(
+    record: RecordMapping, element: Element, path: str, in_patrol: bool, received_at: datetime
+) -> ObservationInput:
+    flags: list[Flag] = []
+    r = _Reader(record, element, path, flags)
+    obs = ObservationInput(path=path, kind=record.kind, in_patrol=in_patrol, flags=flags)
+
+    location_text = r.text("observation.location")
+    if location_text:
+        try:
+            point = parse_geopoint(location_text)
+        except BadValue as exc:
+            flags.append(Flag("bad_fix", str(exc), path))
+        else:
+            if is_junk_fix(point):
+                flags.append(Flag("junk_fix", f"junk GPS fix {point.lat} {point.lon} left out", path))
+            else:
+                obs.location = point
+    elif r.has("observation.location"):
+        flags.append(Flag("no_location", "no GPS fix was taken", path))
+
+    obs.time = r.value("observation.time", parse_datetime)
+    if obs.time is not None:
+        _flag_time(obs.time, "observation.time", path, flags, received_at)
+    obs.count = r.value("observation.count", parse_number)
+    obs.notes = "\n".join(v for _, v in r.texts("observation.notes") if v)
+    obs.observer = r.translated("observation.observer")
+    obs.photos = [xform.basename(v) for _, v in r.texts("observation.photo") if v]
+    obs.area_ref = r.translated("observation.area")
+
+    category = ""
+    for f, text in reversed(r.texts("observation.category")):
+        if not text:
+            continue
+        slug = f.code(text).strip()
+        if categories.is_known(slug):
+            category = slug
+        else:
+            flags.append(Flag("unknown_code", f"observation.category: {text!r} is not a category", path))
+        break
+    wants_illicit = record.kind == "incident" or r.answered("illicit.")
+    wants_resource = record.kind == "resource_use" or r.answered("resource.")
+    wants_species = record.kind == "species" or r.answered("species.")
+    if not category:
+        category = vocabulary.OBSERVATION_ALIASES.get(record.kind, "")
+        if not category:
+            if wants_species:
+                category = "animals"
+            elif wants_illicit or wants_resource:
+                category = "human_activity"
+            else:
+                category = "other"
+    obs.category = category
+    vertical = obs.vertical
+
+    if wants_illicit or vertical == "illicit":
+        obs.illicit = {
+            "action_taken": r.code("illicit.action_taken", "action_taken"),
+            "suspects": r.value("illicit.suspects", parse_int),
+            "suspect_names": r.text("illicit.suspect_names"),
+            "infraction": r.translated("illicit.infraction"),
+            "threat": r.translated("illicit.threat"),
+            "items": r.text("illicit.items"),
+        }
+    if wants_resource or vertical == "resource_use":
+        obs.resource = {
+            "kind": r.code("resource.kind", "resource_kind")
+            or _implied(_RESOURCE_KIND_BY_CATEGORY, category),
+            "quantity": r.value("resource.quantity", parse_number),
+            "unit": r.code("resource.unit", "resource_unit"),
+            "purpose": r.code("resource.purpose", "purpose"),
+            "permitted": r.value("resource.permitted", parse_bool),
+            "users": r.code("resource.users", "users"),
+        }
+    if wants_species or vertical == "biodiversity":
+        counts = {
+            "adult_males": r.value("species.count_adult_male", parse_int),
+            "adult_females": r.value("species.count_adult_female", parse_int),
+            "juveniles": r.value("species.count_juvenile", parse_int),
+            "unknown_age_sex": r.value("species.count_unknown", parse_int),
+        }
+        answered = [v for v in counts.values() if v is not None]
+        if answered:
+            individuals: int | None = sum(answered)
+        elif obs.count is not None and obs.count >= 0 and obs.count == int(obs.count):
+            individuals = int(obs.count)
+        else:
+            individuals = None
+        obs.species = {
+            "taxon": r.translated("species.taxon").strip(),
+            **counts,
+            "individual_count": individuals,
+            "evidence": r.code("species.evidence", "evidence") or _implied(_EVIDENCE_BY_CATEGORY, category),
+        }
+    return obs
+
+
+def _implied(table: dict[str, str], category: str) -> str:
+    """The value implied by the most specific category prefix in `table`."""
+    for slug in reversed(categories.ancestors(category)):
+        if slug in table:
+            return table[slug]
+    return ""
+
+
+def _read_mett(record: RecordMapping, element: Element, path: str) -> METTInput:
+    flags: list[Flag] = []
+    r = _Reader(record, element, path, flags)
+    mett = METTInput(
+        path=path,
+        area_ref=r.translated("mett.area"),
+        year=r.value("mett.year", parse_year),
+        assessed_on=r.value("mett.date", parse_date),
+        assessors=r.text("mett.assessors"),
+        notes=r.text("mett.notes"),
+        flags=flags,
+    )
+    if mett.year is None and mett.assessed_on is not None:
+        mett.year = mett.assessed_on.year
+    for question in (*vocabulary.METT_QUESTIONS, *vocabulary.METT_BONUS):
+        target = f"mett.{question}"
+        if not r.has(target):
+            continue
+        codes = "mett_bonus" if question in vocabulary.METT_BONUS else "mett_score"
+        answer = r.code(target, codes)
+        mett.scores.append(
+            METTScoreInput(
+                question=question,
+                score=int(answer) if answer not in ("", "na") else None,
+                comment=r.text(f"{target}.comment"),
+                next_steps=r.text(f"{target}.next_steps"),
+            )
+        )
+    return mett
+
+
+def _read_budget(record: RecordMapping, element: Element, path: str) -> BudgetInput:
+    flags: list[Flag] = []
+    r = _Reader(record, element, path, flags)
+    budget = BudgetInput(
+        path=path,
+        area_ref=r.translated("budget.area"),
+        fiscal_year=r.value("budget.fiscal_year", parse_year),
+        currency=(r.translated("budget.currency") or "PGK").upper()[:3],
+        staff_count=r.value("budget.staff_count", parse_int),
+        ranger_count=r.value("budget.ranger_count", parse_int),
+        need_basic=r.value("budget.need.basic", parse_decimal),
+        need_optimal=r.value("budget.need.optimal", parse_decimal),
+        notes=r.text("budget.notes"),
+        flags=flags,
+    )
+    for kind, names in (("income", vocabulary.BUDGET_INCOME), ("spend", vocabulary.BUDGET_SPEND)):
+        for name in names:
+            amount = r.value(f"budget.{kind}.{name}", parse_decimal)
+            if amount is not None:
+                budget.lines[(kind, name)] = amount
+    return budget
+
+
+# --- Leg-days ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DayPlan:
+    """One leg-day as it will be stored, with SMART's effort values (distance excepted: it
+    is measured in the database, on the ellipsoid)."""
+
+    day: date
+    start: datetime | None
+    end: datetime | None
+    rest_minutes: float
+    # Parts of the track walked this day, lon/lat; None for a day without a track.
+    track: list[list[LonLat]] | None
+    patrol_hours: float
+    field_hours: float
+    path: str = ""
+    flags: tuple[Flag, ...] = ()
+
+
+def plan_leg_days(leg: LegInput, tz: ZoneInfo, fallback_day: date) -> list[DayPlan]:
+    """The leg-days of a leg: its patrol_day records, or its start..end cut at midnight in
+    the area's timezone (`tz`)."""
+    if leg.days:
+        plans = []
+        for d in leg.days:
+            plans.extend(
+                _cut_days(d.start, d.end, d.rest_minutes, d.track, tz, fallback_day, d.path, single=True)
+            )
+        return plans
+    return _cut_days(
+        leg.start, leg.end, leg.rest_minutes, leg.track, tz, fallback_day, leg.path, single=False
+    )
+
+
+def _cut_days(
+    start: datetime | None,
+    end: datetime | None,
+    rest_minutes: float | None,
+    track: list[LonLat] | None,
+    tz: ZoneInfo,
+    fallback_day: date,
+    path: str,
+    single: bool,
+) -> list[DayPlan]:
+    rest = max(0.0, rest_minutes or 0.0)
+    parts = [track] if track else None
+    flags: list[Flag] = []
+    if not track:
+        flags.append(Flag("no_track", "no usable track for this day: its distance is 0", path))
+    if start is None or end is None:
+        known = start or end
+        day = known.astimezone(tz).date() if known else fallback_day
+        flags.append(Flag("bad_value", "start or end time missing: field hours are 0", path))
+        return [DayPlan(day, start, end, rest, parts, 0.0, 0.0, path, tuple(flags))]
+    if end < start:
+        flags.append(
+            Flag("end_before_start", f"ends {end.isoformat()} before it starts {start.isoformat()}", path)
+        )
+        return [DayPlan(start.astimezone(tz).date(), start, end, rest, parts, 0.0, 0.0, path, tuple(flags))]
+
+    # A patrol_day record is one day whatever the clock says; a leg is cut at local midnights.
+    bounds = [(start, end)] if single else _midnight_cuts(start, end, tz)
+    total = (end - start).total_seconds()
+    line = LineString(track) if track else None
+    plans = []
+    for i, (s, e) in enumerate(bounds):
+        seconds = (e - s).total_seconds()
+        share = seconds / total if total > 0 else 1.0 / len(bounds)
+        day_rest = rest * share
+        hours = seconds / 3600.0
+        field_hours = max(0.0, hours - day_rest / 60.0)
+        day_track: list[list[LonLat]] | None = None
+        if line is not None:
+            if len(bounds) == 1:
+                day_track = [list(track or [])]
+            else:
+                # Without times on its points a track is shared in proportion to the time
+                # walked each day (fractions of its length in degrees: the cut points move
+                # by metres, the total length is kept).
+                before = sum((b[1] - b[0]).total_seconds() for b in bounds[:i]) / total
+                piece = substring(line, before, before + share, normalized=True)
+                coords = [(x, y) for x, y, *_ in shapely.get_coordinates(piece).tolist()]
+                day_track = [coords] if len(coords) >= 2 and piece.length > 0 else None
+        plans.append(
+            DayPlan(
+                day=s.astimezone(tz).date(),
+                start=s,
+                end=e,
+                rest_minutes=round(day_rest, 3),
+                track=day_track,
+                patrol_hours=round(hours, 6),
+                field_hours=round(field_hours, 6),
+                path=path,
+                flags=tuple(flags) if i == 0 else (),
+            )
+        )
+    return plans
+
+
+def _midnight_cuts(start: datetime, end: datetime, tz: ZoneInfo) -> list[tuple[datetime, datetime]]:
+    cuts = []
+    current = start
+    while True:
+        local = current.astimezone(tz)
+        next_midnight = datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+        if next_midnight >= end:
+            cuts.append((current, end))
+            return cuts
+        cuts.append((current, next_midnight))
+        current = next_midnight

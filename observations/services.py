@@ -1,0 +1,533 @@
+"""Writing field records: the transactional verbs of observations.
+
+`record_submission(submission, xml)` is the processor odk_forms runs (setting
+ODK_FORMS_SUBMISSION_PROCESSORS) once a stored submission is processed, after the phone got
+its answer, inside the processing transaction. It replaces every record of the submission's
+root (an edit replaces the records of the version it deprecates; a re-run replaces its own)
+and then writes what the form's mapping reads from the instance. Spatial work happens in the
+database: observations get their area and zone from one point-in-polygon UPDATE each, and
+tracks are clipped to areas and zones with ST_Intersection and a geodesic length.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.contrib.gis.db.models.functions import Intersection, Length
+from django.contrib.gis.geos import GEOSGeometry, LineString, MultiLineString, Point
+from django.db import transaction
+from django.db.models import Case, ExpressionWrapper, F, FloatField, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
+
+from fieldkit import errors
+from observations import ingest, reference, vocabulary
+from observations.ingest import DayPlan, Flag, MappedSubmission, ObservationInput, PatrolInput
+from observations.models import (
+    BudgetLine,
+    BudgetReturn,
+    Category,
+    IllicitActivity,
+    METTAssessment,
+    METTScore,
+    Observation,
+    Patrol,
+    PatrolLeg,
+    PatrolLegDay,
+    QAFlag,
+    ResourceUse,
+    SpeciesObservation,
+    Taxon,
+    TrackSegment,
+)
+from odk_forms.models import FormVersion, Submission
+from protected_areas.models import ProtectedArea, Zone
+
+logger = logging.getLogger(__name__)
+
+# Average speeds over a day beyond these are not a patrol but a GPS or clock error (km/h).
+MAX_SPEED_KMH = {"foot": 15.0, "vehicle": 120.0, "motorbike": 120.0, "boat": 80.0, "air": 400.0, "": 15.0}
+
+
+# --- Form mappings ---------------------------------------------------------------------------
+
+
+def check_form(name: str, xml: bytes) -> vocabulary.FormMapping:
+    """Read a form's fieldkit mapping at publication; raise FORM_MAPPING_INVALID, listing
+    every mistake, if it is wrong."""
+    try:
+        return vocabulary.read_mapping(xml)
+    except vocabulary.MappingError as exc:
+        raise errors.FORM_MAPPING_INVALID(name=name, detail="; ".join(exc.problems)) from exc
+
+
+# Published versions never change, so their mapping is read once per process.
+_mappings: dict[int, vocabulary.FormMapping] = {}
+
+
+def form_mapping(version: FormVersion) -> vocabulary.FormMapping:
+    mapping = _mappings.get(version.pk)
+    if mapping is None:
+        mapping = check_form(str(version), bytes(version.xml))
+        if not version.is_draft:
+            _mappings[version.pk] = mapping
+    return mapping
+
+
+# --- Recording a submission ------------------------------------------------------------------
+
+
+def record_submission(submission: Submission, xml: bytes) -> None:
+    """Replace the records of the submission's root with those its instance maps to."""
+    mapping = form_mapping(submission.form_version)
+    if mapping.is_empty or submission.is_draft:
+        # Drafts are form tests: their records would count in indicators.
+        return
+    if not submission.is_current:
+        # A later edit owns the record; reprocessing this version must not bring it back.
+        return
+    mapped = ingest.map_instance(mapping, xml, submission.received_at)
+    with transaction.atomic():
+        delete_records(submission.root_id or submission.pk)
+        if not mapped.is_empty:
+            _Writer(submission).write(mapped)
+
+
+def delete_records(root_submission_id: int) -> None:
+    """Every record made from any version of one submission."""
+    QAFlag.objects.filter(root_submission_id=root_submission_id).delete()
+    Observation.objects.filter(root_submission_id=root_submission_id).delete()
+    Patrol.objects.filter(root_submission_id=root_submission_id).delete()
+    METTAssessment.objects.filter(root_submission_id=root_submission_id).delete()
+    BudgetReturn.objects.filter(root_submission_id=root_submission_id).delete()
+
+
+def sync_reference_data() -> tuple[int, int]:
+    """Categories and the species list from code into their tables (idempotent)."""
+    return reference.sync_categories(Category), reference.sync_taxa(Taxon)
+
+
+class _Writer:
+    def __init__(self, submission: Submission) -> None:
+        self.submission = submission
+        self.root_id = submission.root_id or submission.pk
+        self.flags: list[QAFlag] = []
+        self._form_areas: list[ProtectedArea] | None = None
+
+    def common(self, path: str) -> dict[str, Any]:
+        return {
+            "submission": self.submission,
+            "root_submission_id": self.root_id,
+            "form_version_id": self.submission.form_version_id,
+            "instance_path": path[:255],
+        }
+
+    def flag(self, flag: Flag, **target: Any) -> None:
+        self.flags.append(
+            QAFlag(
+                submission=self.submission,
+                root_submission_id=self.root_id,
+                code=flag.code,
+                detail=flag.detail,
+                instance_path=flag.path[:255],
+                **target,
+            )
+        )
+
+    def write(self, mapped: MappedSubmission) -> None:
+        patrol: Patrol | None = None
+        days: list[tuple[PatrolLegDay, DayPlan]] = []
+        if mapped.patrol is not None:
+            patrol, days = self.write_patrol(mapped.patrol, mapped.observations)
+        if mapped.observations:
+            self.write_observations(mapped.observations, patrol, days)
+        if patrol is not None and patrol.area_id is None:
+            self.patrol_area_from_observations(patrol)
+        if mapped.mett is not None:
+            self.write_mett(mapped.mett)
+        if mapped.budget is not None:
+            self.write_budget(mapped.budget)
+        QAFlag.objects.bulk_create(self.flags)
+
+    # --- areas ---
+
+    def form_area(self) -> ProtectedArea | None:
+        """The form's area when it has exactly one: the default for records naming none."""
+        if self._form_areas is None:
+            self._form_areas = list(self.submission.form.areas.all()[:2])
+        return self._form_areas[0] if len(self._form_areas) == 1 else None
+
+    def resolve_area(self, ref: str, target: str) -> ProtectedArea:
+        ref = ref.strip()
+        area = None
+        if ref.isdigit():
+            area = ProtectedArea.objects.filter(wdpa_id=int(ref)).order_by("pk").first()
+        elif ":" in ref:
+            source, _, source_id = ref.partition(":")
+            area = ProtectedArea.objects.filter(source=source, source_id=source_id).first()
+        if area is None:
+            raise errors.INGEST_UNKNOWN_AREA(target=target, value=ref)
+        return area
+
+    def required_area(self, ref: str, record: str, target: str) -> ProtectedArea:
+        if ref:
+            return self.resolve_area(ref, target)
+        area = self.form_area()
+        if area is None:
+            raise errors.INGEST_NO_AREA(record=record, target=target)
+        return area
+
+    # --- patrols ---
+
+    def write_patrol(
+        self, data: PatrolInput, observations: list[ObservationInput]
+    ) -> tuple[Patrol, list[tuple[PatrolLegDay, DayPlan]]]:
+        area = self.resolve_area(data.area_ref, "patrol.area") if data.area_ref else None
+        if area is None:
+            area = _area_along(data.track_points())
+        tz = _timezone(area)
+        fallback = self._fallback_day(observations)
+
+        patrol = Patrol.objects.create(
+            **self.common(data.path),
+            area=area,
+            patrol_id=data.patrol_id[:64],
+            station=data.station[:128],
+            team=data.team[:128],
+            objective=data.objective,
+            armed=data.armed,
+            notes=data.notes,
+        )
+        for f in data.flags:
+            self.flag(f, patrol=patrol)
+
+        days: list[tuple[PatrolLegDay, DayPlan]] = []
+        for number, leg_data in enumerate(data.legs, start=1):
+            leg = PatrolLeg.objects.create(
+                patrol=patrol,
+                number=number,
+                transport=leg_data.transport,
+                mandate=leg_data.mandate[:64],
+                leader=leg_data.leader[:128],
+                members=leg_data.members,
+                member_count=leg_data.people,
+            )
+            for plan in ingest.plan_leg_days(leg_data, tz, fallback):
+                day = PatrolLegDay(
+                    leg=leg,
+                    patrol=patrol,
+                    day=plan.day,
+                    start=plan.start,
+                    end=plan.end,
+                    rest_minutes=plan.rest_minutes,
+                    track=_multiline(plan.track),
+                    patrol_hours=plan.patrol_hours,
+                    field_hours=plan.field_hours,
+                    members=leg.member_count,
+                    person_days=float(leg.member_count),
+                )
+                days.append((day, plan))
+        PatrolLegDay.objects.bulk_create([d for d, _ in days])
+        for day, plan in days:
+            for f in plan.flags:
+                self.flag(f, patrol=patrol, leg_day=day)
+
+        starts = [d.start for d, _ in days if d.start]
+        ends = [d.end for d, _ in days if d.end]
+        patrol.start = min(starts) if starts else None
+        patrol.end = max(ends) if ends else None
+        patrol.save(update_fields=["start", "end"])
+
+        self.measure_tracks(patrol, [d for d, _ in days])
+        self.flag_speeds(patrol)
+        return patrol, days
+
+    def _fallback_day(self, observations: list[ObservationInput]) -> date:
+        times = [o.time for o in observations if o.time]
+        return (min(times) if times else self.submission.received_at).date()
+
+    def measure_tracks(self, patrol: Patrol, days: list[PatrolLegDay]) -> None:
+        """Geodesic length of each leg-day's track, whole and clipped to every area and zone
+        it crosses, computed by the database."""
+        tracked = PatrolLegDay.objects.filter(patrol=patrol, track__isnull=False)
+        tracked.update(distance_km=_km(Length("track", spheroid=True)))
+        segments: list[TrackSegment] = []
+        for day in days:
+            if day.track is None:
+                continue
+            areas = (
+                ProtectedArea.objects.filter(boundary__intersects=day.track)
+                .annotate(km=_km(Length(Intersection("boundary", day.track), spheroid=True)))
+                .values_list("pk", "km")
+            )
+            segments += [TrackSegment(leg_day=day, area_id=pk, distance_km=km or 0.0) for pk, km in areas]
+            zones = (
+                Zone.objects.filter(boundary__intersects=day.track)
+                .annotate(km=_km(Length(Intersection("boundary", day.track), spheroid=True)))
+                .values_list("pk", "area_id", "km")
+            )
+            segments += [
+                TrackSegment(leg_day=day, area_id=area_id, zone_id=pk, distance_km=km or 0.0)
+                for pk, area_id, km in zones
+            ]
+        TrackSegment.objects.bulk_create(segments)
+
+    def flag_speeds(self, patrol: Patrol) -> None:
+        limit = Case(
+            *[When(leg__transport=t, then=Value(v)) for t, v in MAX_SPEED_KMH.items() if t],
+            default=Value(MAX_SPEED_KMH[""]),
+            output_field=FloatField(),
+        )
+        too_fast = (
+            PatrolLegDay.objects.filter(patrol=patrol, field_hours__gt=0)
+            .annotate(
+                speed=ExpressionWrapper(F("distance_km") / F("field_hours"), output_field=FloatField()),
+                limit=limit,
+            )
+            .filter(speed__gt=F("limit"))
+            .values_list("pk", "speed", "limit", "leg__transport", "day")
+        )
+        for pk, speed, max_speed, transport, day in too_fast:
+            detail = (
+                f"{day}: {speed:.1f} km/h over the day, above {max_speed:g} km/h for {transport or 'foot'}"
+            )
+            self.flag(Flag("impossible_speed", detail), patrol=patrol, leg_day_id=pk)
+
+    def patrol_area_from_observations(self, patrol: Patrol) -> None:
+        """A patrol without a usable track is placed by its observations, or its form."""
+        first = (
+            Observation.objects.filter(patrol=patrol, area__isnull=False)
+            .order_by("time", "pk")
+            .values_list("area_id", flat=True)
+            .first()
+        )
+        form_area = self.form_area()
+        area_id = first or (form_area.pk if form_area else None)
+        if area_id is None:
+            self.flag(
+                Flag("outside_areas", "neither the track nor any observation is in a protected area"),
+                patrol=patrol,
+            )
+            return
+        patrol.area_id = area_id
+        patrol.save(update_fields=["area"])
+
+    # --- observations ---
+
+    def write_observations(
+        self, items: list[ObservationInput], patrol: Patrol | None, days: list[tuple[PatrolLegDay, DayPlan]]
+    ) -> None:
+        rows: list[Observation] = []
+        for item in items:
+            leg_day = None
+            if patrol is not None and item.time is not None and days:
+                leg_day, inside = _day_of(item.time, [d for d, _ in days])
+                if not inside:
+                    item.flags.append(
+                        Flag(
+                            "outside_patrol_time",
+                            f"{item.time.isoformat()} is outside the patrol's days",
+                            item.path,
+                        )
+                    )
+            location = None
+            if item.location is not None:
+                location = Point(item.location.lon, item.location.lat, srid=4326)
+            rows.append(
+                Observation(
+                    **self.common(item.path),
+                    patrol=patrol if item.in_patrol else None,
+                    leg_day=leg_day,
+                    location=location,
+                    accuracy_m=item.location.accuracy if item.location else None,
+                    time=item.time,
+                    category_id=item.category,
+                    vertical=item.vertical,
+                    count=item.count,
+                    notes=item.notes,
+                    observer=item.observer[:128],
+                    photos=item.photos,
+                )
+            )
+        Observation.objects.bulk_create(rows)
+        self.write_details(items, rows)
+        self.assign_places(items, rows, patrol)
+        for item, row in zip(items, rows, strict=True):
+            for f in item.flags:
+                self.flag(f, observation=row)
+
+    def write_details(self, items: list[ObservationInput], rows: list[Observation]) -> None:
+        taxa = _taxa_by_name(o.species["taxon"] for o in items if o.species and o.species["taxon"])
+        illicit, resources, species = [], [], []
+        for item, row in zip(items, rows, strict=True):
+            if item.illicit is not None:
+                illicit.append(IllicitActivity(observation=row, **item.illicit))
+            if item.resource is not None:
+                resources.append(ResourceUse(observation=row, **item.resource))
+            if item.species is not None:
+                values = dict(item.species)
+                name = str(values.pop("taxon"))
+                taxon = taxa.get(name.lower()) if name else None
+                if name and taxon is None:
+                    item.flags.append(
+                        Flag("unknown_taxon", f"{name!r} is not in the species list", item.path)
+                    )
+                species.append(
+                    SpeciesObservation(observation=row, taxon=taxon, taxon_name=name[:255], **values)
+                )
+        IllicitActivity.objects.bulk_create(illicit)
+        ResourceUse.objects.bulk_create(resources)
+        SpeciesObservation.objects.bulk_create(species)
+
+    def assign_places(
+        self, items: list[ObservationInput], rows: list[Observation], patrol: Patrol | None
+    ) -> None:
+        """Area and zone of every located observation by point-in-polygon in the database
+        (the smallest area or zone wins where they nest); the others take the area they
+        name, their patrol's or their form's."""
+        located = Observation.objects.filter(submission=self.submission, location__isnull=False)
+        located.update(
+            area=Subquery(
+                ProtectedArea.objects.filter(boundary__intersects=OuterRef("location"))
+                .order_by("area_km2", "pk")
+                .values("pk")[:1]
+            )
+        )
+        located.filter(area__isnull=False).update(
+            zone=Subquery(
+                Zone.objects.filter(area=OuterRef("area"), boundary__intersects=OuterRef("location"))
+                .order_by("area_km2", "pk")
+                .values("pk")[:1]
+            )
+        )
+        outside = set(located.filter(area__isnull=True).values_list("pk", flat=True))
+        default_area = patrol.area if patrol is not None and patrol.area_id else self.form_area()
+        for item, row in zip(items, rows, strict=True):
+            if row.pk in outside:
+                lon, lat = row.location.coords if row.location else (None, None)
+                item.flags.append(
+                    Flag("outside_areas", f"{lat} {lon} is outside every protected area", item.path)
+                )
+            elif row.location is None:
+                area = self.resolve_area(item.area_ref, "observation.area") if item.area_ref else default_area
+                if area is not None:
+                    Observation.objects.filter(pk=row.pk).update(area=area)
+
+    # --- METT and budgets ---
+
+    def write_mett(self, data: ingest.METTInput) -> None:
+        area = self.required_area(data.area_ref, "METT assessment", "mett.area")
+        if data.year is None:
+            raise errors.INGEST_MISSING_VALUE(record="METT assessment", target="mett.year")
+        total, maximum, answered = data.totals()
+        assessment = METTAssessment.objects.create(
+            **self.common(data.path),
+            area=area,
+            year=data.year,
+            assessed_on=data.assessed_on,
+            assessors=data.assessors,
+            notes=data.notes,
+            score_total=total,
+            score_max=maximum,
+            questions_answered=answered,
+        )
+        METTScore.objects.bulk_create(
+            METTScore(
+                assessment=assessment,
+                question=s.question,
+                element=s.element,
+                is_bonus=s.is_bonus,
+                score=s.score,
+                comment=s.comment,
+                next_steps=s.next_steps,
+            )
+            for s in data.scores
+        )
+        for f in data.flags:
+            self.flag(f)
+
+    def write_budget(self, data: ingest.BudgetInput) -> None:
+        area = self.required_area(data.area_ref, "budget return", "budget.area")
+        if data.fiscal_year is None:
+            raise errors.INGEST_MISSING_VALUE(record="budget return", target="budget.fiscal_year")
+        budget = BudgetReturn.objects.create(
+            **self.common(data.path),
+            area=area,
+            fiscal_year=data.fiscal_year,
+            currency=data.currency,
+            staff_count=data.staff_count,
+            ranger_count=data.ranger_count,
+            need_basic=data.need_basic,
+            need_optimal=data.need_optimal,
+            notes=data.notes,
+        )
+        BudgetLine.objects.bulk_create(
+            BudgetLine(budget=budget, kind=kind, category=category, amount=amount)
+            for (kind, category), amount in data.lines.items()
+        )
+        for f in data.flags:
+            self.flag(f)
+
+
+# --- Helpers ---------------------------------------------------------------------------------
+
+
+def _km(length: Any) -> ExpressionWrapper:
+    return ExpressionWrapper(Coalesce(length, Value(0.0)) / Value(1000.0), output_field=FloatField())
+
+
+def _multiline(parts: list[list[tuple[float, float]]] | None) -> MultiLineString | None:
+    if not parts:
+        return None
+    return MultiLineString([LineString(p, srid=4326) for p in parts], srid=4326)
+
+
+def _area_along(points: list[tuple[float, float]]) -> ProtectedArea | None:
+    """The area holding the longest stretch of a track (the patrol's area)."""
+    if len(points) < 2:
+        return None
+    track: GEOSGeometry = LineString(points, srid=4326)
+    return (
+        ProtectedArea.objects.filter(boundary__intersects=track)
+        .annotate(km=_km(Length(Intersection("boundary", track), spheroid=True)))
+        .order_by("-km", "area_km2", "pk")
+        .first()
+    )
+
+
+def _timezone(area: ProtectedArea | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(area.timezone) if area is not None and area.timezone else ZoneInfo("UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _day_of(moment: datetime, days: list[PatrolLegDay]) -> tuple[PatrolLegDay, bool]:
+    """The leg-day whose span holds `moment`; else the nearest one (and False)."""
+    for day in days:
+        if day.start and day.end and day.start <= moment <= day.end:
+            return day, True
+
+    def gap(day: PatrolLegDay) -> float:
+        edges = [t for t in (day.start, day.end) if t]
+        return min(abs((moment - t).total_seconds()) for t in edges) if edges else float("inf")
+
+    return min(days, key=gap), False
+
+
+def _taxa_by_name(names: Iterable[object]) -> dict[str, Taxon]:
+    wanted = {str(n).strip() for n in names if str(n).strip()}
+    if not wanted:
+        return {}
+    lowered = {n.lower() for n in wanted}
+    found: dict[str, Taxon] = {}
+    query = Q(slug__in=wanted | lowered)
+    for name in wanted:
+        query |= Q(scientific_name__iexact=name)
+    for taxon in Taxon.objects.filter(query):
+        found[taxon.slug.lower()] = taxon
+        found[taxon.scientific_name.lower()] = taxon
+    return found
