@@ -64,16 +64,18 @@ def check_form(name: str, xml: bytes) -> vocabulary.FormMapping:
         raise errors.FORM_MAPPING_INVALID(name=name, detail="; ".join(exc.problems)) from exc
 
 
-# Published versions never change, so their mapping is read once per process.
-_mappings: dict[int, vocabulary.FormMapping] = {}
+# Published versions never change, so their mapping is read once per process. The key
+# holds the XML's md5 too: a rolled-back transaction can hand the same id to another form.
+_mappings: dict[tuple[int, str], vocabulary.FormMapping] = {}
 
 
 def form_mapping(version: FormVersion) -> vocabulary.FormMapping:
-    mapping = _mappings.get(version.pk)
+    key = (version.pk, version.md5)
+    mapping = _mappings.get(key)
     if mapping is None:
         mapping = check_form(str(version), bytes(version.xml))
         if not version.is_draft:
-            _mappings[version.pk] = mapping
+            _mappings[key] = mapping
     return mapping
 
 
@@ -145,7 +147,11 @@ class _Writer:
         if mapped.observations:
             self.write_observations(mapped.observations, patrol, days)
         if patrol is not None and patrol.area_id is None:
-            self.patrol_area_from_observations(patrol)
+            if mapped.patrol is not None and len(mapped.patrol.track_points()) >= 2:
+                detail = "the track crosses no protected area"
+                self.flag(Flag("outside_areas", detail, mapped.patrol.path), patrol=patrol)
+            else:
+                self.patrol_area_from_observations(patrol)
         if mapped.mett is not None:
             self.write_mett(mapped.mett)
         if mapped.budget is not None:
@@ -188,7 +194,8 @@ class _Writer:
         area = self.resolve_area(data.area_ref, "patrol.area") if data.area_ref else None
         if area is None:
             area = _area_along(data.track_points())
-        tz = _timezone(area)
+        # Days are cut at midnight where the patrol is, or else where its form is used.
+        tz = _timezone(area or self.form_area())
         fallback = self._fallback_day(observations)
 
         patrol = Patrol.objects.create(
