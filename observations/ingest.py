@@ -154,6 +154,8 @@ class ObservationInput:
     observer: str = ""
     photos: list[str] = field(default_factory=list)
     area_ref: str = ""
+    # Instance path of the patrol_day record the observation sits in, if any.
+    day_path: str = ""
     illicit: dict[str, object] | None = None
     resource: dict[str, object] | None = None
     species: dict[str, object] | None = None
@@ -444,24 +446,29 @@ def _walk(
     patrol: PatrolInput | None,
     result: MappedSubmission,
     received_at: datetime,
+    day_path: str = "",
 ) -> None:
     kind = record.base_kind
     if kind == vocabulary.PATROL:
         patrol = _read_patrol(record, element, path, received_at)
         result.patrol = patrol
     elif kind == vocabulary.OBSERVATION:
-        result.observations.append(_read_observation(record, element, path, patrol is not None, received_at))
+        observation = _read_observation(record, element, path, patrol is not None, received_at)
+        observation.day_path = day_path
+        result.observations.append(observation)
     elif kind == vocabulary.METT:
         result.mett = _read_mett(record, element, path)
     elif kind == vocabulary.BUDGET:
         result.budget = _read_budget(record, element, path)
+    elif kind == vocabulary.DAY:
+        # Read with its patrol; only the observations inside it are walked here, and
+        # they belong to this day whatever their clock says.
+        day_path = path
     for child in record.children:
-        if child.base_kind in (vocabulary.LEG, vocabulary.DAY):
-            continue  # read with their patrol
         relative = child.path[len(record.path) + 1 :] if record.path else child.path
         for index, child_element in enumerate(_find_all(element, relative), start=1):
             child_path = _join(path, f"{relative}[{index}]" if child.is_repeat else relative)
-            _walk(child, child_element, child_path, patrol, result, received_at)
+            _walk(child, child_element, child_path, patrol, result, received_at, day_path)
 
 
 def _join(base: str, relative: str) -> str:

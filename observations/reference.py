@@ -9,9 +9,17 @@ that migrations can pass their historical models.
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 from observations import categories, taxa
+
+# Sensitivity of a taxon added from a species list without one (Chapman 2020 categories):
+# threatened taxa are generalised, the more threatened the coarser. Curated values in
+# observations.taxa, or set in the admin, are never overwritten by this default.
+DEFAULT_SENSITIVITY = {"CR": 2, "EN": 3, "VU": 4}
+PLANT_CLASSES = {"Magnoliopsida", "Liliopsida", "Pinopsida", "Polypodiopsida", "Cycadopsida"}
 
 
 def sync_categories(category_model: Any) -> int:
@@ -54,3 +62,43 @@ def sync_taxa(taxon_model: Any) -> int:
             },
         )
     return len(taxa.TAXA)
+
+
+def sync_taxa_csv(taxon_model: Any, text: str) -> tuple[int, int]:
+    """Add or update taxa from a species list in the standard forms' taxa.csv layout (name,
+    label, scientific_name, iucn, class, group). Rows without a scientific name (`other_bird`,
+    `unknown`) are answers, not taxa, and are skipped. Returns (created, updated)."""
+    created = updated = 0
+    for row in csv.DictReader(io.StringIO(text)):
+        slug = (row.get("name") or "").strip()
+        scientific_name = (row.get("scientific_name") or "").strip()
+        if not slug or not scientific_name:
+            continue
+        iucn = (row.get("iucn") or "NE").strip().upper() or "NE"
+        taxon_class = (row.get("class") or "").strip()
+        label = (row.get("label") or "").strip()
+        is_plant = taxon_class in PLANT_CLASSES or row.get("group") == "plant"
+        values = {
+            "slug": slug,
+            "scientific_name": scientific_name,
+            "common_name": label.split(" (")[0] if label else "",
+            "iucn_category": iucn,
+            "taxon_class": taxon_class,
+            "kingdom": "Plantae" if is_plant else "Animalia",
+        }
+        existing = (
+            taxon_model.objects.filter(slug=slug).first()
+            or taxon_model.objects.filter(scientific_name=scientific_name).first()
+        )
+        if existing is None:
+            taxon_model.objects.create(**values, sensitivity=DEFAULT_SENSITIVITY.get(iucn, 0))
+            created += 1
+        else:
+            # A curated row keeps its names and sensitivity; the list updates the status.
+            changed = existing.iucn_category != iucn
+            existing.iucn_category = iucn
+            existing.taxon_class = existing.taxon_class or taxon_class
+            if changed:
+                existing.save(update_fields=["iucn_category", "taxon_class"])
+                updated += 1
+    return created, updated

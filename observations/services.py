@@ -328,9 +328,10 @@ class _Writer:
         self, items: list[ObservationInput], patrol: Patrol | None, days: list[tuple[PatrolLegDay, DayPlan]]
     ) -> None:
         rows: list[Observation] = []
+        by_path = {plan.path: day for day, plan in days if plan.path}
         for item in items:
-            leg_day = None
-            if patrol is not None and item.time is not None and days:
+            leg_day = by_path.get(item.day_path) if item.day_path else None
+            if patrol is not None and leg_day is None and item.time is not None and days:
                 leg_day, inside = _day_of(item.time, [d for d, _ in days])
                 if not inside:
                     item.flags.append(

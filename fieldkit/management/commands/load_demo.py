@@ -3,7 +3,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
 from accounts.models import AreaMembership, Role, User
@@ -20,7 +20,16 @@ DEMO_USERS = [
 
 
 class Command(BaseCommand):
-    help = "Load the demo data set: protected areas with zones and demo users. Idempotent."
+    help = (
+        "Load the demo data set: protected areas with zones, demo users and a year of field data "
+        "sent through the submission path. Idempotent."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--no-records", action="store_true", help="areas and users only, without a year of field data"
+        )
+        parser.add_argument("--year", type=int, help="year of the field data (default: last year)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         password = os.getenv("DEMO_PASSWORD", "fieldkit-demo")
@@ -35,6 +44,18 @@ class Command(BaseCommand):
                 f"Demo users {', '.join(created_users)} have the password {password!r} "
                 "(set DEMO_PASSWORD to choose another)."
             )
+        if not options.get("no_records"):
+            self.demo_records(options.get("year"))
+
+    def demo_records(self, year: int | None) -> None:
+        """A year of patrols, incidents, surveys, resource use, METT and budgets, sent by the
+        ranger through the OpenRosa submission path (observations.demo)."""
+        from observations.demo import load_demo_records, load_demo_taxa
+
+        load_demo_taxa()
+        report = load_demo_records(User.objects.get(username="ranger"), year=year)
+        forms = ", ".join(f"{stem} {count}" for stem, count in sorted(report.by_form.items()))
+        self.stdout.write(f"{report.sent} field submissions sent, {report.new} new ({forms})")
 
     def demo_users(self, password: str) -> list[str]:
         created = []
