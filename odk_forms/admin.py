@@ -14,7 +14,15 @@ from django.urls import path, reverse
 
 from fieldkit.errors import Problem
 from odk_forms import services
-from odk_forms.models import Attachment, Form, FormState, FormVersion, MediaFile, Submission
+from odk_forms.models import (
+    Attachment,
+    Form,
+    FormState,
+    FormVersion,
+    MediaFile,
+    RejectedSubmission,
+    Submission,
+)
 from protected_areas.models import ProtectedArea
 
 
@@ -209,3 +217,41 @@ class SubmissionAdmin(admin.ModelAdmin):
     def reprocess(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
         count = sum(services.reprocess_submission(s) for s in queryset)
         self.message_user(request, f"{count} submission(s) queued for processing.")
+
+
+@admin.register(RejectedSubmission)
+class RejectedSubmissionAdmin(admin.ModelAdmin):
+    """Submissions the server refused, kept with their files until received again."""
+
+    list_display = [
+        "xml_form_id",
+        "instance_id",
+        "error_code",
+        "error",
+        "submitted_by",
+        "received_at",
+        "accepted_at",
+    ]
+    list_filter = ["error_code", "xml_form_id", ("accepted_at", admin.EmptyFieldListFilter)]
+    search_fields = ["xml_form_id", "instance_id", "error"]
+    date_hierarchy = "received_at"
+    actions = ["receive_again"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in RejectedSubmission._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Receive again (after publishing or reopening the form)")
+    def receive_again(self, request: HttpRequest, queryset: QuerySet[RejectedSubmission]) -> None:
+        accepted, refused = 0, []
+        for rejected in queryset.filter(accepted_at__isnull=True):
+            try:
+                services.receive_rejected(rejected)
+                accepted += 1
+            except Problem as problem:
+                refused.append(f"{rejected.instance_id or rejected.pk}: {problem.message}")
+        self.message_user(request, f"{accepted} submission(s) received.")
+        for line in refused:
+            self.message_user(request, line, level=messages.WARNING)

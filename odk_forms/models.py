@@ -205,3 +205,38 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RejectedSubmission(models.Model):
+    """A submission the server refused: unknown or closed form, unknown version, other XML
+    under a known instanceID, unreadable XML... The phone keeps its copy, but rangers
+    delete sent forms and phones get lost, so the server keeps one too, with the files as
+    they arrived. After the cause is fixed (the form published or reopened) it can be
+    received again (odk_forms.services.receive_rejected)."""
+
+    xml_file = models.FileField(max_length=500)
+    # Directory of the other parts (photos...), and their names in upload order.
+    parts_dir = models.CharField(max_length=500, blank=True)
+    part_names = models.JSONField(default=list, blank=True)
+    # What the XML said, when it could be read.
+    xml_form_id = models.CharField("form ID", max_length=249, blank=True)
+    instance_id = models.CharField("instanceID", max_length=249, blank=True)
+    error_code = models.CharField(max_length=16)
+    error = models.TextField()
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    device_id = models.CharField(max_length=255, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    # Set once it was received again successfully.
+    accepted_as = models.ForeignKey(
+        Submission, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["xml_form_id", "received_at"], name="rejected_form_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.xml_form_id or '?'} {self.instance_id or '?'} ({self.error_code})"

@@ -23,6 +23,7 @@ from odk_forms.models import (
     FormVersion,
     MediaFile,
     ProcessingState,
+    RejectedSubmission,
     Submission,
     new_draft_token,
 )
@@ -256,18 +257,22 @@ def receive_submission(
     user: Any,
     device_id: str = "",
     draft: FormVersion | None = None,
+    keep_rejected: bool = True,
 ) -> Received:
     """Store a submission and its attachment parts, then record it.
 
     The XML and every part are written and fsynced before anything is parsed, so nothing
     the phone sent can be lost by a parsing bug; the row committing is what makes the
     answer a success. `parts` maps each part's name to its file. `draft` is set for the
-    test URLs of a draft, where `user` is None.
+    test URLs of a draft, where `user` is None. A refused submission keeps its files and
+    is recorded as a RejectedSubmission (unless `keep_rejected` is off), then the Problem
+    propagates to the caller.
     """
     base = storage.new_upload_base("submissions")
     xml_stored = storage.write_bytes(f"{base}.xml", xml_data)
     stored_parts = _store_parts(base, parts)
     storage.sync_directory(base if stored_parts else base.rsplit("/", 1)[0])
+    instance = None
     try:
         instance = _parse(xml_data)
         version = _resolve_version(instance, user, draft)
@@ -288,12 +293,81 @@ def receive_submission(
                 # record, between our read and our insert. The second pass sees its row.
                 if attempt == 2:
                     raise
+    except errors.Problem as problem:
+        if keep_rejected:
+            _keep_rejected(problem, instance, xml_data, xml_stored, base, stored_parts, user, device_id)
+        else:
+            storage.remove_file(xml_stored.name)
+            storage.remove_directory(base)
+        raise
     except BaseException:
         storage.remove_file(xml_stored.name)
         storage.remove_directory(base)
         raise
     for name in leftovers:
         storage.remove_file(name)
+    return received
+
+
+def _keep_rejected(
+    problem: errors.Problem,
+    instance: xform.InstanceInfo | None,
+    xml_data: bytes,
+    xml_stored: storage.StoredFile,
+    base: str,
+    stored_parts: dict[str, storage.StoredFile],
+    user: Any,
+    device_id: str,
+) -> None:
+    if instance is None:
+        # Unreadable or incomplete XML: keep what can still be read, for the people
+        # looking for a lost record.
+        with contextlib.suppress(xform.XMLError):
+            instance = xform.parse_instance(xml_data)
+    RejectedSubmission.objects.create(
+        xml_file=xml_stored.name,
+        parts_dir=base if stored_parts else "",
+        part_names=list(stored_parts),
+        xml_form_id=(instance.form_id or "")[:249] if instance else "",
+        instance_id=(instance.instance_id or "")[:249] if instance else "",
+        error_code=problem.code,
+        error=problem.message,
+        submitted_by=user if user is not None and user.is_authenticated else None,
+        device_id=device_id[:255],
+    )
+
+
+def receive_rejected(rejected: RejectedSubmission) -> Received:
+    """Receive a refused submission again, from its kept files, as its sender. On success
+    the rejection is marked accepted and its copies removed; on failure it stays, with the
+    new error, and the Problem propagates."""
+    xml_data = storage.read_bytes(rejected.xml_file.name)
+    parts: dict[str, IO[bytes]] = {}
+    try:
+        for name in rejected.part_names:
+            parts[name] = storage.open_file(f"{rejected.parts_dir}/{name}")
+        try:
+            received = receive_submission(
+                xml_data,
+                parts,
+                user=rejected.submitted_by,
+                device_id=rejected.device_id,
+                keep_rejected=False,
+            )
+        except errors.Problem as problem:
+            RejectedSubmission.objects.filter(pk=rejected.pk).update(
+                error_code=problem.code, error=problem.message
+            )
+            raise
+    finally:
+        for handle in parts.values():
+            handle.close()
+    RejectedSubmission.objects.filter(pk=rejected.pk).update(
+        accepted_as=received.submission, accepted_at=timezone.now()
+    )
+    storage.remove_file(rejected.xml_file.name)
+    if rejected.parts_dir:
+        storage.remove_directory(rejected.parts_dir)
     return received
 
 

@@ -96,3 +96,7 @@ def remove_file(relative_name: str) -> None:
 
 def read_bytes(relative_name: str) -> bytes:
     return (media_root() / relative_name).read_bytes()
+
+
+def open_file(relative_name: str) -> IO[bytes]:
+    return (media_root() / relative_name).open("rb")

@@ -10,7 +10,7 @@ from django.test import override_settings
 
 from accounts.models import CollectorToken
 from odk_forms import services
-from odk_forms.models import Attachment, FormState, ProcessingState, Submission
+from odk_forms.models import Attachment, FormState, ProcessingState, RejectedSubmission, Submission
 from tests.base import BaseTestCase
 from tests.xml_builders import (
     RESPONSE_NS,
@@ -223,8 +223,9 @@ class SubmitTest(SubmissionTestCase):
         self.assertOpenRosa(response, 400)
         self.assertIn("400.13", message_of(response))
         self.assertFalse(Submission.objects.exists())
-        # Nothing left behind on disk either: the phone keeps the record and sends it again.
-        self.assertEqual(list(Path(settings.MEDIA_ROOT, "submissions").rglob("*.xml")), [])
+        # The server keeps the refused upload, listed for admins, and nothing else.
+        kept = list(Path(settings.MEDIA_ROOT, "submissions").rglob("*.xml"))
+        self.assertEqual([p.name for p in kept], [Path(RejectedSubmission.objects.get().xml_file.name).name])
 
     def test_entities_are_refused(self) -> None:
         xml = (
