@@ -139,6 +139,9 @@ class Submission(models.Model):
     is_encrypted = models.BooleanField(default=False)
     # Filled in by decryption (odk_forms.encryption) for encrypted submissions.
     decrypted_xml = models.FileField(max_length=500, null=True, blank=True)
+    # Whether the envelope's signature matched the decrypted files: False means they are
+    # not what the phone encrypted (tampered or corrupted); kept for the evidence trail.
+    signature_valid = models.BooleanField(null=True, blank=True, editable=False)
     is_draft = models.BooleanField(default=False, help_text="Sent to a draft to test it.")
     instance_name = models.CharField(max_length=255, blank=True)
 

@@ -507,6 +507,7 @@ class DecryptSubmissionsTestCase(BaseTestCase):
         self.assertIn("ranger_patrol: decrypted 1, failed 0, signature mismatches 0", out)
         self.assertEqual(err, "")
         submission.refresh_from_db()
+        self.assertIs(submission.signature_valid, True)
         self.assertEqual(storage.read_bytes(submission.decrypted_xml.name), XML)
         self.assertEqual(storage.read_bytes(submission.xml_file.name), sent.envelope)
         stored = {a.name: storage.read_bytes(a.file.name) for a in submission.attachments.all()}
@@ -593,6 +594,7 @@ class DecryptSubmissionsTestCase(BaseTestCase):
         self.assertIn(f"signature mismatch {INSTANCE_ID}", err)
         submission.refresh_from_db()
         self.assertTrue(submission.decrypted_xml)
+        self.assertIs(submission.signature_valid, False)
 
     def test_it_requires_a_known_form(self) -> None:
         with self.assertRaisesMessage(CommandError, "no form with ID 'elephants'"):

@@ -166,7 +166,7 @@ def decrypt_stored_submission(submission: Submission, key: rsa.RSAPrivateKey) ->
         with transaction.atomic():
             # The claim: two runs at once never both attach the same files.
             claimed = not_decrypted(Submission.objects.filter(pk=submission.pk)).update(
-                decrypted_xml=xml_stored.name
+                decrypted_xml=xml_stored.name, signature_valid=result.signature_valid
             )
             if not claimed:
                 raise _AlreadyDecrypted
