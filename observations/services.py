@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib.gis.db.models.functions import Intersection, Length
 from django.contrib.gis.geos import GEOSGeometry, LineString, MultiLineString, Point
-from django.db import transaction
-from django.db.models import Case, ExpressionWrapper, F, FloatField, OuterRef, Q, Subquery, Value, When
+from django.db import connection, transaction
+from django.db.models import Case, ExpressionWrapper, F, FloatField, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 
 from fieldkit import errors
@@ -166,6 +166,9 @@ class _Writer:
             self._form_areas = list(self.submission.form.areas.all()[:2])
         return self._form_areas[0] if len(self._form_areas) == 1 else None
 
+    def form_timezones(self) -> set[str]:
+        return set(self.submission.form.areas.values_list("timezone", flat=True))
+
     def resolve_area(self, ref: str, target: str) -> ProtectedArea:
         ref = ref.strip()
         area = None
@@ -192,10 +195,13 @@ class _Writer:
         self, data: PatrolInput, observations: list[ObservationInput]
     ) -> tuple[Patrol, list[tuple[PatrolLegDay, DayPlan]]]:
         area = self.resolve_area(data.area_ref, "patrol.area") if data.area_ref else None
-        if area is None:
+        # Days are cut at midnight where the patrol is. The form's areas usually share one
+        # timezone (one agency, one country); only when they do not is the track's area
+        # looked up before the days exist. Otherwise the area follows from the clipped track.
+        zones = self.form_timezones()
+        if area is None and len(zones) != 1:
             area = _area_along(data.track_points())
-        # Days are cut at midnight where the patrol is, or else where its form is used.
-        tz = _timezone(area or self.form_area())
+        tz = _timezone(area) if area is not None else _zoneinfo(zones.pop() if len(zones) == 1 else "UTC")
         fallback = self._fallback_day(observations)
 
         patrol = Patrol.objects.create(
@@ -248,7 +254,18 @@ class _Writer:
         patrol.end = max(ends) if ends else None
         patrol.save(update_fields=["start", "end"])
 
-        self.measure_tracks(patrol, [d for d, _ in days])
+        self.measure_tracks(patrol)
+        if patrol.area_id is None:
+            # The area holding the longest stretch of the patrol's tracks.
+            longest = (
+                TrackSegment.objects.filter(leg_day__patrol=patrol, zone=None)
+                .values("area")
+                .annotate(km=Sum("distance_km"))
+                .order_by("-km", "area")
+                .values("area")[:1]
+            )
+            Patrol.objects.filter(pk=patrol.pk).update(area=Subquery(longest))
+            patrol.refresh_from_db(fields=["area"])
         self.flag_speeds(patrol)
         return patrol, days
 
@@ -256,31 +273,29 @@ class _Writer:
         times = [o.time for o in observations if o.time]
         return (min(times) if times else self.submission.received_at).date()
 
-    def measure_tracks(self, patrol: Patrol, days: list[PatrolLegDay]) -> None:
+    def measure_tracks(self, patrol: Patrol) -> None:
         """Geodesic length of each leg-day's track, whole and clipped to every area and zone
-        it crosses, computed by the database."""
-        tracked = PatrolLegDay.objects.filter(patrol=patrol, track__isnull=False)
-        tracked.update(distance_km=_km(Length("track", spheroid=True)))
-        segments: list[TrackSegment] = []
-        for day in days:
-            if day.track is None:
-                continue
-            areas = (
-                ProtectedArea.objects.filter(boundary__intersects=day.track)
-                .annotate(km=_km(Length(Intersection("boundary", day.track), spheroid=True)))
-                .values_list("pk", "km")
-            )
-            segments += [TrackSegment(leg_day=day, area_id=pk, distance_km=km or 0.0) for pk, km in areas]
-            zones = (
-                Zone.objects.filter(boundary__intersects=day.track)
-                .annotate(km=_km(Length(Intersection("boundary", day.track), spheroid=True)))
-                .values_list("pk", "area_id", "km")
-            )
-            segments += [
-                TrackSegment(leg_day=day, area_id=area_id, zone_id=pk, distance_km=km or 0.0)
-                for pk, area_id, km in zones
-            ]
-        TrackSegment.objects.bulk_create(segments)
+        it crosses, computed by the database in three statements per patrol."""
+        PatrolLegDay.objects.filter(patrol=patrol, track__isnull=False).update(
+            distance_km=_km(Length("track", spheroid=True))
+        )
+        length = _CLIPPED_LENGTH[connection.vendor]
+        segments, days = TrackSegment._meta.db_table, PatrolLegDay._meta.db_table
+        with connection.cursor() as cursor:
+            for table, zone, area in (
+                (ProtectedArea._meta.db_table, "NULL", "a.id"),
+                (Zone._meta.db_table, "a.id", "a.area_id"),
+            ):
+                # Both backends' functions are called by the same names Django uses for
+                # Intersection/Length(spheroid=True): ST_Intersection + ST_LengthSpheroid on
+                # PostGIS, Intersection + GeodesicLength on SpatiaLite.
+                cursor.execute(
+                    f"INSERT INTO {segments} (leg_day_id, area_id, zone_id, distance_km) "  # noqa: S608
+                    f"SELECT d.id, {area}, {zone}, COALESCE({length}, 0) / 1000.0 "
+                    f"FROM {days} d JOIN {table} a ON {_INTERSECTS[connection.vendor]} "
+                    "WHERE d.patrol_id = %s AND d.track IS NOT NULL",
+                    [patrol.pk],
+                )
 
     def flag_speeds(self, patrol: Patrol) -> None:
         limit = Case(
@@ -483,6 +498,20 @@ class _Writer:
 # --- Helpers ---------------------------------------------------------------------------------
 
 
+# The geodesic length of a track clipped to a boundary, per database (`a` is the area or
+# zone, `d` the leg-day); the same functions Django's Intersection and Length(spheroid=True)
+# compile to.
+_CLIPPED_LENGTH = {
+    "postgresql": "ST_LengthSpheroid(ST_Intersection(a.boundary, d.track), "
+    "'SPHEROID[\"WGS 84\",6378137,298.257223563]')",
+    "sqlite": "GeodesicLength(Intersection(a.boundary, d.track))",
+}
+_INTERSECTS = {
+    "postgresql": "ST_Intersects(a.boundary, d.track)",
+    "sqlite": "Intersects(a.boundary, d.track)",
+}
+
+
 def _km(length: Any) -> ExpressionWrapper:
     return ExpressionWrapper(Coalesce(length, Value(0.0)) / Value(1000.0), output_field=FloatField())
 
@@ -507,8 +536,12 @@ def _area_along(points: list[tuple[float, float]]) -> ProtectedArea | None:
 
 
 def _timezone(area: ProtectedArea | None) -> ZoneInfo:
+    return _zoneinfo(area.timezone if area is not None else "")
+
+
+def _zoneinfo(name: str) -> ZoneInfo:
     try:
-        return ZoneInfo(area.timezone) if area is not None and area.timezone else ZoneInfo("UTC")
+        return ZoneInfo(name or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
 

@@ -1,0 +1,174 @@
+"""Mapping benchmark: how fast processed submissions become field records.
+
+    .venv/bin/python bench/ingest_mapping.py [--n 10000] [--spatialite]
+
+Without DATABASE_URL it starts a throwaway PostGIS cluster on a free loopback port (and
+stops it afterwards); with DATABASE_URL it uses that server. Either way the work happens in
+a test database (`test_<name>`) created and dropped by Django's test machinery.
+
+Set-up, not timed: the five demo areas with their zones, the species list, the six
+standard forms, and N submissions from the demo generator (observations.demo: about half
+patrols with tracks and days of observations, then incidents, species surveys, resource
+use, METT and budget returns) received through odk_forms.services.receive_submission.
+
+Timed: observations.services.record_submission() on each, in its own transaction, as the
+processing task calls it: parse, map, write, place every observation by point-in-polygon
+and clip every track to areas and zones in the database. Then the same again (a re-run
+replaces every record). Figures printed: submissions/s, records/s, ms per submission, per
+form.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVICES = ["bash", str(ROOT / "scripts" / "services.sh")]
+
+
+def sh(*args: str, capture: bool = False) -> str:
+    result = subprocess.run(args, check=True, text=True, capture_output=capture, cwd=ROOT)
+    return result.stdout if capture else ""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--n", type=int, default=10000, help="submissions to map")
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--spatialite", action="store_true", help="map on SpatiaLite instead of PostGIS")
+    parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.inner or args.spatialite or os.getenv("DATABASE_URL"):
+        if args.spatialite:
+            os.environ.pop("DATABASE_URL", None)
+        run(args.n, args.seed)
+        return
+
+    work = Path(tempfile.mkdtemp(prefix="fieldkit-bench-mapping-"))
+    pg_dir = work / "pg"
+    port = int(sh(*SERVICES, "free-port", "55600", capture=True).strip())
+    try:
+        sh(*SERVICES, "start-postgis", str(pg_dir), str(port))
+        env = {**os.environ, "DATABASE_URL": f"postgis://postgres@127.0.0.1:{port}/fieldkit_bench"}
+        subprocess.run(
+            [sys.executable, __file__, "--inner", "--n", str(args.n), "--seed", str(args.seed)],
+            check=True,
+            env=env,
+            cwd=ROOT,
+        )
+    finally:
+        sh(*SERVICES, "stop-postgis", str(pg_dir))
+
+
+def run(n: int, seed: int) -> None:
+    media = tempfile.mkdtemp(prefix="fieldkit-bench-media-")
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "fieldkit.settings",
+            "MEDIA_ROOT": media,
+            "DATA_DIR": media,
+            "ODK_FORMS_FSYNC": "false",
+            "LOG_LEVEL": "WARNING",
+            "SECRET_KEY": uuid.uuid4().hex,
+        }
+    )
+    os.environ.pop("CELERY_BROKER_URL", None)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test.utils import setup_databases, setup_test_environment, teardown_databases
+
+    setup_test_environment()
+    old = setup_databases(verbosity=0, interactive=False)
+    try:
+        print(f"database: {connection.vendor} ({connection.settings_dict['NAME']})")
+        submissions = prepare(n, seed)
+        measure(submissions, "first mapping")
+        measure(submissions, "re-run (replaces every record)")
+    finally:
+        teardown_databases(old, verbosity=0)
+
+
+def prepare(n: int, seed: int) -> list[tuple[str, object, bytes]]:
+    from accounts.models import AreaMembership, Role, User
+    from observations import demo
+    from odk_forms import processing
+    from odk_forms import services as odk_services
+    from protected_areas.demo import load_demo_areas
+    from protected_areas.models import ProtectedArea
+
+    started = time.perf_counter()
+    load_demo_areas()
+    demo.load_demo_taxa()
+    areas = list(ProtectedArea.objects.order_by("wdpa_id"))
+    user = User.objects.create_user("bench-ranger", "bench@example.org", uuid.uuid4().hex)
+    AreaMembership.objects.bulk_create(AreaMembership(user=user, area=a, role=Role.COLLECTOR) for a in areas)
+    versions = demo.publish_standard_forms(areas, validate=False)
+
+    # Received but not processed: the benchmark maps them itself.
+    processing.enqueue = lambda submission_id: None  # type: ignore[assignment]
+    received: list[tuple[str, object, bytes]] = []
+    year = 2024
+    while len(received) < n:
+        for stem, xml in demo.generate_submissions(areas, versions, year, seed=seed + year):
+            submission = odk_services.receive_submission(xml, {}, user=user).submission
+            received.append((stem, submission, xml))
+            if len(received) == n:
+                break
+        year -= 1
+    kinds = Counter(stem for stem, _, _ in received)
+    print(
+        f"set-up: {len(received)} submissions received in {time.perf_counter() - started:.0f} s "
+        f"({', '.join(f'{k} {v}' for k, v in sorted(kinds.items()))})"
+    )
+    return received
+
+
+def count_records() -> int:
+    from observations import models
+
+    tables = [
+        models.Patrol, models.PatrolLeg, models.PatrolLegDay, models.TrackSegment, models.Observation,
+        models.IllicitActivity, models.ResourceUse, models.SpeciesObservation, models.METTAssessment,
+        models.METTScore, models.BudgetReturn, models.BudgetLine, models.QAFlag,
+    ]  # fmt: skip
+    return sum(table.objects.count() for table in tables)
+
+
+def measure(submissions: list[tuple[str, object, bytes]], label: str) -> None:
+    from django.db import transaction
+
+    from observations.services import record_submission
+
+    per_form: dict[str, float] = defaultdict(float)
+    started = time.perf_counter()
+    for stem, submission, xml in submissions:
+        t0 = time.perf_counter()
+        with transaction.atomic():
+            record_submission(submission, xml)  # type: ignore[arg-type]
+        per_form[stem] += time.perf_counter() - t0
+    elapsed = time.perf_counter() - started
+    records = count_records()
+    n = len(submissions)
+    counts = Counter(stem for stem, _, _ in submissions)
+    print(f"{label}: {n} submissions in {elapsed:.1f} s")
+    print(f"  {n / elapsed:,.0f} submissions/s, {records / elapsed:,.0f} records/s ({records:,} records)")
+    print(f"  {1000 * elapsed / n:.2f} ms per submission; by form (ms each): " + ", ".join(
+        f"{stem} {1000 * per_form[stem] / counts[stem]:.1f}" for stem in sorted(counts)
+    ))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
