@@ -52,8 +52,9 @@ Record kinds
 - `observation` (repeat, group or root): one observation. Aliases `incident`, `species`,
   `resource_use` are observations whose category defaults to `human_activity`, `animals`
   and `human_activity` respectively, and which create their vertical's detail row even
-  when no category is answered. Observations of a patrol form are attached to the leg-day
-  whose time span holds their time.
+  when no category is answered. An observation inside a `patrol_day` repeat belongs to
+  that leg-day; other observations of a patrol form go to the leg-day whose time span
+  holds their time (or the nearest one, with a QA flag).
 - `mett` (root or group): one METT-3 assessment of one area and year.
 - `budget` (root or group): one budget and spending return of one area and fiscal year.
 
@@ -76,12 +77,22 @@ Values
 - `patrol.area`, `mett.area`, `budget.area`: the WDPA id of the protected area (digits), or
   `<source>:<source_id>` for areas not from the WDPA. Without it, the area is the one the
   points or track fall in (patrols, observations) or the form's only area (METT, budget).
-- `species.taxon`: a taxon slug (`goura_scheepmakeri`) or its scientific name.
+- `species.taxon`: a taxon slug (`goura_scheepmakeri`) or its scientific name; an unknown
+  name is kept with a QA flag.
+- `observation.area`: used only when the observation has no GPS fix.
 - `patrol.members`: a select_multiple, or text with one name per line or comma.
 - `mett.qNN`: 0–3, or `na` (or empty) for not applicable; bonus items `mett.q07a`…: 0/1.
 
 The full table of targets, with kinds, the records that accept them and the model field
 they fill, is TARGETS; `describe_targets()` prints it as a table.
+
+Checking a form
+---------------
+`read_mapping(xform_xml)` returns the mapping or raises MappingError listing every
+problem ("obs/loc: observation.location takes a question of type geopoint, not text");
+observations.services.check_form() wraps it as the catalogued problem 400.60 for the
+publishing step. Ingest reads the same mapping once per published form version.
+
 """
 
 from __future__ import annotations
