@@ -200,4 +200,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
+    # One line per task is noise in eager mode, where every submission runs one.
+    "loggers": {"celery.app.trace": {"level": os.getenv("CELERY_TASK_LOG_LEVEL", "WARNING")}},
 }
