@@ -20,7 +20,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.contrib.gis.db.models.functions import Intersection, Length
 from django.contrib.gis.geos import GEOSGeometry, LineString, MultiLineString, Point
 from django.db import connection, transaction
-from django.db.models import Case, ExpressionWrapper, F, FloatField, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import (
+    Case,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from fieldkit import errors
@@ -101,6 +113,14 @@ def record_submission(submission: Submission, xml: bytes) -> None:
 def delete_records(root_submission_id: int) -> None:
     """Every record made from any version of one submission."""
     QAFlag.objects.filter(root_submission_id=root_submission_id).delete()
+    # One query to learn there is nothing to delete (the usual first processing), rather
+    # than a cascade collection per table.
+    tables = (Observation, Patrol, METTAssessment, BudgetReturn)
+    exists = Q()
+    for table in tables:
+        exists |= Q(Exists(table.objects.filter(root_submission_id=root_submission_id)))
+    if not Submission.objects.filter(exists, pk=root_submission_id).exists():
+        return
     Observation.objects.filter(root_submission_id=root_submission_id).delete()
     Patrol.objects.filter(root_submission_id=root_submission_id).delete()
     METTAssessment.objects.filter(root_submission_id=root_submission_id).delete()
@@ -204,6 +224,9 @@ class _Writer:
         tz = _timezone(area) if area is not None else _zoneinfo(zones.pop() if len(zones) == 1 else "UTC")
         fallback = self._fallback_day(observations)
 
+        plans = [ingest.plan_leg_days(leg_data, tz, fallback) for leg_data in data.legs]
+        starts = [p.start for leg_plans in plans for p in leg_plans if p.start]
+        ends = [p.end for leg_plans in plans for p in leg_plans if p.end]
         patrol = Patrol.objects.create(
             **self.common(data.path),
             area=area,
@@ -213,12 +236,14 @@ class _Writer:
             objective=data.objective,
             armed=data.armed,
             notes=data.notes,
+            start=min(starts) if starts else None,
+            end=max(ends) if ends else None,
         )
         for f in data.flags:
             self.flag(f, patrol=patrol)
 
         days: list[tuple[PatrolLegDay, DayPlan]] = []
-        for number, leg_data in enumerate(data.legs, start=1):
+        for number, (leg_data, leg_plans) in enumerate(zip(data.legs, plans, strict=True), start=1):
             leg = PatrolLeg.objects.create(
                 patrol=patrol,
                 number=number,
@@ -228,7 +253,7 @@ class _Writer:
                 members=leg_data.members,
                 member_count=leg_data.people,
             )
-            for plan in ingest.plan_leg_days(leg_data, tz, fallback):
+            for plan in leg_plans:
                 day = PatrolLegDay(
                     leg=leg,
                     patrol=patrol,
@@ -247,12 +272,6 @@ class _Writer:
         for day, plan in days:
             for f in plan.flags:
                 self.flag(f, patrol=patrol, leg_day=day)
-
-        starts = [d.start for d, _ in days if d.start]
-        ends = [d.end for d, _ in days if d.end]
-        patrol.start = min(starts) if starts else None
-        patrol.end = max(ends) if ends else None
-        patrol.save(update_fields=["start", "end"])
 
         self.measure_tracks(patrol)
         if patrol.area_id is None:
