@@ -66,14 +66,14 @@ class TaxonAdmin(admin.ModelAdmin):
 class LegDayInline(ReadOnlyInline):
     model = PatrolLegDay
     fields = ["day", "start", "end", "rest_minutes", "distance_km", "field_hours", "person_days"]
-    readonly_fields = fields
+    readonly_fields = ["day", "start", "end", "rest_minutes", "distance_km", "field_hours", "person_days"]
 
 
 class QAFlagInline(ReadOnlyInline):
     model = QAFlag
     fk_name = "patrol"
     fields = ["code", "detail", "instance_path"]
-    readonly_fields = fields
+    readonly_fields = ["code", "detail", "instance_path"]
 
 
 @admin.register(Patrol)
@@ -106,7 +106,7 @@ class QAFlagAdmin(ReadOnlyAdmin):
 class METTScoreInline(ReadOnlyInline):
     model = METTScore
     fields = ["question", "element", "score", "comment", "next_steps"]
-    readonly_fields = fields
+    readonly_fields = ["question", "element", "score", "comment", "next_steps"]
 
 
 @admin.register(METTAssessment)
@@ -119,7 +119,7 @@ class METTAssessmentAdmin(ReadOnlyAdmin):
 class BudgetLineInline(ReadOnlyInline):
     model = BudgetLine
     fields = ["kind", "category", "amount"]
-    readonly_fields = fields
+    readonly_fields = ["kind", "category", "amount"]
 
 
 @admin.register(BudgetReturn)
