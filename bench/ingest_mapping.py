@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -68,6 +69,7 @@ def main() -> None:
         )
     finally:
         sh(*SERVICES, "stop-postgis", str(pg_dir))
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def run(n: int, seed: int) -> None:
@@ -99,6 +101,7 @@ def run(n: int, seed: int) -> None:
         measure(submissions, "re-run (replaces every record)")
     finally:
         teardown_databases(old, verbosity=0)
+        shutil.rmtree(media, ignore_errors=True)
 
 
 def prepare(n: int, seed: int) -> list[tuple[str, object, bytes]]:
