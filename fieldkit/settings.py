@@ -153,6 +153,9 @@ ODK_FORMS_VALIDATE = envbool("ODK_FORMS_VALIDATE", "true")
 # transaction, when a submission is processed after the phone got its answer
 # (odk_forms.processing). Apps that map submissions into their own tables add theirs here.
 ODK_FORMS_SUBMISSION_PROCESSORS: list[str] = ["observations.services.record_submission"]
+# Dotted paths of callables `(filename, xml: bytes) -> object` run when a form is published;
+# raising a fieldkit.errors.Problem refuses the form with its message.
+ODK_FORMS_FORM_CHECKS: list[str] = ["observations.services.check_form"]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

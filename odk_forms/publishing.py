@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 from fieldkit import errors
 from odk_forms import xform
@@ -56,6 +57,10 @@ def prepare_form(filename: str, content: bytes, validate: bool | None = None) ->
 
     if settings.ODK_FORMS_VALIDATE if validate is None else validate:
         warnings.extend(validate_xform(name, xml))
+    # Apps that read forms (the observations mapping) refuse a form they could not use
+    # here, where the person publishing sees why, not later at every submission.
+    for path in settings.ODK_FORMS_FORM_CHECKS:
+        import_string(path)(name, xml)
     return PreparedForm(xml=xml, info=info, warnings=tuple(warnings), generated_media=tuple(generated))
 
 

@@ -599,7 +599,11 @@ def process_submission(submission_id: int) -> str | None:
         return None
     except Exception as exc:
         logger.warning("Processing submission %s failed", submission_id, exc_info=True)
-        _finish(submission, attempt, ProcessingState.FAILED, f"{type(exc).__name__}: {exc}")
+        # Catalogued problems keep their code, so an admin can look the error up.
+        error = (
+            f"{exc.code} {exc.message}" if isinstance(exc, errors.Problem) else f"{type(exc).__name__}: {exc}"
+        )
+        _finish(submission, attempt, ProcessingState.FAILED, error)
         return ProcessingState.FAILED
     return ProcessingState.PROCESSED
 

@@ -464,6 +464,7 @@ class METTTest(BaseTestCase):
         self.assertIn(
             "mett.area is '555555': no protected area has that WDPA id", submission.processing_error
         )
+        self.assertTrue(submission.processing_error.startswith("422.6"), submission.processing_error)
         self.assertFalse(METTAssessment.objects.exists())
 
         make_area("Late import", wdpa_id=555555, bounds=(150.0, -6.0, 150.1, -5.9))
