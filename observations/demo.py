@@ -27,9 +27,10 @@ from shapely.geometry import Point as ShapelyPoint
 from shapely.prepared import prep
 
 from observations import categories, ingest
+from observations.standard_forms import install_standard_forms
 from odk_forms import services as odk_services
 from odk_forms import xform
-from odk_forms.models import Form, FormVersion
+from odk_forms.models import FormVersion
 from protected_areas import geometry
 from protected_areas.models import ProtectedArea
 
@@ -88,37 +89,11 @@ def _fill(template: Element, out: Element, values: dict[str, Any]) -> None:
                 element.text = str(value)
 
 
-# --- Publishing the standard forms -------------------------------------------------------------
-
-
 def publish_standard_forms(
     areas: list[ProtectedArea], validate: bool | None = None
 ) -> dict[str, FormVersion]:
     """The current version of each standard form, published for `areas` if not yet there."""
-    import forms as standard
-
-    area_media = standard.areas_csv(
-        (standard.area_code(wdpa_id=a.wdpa_id, source=a.source, source_id=a.source_id), a.name) for a in areas
-    )
-    versions: dict[str, FormVersion] = {}
-    for stem in standard.STANDARD_FORMS:
-        content = standard.xlsx_path(stem).read_bytes()
-        form_id = f"fieldkit_{stem}"
-        form = Form.objects.filter(xml_form_id=form_id).select_related("current_version").first()
-        if form is None or form.current_version is None:
-            media = [
-                odk_services.MediaUpload("taxa.csv", (standard.MEDIA_DIR / "taxa.csv").read_bytes()),
-                odk_services.MediaUpload("areas.csv", area_media),
-            ]
-            odk_services.publish_form_version(
-                f"{stem}.xlsx", content, media=media, area_ids=[a.id for a in areas], validate=validate
-            )
-            form = Form.objects.select_related("current_version").get(xml_form_id=form_id)
-        else:
-            form.areas.add(*areas)
-        assert form.current_version is not None
-        versions[stem] = form.current_version
-    return versions
+    return {item.stem: item.version for item in install_standard_forms(areas, validate=validate)}
 
 
 # --- What each area sees ---------------------------------------------------------------------

@@ -1,0 +1,65 @@
+"""Publishing the standard forms fieldkit ships (forms/*.xlsx) for a set of areas: what an
+agency runs on day one, and again after updating fieldkit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import forms as standard
+from odk_forms import services as odk_services
+from odk_forms.models import Form, FormVersion
+from protected_areas.models import ProtectedArea
+
+
+@dataclass(frozen=True)
+class Installed:
+    stem: str
+    version: FormVersion
+    # "published" (new form), "updated" (new version), "current" (already there).
+    status: str
+
+
+def areas_media(areas: Iterable[ProtectedArea]) -> bytes:
+    """areas.csv: the list the METT, budget and incident forms choose an area from."""
+    return standard.areas_csv(
+        (standard.area_code(wdpa_id=a.wdpa_id, source=a.source, source_id=a.source_id), a.name) for a in areas
+    )
+
+
+def install_standard_forms(areas: list[ProtectedArea], validate: bool | None = None) -> list[Installed]:
+    """Publish each standard form for `areas`: a form not there yet is published, a form
+    whose spreadsheet carries a newer version gets that version, and a current one only
+    gains the areas. areas.csv lists every protected area known when a version is
+    published."""
+    area_list = areas_media(ProtectedArea.objects.order_by("name"))
+    taxa = (standard.MEDIA_DIR / "taxa.csv").read_bytes()
+    installed = []
+    for stem in standard.STANDARD_FORMS:
+        content = standard.xlsx_path(stem).read_bytes()
+        form_id = f"fieldkit_{stem}"
+        form = Form.objects.filter(xml_form_id=form_id).select_related("current_version").first()
+        current = form.current_version if form is not None else None
+        if current is not None and current.version == _spreadsheet_version(stem):
+            form.areas.add(*areas)  # type: ignore[union-attr]
+            installed.append(Installed(stem, current, "current"))
+            continue
+        media = [
+            odk_services.MediaUpload("taxa.csv", taxa),
+            odk_services.MediaUpload("areas.csv", area_list),
+        ]
+        version = odk_services.publish_form_version(
+            f"{stem}.xlsx", content, media=media, area_ids=[a.id for a in areas], validate=validate
+        )
+        installed.append(Installed(stem, version, "published" if current is None else "updated"))
+    return installed
+
+
+def _spreadsheet_version(stem: str) -> str:
+    """The version written in a standard form's settings sheet."""
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(standard.xlsx_path(stem), read_only=True)["settings"]
+    rows = list(sheet.iter_rows(values_only=True))
+    header = [str(cell or "") for cell in rows[0]]
+    return str(rows[1][header.index("version")])
