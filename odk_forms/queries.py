@@ -87,13 +87,18 @@ def submission_target(user: Any, xml_form_id: str, version: str) -> FormVersion 
     if row is None:
         return None
     pk, form_id, version_name, binary_paths, is_draft, may_submit, form_xml_id, form_state = row
-    form = Form(id=form_id, xml_form_id=form_xml_id, state=form_state)
-    found = FormVersion(
-        id=pk,
-        form_id=form_id,
-        version=version_name,
-        binary_paths=json.loads(binary_paths) if isinstance(binary_paths, str) else binary_paths,
-        is_draft=bool(is_draft),
+    # from_db: the fields not read here stay deferred (loaded on access), as with only().
+    form = Form.from_db(connection.alias, ["id", "xml_form_id", "state"], [form_id, form_xml_id, form_state])
+    found = FormVersion.from_db(
+        connection.alias,
+        ["id", "form_id", "version", "binary_paths", "is_draft"],
+        [
+            pk,
+            form_id,
+            version_name,
+            json.loads(binary_paths) if isinstance(binary_paths, str) else binary_paths,
+            bool(is_draft),
+        ],
     )
     found.form = form
     found.may_submit = superuser or bool(may_submit)  # type: ignore[attr-defined]

@@ -474,3 +474,15 @@ class XmlCapTest(SubmissionTestCase):
         self.assertOpenRosa(response, 413)
         self.assertIn("413.2", message_of(response))
         self.assertFalse(Submission.objects.exists())
+
+
+class SubmissionTargetTest(SubmissionTestCase):
+    def test_the_version_read_on_the_request_path_loads_the_rest_on_access(self) -> None:
+        from odk_forms import queries
+
+        target = queries.submission_target(self.collector, "patrol", "1")
+        self.assertTrue(target.may_submit)
+        self.assertEqual(bytes(target.xml), bytes(self.version.xml))  # deferred, not empty
+        self.assertEqual(target.form.title, self.version.form.title)
+        self.assertFalse(queries.submission_target(self.outsider, "patrol", "1").may_submit)
+        self.assertIsNone(queries.submission_target(self.collector, "patrol", "2"))
