@@ -71,22 +71,8 @@ SURVEY_COLUMNS = (
     RECORD_COLUMN,
     MAP_COLUMN,
 )
-_SURVEY_KEYS = {
-    "hint",
-    "required",
-    "required_message",
-    "relevant",
-    "constraint",
-    "constraint_message",
-    "appearance",
-    "parameters",
-    "choice_filter",
-    "calculation",
-    "trigger",
-    "default",
-    "read_only",
-    "repeat_count",
-}
+# Columns a question takes as keyword arguments (the others have parameters of their own).
+_SURVEY_KEYS = set(SURVEY_COLUMNS) - {"type", "name", "label", RECORD_COLUMN, MAP_COLUMN}
 
 
 def q(type_: str, name: str, label: Text | None = None, *, to: str = "", **columns: object) -> Row:
