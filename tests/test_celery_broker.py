@@ -26,6 +26,7 @@ class RedisBrokerTestCase(TransactionTestCase):
     def setUp(self) -> None:
         self.saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
         app.conf.update(broker_url=REDIS_URL, task_always_eager=False)
+        self.reset_connections()
         area = make_area()
         user = User.objects.create_user("collector", "c@example.org", PASSWORD)
         AreaMembership.objects.create(user=user, area=area, role=Role.COLLECTOR)
@@ -33,6 +34,16 @@ class RedisBrokerTestCase(TransactionTestCase):
 
     def tearDown(self) -> None:
         app.conf.update(**self.saved)
+        self.reset_connections()
+
+    @staticmethod
+    def reset_connections() -> None:
+        # The app keeps a pool of connections to the broker it first used (the in-memory
+        # transport of eager mode, in this process); drop it so the new URL takes effect.
+        if app._pool is not None:
+            app._pool.force_close_all()
+            app._pool = None
+        app.amqp._producer_pool = None
 
     def test_a_worker_processes_what_the_request_queued(self) -> None:
         with app.connection_for_write() as connection:
