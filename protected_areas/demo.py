@@ -13,6 +13,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.db.models import QuerySet
 from shapely import affinity
 from shapely.geometry import MultiPolygon, Polygon, box, mapping
 
@@ -141,6 +142,10 @@ def zone_shapes(boundary: MultiPolygon) -> list[tuple[str, str, str, MultiPolygo
     return [(code, name, kind, geometry.polygonal_part(shape)) for code, name, kind, shape in shapes]
 
 
+def demo_areas() -> QuerySet[ProtectedArea]:
+    return ProtectedArea.objects.filter(source="wdpa", wdpa_id__in=[a.wdpa_id for a in DEMO_AREAS])
+
+
 def load_demo_areas() -> tuple[ImportReport, int]:
     """Import the demo areas and (re)build their zones. Idempotent."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -148,7 +153,7 @@ def load_demo_areas() -> tuple[ImportReport, int]:
         path.write_text(json.dumps(wdpa_features()))
         report = import_areas(path)
     zones = 0
-    for area in ProtectedArea.objects.filter(wdpa_id__in=[a.wdpa_id for a in DEMO_AREAS]):
+    for area in demo_areas():
         shape = geometry.to_shapely(area.boundary)
         for code, name, kind, zone_shape in zone_shapes(shape):
             zone = Zone.objects.filter(area=area, code=code).first() or Zone(area=area, code=code)

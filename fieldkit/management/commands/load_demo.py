@@ -7,9 +7,8 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
 from accounts.models import AreaMembership, Role, User
-from protected_areas.demo import load_demo_areas
+from protected_areas.demo import demo_areas, load_demo_areas
 from protected_areas.importers import format_report
-from protected_areas.models import ProtectedArea
 
 DEMO_USERS = [
     # (username, role); the first one is also a superuser for the admin.
@@ -59,9 +58,7 @@ class Command(BaseCommand):
 
     def demo_users(self, password: str) -> list[str]:
         created = []
-        demo_areas = list(
-            ProtectedArea.objects.filter(source="wdpa", wdpa_id__gte=900000101, wdpa_id__lte=900000199)
-        )
+        areas = list(demo_areas())
         for index, (username, role) in enumerate(DEMO_USERS):
             user, was_created = User.objects.get_or_create(username=username)
             if was_created:
@@ -69,6 +66,6 @@ class Command(BaseCommand):
                 user.set_password(password)
                 user.save()
                 created.append(username)
-            for area in demo_areas:
+            for area in areas:
                 AreaMembership.objects.get_or_create(user=user, area=area, defaults={"role": role})
         return created
