@@ -58,7 +58,8 @@ class RedisBrokerTestCase(TransactionTestCase):
             deadline = time.monotonic() + 20
             while time.monotonic() < deadline:
                 submission.refresh_from_db()
-                if submission.state != ProcessingState.RECEIVED:
+                # Wait for the end of processing, not its start (the claim sets `processing`).
+                if submission.state not in (ProcessingState.RECEIVED, ProcessingState.PROCESSING):
                     break
                 time.sleep(0.1)
         self.assertEqual(submission.state, ProcessingState.PROCESSED, submission.processing_error)
