@@ -9,7 +9,7 @@ a test database (`test_<name>`) created and dropped by Django's test machinery.
 Set-up, not timed: the five demo areas with their zones, the species list, the six
 standard forms, and N submissions from the demo generator (observations.demo: about half
 patrols with tracks and days of observations, then incidents, species surveys, resource
-use, METT and budget returns) received through odk_forms.services.receive_submission.
+use, METT and budget returns) received through odk_forms.receiving.receive_submission.
 
 Timed: observations.services.record_submission() on each, in its own transaction, as the
 processing task calls it: parse, map, write, place every observation by point-in-polygon
@@ -107,8 +107,7 @@ def run(n: int, seed: int) -> None:
 def prepare(n: int, seed: int) -> list[tuple[str, object, bytes]]:
     from accounts.models import AreaMembership, Role, User
     from observations import demo
-    from odk_forms import processing
-    from odk_forms import services as odk_services
+    from odk_forms import processing, receiving
     from protected_areas.demo import load_demo_areas
     from protected_areas.models import ProtectedArea
 
@@ -126,7 +125,7 @@ def prepare(n: int, seed: int) -> list[tuple[str, object, bytes]]:
     year = 2024
     while len(received) < n:
         for stem, xml in demo.generate_submissions(areas, versions, year, seed=seed + year):
-            submission = odk_services.receive_submission(xml, {}, user=user).submission
+            submission = receiving.receive_submission(xml, {}, user=user).submission
             received.append((stem, submission, xml))
             if len(received) == n:
                 break

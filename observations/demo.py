@@ -3,7 +3,7 @@
 `load_demo_records()` publishes the standard forms (forms/*.xlsx) for the demo areas, then
 generates a year of patrols with tracks and observations, incident reports, species
 surveys, resource-use records, one METT assessment and one budget return per area, and
-hands every one to odk_forms.services.receive_submission as an OpenRosa submission would
+hands every one to odk_forms.receiving.receive_submission as an OpenRosa submission would
 be: processing then maps them into records through observations.services, the same path
 as data from the field. Nothing here writes observation rows itself.
 
@@ -28,8 +28,7 @@ from shapely.prepared import prep
 
 from observations import categories, ingest
 from observations.standard_forms import install_standard_forms
-from odk_forms import services as odk_services
-from odk_forms import xform
+from odk_forms import receiving, xform
 from odk_forms.models import FormVersion
 from protected_areas import geometry
 from protected_areas.models import ProtectedArea
@@ -227,7 +226,7 @@ def load_demo_records(user: Any, year: int | None = None, seed: int = 2024, scal
     year = year or date.today().year - 1
     report = DemoReport()
     for stem, xml in generate_submissions(areas, versions, year, seed, scale):
-        received = odk_services.receive_submission(xml, {}, user=user)
+        received = receiving.receive_submission(xml, {}, user=user)
         report.sent += 1
         report.new += received.created
         report.by_form[stem] = report.by_form.get(stem, 0) + 1

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import forms as standard
-from odk_forms import services as odk_services
+from odk_forms import publishing
 from odk_forms.models import Form, FormVersion
 from protected_areas.models import ProtectedArea
 
@@ -45,10 +45,10 @@ def install_standard_forms(areas: list[ProtectedArea], validate: bool | None = N
             installed.append(Installed(stem, current, "current"))
             continue
         media = [
-            odk_services.MediaUpload("taxa.csv", taxa),
-            odk_services.MediaUpload("areas.csv", area_list),
+            publishing.MediaUpload("taxa.csv", taxa),
+            publishing.MediaUpload("areas.csv", area_list),
         ]
-        version = odk_services.publish_form_version(
+        version = publishing.publish_form_version(
             f"{stem}.xlsx", content, media=media, area_ids=[a.id for a in areas], validate=validate
         )
         installed.append(Installed(stem, version, "published" if current is None else "updated"))

@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.urls import path, reverse
 
 from fieldkit.errors import Problem
-from odk_forms import services
+from odk_forms import processing, publishing, receiving
 from odk_forms.models import (
     Attachment,
     Form,
@@ -87,10 +87,10 @@ class FormAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             try:
-                version = services.publish_form_version(
+                version = publishing.publish_form_version(
                     upload.name,
                     upload.read(),
-                    media=[services.MediaUpload(f.name, f) for f in form.cleaned_data["media_files"]],
+                    media=[publishing.MediaUpload(f.name, f) for f in form.cleaned_data["media_files"]],
                     draft=form.cleaned_data["draft"],
                     area_ids=[a.id for a in form.cleaned_data["areas"]],
                     user=request.user,
@@ -118,7 +118,7 @@ class FormAdmin(admin.ModelAdmin):
     def _set_state(self, request: HttpRequest, queryset: QuerySet[Form], state: str) -> None:
         for form in queryset:
             try:
-                services.set_form_state(form, state, request.user)
+                publishing.set_form_state(form, state, request.user)
             except Problem as problem:
                 self.message_user(request, problem.message, messages.ERROR)
 
@@ -138,7 +138,7 @@ class FormAdmin(admin.ModelAdmin):
     def publish_drafts(self, request: HttpRequest, queryset: QuerySet[Form]) -> None:
         for form in queryset:
             try:
-                services.publish_draft(form, request.user)
+                publishing.publish_draft(form, request.user)
             except Problem as problem:
                 self.message_user(request, problem.message, messages.ERROR)
 
@@ -215,7 +215,7 @@ class SubmissionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Process again")
     def reprocess(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
-        count = sum(services.reprocess_submission(s) for s in queryset)
+        count = sum(processing.reprocess_submission(s) for s in queryset)
         self.message_user(request, f"{count} submission(s) queued for processing.")
 
 
@@ -248,7 +248,7 @@ class RejectedSubmissionAdmin(admin.ModelAdmin):
         accepted, refused = 0, []
         for rejected in queryset.filter(accepted_at__isnull=True):
             try:
-                services.receive_rejected(rejected)
+                receiving.receive_rejected(rejected)
                 accepted += 1
             except Problem as problem:
                 refused.append(f"{rejected.instance_id or rejected.pk}: {problem.message}")

@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from fieldkit.errors import Problem
-from odk_forms import queries, services
+from odk_forms import publishing, queries
 from odk_forms.models import Form, FormState, FormVersion
 
 
@@ -88,10 +88,10 @@ class FormViewSet(viewsets.ReadOnlyModelViewSet):
         params.is_valid(raise_exception=True)
         upload = params.validated_data["file"]
         try:
-            version = services.publish_form_version(
+            version = publishing.publish_form_version(
                 upload.name,
                 upload.read(),
-                media=[services.MediaUpload(f.name, f) for f in params.validated_data["media"]],
+                media=[publishing.MediaUpload(f.name, f) for f in params.validated_data["media"]],
                 draft=params.validated_data["draft"],
                 area_ids=params.validated_data["areas"],
                 user=request.user,
@@ -107,7 +107,7 @@ class FormViewSet(viewsets.ReadOnlyModelViewSet):
         params = StateSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         try:
-            form = services.set_form_state(self.get_object(), params.validated_data["state"], request.user)
+            form = publishing.set_form_state(self.get_object(), params.validated_data["state"], request.user)
         except Problem as problem:
             return problem_response(problem)
         return Response(FormSerializer(self.get_queryset().get(pk=form.pk)).data)
@@ -115,7 +115,7 @@ class FormViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], url_path="publish-draft", serializer_class=serializers.Serializer)
     def publish_draft(self, request: Request, pk: str | None = None) -> Response:
         try:
-            services.publish_draft(self.get_object(), request.user)
+            publishing.publish_draft(self.get_object(), request.user)
         except Problem as problem:
             return problem_response(problem)
         return Response(FormSerializer(self.get_queryset().get(pk=pk)).data)

@@ -7,3 +7,5 @@ class OdkFormsConfig(AppConfig):
 
     def ready(self) -> None:
         from odk_forms import checks  # noqa: F401  (registers the system checks)
+        # Registers the processing task by name: odk_forms.processing finds it there.
+        from odk_forms import tasks  # noqa: F401

@@ -1,6 +1,6 @@
 """Forms, their versions and media, and the submissions sent to them.
 
-State changes go through odk_forms.services; queries scoped to a user through
+State changes go through odk_forms.publishing, .receiving and .processing; queries scoped to a user through
 odk_forms.queries.
 """
 
@@ -215,7 +215,7 @@ class RejectedSubmission(models.Model):
     under a known instanceID, unreadable XML... The phone keeps its copy, but rangers
     delete sent forms and phones get lost, so the server keeps one too, with the files as
     they arrived. After the cause is fixed (the form published or reopened) it can be
-    received again (odk_forms.services.receive_rejected)."""
+    received again (odk_forms.receiving.receive_rejected)."""
 
     xml_file = models.FileField(max_length=500)
     # Directory of the other parts (photos...), and their names in upload order.

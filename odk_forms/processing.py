@@ -12,22 +12,26 @@ Processors must therefore be idempotent: a submission can be processed more than
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from celery import current_app
 from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from fieldkit import errors
 from odk_forms import storage, xform
-
-if TYPE_CHECKING:
-    from odk_forms.models import Submission
+from odk_forms.models import ProcessingState, Submission
 
 logger = logging.getLogger(__name__)
 
-Processor = Callable[["Submission", bytes], None]
+Processor = Callable[[Submission, bytes], None]
 
 
 @cache
@@ -64,13 +68,95 @@ def run(submission: Submission) -> dict[str, Any]:
     return metadata
 
 
+PROCESS_TASK = "odk_forms.process_submission"
+
+
 def enqueue(submission_id: int) -> None:
     """Hand a submission to the processing task. Called after commit: a broker that is down,
     or a task that fails in eager mode, never turns the phone's success into an error; the
-    submission stays `received` and `process_submissions` picks it up later."""
-    from odk_forms.tasks import process_submission_task
+    submission stays `received` and `process_submissions` picks it up later.
 
+    The task is found by name in Celery's registry (odk_forms.tasks registers it), so this
+    module does not import the module that imports it."""
     try:
-        process_submission_task.delay(submission_id)
+        current_app.tasks[PROCESS_TASK].delay(submission_id)
     except Exception:
         logger.exception("Could not queue submission %s for processing", submission_id)
+
+
+
+
+def process_submission(submission_id: int) -> str | None:
+    """Process a received submission; return its new state, or None if it was not claimed.
+
+    The work is claimed with a conditional UPDATE, so two workers handed the same id never
+    both process it. Failures are recorded on the submission, which stays stored and can be
+    processed again with reprocess_submission().
+    """
+    claimed = Submission.objects.filter(pk=submission_id, state=ProcessingState.RECEIVED).update(
+        state=ProcessingState.PROCESSING, processing_attempts=F("processing_attempts") + 1
+    )
+    if not claimed:
+        return None
+    submission = (
+        Submission.objects.select_related("form_version").defer("form_version__xml").get(pk=submission_id)
+    )
+    attempt = submission.processing_attempts
+    if submission.is_encrypted and not submission.decrypted_xml:
+        # Nothing can be read before decryption; decrypt_submissions fills decrypted_xml and
+        # calls reprocess_submission().
+        _finish(submission, attempt, ProcessingState.NEEDS_KEY, "Encrypted: waiting for decryption.")
+        return ProcessingState.NEEDS_KEY
+    try:
+        # One transaction for the processors' writes and the final state; without
+        # processors the single UPDATE needs none.
+        with transaction.atomic() if processors() else contextlib.nullcontext():
+            metadata = run(submission)
+            done = _finish(submission, attempt, ProcessingState.PROCESSED, "", metadata)
+            if not done:
+                # Reset meanwhile (new attachments arrived): the next run does the work.
+                raise _Superseded
+    except _Superseded:
+        return None
+    except Exception as exc:
+        logger.warning("Processing submission %s failed", submission_id, exc_info=True)
+        # Catalogued problems keep their code, so an admin can look the error up.
+        error = (
+            f"{exc.code} {exc.message}" if isinstance(exc, errors.Problem) else f"{type(exc).__name__}: {exc}"
+        )
+        _finish(submission, attempt, ProcessingState.FAILED, error)
+        return ProcessingState.FAILED
+    return ProcessingState.PROCESSED
+
+
+class _Superseded(Exception):
+    pass
+
+
+def _finish(
+    submission: Submission, attempt: int, state: str, error: str, metadata: dict[str, Any] | None = None
+) -> bool:
+    values: dict[str, Any] = {"state": state, "processing_error": error, "processed_at": timezone.now()}
+    if metadata is not None:
+        values["metadata"] = metadata
+    return bool(
+        Submission.objects.filter(
+            pk=submission.pk, state=ProcessingState.PROCESSING, processing_attempts=attempt
+        ).update(**values)
+    )
+
+
+def reprocess_submission(submission: Submission, *, force: bool = False) -> bool:
+    """Queue a submission for processing again (after a fix, or after decryption).
+
+    Without `force`, one being processed right now is left alone; with it (for a worker that
+    died mid-way), it is reset too."""
+    states = [ProcessingState.FAILED, ProcessingState.PROCESSED, ProcessingState.NEEDS_KEY]
+    if force:
+        states.append(ProcessingState.PROCESSING)
+    reset = Submission.objects.filter(pk=submission.pk, state__in=states).update(
+        state=ProcessingState.RECEIVED, processing_error=""
+    )
+    if reset:
+        transaction.on_commit(lambda: enqueue(submission.pk))
+    return bool(reset)

@@ -1,10 +1,12 @@
+"""Celery tasks of odk_forms, registered by name (odk_forms.processing.PROCESS_TASK)."""
+
 from __future__ import annotations
 
 from celery import shared_task
 
-from odk_forms import services
+from odk_forms import processing
 
 
-@shared_task(name="odk_forms.process_submission", ignore_result=True)
+@shared_task(name=processing.PROCESS_TASK, ignore_result=True)
 def process_submission_task(submission_id: int) -> str | None:
-    return services.process_submission(submission_id)
+    return processing.process_submission(submission_id)

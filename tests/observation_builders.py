@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from xml.sax.saxutils import escape, quoteattr
 
 from observations import categories, vocabulary
-from odk_forms import services
+from odk_forms import processing, publishing, receiving
 from odk_forms.models import FormVersion, Submission
 from protected_areas.models import ProtectedArea
 
@@ -136,7 +136,7 @@ def budget_form_md(form_id: str = "fk_budget", version: str = "1") -> str:
 
 
 def publish(md: str, areas: Iterable[ProtectedArea] = (), name: str = "form.md") -> FormVersion:
-    return services.publish_form_version(name, md.encode(), area_ids=[a.id for a in areas], validate=False)
+    return publishing.publish_form_version(name, md.encode(), area_ids=[a.id for a in areas], validate=False)
 
 
 # --- Instances -------------------------------------------------------------------------------
@@ -205,7 +205,7 @@ def observation_values(**overrides: object) -> dict[str, object]:
 
 def submit(xml: bytes, user: object, parts: dict | None = None) -> Submission:
     """Receive a submission and process it, as the processing task does after commit."""
-    received = services.receive_submission(xml, parts or {}, user=user)
-    services.process_submission(received.submission.pk)
+    received = receiving.receive_submission(xml, parts or {}, user=user)
+    processing.process_submission(received.submission.pk)
     received.submission.refresh_from_db()
     return received.submission

@@ -15,7 +15,7 @@ from defusedxml.ElementTree import fromstring
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from odk_forms import services, storage
+from odk_forms import publishing, receiving, storage
 from odk_forms.encryption import (
     CorruptedFileError,
     Envelope,
@@ -468,7 +468,7 @@ class DecryptSubmissionsTestCase(BaseTestCase):
     def setUpTestData(cls) -> None:
         super().setUpTestData()
         cls.keys = make_key_pair()
-        cls.version = services.publish_form_version(
+        cls.version = publishing.publish_form_version(
             "ranger_patrol.xml",
             encrypted_xform(cls.keys.base64_public_key),
             area_ids=[cls.area.id],
@@ -488,7 +488,7 @@ class DecryptSubmissionsTestCase(BaseTestCase):
     def receive(self, sent: EncryptedSubmission, leave_out: str = "") -> Submission:
         parts = {name: BytesIO(data) for name, data in sent.files.items() if name != leave_out}
         with self.captureOnCommitCallbacks(execute=True):
-            received = services.receive_submission(sent.envelope, parts, user=self.collector)
+            received = receiving.receive_submission(sent.envelope, parts, user=self.collector)
         return Submission.objects.get(pk=received.submission.pk)
 
     def decrypt(self, *args: str, stdin: str = "") -> tuple[str, str]:

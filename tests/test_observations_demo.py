@@ -18,7 +18,7 @@ from observations.models import (
     SpeciesObservation,
     TrackSegment,
 )
-from odk_forms import services as odk_services
+from odk_forms import processing, receiving
 from odk_forms.models import ProcessingState, Submission
 from protected_areas.demo import load_demo_areas
 from protected_areas.models import ProtectedArea
@@ -104,8 +104,8 @@ class DemoYearTest(StandardFormsTestCase):
     def test_a_demo_year_goes_through_the_submission_path(self) -> None:
         sent = 0
         for _, xml in demo.generate_submissions(self.areas, self.versions, 2024, seed=7, scale=0.25):
-            received = odk_services.receive_submission(xml, {}, user=self.ranger)
-            odk_services.process_submission(received.submission.pk)
+            received = receiving.receive_submission(xml, {}, user=self.ranger)
+            processing.process_submission(received.submission.pk)
             sent += 1
         states = Counter(Submission.objects.values_list("state", flat=True))
         self.assertEqual(states, {ProcessingState.PROCESSED: sent})
@@ -121,7 +121,7 @@ class DemoYearTest(StandardFormsTestCase):
 
         # Sending the year again changes nothing: the server already has every record.
         again = [
-            odk_services.receive_submission(xml, {}, user=self.ranger).created
+            receiving.receive_submission(xml, {}, user=self.ranger).created
             for _, xml in demo.generate_submissions(self.areas, self.versions, 2024, seed=7, scale=0.25)
         ]
         self.assertEqual((len(again), any(again)), (sent, False))

@@ -38,7 +38,7 @@ from observations.models import (
     SpeciesObservation,
     TrackSegment,
 )
-from odk_forms import services as odk_services
+from odk_forms import processing
 from odk_forms.models import ProcessingState
 from tests import observation_builders as ob
 from tests.base import BaseTestCase
@@ -284,8 +284,8 @@ class EditsAndRerunsTest(PatrolIngestTestCase):
     def test_processing_again_changes_nothing(self) -> None:
         submission = self.submit_patrol()
         before = self.snapshot()
-        self.assertTrue(odk_services.reprocess_submission(submission))
-        self.assertEqual(odk_services.process_submission(submission.pk), ProcessingState.PROCESSED)
+        self.assertTrue(processing.reprocess_submission(submission))
+        self.assertEqual(processing.process_submission(submission.pk), ProcessingState.PROCESSED)
         self.assertEqual(self.snapshot(), before)
         self.assertEqual(Patrol.objects.count(), 1)
 
@@ -319,8 +319,8 @@ class EditsAndRerunsTest(PatrolIngestTestCase):
             self.collector,
         )
         first.refresh_from_db()
-        odk_services.reprocess_submission(first)
-        odk_services.process_submission(first.pk)
+        processing.reprocess_submission(first)
+        processing.process_submission(first.pk)
         self.assertEqual(Observation.objects.count(), 0)
         self.assertEqual(Patrol.objects.get().submission, edit)
 
@@ -468,8 +468,8 @@ class METTTest(BaseTestCase):
         self.assertFalse(METTAssessment.objects.exists())
 
         make_area("Late import", wdpa_id=555555, bounds=(150.0, -6.0, 150.1, -5.9))
-        odk_services.reprocess_submission(submission)
-        self.assertEqual(odk_services.process_submission(submission.pk), ProcessingState.PROCESSED)
+        processing.reprocess_submission(submission)
+        self.assertEqual(processing.process_submission(submission.pk), ProcessingState.PROCESSED)
         self.assertEqual(METTAssessment.objects.get().area.name, "Late import")
 
     def test_no_area_and_a_form_of_two_areas_fails(self) -> None:

@@ -8,7 +8,7 @@ import io
 import zipfile
 from pathlib import Path
 
-from odk_forms import services
+from odk_forms import publishing
 from odk_forms.models import Attachment, FormVersion, ProcessingState, Submission
 from tests.base import BaseTestCase
 from tests.builders import SHARED_DATA
@@ -29,7 +29,7 @@ def stamped(xml: bytes, form_id: str, version: str) -> bytes:
 
 class CollectFixturesTest(BaseTestCase):
     def publish(self, path: Path, content: bytes | None = None) -> FormVersion:
-        return services.publish_form_version(
+        return publishing.publish_form_version(
             path.name,
             path.read_bytes() if content is None else content,
             area_ids=[self.area.pk],
@@ -110,9 +110,9 @@ class CollectFixturesTest(BaseTestCase):
         self.assertEqual(Submission.objects.count(), 2)
 
     def test_gps_in_repeats(self) -> None:
-        from odk_forms import publishing
+        from odk_forms import conversion
 
-        prepared = publishing.prepare_form("gps_in_repeats.xlsx", (GPS / "gps_in_repeats.xlsx").read_bytes())
+        prepared = conversion.prepare_form("gps_in_repeats.xlsx", (GPS / "gps_in_repeats.xlsx").read_bytes())
         self.publish(Path("gps_in_repeats.xml"), stamped(prepared.xml, "gps_in_repeats", "201512170758"))
         response = self.send((GPS / "gps_in_repeats_submission.xml").read_bytes(), {})
         self.assertEqual(response.status_code, 201, response.content)
@@ -144,9 +144,9 @@ class CollectFixturesTest(BaseTestCase):
         self.assertFalse(Submission.objects.exclude(state=ProcessingState.PROCESSED).exists())
 
     def test_encrypted_record(self) -> None:
-        from odk_forms import publishing
+        from odk_forms import conversion
 
-        prepared = publishing.prepare_form(
+        prepared = conversion.prepare_form(
             "tutorial_encrypted.xlsx", (ENCRYPTED / "tutorial_encrypted.xlsx").read_bytes(), validate=False
         )
         version = self.publish(

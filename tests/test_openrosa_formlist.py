@@ -5,7 +5,7 @@ import hashlib
 from defusedxml.ElementTree import fromstring
 
 from accounts.models import CollectorToken
-from odk_forms import services
+from odk_forms import publishing
 from odk_forms.models import FormState
 from tests.base import BaseTestCase
 from tests.xml_builders import FORMLIST_NS, make_form, openrosa_headers
@@ -77,7 +77,7 @@ class FormListTest(BaseTestCase):
 
     def test_closing_and_closed_forms_are_not_listed(self) -> None:
         for state in (FormState.CLOSING, FormState.CLOSED):
-            services.set_form_state(self.version.form, state)
+            publishing.set_form_state(self.version.form, state)
             self.assertEqual(xforms(self.get()), [], state)
 
     def test_lists_the_current_version(self) -> None:

@@ -3,7 +3,8 @@ again once the cause is fixed."""
 
 from __future__ import annotations
 
-from odk_forms import services, storage
+from fieldkit import errors
+from odk_forms import publishing, receiving, storage
 from odk_forms.models import FormState, RejectedSubmission, Submission
 from tests.base import BaseTestCase
 from tests.xml_builders import make_form, make_instance, photo_bytes, post_submission
@@ -28,7 +29,7 @@ class RejectedSubmissionTestCase(BaseTestCase):
         self.assertEqual(storage.read_bytes(f"{rejected.parts_dir}/snare.jpg"), photo)
 
         make_form([self.area])
-        received = services.receive_rejected(rejected)
+        received = receiving.receive_rejected(rejected)
         self.assertTrue(received.created)
         submission = Submission.objects.get(instance_id="uuid:lost-1")
         self.assertEqual(submission.submitted_by, self.collector)
@@ -40,18 +41,18 @@ class RejectedSubmissionTestCase(BaseTestCase):
 
     def test_a_closed_form_keeps_the_submission_until_reopened(self) -> None:
         version = make_form([self.area])
-        services.set_form_state(version.form, FormState.CLOSED)
+        publishing.set_form_state(version.form, FormState.CLOSED)
         response = self.submit(make_instance(instance_id="uuid:late-1"))
         self.assertEqual(response.status_code, 409)
         rejected = RejectedSubmission.objects.get()
         self.assertEqual(rejected.error_code, "409.2")
 
-        with self.assertRaises(services.errors.Problem):
-            services.receive_rejected(rejected)
+        with self.assertRaises(errors.Problem):
+            receiving.receive_rejected(rejected)
         self.assertEqual(RejectedSubmission.objects.get().accepted_at, None)
 
-        services.set_form_state(version.form, FormState.OPEN)
-        services.receive_rejected(rejected)
+        publishing.set_form_state(version.form, FormState.OPEN)
+        receiving.receive_rejected(rejected)
         self.assertTrue(Submission.objects.filter(instance_id="uuid:late-1").exists())
 
     def test_conflicting_xml_keeps_both_versions(self) -> None:

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.test import override_settings
 
 from accounts.models import CollectorToken
-from odk_forms import services
+from odk_forms import publishing
 from odk_forms.models import Attachment, FormState, ProcessingState, RejectedSubmission, Submission
 from tests.base import BaseTestCase
 from tests.xml_builders import (
@@ -271,11 +271,11 @@ class SubmitTest(SubmissionTestCase):
         self.assertEqual(Submission.objects.get().form_version, current)
 
     def test_closing_form_accepts(self) -> None:
-        services.set_form_state(self.version.form, FormState.CLOSING)
+        publishing.set_form_state(self.version.form, FormState.CLOSING)
         self.assertEqual(self.submit(make_instance()).status_code, 201)
 
     def test_closed_form_refuses(self) -> None:
-        services.set_form_state(self.version.form, FormState.CLOSED)
+        publishing.set_form_state(self.version.form, FormState.CLOSED)
         response = self.submit(make_instance())
         self.assertOpenRosa(response, 409)
         self.assertIn("409.2", message_of(response))
@@ -452,7 +452,7 @@ class DraftSubmissionTest(SubmissionTestCase):
         self.assertIsNone(submission.submitted_by)
 
         # Publishing the draft drops the test data.
-        services.publish_draft(draft.form)
+        publishing.publish_draft(draft.form)
         self.assertFalse(Submission.objects.exists())
 
     def test_unknown_draft_token(self) -> None:

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.test import TestCase
 
 from fieldkit.errors import Problem
-from odk_forms import services
+from odk_forms import publishing
 from odk_forms.models import Form, FormVersion, MediaFile
 from tests.builders import SHARED_DATA, make_area
 from tests.xml_builders import make_xform
@@ -37,7 +37,7 @@ class ReferenceFormsTest(TestCase):
         self.assertEqual(len(REFERENCE_FORMS), 8)
         for path in REFERENCE_FORMS:
             with self.subTest(path.name):
-                version = services.publish_form_version(path.name, path.read_bytes(), validate=True)
+                version = publishing.publish_form_version(path.name, path.read_bytes(), validate=True)
                 self.assertEqual(
                     version.md5, hashlib.md5(bytes(version.xml), usedforsecurity=False).hexdigest()
                 )
@@ -48,7 +48,7 @@ class ReferenceFormsTest(TestCase):
 
     def test_cybertracker_aerial_survey(self) -> None:
         path = SHARED_DATA / "forms" / "cybertracker_aerial_survey" / "form.xlsx"
-        version = services.publish_form_version(path.name, path.read_bytes(), validate=True)
+        version = publishing.publish_form_version(path.name, path.read_bytes(), validate=True)
         self.assertEqual(version.form.xml_form_id, "form")
         # It shows pictures in its choices: the form lists them for the manifest.
         self.assertTrue(version.media_names)
@@ -93,7 +93,7 @@ class PublishCommandTest(TestCase):
         draft = FormVersion.objects.get(is_draft=True)
         self.assertIn(f"/test/{draft.draft_token}", output)
         self.assertEqual(Form.objects.get().current_version.version, "1")
-        services.publish_draft(draft.form)
+        publishing.publish_draft(draft.form)
         self.assertEqual(Form.objects.get().current_version.version, "2")
 
     def test_a_new_draft_replaces_the_old_one(self) -> None:
@@ -123,8 +123,8 @@ class PublishCommandTest(TestCase):
 
     def test_bad_media_name(self) -> None:
         with self.assertRaises(Problem):
-            services.publish_form_version(
-                "a.xml", make_xform(), media=[services.MediaUpload("../x.png", b"x")], validate=False
+            publishing.publish_form_version(
+                "a.xml", make_xform(), media=[publishing.MediaUpload("../x.png", b"x")], validate=False
             )
 
     def _write(self, name: str, content: bytes) -> Path:

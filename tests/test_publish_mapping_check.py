@@ -8,7 +8,7 @@ import io
 from django.core.management import CommandError, call_command
 
 from fieldkit.errors import Problem
-from odk_forms import services
+from odk_forms import publishing
 from odk_forms.models import Form
 from tests.base import BaseTestCase
 
@@ -29,7 +29,7 @@ XFORM = """<?xml version="1.0"?>
 
 class PublishMappingCheckTestCase(BaseTestCase):
     def publish(self, target: str):  # type: ignore[no-untyped-def]
-        return services.publish_form_version(
+        return publishing.publish_form_version(
             "agency_patrol.xml", XFORM.format(target=target).encode(), area_ids=[self.area.id], validate=False
         )
 

@@ -28,7 +28,7 @@ from forms import (
 from forms.build import build, standard_forms
 from forms.xlsform import EN, MAP_COLUMN, RECORD_COLUMN, TPI, Form, T, read_workbook, trimmed
 from observations import categories, vocabulary
-from odk_forms import publishing, xform
+from odk_forms import conversion, xform
 
 FORMS = {form.stem: form for form in standard_forms()}
 RANGER_FORMS = ("patrol", "incident", "species", "resource_use")
@@ -49,7 +49,7 @@ def records(stem: str) -> list[dict[str, str]]:
 
 @cache
 def converted(stem: str) -> bytes:
-    return publishing.prepare_form(f"{stem}.xlsx", xlsx_path(stem).read_bytes(), validate=False).xml
+    return conversion.prepare_form(f"{stem}.xlsx", xlsx_path(stem).read_bytes(), validate=False).xml
 
 
 def choice_rows(stem: str, list_name: str) -> list[dict[str, str]]:
@@ -71,7 +71,7 @@ def test_the_six_forms_are_there():
 
 @pytest.mark.parametrize("stem", STANDARD_FORMS)
 def test_it_converts_and_passes_odk_validate(stem):
-    prepared = publishing.prepare_form(f"{stem}.xlsx", xlsx_path(stem).read_bytes(), validate=True)
+    prepared = conversion.prepare_form(f"{stem}.xlsx", xlsx_path(stem).read_bytes(), validate=True)
     form = FORMS[stem]
     assert prepared.info.form_id == form.form_id
     assert prepared.info.version == form.version

@@ -9,7 +9,7 @@ from unittest import mock
 from django.core.management import call_command
 from django.test import override_settings
 
-from odk_forms import services, storage
+from odk_forms import processing, storage
 from odk_forms.models import ProcessingState, Submission
 from tests.base import BaseTestCase
 from tests.xml_builders import make_form, make_instance, post_submission
@@ -60,7 +60,7 @@ class ProcessingTest(BaseTestCase):
             override_settings(ODK_FORMS_SUBMISSION_PROCESSORS=[RECORD]),
             self.captureOnCommitCallbacks(execute=True),
         ):
-            self.assertTrue(services.reprocess_submission(submission))
+            self.assertTrue(processing.reprocess_submission(submission))
         submission.refresh_from_db()
         self.assertEqual((submission.state, submission.processing_attempts), (ProcessingState.PROCESSED, 2))
         self.assertEqual(submission.processing_error, "")
@@ -69,7 +69,7 @@ class ProcessingTest(BaseTestCase):
         self.submit()
         submission = Submission.objects.get()
         # Already processed: a second worker handed the same id does nothing.
-        self.assertIsNone(services.process_submission(submission.pk))
+        self.assertIsNone(processing.process_submission(submission.pk))
         submission.refresh_from_db()
         self.assertEqual(submission.processing_attempts, 1)
 
@@ -85,7 +85,7 @@ class ProcessingTest(BaseTestCase):
 
         # The run notices and rolls back what it wrote; the queued run does the work.
         with mock.patch("odk_forms.processing.run", reset_meanwhile):
-            self.assertIsNone(services.process_submission(submission.pk))
+            self.assertIsNone(processing.process_submission(submission.pk))
 
     def test_broker_down_still_answers_201(self) -> None:
         with mock.patch(
@@ -130,7 +130,7 @@ class ProcessingTest(BaseTestCase):
         submission.decrypted_xml.name = storage.write_bytes("decrypted/s1.xml", plain).name
         submission.save(update_fields=["decrypted_xml"])
         with self.captureOnCommitCallbacks(execute=True):
-            services.reprocess_submission(submission)
+            processing.reprocess_submission(submission)
         submission.refresh_from_db()
         self.assertEqual(submission.state, ProcessingState.PROCESSED)
         self.assertEqual(CALLS, [(submission.pk, plain)])

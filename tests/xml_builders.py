@@ -10,7 +10,7 @@ from xml.sax.saxutils import escape, quoteattr
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from odk_forms import services
+from odk_forms import publishing
 from odk_forms.models import FormVersion
 from protected_areas.models import ProtectedArea
 from tests.base import PASSWORD
@@ -95,10 +95,10 @@ def make_form(
 ) -> FormVersion:
     """Publish a form built by make_xform, with `media_files` uploaded (the form refers to
     files with `media=[...]`), without ODK Validate: that is tested elsewhere."""
-    return services.publish_form_version(
+    return publishing.publish_form_version(
         "form.xml",
         make_xform(**xform),  # type: ignore[arg-type]
-        media=[services.MediaUpload(name, data) for name, data in (media_files or {}).items()],
+        media=[publishing.MediaUpload(name, data) for name, data in (media_files or {}).items()],
         draft=draft,
         area_ids=[a.id for a in areas],
         validate=False,

@@ -1,7 +1,7 @@
 """OpenRosa endpoints: form list, form download, manifest, media, submission.
 
 Short and linear: the wrapper in protocol.py handles headers, authentication and errors;
-the work is in odk_forms.queries and odk_forms.services.
+the work is in odk_forms.queries and odk_forms.receiving.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBas
 from django.urls import reverse
 
 from fieldkit import errors
-from odk_forms import queries, services
+from odk_forms import queries, receiving
 from odk_forms.models import FormVersion, MediaFile
 from odk_forms.openrosa import responses
 from odk_forms.openrosa.protocol import empty_response, openrosa_endpoint, read_multipart, xml_response
@@ -167,7 +167,7 @@ def submission(request: HttpRequest, user: Any, draft_token: str | None = None) 
     parts: dict[str, Any] = {
         name: upload for name, upload in files.items() if name != XML_PART and name not in FLAG_PARTS
     }
-    received = services.receive_submission(
+    received = receiving.receive_submission(
         xml_data, parts, user=user, device_id=request.GET.get("deviceID", ""), draft=draft
     )
     # 201 for a new record and for one received before alike. Collect and Enketo count both

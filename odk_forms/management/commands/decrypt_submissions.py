@@ -28,7 +28,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
-from odk_forms import encryption, processing, services, storage
+from odk_forms import encryption, processing, storage
 from odk_forms.models import Attachment, Form, ProcessingState, Submission
 
 
@@ -190,7 +190,7 @@ def decrypt_stored_submission(submission: Submission, key: rsa.RSAPrivateKey) ->
 
 
 def _queue_processing(submission: Submission) -> None:
-    if not services.reprocess_submission(submission):
+    if not processing.reprocess_submission(submission):
         # Still `received` (never processed, e.g. the broker was down): queue it as it is.
         pk = submission.pk
         if Submission.objects.filter(pk=pk, state=ProcessingState.RECEIVED).exists():
@@ -208,5 +208,5 @@ def requeue_stranded(form: Form) -> int:
     count = 0
     for submission in stranded:
         with transaction.atomic():
-            count += services.reprocess_submission(submission)
+            count += processing.reprocess_submission(submission)
     return count

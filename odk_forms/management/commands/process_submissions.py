@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from odk_forms import services
+from odk_forms import processing
 from odk_forms.models import ProcessingState, Submission
 
 
@@ -41,7 +41,7 @@ class Command(BaseCommand):
         )
         counts: dict[str, int] = {}
         for submission_id in ids:
-            state = services.process_submission(submission_id) or "skipped"
+            state = processing.process_submission(submission_id) or "skipped"
             counts[state] = counts.get(state, 0) + 1
         summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "nothing to do"
         self.stdout.write(f"{len(ids)} submission(s): {summary}")

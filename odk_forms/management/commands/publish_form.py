@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from fieldkit.errors import Problem
-from odk_forms import services
+from odk_forms import publishing
 
 
 class Command(BaseCommand):
@@ -37,9 +37,9 @@ class Command(BaseCommand):
         for media_path in options["media"]:
             if not media_path.is_file():
                 raise CommandError(f"{media_path}: no such file")
-            media.append(services.MediaUpload(media_path.name, media_path.read_bytes()))
+            media.append(publishing.MediaUpload(media_path.name, media_path.read_bytes()))
         try:
-            version = services.publish_form_version(
+            version = publishing.publish_form_version(
                 path.name,
                 path.read_bytes(),
                 media=media,

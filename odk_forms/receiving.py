@@ -1,245 +1,32 @@
-"""Every change to forms and submissions is one of these named, transactional verbs."""
+"""Receiving submissions: how a submission, a duplicate, a split upload or an edit is
+stored, and how a refused one is kept.
+
+Every byte the phone sent is written and fsynced before anything is parsed; the row
+committing is what makes the answer a success. Processing happens afterwards
+(odk_forms.processing).
+"""
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import logging
 import mimetypes
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from fieldkit import errors
-from odk_forms import processing, publishing, queries, storage, xform
+from odk_forms import processing, queries, storage, xform
 from odk_forms.models import (
     Attachment,
     Form,
     FormState,
     FormVersion,
-    MediaFile,
     ProcessingState,
     RejectedSubmission,
     Submission,
-    new_draft_token,
 )
-from protected_areas.models import ProtectedArea
-
-logger = logging.getLogger(__name__)
-
-# ---------------------------------------------------------------------------------------
-# Publishing forms
-
-
-@dataclass(frozen=True)
-class MediaUpload:
-    name: str
-    content: IO[bytes] | bytes
-
-
-def publish_form_version(
-    filename: str,
-    content: bytes,
-    *,
-    media: Sequence[MediaUpload] = (),
-    draft: bool = False,
-    area_ids: Iterable[int] = (),
-    user: Any = None,
-    validate: bool | None = None,
-) -> FormVersion:
-    """Publish (or, with `draft`, stage for testing) a form file as a new version.
-
-    `user` None means a trusted caller (management command); otherwise the user must manage
-    every area the form is or will be in. Media not given but held by the current version
-    are carried over, as the form usually keeps its pictures and lists between versions.
-    """
-    prepared = publishing.prepare_form(filename, content, validate)
-    info = prepared.info
-    wanted_areas = set(area_ids)
-    areas = list(ProtectedArea.objects.filter(id__in=wanted_areas))
-    if len(areas) != len(wanted_areas):
-        missing = sorted(wanted_areas - {a.id for a in areas})
-        raise errors.FORM_UNKNOWN_AREAS(ids=", ".join(map(str, missing)))
-    uploads = _media_uploads(media, prepared.generated_media)
-
-    # Files first, durably; the rows that point to them commit afterwards.
-    base = storage.new_upload_base("forms")
-    stored_media = _store_media(base, uploads)
-    source = storage.write_bytes(f"{base}.source{_suffix(filename)}", content)
-    storage.sync_directory(base if stored_media else base.rsplit("/", 1)[0])
-    try:
-        with transaction.atomic():
-            version = _record_version(info, prepared, source, stored_media, draft, areas, user)
-    except BaseException:
-        storage.remove_directory(base)
-        storage.remove_file(source.name)
-        raise
-    return version
-
-
-def _suffix(filename: str) -> str:
-    name = xform.basename(filename)
-    return "." + name.rsplit(".", 1)[1].lower() if "." in name else ""
-
-
-def _media_uploads(
-    media: Sequence[MediaUpload], generated: Sequence[tuple[str, bytes]]
-) -> dict[str, IO[bytes] | bytes]:
-    uploads: dict[str, IO[bytes] | bytes] = dict(generated)
-    for item in media:
-        name = xform.sanitize_filename(item.name)
-        if not name or name != item.name:
-            raise errors.FORM_BAD_MEDIA_NAME(name=item.name)
-        uploads[name] = item.content
-    return uploads
-
-
-def _store_media(base: str, uploads: dict[str, IO[bytes] | bytes]) -> dict[str, storage.StoredFile]:
-    if not uploads:
-        return {}
-    storage.make_directory(base)
-    stored = {}
-    for name, content in uploads.items():
-        relative = f"{base}/{name}"
-        if isinstance(content, bytes):
-            stored[name] = storage.write_bytes(relative, content)
-        else:
-            stored[name] = storage.write_upload(relative, content)
-    return stored
-
-
-def _record_version(
-    info: xform.XFormInfo,
-    prepared: publishing.PreparedForm,
-    source: storage.StoredFile,
-    stored_media: dict[str, storage.StoredFile],
-    draft: bool,
-    areas: list[ProtectedArea],
-    user: Any,
-) -> FormVersion:
-    form, created = Form.objects.select_for_update().get_or_create(
-        xml_form_id=info.form_id, defaults={"title": info.title}
-    )
-    managed = queries.managed_area_ids(user) if user is not None and not user.is_superuser else None
-    if managed is not None:
-        if not created and not queries.is_manager_of_form(user, form):
-            raise errors.FORM_NOT_MANAGER(form_id=form.xml_form_id)
-        if (created and not areas) or not {a.id for a in areas} <= managed:
-            raise errors.FORM_NOT_MANAGER(form_id=form.xml_form_id)
-
-    if form.versions.filter(is_draft=False, version=info.version).exists():
-        raise errors.FORM_VERSION_EXISTS(form_id=form.xml_form_id, version=info.version)
-    if draft:
-        for old_draft in form.versions.filter(is_draft=True):
-            _discard_draft(old_draft)
-
-    now = timezone.now()
-    version = FormVersion.objects.create(
-        form=form,
-        version=info.version,
-        title=info.title,
-        xml=prepared.xml,
-        md5=hashlib.md5(prepared.xml, usedforsecurity=False).hexdigest(),
-        source_file=source.name,
-        binary_paths=list(info.binary_paths),
-        media_names=list(info.media_names),
-        base64_rsa_public_key=info.base64_rsa_public_key,
-        warnings=list(prepared.warnings),
-        is_draft=draft,
-        draft_token=new_draft_token() if draft else None,
-        published_at=None if draft else now,
-        created_by=user if user is not None and user.is_authenticated else None,
-    )
-    rows = [
-        MediaFile(
-            form_version=version,
-            name=name,
-            file=stored.name,
-            md5=stored.md5,
-            size=stored.size,
-            content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
-        )
-        for name, stored in stored_media.items()
-    ]
-    if form.current_version_id is not None:
-        # Carry over the files of the current version the new one still refers to.
-        for kept in MediaFile.objects.filter(form_version_id=form.current_version_id).exclude(
-            name__in=stored_media
-        ):
-            if kept.name in info.media_names:
-                rows.append(
-                    MediaFile(
-                        form_version=version,
-                        name=kept.name,
-                        file=kept.file.name,
-                        md5=kept.md5,
-                        size=kept.size,
-                        content_type=kept.content_type,
-                    )
-                )
-    MediaFile.objects.bulk_create(rows)
-
-    if not draft:
-        form.current_version = version
-        form.title = info.title
-    form.save()
-    if areas:
-        form.areas.add(*areas)
-    return version
-
-
-def publish_draft(form: Form, user: Any = None) -> FormVersion:
-    """Make the form's draft its current published version."""
-    with transaction.atomic():
-        form = Form.objects.select_for_update().get(pk=form.pk)
-        if user is not None and not queries.is_manager_of_form(user, form):
-            raise errors.FORM_NOT_MANAGER(form_id=form.xml_form_id)
-        version = form.versions.filter(is_draft=True).first()
-        if version is None:
-            raise errors.FORM_NO_DRAFT(form_id=form.xml_form_id)
-        if form.versions.filter(is_draft=False, version=version.version).exists():
-            raise errors.FORM_VERSION_EXISTS(form_id=form.xml_form_id, version=version.version)
-        # Test submissions are not field data (ODK Central drops them the same way).
-        _delete_submissions(Submission.objects.filter(form_version=version, is_draft=True))
-        version.is_draft = False
-        version.draft_token = None
-        version.published_at = timezone.now()
-        version.save(update_fields=["is_draft", "draft_token", "published_at"])
-        form.current_version = version
-        form.title = version.title
-        form.save(update_fields=["current_version", "title", "updated"])
-    return version
-
-
-def _discard_draft(version: FormVersion) -> None:
-    _delete_submissions(Submission.objects.filter(form_version=version, is_draft=True))
-    version.delete()
-
-
-def _delete_submissions(submissions: Any) -> None:
-    # Edits point at their previous versions (PROTECT): delete newest first.
-    for submission in submissions.order_by("-id"):
-        submission.delete()
-
-
-def set_form_state(form: Form, state: str, user: Any = None) -> Form:
-    if state not in FormState.values:
-        raise ValueError(f"unknown form state {state!r}")
-    with transaction.atomic():
-        form = Form.objects.select_for_update().get(pk=form.pk)
-        if user is not None and not queries.is_manager_of_form(user, form):
-            raise errors.FORM_NOT_MANAGER(form_id=form.xml_form_id)
-        form.state = state
-        form.save(update_fields=["state", "updated"])
-    return form
-
-
-# ---------------------------------------------------------------------------------------
-# Receiving submissions
 
 
 @dataclass(frozen=True)
@@ -559,83 +346,3 @@ def _upsert_attachments(
     # A replaced file may still be used by another version of the record: keep those.
     shared = set(Attachment.objects.filter(file__in=leftovers).values_list("file", flat=True))
     return changed, [name for name in leftovers if name not in shared]
-
-
-# ---------------------------------------------------------------------------------------
-# Processing submissions (after the answer to the phone)
-
-
-def process_submission(submission_id: int) -> str | None:
-    """Process a received submission; return its new state, or None if it was not claimed.
-
-    The work is claimed with a conditional UPDATE, so two workers handed the same id never
-    both process it. Failures are recorded on the submission, which stays stored and can be
-    processed again with reprocess_submission().
-    """
-    claimed = Submission.objects.filter(pk=submission_id, state=ProcessingState.RECEIVED).update(
-        state=ProcessingState.PROCESSING, processing_attempts=F("processing_attempts") + 1
-    )
-    if not claimed:
-        return None
-    submission = (
-        Submission.objects.select_related("form_version").defer("form_version__xml").get(pk=submission_id)
-    )
-    attempt = submission.processing_attempts
-    if submission.is_encrypted and not submission.decrypted_xml:
-        # Nothing can be read before decryption; decrypt_submissions fills decrypted_xml and
-        # calls reprocess_submission().
-        _finish(submission, attempt, ProcessingState.NEEDS_KEY, "Encrypted: waiting for decryption.")
-        return ProcessingState.NEEDS_KEY
-    try:
-        # One transaction for the processors' writes and the final state; without
-        # processors the single UPDATE needs none.
-        with transaction.atomic() if processing.processors() else contextlib.nullcontext():
-            metadata = processing.run(submission)
-            done = _finish(submission, attempt, ProcessingState.PROCESSED, "", metadata)
-            if not done:
-                # Reset meanwhile (new attachments arrived): the next run does the work.
-                raise _Superseded
-    except _Superseded:
-        return None
-    except Exception as exc:
-        logger.warning("Processing submission %s failed", submission_id, exc_info=True)
-        # Catalogued problems keep their code, so an admin can look the error up.
-        error = (
-            f"{exc.code} {exc.message}" if isinstance(exc, errors.Problem) else f"{type(exc).__name__}: {exc}"
-        )
-        _finish(submission, attempt, ProcessingState.FAILED, error)
-        return ProcessingState.FAILED
-    return ProcessingState.PROCESSED
-
-
-class _Superseded(Exception):
-    pass
-
-
-def _finish(
-    submission: Submission, attempt: int, state: str, error: str, metadata: dict[str, Any] | None = None
-) -> bool:
-    values: dict[str, Any] = {"state": state, "processing_error": error, "processed_at": timezone.now()}
-    if metadata is not None:
-        values["metadata"] = metadata
-    return bool(
-        Submission.objects.filter(
-            pk=submission.pk, state=ProcessingState.PROCESSING, processing_attempts=attempt
-        ).update(**values)
-    )
-
-
-def reprocess_submission(submission: Submission, *, force: bool = False) -> bool:
-    """Queue a submission for processing again (after a fix, or after decryption).
-
-    Without `force`, one being processed right now is left alone; with it (for a worker that
-    died mid-way), it is reset too."""
-    states = [ProcessingState.FAILED, ProcessingState.PROCESSED, ProcessingState.NEEDS_KEY]
-    if force:
-        states.append(ProcessingState.PROCESSING)
-    reset = Submission.objects.filter(pk=submission.pk, state__in=states).update(
-        state=ProcessingState.RECEIVED, processing_error=""
-    )
-    if reset:
-        transaction.on_commit(lambda: processing.enqueue(submission.pk))
-    return bool(reset)
