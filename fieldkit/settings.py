@@ -106,9 +106,23 @@ if DATABASE_URL:
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.contrib.gis.db.backends.spatialite",
+            # Django's SpatiaLite backend, keeping the busy timeout (fieldkit/db/spatialite).
+            "ENGINE": "fieldkit.db.spatialite",
             "NAME": str(DATA_DIR / "fieldkit.sqlite3"),
-            "OPTIONS": {"timeout": 30},
+            # SQLite lets one writer at a time into the file; these make concurrent requests
+            # and the background processing queue up for it instead of failing.
+            "OPTIONS": {
+                # Seconds a statement waits for another writer before "database is locked".
+                "timeout": envint("SQLITE_BUSY_TIMEOUT", "30"),
+                # Write-ahead log: readers and the writer no longer block each other. The mode
+                # is stored in the file; setting it again on each connection costs nothing.
+                # synchronous stays FULL: every commit is on disk before a phone gets its 201.
+                "init_command": "PRAGMA journal_mode=WAL",
+                # A transaction takes the write lock when it begins. A deferred one that reads
+                # and then writes cannot wait for the lock (that could deadlock), so SQLite
+                # fails it at once with "database is locked", whatever the timeout.
+                "transaction_mode": "IMMEDIATE",
+            },
             # In memory, one database per test worker.
             "TEST": {"NAME": ":memory:"},
         }
