@@ -162,6 +162,15 @@ OPENROSA_SERVER_ERROR = ProblemType(
     "later, and tell your administrator if this keeps happening.",
 )
 
+# Processing submissions after the answer (odk_forms.processing): stored as the submission's
+# error for admins.
+PROCESSING_INTERRUPTED = ProblemType(
+    "500.50",
+    500,
+    "Processing was interrupted {times} times without finishing (its worker was killed, ran out of "
+    "memory or hung); process the submission again once the cause is found.",
+)
+
 # Publishing forms (status 400: the form is at fault; 409: it clashes with what is there).
 FORM_UNSUPPORTED_FILE = ProblemType(
     "400.40", 400, "{name}: not a form file; send an XLSForm (.xlsx, .xls, .csv, .md) or an XForm (.xml)."
