@@ -256,6 +256,31 @@ class LeaseTest(BaseTestCase):
             processing.sweep()
         self.assertEqual(enqueue.call_count, 1)
 
+    def test_a_resend_queues_a_stuck_submission(self) -> None:
+        submission = self.killed_mid_way()
+        # The phone never got its answer, or the ranger sends again: "nothing new", but the
+        # stuck work is queued.
+        response = self.submit()
+        self.assertEqual(response.status_code, 201)
+        submission.refresh_from_db()
+        self.assertEqual((submission.state, submission.processing_attempts), (ProcessingState.PROCESSED, 2))
+        self.assertEqual(CALLS, [(submission.pk, self.xml)])
+
+    def test_a_resend_queues_a_submission_never_queued(self) -> None:
+        with mock.patch(
+            "odk_forms.tasks.process_submission_task.delay", side_effect=ConnectionError("no broker")
+        ):
+            self.submit()
+        self.assertEqual(self.submit().status_code, 201)
+        self.assertEqual(Submission.objects.get().state, ProcessingState.PROCESSED)
+
+    def test_a_resend_leaves_a_live_worker_alone(self) -> None:
+        submission = self.killed_mid_way(lease_left=60)
+        self.submit()
+        submission.refresh_from_db()
+        self.assertEqual((submission.state, submission.processing_attempts), (ProcessingState.PROCESSING, 1))
+        self.assertEqual(CALLS, [])
+
     def test_the_command_takes_run_out_leases_without_being_asked(self) -> None:
         submission = self.killed_mid_way()
         out = StringIO()
