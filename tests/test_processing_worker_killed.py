@@ -11,6 +11,7 @@ prefork worker in its own process, on the test database.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -76,6 +77,7 @@ class KilledWorkerTest(TransactionTestCase):
             broker.default_channel.queue_purge("celery")
 
         self.markers = Path(tempfile.mkdtemp(prefix="fieldkit-killed-"))
+        self.addCleanup(shutil.rmtree, self.markers, True)
         self.worker = self.start_worker()
         # The reference data a migration loads; TransactionTestCase empties every table.
         services.sync_reference_data()
