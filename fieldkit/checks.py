@@ -13,6 +13,7 @@ from django.core.checks import Error, Tags, Warning, register
 SPATIAL_ENGINES = {
     "django.contrib.gis.db.backends.postgis",
     "django.contrib.gis.db.backends.spatialite",
+    "fieldkit.db.spatialite",
 }
 
 

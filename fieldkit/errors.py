@@ -151,6 +151,25 @@ OPENROSA_XML_TOO_LARGE = ProblemType(
     "The submission's XML is {size} MB; records are at most {limit} MB (photos and files go in "
     "their own parts).",
 )
+# The server, not the request, is at fault: the phone keeps the record and sends it again.
+OPENROSA_SERVER_BUSY = ProblemType(
+    "503.10", 503, "The server is busy and could not save this record yet; send it again in a minute."
+)
+OPENROSA_SERVER_ERROR = ProblemType(
+    "500.10",
+    500,
+    "The server failed to handle this request; the record is still on your phone. Send it again "
+    "later, and tell your administrator if this keeps happening.",
+)
+
+# Processing submissions after the answer (odk_forms.processing): stored as the submission's
+# error for admins.
+PROCESSING_INTERRUPTED = ProblemType(
+    "500.50",
+    500,
+    "Processing was interrupted {times} times without finishing (its worker was killed, ran out of "
+    "memory or hung); process the submission again once the cause is found.",
+)
 
 # Publishing forms (status 400: the form is at fault; 409: it clashes with what is there).
 FORM_UNSUPPORTED_FILE = ProblemType(

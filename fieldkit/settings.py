@@ -106,9 +106,23 @@ if DATABASE_URL:
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.contrib.gis.db.backends.spatialite",
+            # Django's SpatiaLite backend, keeping the busy timeout (fieldkit/db/spatialite).
+            "ENGINE": "fieldkit.db.spatialite",
             "NAME": str(DATA_DIR / "fieldkit.sqlite3"),
-            "OPTIONS": {"timeout": 30},
+            # SQLite lets one writer at a time into the file; these make concurrent requests
+            # and the background processing queue up for it instead of failing.
+            "OPTIONS": {
+                # Seconds a statement waits for another writer before "database is locked".
+                "timeout": envint("SQLITE_BUSY_TIMEOUT", "30"),
+                # Write-ahead log: readers and the writer no longer block each other. The mode
+                # is stored in the file; setting it again on each connection costs nothing.
+                # synchronous stays FULL: every commit is on disk before a phone gets its 201.
+                "init_command": "PRAGMA journal_mode=WAL",
+                # A transaction takes the write lock when it begins. A deferred one that reads
+                # and then writes cannot wait for the lock (that could deadlock), so SQLite
+                # fails it at once with "database is locked", whatever the timeout.
+                "transaction_mode": "IMMEDIATE",
+            },
             # In memory, one database per test worker.
             "TEST": {"NAME": ":memory:"},
         }
@@ -153,6 +167,19 @@ ODK_FORMS_VALIDATE = envbool("ODK_FORMS_VALIDATE", "true")
 # transaction, when a submission is processed after the phone got its answer
 # (odk_forms.processing). Apps that map submissions into their own tables add theirs here.
 ODK_FORMS_SUBMISSION_PROCESSORS: list[str] = ["observations.services.record_submission"]
+# Without a broker, processing runs in a worker thread of the serving process, after the
+# answer, as a Celery worker would; off, it runs in the request before the answer (the test
+# suite, for determinism).
+ODK_FORMS_BACKGROUND_PROCESSING = envbool("ODK_FORMS_BACKGROUND_PROCESSING", "true")
+# Seconds a worker holds a submission it processes. A lease that runs out means the worker
+# died (or hangs): the submission is handed out again. Longer than any processing run.
+ODK_FORMS_PROCESSING_LEASE = envint("ODK_FORMS_PROCESSING_LEASE", "300")
+# Seconds between looks for submissions whose lease ran out or that wait unqueued (Celery
+# beat runs the sweep; without a broker, the background thread does).
+ODK_FORMS_SWEEP_INTERVAL = envint("ODK_FORMS_SWEEP_INTERVAL", "60")
+# Leases lost in a row before a submission is marked failed rather than handed out again:
+# one that kills its worker every time must not take the workers down for ever.
+ODK_FORMS_PROCESSING_MAX_LOST_LEASES = envint("ODK_FORMS_PROCESSING_MAX_LOST_LEASES", "3")
 # Dotted paths of callables `(filename, xml: bytes) -> object` run when a form is published;
 # raising a fieldkit.errors.Problem refuses the form with its message.
 ODK_FORMS_FORM_CHECKS: list[str] = ["observations.services.check_form"]
@@ -189,9 +216,20 @@ CELERY_TASK_ALWAYS_EAGER = not os.getenv("CELERY_BROKER_URL")
 CELERY_BROKER_URL = os.getenv("CELERY_BROKER_URL") or "memory://"
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_RESULT_BACKEND = os.getenv("CELERY_RESULT_BACKEND") or None
+# A task is acknowledged when it ends, and put back in the queue if its worker process dies
+# under it: a killed worker loses no work. The submission's lease keeps a redelivered task
+# from running beside one that is still alive (odk_forms.processing).
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    # Submissions whose worker died, or that were never queued (a broker that was down).
+    "sweep-submissions": {
+        "task": "odk_forms.sweep_submissions",
+        "schedule": float(ODK_FORMS_SWEEP_INTERVAL),
+    },
+}
 
 SILENCED_SYSTEM_CHECKS = [
     # Debian 12 ships GDAL 3.6; Django 5.2 warns below 3.9. Everything we use is supported.

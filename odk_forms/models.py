@@ -164,6 +164,12 @@ class Submission(models.Model):
     state = models.CharField(max_length=16, choices=ProcessingState.choices, default=ProcessingState.RECEIVED)
     processing_error = models.TextField(blank=True)
     processing_attempts = models.PositiveIntegerField(default=0)
+    # Until when the submission is held: by the worker that claimed it (`processing`), or by
+    # the queue it was handed to again (`received`). Past it, the work is taken as lost and
+    # odk_forms.processing.sweep hands it out again.
+    lease_expires = models.DateTimeField(null=True, blank=True, editable=False)
+    # Leases that ran out in a row; past ODK_FORMS_PROCESSING_MAX_LOST_LEASES it is failed.
+    leases_lost = models.PositiveSmallIntegerField(default=0, editable=False)
     processed_at = models.DateTimeField(null=True, blank=True)
     # What processing read from the instance (instanceName, attachment counts...).
     metadata = models.JSONField(default=dict, blank=True)

@@ -74,6 +74,10 @@ def receive_submission(
                         transaction.on_commit(
                             lambda sid=received.submission.pk: processing.enqueue(sid)  # type: ignore[misc]
                         )
+                    else:
+                        transaction.on_commit(
+                            lambda sid=received.submission.pk: processing.requeue_if_stuck(sid)  # type: ignore[misc]
+                        )
                 break
             except IntegrityError:
                 # A concurrent request inserted the same (form, instanceID), or edited the same

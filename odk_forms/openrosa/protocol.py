@@ -2,7 +2,9 @@
 
 `openrosa_endpoint` is the one place that checks the protocol headers, authenticates, sets
 the headers every OpenRosa response carries, and renders every Problem as an
-<OpenRosaResponse> (the message ODK Collect shows) with its status.
+<OpenRosaResponse> (the message ODK Collect shows) with its status; an unexpected exception
+too, never as an HTML page: 503 with Retry-After when the database is busy or unreachable,
+500 otherwise.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.openrosa_auth import authenticate, challenge_headers
-from fieldkit import errors
+from fieldkit import db, errors
 from fieldkit.errors import Problem
 from odk_forms.openrosa import responses
 
@@ -38,12 +40,29 @@ def xml_response(body: bytes, status: int = 200) -> HttpResponse:
     return HttpResponse(body, status=status, content_type=responses.XML_CONTENT_TYPE)
 
 
+# Seconds a client is asked to wait before sending again after a 503.
+RETRY_AFTER_SECONDS = 10
+
+
 def problem_response(request: HttpRequest, problem: Problem) -> HttpResponse:
     response = xml_response(responses.message(f"{problem.message} [{problem.code}]", "error"), problem.status)
     if problem.status == 401:
         for name, value in challenge_headers(request).items():
             response[name] = value
+    if problem.status == 503:
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
+
+
+def _unexpected(view_name: str, exc: Exception) -> Problem:
+    """The Problem shown for an exception no view turned into one: a database that is busy
+    or unreachable passes (503, send again); anything else is a fault of ours (500)."""
+    if db.is_transient(exc):
+        # Not the path: it may hold a collector's token.
+        logger.warning("OpenRosa %s: database unavailable: %s", view_name, exc)
+        return errors.OPENROSA_SERVER_BUSY()
+    logger.error("OpenRosa %s failed", view_name, exc_info=exc)
+    return errors.OPENROSA_SERVER_ERROR()
 
 
 def set_openrosa_headers(response: HttpResponseBase) -> HttpResponseBase:
@@ -71,6 +90,9 @@ def openrosa_endpoint(methods: tuple[str, ...]) -> Callable[[View], View]:
                 response = _dispatch(view, methods, request, *args, **kwargs)
             except Problem as problem:
                 response = problem_response(request, problem)
+            except Exception as exc:
+                # Never an HTML error page to a phone: Collect shows this body to the ranger.
+                response = problem_response(request, _unexpected(view.__name__, exc))
             return set_openrosa_headers(response)
 
         return wrapper

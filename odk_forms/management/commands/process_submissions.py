@@ -1,7 +1,9 @@
-"""Process submissions still waiting (a broker that was down, a worker that died), or
-again after a fix:
+"""Process submissions still waiting, or again after a fix, now and in this process:
 
     manage.py process_submissions [--failed] [--stuck] [--form XML_FORM_ID] [--limit N]
+
+Waiting ones and those whose worker died (their lease ran out) are also found by the sweep
+(Celery beat, or the background thread without a broker); this command does not wait for it.
 """
 
 from __future__ import annotations
@@ -9,35 +11,47 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.db.models import Q
+from django.utils import timezone
 
 from odk_forms import processing
 from odk_forms.models import ProcessingState, Submission
 
 
 class Command(BaseCommand):
-    help = "Process received submissions (and, on request, failed or stuck ones) now, in this process."
+    help = (
+        "Process received submissions, and those whose worker died (lease run out), now, in this "
+        "process; on request failed ones too."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--failed", action="store_true", help="Also retry failed submissions.")
         parser.add_argument(
-            "--stuck", action="store_true", help="Also reset submissions left 'processing' by a dead worker."
+            "--stuck",
+            action="store_true",
+            help="Also take submissions being processed whose lease has not run out yet (only when "
+            "every worker is known to be stopped).",
         )
         parser.add_argument("--form", help="Only this form (its form ID).")
         parser.add_argument("--limit", type=int, default=None)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        states = [ProcessingState.RECEIVED]
-        if options["failed"]:
-            states.append(ProcessingState.FAILED)
+        now = timezone.now()
+        # A lease that ran out: its worker died. Without one (claimed by an older version).
+        taken = Q(state=ProcessingState.PROCESSING) & (Q(lease_expires__lt=now) | Q(lease_expires=None))
         if options["stuck"]:
-            states.append(ProcessingState.PROCESSING)
-        submissions = Submission.objects.filter(state__in=states).order_by("received_at")
+            taken = Q(state=ProcessingState.PROCESSING)
+        wanted = Q(state=ProcessingState.RECEIVED) | taken
+        if options["failed"]:
+            wanted |= Q(state=ProcessingState.FAILED)
+        submissions = Submission.objects.filter(wanted).order_by("received_at")
         if options["form"]:
             submissions = submissions.filter(form__xml_form_id=options["form"])
         ids = list(submissions.values_list("id", flat=True)[: options["limit"]])
-        # Reset first (conditional, so a live worker's claim is respected unless --stuck).
-        Submission.objects.filter(id__in=ids).exclude(state=ProcessingState.RECEIVED).update(
-            state=ProcessingState.RECEIVED, processing_error=""
+        # Reset first, with the same conditions, so a live worker's claim made meanwhile is
+        # respected.
+        Submission.objects.filter(wanted, id__in=ids).exclude(state=ProcessingState.RECEIVED).update(
+            state=ProcessingState.RECEIVED, processing_error="", lease_expires=None, leases_lost=0
         )
         counts: dict[str, int] = {}
         for submission_id in ids:
