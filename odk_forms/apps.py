@@ -6,6 +6,8 @@ class OdkFormsConfig(AppConfig):
     verbose_name = "ODK forms and submissions"
 
     def ready(self) -> None:
-        from odk_forms import checks  # noqa: F401  (registers the system checks)
         # Registers the processing task by name: odk_forms.processing finds it there.
-        from odk_forms import tasks  # noqa: F401
+        from odk_forms import (
+            checks,  # noqa: F401  (registers the system checks)
+            tasks,  # noqa: F401
+        )
