@@ -163,6 +163,9 @@ FORM_BAD_MEDIA_NAME = ProblemType(
     "400.44", 400, "Media file name {name!r} is not allowed; use a plain file name without folders."
 )
 FORM_UNKNOWN_AREAS = ProblemType("400.45", 400, "No protected area with id {ids}; nothing published.")
+FORM_DUPLICATE_MEDIA = ProblemType(
+    "400.46", 400, "Two different media files are named {name!r}; send one file per name. Nothing published."
+)
 FORM_NOT_MANAGER = ProblemType(
     "403.40", 403, "Only a manager of every area of form {form_id!r} may change it."
 )
