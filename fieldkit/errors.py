@@ -126,11 +126,16 @@ OPENROSA_BAD_FILE_NAMES = ProblemType(
     "The files of this submission cannot be recorded under their names ({detail}). The record was not "
     "accepted; the server kept it with every file for your administrator.",
 )
+# No longer raised for submissions: a form the user may not send to is answered like a form
+# that does not exist (404.7), so that nobody learns which forms other areas have.
 OPENROSA_FORBIDDEN_FORM = ProblemType(
     "403.10", 403, "You are not allowed to send data to form {form_id!r}; ask your area manager."
 )
 OPENROSA_UNKNOWN_FORM = ProblemType(
-    "404.7", 404, "There is no form {form_id!r} on this server; check the form on your phone."
+    "404.7",
+    404,
+    "There is no form {form_id!r} on this server that you may send data to; check the form on your "
+    "phone, or ask your area manager for access.",
 )
 OPENROSA_UNKNOWN_DEPRECATED = ProblemType(
     "404.5",

@@ -378,7 +378,11 @@ def _parse(xml_data: bytes) -> xform.InstanceInfo:
 
 def _resolve_version(instance: xform.InstanceInfo, user: Any, draft: FormVersion | None) -> FormVersion:
     """The published version the submission was filled from (any version, not only the
-    current one: phones update forms when they can), or the draft being tested."""
+    current one: phones update forms when they can), or the draft being tested.
+
+    The right to submit is checked before anything specific is said: a form the user may
+    not send to is answered exactly like a form that does not exist (404.7), so that nobody
+    learns which forms, versions or states other areas have."""
     if draft is not None:
         if instance.form_id != draft.form.xml_form_id:
             raise errors.OPENROSA_UNKNOWN_FORM(form_id=instance.form_id)
@@ -386,24 +390,21 @@ def _resolve_version(instance: xform.InstanceInfo, user: Any, draft: FormVersion
     # No version attribute: a form without one, else the current version (old clients
     # left the attribute out).
     version = queries.submission_target(user, instance.form_id, instance.version or "")
-    if version is not None:
-        may_submit = version.may_submit  # type: ignore[attr-defined]
-    else:
+    if version is None:
         form = (
             Form.objects.select_related("current_version")
             .defer("current_version__xml")
             .filter(xml_form_id=instance.form_id)
             .first()
         )
-        if form is None or form.current_version is None:
+        if form is None or form.current_version is None or not queries.may_collect(user, form):
             raise errors.OPENROSA_UNKNOWN_FORM(form_id=instance.form_id)
         if instance.version is not None:
             raise errors.OPENROSA_UNKNOWN_VERSION(form_id=instance.form_id, version=instance.version)
         version = form.current_version
         version.form = form
-        may_submit = queries.may_collect(user, form)
-    if not may_submit:
-        raise errors.OPENROSA_FORBIDDEN_FORM(form_id=instance.form_id)
+    elif not version.may_submit:  # type: ignore[attr-defined]
+        raise errors.OPENROSA_UNKNOWN_FORM(form_id=instance.form_id)
     if version.form.state == FormState.CLOSED:
         raise errors.OPENROSA_FORM_CLOSED(form_id=instance.form_id)
     return version

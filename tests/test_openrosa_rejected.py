@@ -81,7 +81,7 @@ class RejectedSubmissionTestCase(BaseTestCase):
     def test_an_outsider_refused_for_another_area_is_kept_as_theirs(self) -> None:
         make_form([self.area])
         response = self.submit(make_instance(), username="outsider")
-        self.assertEqual(response.status_code, 403)
+        self.assertEqual(response.status_code, 404)
         self.assertEqual(RejectedSubmission.objects.get().submitted_by, self.outsider)
         self.assertEqual(Submission.objects.count(), 0)
 

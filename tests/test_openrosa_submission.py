@@ -119,9 +119,10 @@ class SubmitTest(SubmissionTestCase):
             self.assertEqual(self.submit(make_instance(), username=username).status_code, 201)
 
     def test_it_validates_area_membership(self) -> None:
+        # Answered as if the form did not exist: other areas' forms are not disclosed.
         response = self.submit(make_instance(), username="outsider")
-        self.assertOpenRosa(response, 403)
-        self.assertIn("403.10", message_of(response))
+        self.assertOpenRosa(response, 404)
+        self.assertIn("404.7", message_of(response))
         self.assertFalse(Submission.objects.exists())
 
     def test_it_requires_authentication(self) -> None:
@@ -416,7 +417,8 @@ class EditTest(SubmissionTestCase):
         original_id = f"uuid:{uuid.uuid4()}"
         self.submit(make_instance(instance_id=original_id))
         response = self.submit(make_instance(deprecated_id=original_id), username="outsider")
-        self.assertEqual(response.status_code, 403)
+        # The outsider may not send to the form at all: answered as a form that is not there.
+        self.assertEqual(response.status_code, 404)
         self.assertTrue(Submission.objects.get(instance_id=original_id).is_current)
 
 
@@ -620,6 +622,39 @@ class KeptRefusalTest(SubmissionTestCase):
         self.assertIn("400.18", message_of(response))
         self.assertIn("deprecatedID", message_of(response))
         self.assertNotIn("instanceID", message_of(response))
+
+
+class FormDisclosureTest(SubmissionTestCase):
+    """A user who may not send to a form learns nothing about it: the answer is the one for
+    a form that does not exist, whatever its versions or state."""
+
+    def test_other_areas_forms_are_answered_like_missing_forms(self) -> None:
+        make_form([self.other_area], form_id="tonda", version="3")
+        closed = make_form([self.other_area], form_id="tonda-closed")
+        publishing.set_form_state(closed.form, FormState.CLOSED)
+        answers = {
+            name: self.submit(make_instance(form_id=form_id, version=version))
+            for name, (form_id, version) in {
+                "missing": ("nowhere", "1"),
+                "right version": ("tonda", "3"),
+                "wrong version": ("tonda", "99"),
+                "no version": ("tonda", None),
+                "closed": ("tonda-closed", "1"),
+            }.items()
+        }
+        for name, response in answers.items():
+            with self.subTest(name):
+                self.assertOpenRosa(response, 404)
+                form_id = "nowhere" if name == "missing" else "tonda-closed" if name == "closed" else "tonda"
+                self.assertEqual(
+                    message_of(response), message_of(answers["missing"]).replace("'nowhere'", repr(form_id))
+                )
+
+    def test_a_user_who_may_submit_gets_the_specific_answer(self) -> None:
+        response = self.submit(make_instance(version="99"))
+        self.assertIn("404.6", message_of(response))
+        publishing.set_form_state(self.version.form, FormState.CLOSED)
+        self.assertIn("409.2", message_of(self.submit(make_instance())))
 
 
 class DevelopmentServerTest(LiveServerTestCase):
