@@ -131,6 +131,12 @@ OPENROSA_BAD_FILE_NAMES = ProblemType(
 OPENROSA_FORBIDDEN_FORM = ProblemType(
     "403.10", 403, "You are not allowed to send data to form {form_id!r}; ask your area manager."
 )
+OPENROSA_EDIT_NOT_ALLOWED = ProblemType(
+    "403.11",
+    403,
+    "You may not edit record {deprecated_id}: it was sent by someone else. Ask a manager of your "
+    "area; the server kept a copy of your edit.",
+)
 OPENROSA_UNKNOWN_FORM = ProblemType(
     "404.7",
     404,

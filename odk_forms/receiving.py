@@ -425,6 +425,11 @@ def _record_submission(
     `optimistic`: insert without looking for the record first. Nearly every submission is
     new, and the unique constraint catches the others (IntegrityError: the caller runs
     this again, not optimistic), which saves a query on the common path.
+
+    Who may edit whose records (an edit names the version it replaces in deprecatedID) is
+    queries.may_edit_submission: the sender of the record, managers and members of the
+    sender's areas of the form, superusers. On a draft's test URL, only the draft's own
+    test records can be edited.
     """
     form_id = version.form_id
     # An edit sent again must be recognised before its deprecatedID is checked (which by
@@ -439,11 +444,13 @@ def _record_submission(
         # The row lock serialises two edits of one version.
         previous = (
             Submission.objects.select_for_update()
-            .filter(form_id=form_id, instance_id=instance.deprecated_id)
+            .filter(form_id=form_id, instance_id=instance.deprecated_id, is_draft=version.is_draft)
             .first()
         )
         if previous is None:
             raise errors.OPENROSA_UNKNOWN_DEPRECATED(deprecated_id=instance.deprecated_id)
+        if not version.is_draft and not queries.may_edit_submission(user, previous):
+            raise errors.OPENROSA_EDIT_NOT_ALLOWED(deprecated_id=instance.deprecated_id)
         if not previous.is_current:
             raise errors.OPENROSA_ALREADY_SUPERSEDED(deprecated_id=instance.deprecated_id)
 

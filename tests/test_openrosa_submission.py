@@ -657,6 +657,76 @@ class FormDisclosureTest(SubmissionTestCase):
         self.assertIn("409.2", message_of(self.submit(make_instance())))
 
 
+class EditRightsTest(SubmissionTestCase):
+    """Who may edit whose records, in a form shared by two areas."""
+
+    def setUp(self) -> None:
+        self.version = make_form([self.area, self.other_area])
+        self.other_collector = self._user("other-collector", self.other_area, Role.COLLECTOR)
+        self.original_id = f"uuid:{uuid.uuid4()}"
+        self.assertEqual(self.submit(make_instance(instance_id=self.original_id)).status_code, 201)
+
+    def edit(self, username: str):  # type: ignore[no-untyped-def]
+        return self.submit(
+            make_instance(deprecated_id=self.original_id, values={"count": "9"}), username=username
+        )
+
+    def assertStillCurrent(self) -> None:
+        self.assertTrue(Submission.objects.get(instance_id=self.original_id).is_current)
+        self.assertEqual(Submission.objects.count(), 1)
+
+    def test_a_collector_of_another_area_cannot_edit(self) -> None:
+        response = self.edit("other-collector")
+        self.assertOpenRosa(response, 403)
+        self.assertIn("403.11", message_of(response))
+        self.assertStillCurrent()
+        self.assertEqual(RejectedSubmission.objects.get().error_code, "403.11")
+
+    def test_a_manager_of_another_area_cannot_edit(self) -> None:
+        self.assertEqual(self.edit("outsider").status_code, 403)
+        self.assertStillCurrent()
+
+    def test_another_collector_of_the_same_area_cannot_edit(self) -> None:
+        self._user("colleague", self.area, Role.COLLECTOR)
+        self.assertEqual(self.edit("colleague").status_code, 403)
+        self.assertStillCurrent()
+
+    def test_the_sender_edits_and_edits_again(self) -> None:
+        self.assertEqual(self.edit("collector").status_code, 201)
+        edit_id = Submission.objects.get(deprecated_id=self.original_id).instance_id
+        again = self.submit(make_instance(deprecated_id=edit_id, values={"count": "10"}))
+        self.assertEqual(again.status_code, 201)
+
+    def test_a_member_of_the_senders_area_edits(self) -> None:
+        self.assertEqual(self.edit("member").status_code, 201)
+        self.assertFalse(Submission.objects.get(instance_id=self.original_id).is_current)
+
+    def test_the_sender_may_edit_a_version_a_manager_made(self) -> None:
+        self.assertEqual(self.edit("owner").status_code, 201)
+        edit_id = Submission.objects.get(deprecated_id=self.original_id).instance_id
+        response = self.submit(make_instance(deprecated_id=edit_id, values={"count": "11"}))
+        self.assertEqual(response.status_code, 201)
+
+    def test_a_superuser_edits(self) -> None:
+        User.objects.create_superuser("root", "root@example.org", PASSWORD)
+        self.assertEqual(self.edit("root").status_code, 201)
+
+    def test_a_drafts_test_url_cannot_replace_a_published_record(self) -> None:
+        draft = make_form([self.area], version="2", draft=True)
+        with self.captureOnCommitCallbacks(execute=True):
+            response = self.client.post(
+                f"/test/{draft.draft_token}/submission",
+                {
+                    "xml_submission_file": io.BytesIO(
+                        make_instance(version="2", deprecated_id=self.original_id)
+                    )
+                },
+            )
+        self.assertOpenRosa(response, 404)
+        self.assertIn("404.5", message_of(response))
+        self.assertStillCurrent()
+
+
 class DevelopmentServerTest(LiveServerTestCase):
     """Under Django's development server (runserver, which serve.sh starts), as a client
     that sends its body in chunks."""
