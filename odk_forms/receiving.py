@@ -452,6 +452,11 @@ def _record_submission(
         if not version.is_draft and not queries.may_edit_submission(user, previous):
             raise errors.OPENROSA_EDIT_NOT_ALLOWED(deprecated_id=instance.deprecated_id)
         if not previous.is_current:
+            # Replaced while this request waited for the lock. By this very edit (the same
+            # instanceID: a resend racing its first send), it is a duplicate, not a conflict.
+            winner = _locked_record(form_id, instance.instance_id)
+            if winner is not None:
+                return _received_again(winner, instance, xml_stored, stored_parts, referenced)
             raise errors.OPENROSA_ALREADY_SUPERSEDED(deprecated_id=instance.deprecated_id)
 
     submission = Submission.objects.create(
