@@ -82,18 +82,21 @@ COLLECTOR_USERNAME_TAKEN = ProblemType("409.30", 409, "A user named {username!r}
 
 # OpenRosa: forms, submissions. Codes follow ODK Central's where one exists (409.1, 404.6,
 # 409.2, 409.9, 404.5), so that a message a ranger reads out can be matched to either.
-# The message is what ODK Collect shows on the phone: it says what to do next.
+# The message is what ODK Collect shows on the phone: it says what to do next. A submission
+# refused after it arrived is kept with all its files (odk_forms.RejectedSubmission) for the
+# administrators: these messages never say that nothing was saved, and those that are only
+# raised once the files are stored say that a copy was kept.
 OPENROSA_BAD_VERSION_HEADER = ProblemType(
     "400.10", 400, "This server speaks OpenRosa 1.0; the request said X-OpenRosa-Version {version!r}."
 )
 OPENROSA_NOT_MULTIPART = ProblemType(
     "400.11", 400, "A submission is a multipart/form-data request with an xml_submission_file part."
 )
-OPENROSA_MISSING_XML = ProblemType(
-    "400.12", 400, "The submission has no xml_submission_file part; nothing was saved."
-)
+OPENROSA_MISSING_XML = ProblemType("400.12", 400, "The submission has no xml_submission_file part.")
 OPENROSA_BAD_XML = ProblemType(
-    "400.13", 400, "The submission XML could not be read ({detail}); nothing was saved."
+    "400.13",
+    400,
+    "The submission XML could not be read ({detail}); the server kept a copy for your administrator.",
 )
 OPENROSA_NO_FORM_ID = ProblemType(
     "400.14", 400, "The submission XML names no form (no id attribute on its root element)."
@@ -102,16 +105,43 @@ OPENROSA_BAD_MULTIPART = ProblemType(
     "400.15", 400, "The upload was cut off or malformed ({detail}); send it again."
 )
 OPENROSA_ENCRYPTED_WITHOUT_ID = ProblemType(
-    "400.16", 400, "An encrypted submission must carry meta/instanceID; nothing was saved."
+    "400.16",
+    400,
+    "An encrypted submission must carry meta/instanceID; the server kept a copy for your administrator.",
 )
 OPENROSA_BAD_INSTANCE_ID = ProblemType(
-    "400.17", 400, "The instanceID is longer than 249 characters; nothing was saved."
+    "400.17",
+    400,
+    "The instanceID is longer than 249 characters; the server kept a copy for your administrator.",
 )
+OPENROSA_BAD_DEPRECATED_ID = ProblemType(
+    "400.18",
+    400,
+    "The deprecatedID (the record this edit replaces) is longer than 249 characters; the server kept "
+    "a copy for your administrator.",
+)
+OPENROSA_BAD_FILE_NAMES = ProblemType(
+    "400.19",
+    400,
+    "The files of this submission cannot be recorded under their names ({detail}). The record was not "
+    "accepted; the server kept it with every file for your administrator.",
+)
+# No longer raised for submissions: a form the user may not send to is answered like a form
+# that does not exist (404.7), so that nobody learns which forms other areas have.
 OPENROSA_FORBIDDEN_FORM = ProblemType(
     "403.10", 403, "You are not allowed to send data to form {form_id!r}; ask your area manager."
 )
+OPENROSA_EDIT_NOT_ALLOWED = ProblemType(
+    "403.11",
+    403,
+    "You may not edit record {deprecated_id}: it was sent by someone else. Ask a manager of your "
+    "area; the server kept a copy of your edit.",
+)
 OPENROSA_UNKNOWN_FORM = ProblemType(
-    "404.7", 404, "There is no form {form_id!r} on this server; check the form on your phone."
+    "404.7",
+    404,
+    "There is no form {form_id!r} on this server that you may send data to; check the form on your "
+    "phone, or ask your area manager for access.",
 )
 OPENROSA_UNKNOWN_DEPRECATED = ProblemType(
     "404.5",
@@ -139,6 +169,12 @@ OPENROSA_ALREADY_SUPERSEDED = ProblemType(
     "Record {deprecated_id} has already been replaced by another edit; download the current record "
     "and edit that one.",
 )
+OPENROSA_LENGTH_REQUIRED = ProblemType(
+    "411.1",
+    411,
+    "The upload was sent in chunks without a Content-Length, which this server cannot read (Django's "
+    "development server; gunicorn can). Send it with a Content-Length; the server kept nothing.",
+)
 OPENROSA_TOO_LARGE = ProblemType(
     "413.1",
     413,
@@ -149,7 +185,7 @@ OPENROSA_XML_TOO_LARGE = ProblemType(
     "413.2",
     413,
     "The submission's XML is {size} MB; records are at most {limit} MB (photos and files go in "
-    "their own parts).",
+    "their own parts). The server kept a copy for your administrator.",
 )
 # The server, not the request, is at fault: the phone keeps the record and sends it again.
 OPENROSA_SERVER_BUSY = ProblemType(
@@ -182,6 +218,9 @@ FORM_BAD_MEDIA_NAME = ProblemType(
     "400.44", 400, "Media file name {name!r} is not allowed; use a plain file name without folders."
 )
 FORM_UNKNOWN_AREAS = ProblemType("400.45", 400, "No protected area with id {ids}; nothing published.")
+FORM_DUPLICATE_MEDIA = ProblemType(
+    "400.46", 400, "Two different media files are named {name!r}; send one file per name. Nothing published."
+)
 FORM_NOT_MANAGER = ProblemType(
     "403.40", 403, "Only a manager of every area of form {form_id!r} may change it."
 )

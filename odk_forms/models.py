@@ -196,6 +196,9 @@ class Submission(models.Model):
 
 class Attachment(models.Model):
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="attachments")
+    # The name the submission XML gives the file (what links it to its record), or for a
+    # part the XML does not name, the name it was sent under. The stored file has a
+    # sanitised name of its own (odk_forms.receiving).
     name = models.CharField(max_length=255)
     file = models.FileField(max_length=500)
     md5 = models.CharField(max_length=32)
@@ -223,10 +226,13 @@ class RejectedSubmission(models.Model):
     they arrived. After the cause is fixed (the form published or reopened) it can be
     received again (odk_forms.receiving.receive_rejected)."""
 
-    xml_file = models.FileField(max_length=500)
-    # Directory of the other parts (photos...), and their names in upload order.
+    # Empty when the request had no XML part.
+    xml_file = models.FileField(max_length=500, blank=True)
+    # Directory of the other parts (photos...), and each part in upload order as
+    # {"name": part name, "filename": file name sent (or null), "file": path in storage}:
+    # receiving it again matches the sent names to the XML as the first attempt did.
     parts_dir = models.CharField(max_length=500, blank=True)
-    part_names = models.JSONField(default=list, blank=True)
+    parts = models.JSONField(default=list, blank=True)
     # What the XML said, when it could be read.
     xml_form_id = models.CharField("form ID", max_length=249, blank=True)
     instance_id = models.CharField("instanceID", max_length=249, blank=True)

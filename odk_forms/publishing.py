@@ -82,13 +82,31 @@ def _suffix(filename: str) -> str:
 def _media_uploads(
     media: Sequence[MediaUpload], generated: Sequence[tuple[str, bytes]]
 ) -> dict[str, IO[bytes] | bytes]:
+    """The media files by name: an uploaded file replaces a generated one of the same name
+    (the publisher's own itemsets.csv); two different uploads under one name are refused,
+    as nobody could tell which one the form gets, and the same file twice is kept once."""
     uploads: dict[str, IO[bytes] | bytes] = dict(generated)
+    digests: dict[str, str] = {}
     for item in media:
         name = xform.sanitize_filename(item.name)
         if not name or name != item.name:
             raise errors.FORM_BAD_MEDIA_NAME(name=item.name)
+        digest = _sha256(item.content)
+        if digests.setdefault(name, digest) != digest:
+            raise errors.FORM_DUPLICATE_MEDIA(name=name)
         uploads[name] = item.content
     return uploads
+
+
+def _sha256(content: IO[bytes] | bytes) -> str:
+    if isinstance(content, bytes):
+        return hashlib.sha256(content).hexdigest()
+    digest = hashlib.sha256()
+    content.seek(0)
+    for chunk in iter(lambda: content.read(storage.CHUNK), b""):
+        digest.update(chunk)
+    content.seek(0)
+    return digest.hexdigest()
 
 
 def _store_media(base: str, uploads: dict[str, IO[bytes] | bytes]) -> dict[str, storage.StoredFile]:

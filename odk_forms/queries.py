@@ -136,3 +136,41 @@ def draft_version(draft_token: str) -> FormVersion | None:
 
 def submissions_visible_to(user: Any) -> QuerySet[Submission]:
     return Submission.objects.filter(form__in=forms_visible_to(user))
+
+
+# Roles that review and correct the records of their areas (accounts.models.Role).
+EDITING_ROLES = ("manager", "member")
+
+
+def may_edit_submission(user: Any, record: Submission) -> bool:
+    """Whether `user` may send an edit that replaces `record` (any version of a record).
+
+    Superusers may edit any record. The person who sent the record's first version may edit
+    it. Managers and members may edit the records their areas' collectors sent: those of
+    someone who collects in an area of the form where the editor is a manager or member.
+    When the original sender collects in none of the form's areas (any more), or is not
+    known, managers and members of any area of the form may. A collector edits only their
+    own records: a form shared by two areas does not let one area's people rewrite the
+    other's.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_superuser:
+        return True
+    if record.root_id is None:
+        sender_id = record.submitted_by_id
+    else:
+        sender_id = (
+            Submission.objects.filter(pk=record.root_id).values_list("submitted_by_id", flat=True).first()
+        )
+    if sender_id == user.pk:
+        return True
+    form_areas = Form.areas.through.objects.filter(form_id=record.form_id).values("protectedarea_id")
+    editor_areas = AreaMembership.objects.filter(user=user, role__in=EDITING_ROLES, area_id__in=form_areas)
+    if sender_id is not None:
+        sender_areas = AreaMembership.objects.filter(
+            user_id=sender_id, role__in=COLLECTING_ROLES, area_id__in=form_areas
+        ).values("area_id")
+        if sender_areas.exists():
+            return editor_areas.filter(area_id__in=sender_areas).exists()
+    return editor_areas.exists()

@@ -4,14 +4,26 @@ stored, and how a refused one is kept.
 Every byte the phone sent is written and fsynced before anything is parsed; the row
 committing is what makes the answer a success. Processing happens afterwards
 (odk_forms.processing).
+
+Files keep two names. On disk each part gets a name of its own in the submission's
+directory (sanitised, made unique), so no part can overwrite or hide another. In the
+database an attachment is named as the XML names it (Attachment.name), which is what links
+a photo to its record: a part is matched to a name the XML uses by the name it was sent
+under, exactly, or else after dropping folders and normalising Unicode (and undoing the
+%22, %0D, %0A with which browsers and OkHttp escape `"` and line breaks in part names).
+A part the XML does not name keeps the name it was sent under and is flagged unreferenced.
+Two different files claiming one name cannot be told apart: the submission is refused and
+kept whole, for a person to sort out. The same bytes sent twice are kept once.
 """
 
 from __future__ import annotations
 
 import contextlib
 import mimetypes
-from dataclasses import dataclass
-from typing import IO, Any
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any, NoReturn
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -28,6 +40,24 @@ from odk_forms.models import (
     Submission,
 )
 
+# The OpenRosa name of the part that holds the submission XML.
+XML_PART = "xml_submission_file"
+# The XML is parsed in memory, so it gets its own cap; a record's text is a few kB, and
+# files travel in their own, streamed parts.
+MAX_XML_BYTES = 10_000_000
+# Attachment.name's length: a longer name cannot be recorded as sent.
+MAX_NAME_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class SentFile:
+    """A file as the client sent it: the part's name (ODK Collect and Enketo name each part
+    after its file), the file name it gave (None for a plain form field) and the bytes."""
+
+    name: str
+    file: IO[bytes]
+    filename: str | None = None
+
 
 @dataclass(frozen=True)
 class Received:
@@ -37,9 +67,41 @@ class Received:
     attachments_added: int
 
 
+@dataclass(frozen=True)
+class _StoredPart:
+    name: str
+    filename: str | None
+    stored: storage.StoredFile
+
+    @property
+    def sent_names(self) -> tuple[str, ...]:
+        return tuple(n for n in (self.name, self.filename) if n)
+
+    @property
+    def label(self) -> str:
+        """The name it is recorded under when the XML does not name it."""
+        return self.filename or self.name
+
+
+@dataclass
+class _Stored:
+    base: str
+    xml: storage.StoredFile | None = None
+    parts: list[_StoredPart] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return self.xml is None and not self.parts
+
+    def remove(self) -> None:
+        if self.xml is not None:
+            storage.remove_file(self.xml.name)
+        storage.remove_directory(self.base)
+
+
 def receive_submission(
-    xml_data: bytes,
-    parts: dict[str, IO[bytes]],
+    xml: bytes | IO[bytes] | None,
+    parts: Mapping[str, IO[bytes]] | Iterable[SentFile] = (),
     *,
     user: Any,
     device_id: str = "",
@@ -50,25 +112,26 @@ def receive_submission(
 
     The XML and every part are written and fsynced before anything is parsed, so nothing
     the phone sent can be lost by a parsing bug; the row committing is what makes the
-    answer a success. `parts` maps each part's name to its file. `draft` is set for the
-    test URLs of a draft, where `user` is None. A refused submission keeps its files and
-    is recorded as a RejectedSubmission (unless `keep_rejected` is off), then the Problem
-    propagates to the caller.
+    answer a success. `xml` is None when the request had no XML part. `parts` are the
+    files as sent, or a mapping of file names to files for callers that build submissions
+    themselves. `draft` is set for the test URLs of a draft, where `user` is None. A
+    refused submission keeps its files and is recorded as a RejectedSubmission (unless
+    `keep_rejected` is off), then the Problem propagates to the caller.
     """
-    base = storage.new_upload_base("submissions")
-    xml_stored = storage.write_bytes(f"{base}.xml", xml_data)
-    stored_parts = _store_parts(base, parts)
-    storage.sync_directory(base if stored_parts else base.rsplit("/", 1)[0])
+    stored = _store(xml, _sent_files(parts))
     instance = None
+    xml_data = None
     try:
+        xml_stored, xml_data = _xml_bytes(xml, stored)
         instance = _parse(xml_data)
         version = _resolve_version(instance, user, draft)
         referenced = instance.referenced_files(version.binary_paths)
+        named, duplicates = _name_parts(stored, referenced)
         for attempt in (1, 2):
             try:
                 with transaction.atomic():
                     received, leftovers = _record_submission(
-                        instance, version, xml_stored, stored_parts, referenced, user, device_id, attempt == 1
+                        instance, version, xml_stored, named, referenced, user, device_id, attempt == 1
                     )
                     if received.created or received.attachments_added:
                         transaction.on_commit(
@@ -85,40 +148,173 @@ def receive_submission(
                 if attempt == 2:
                     raise
     except errors.Problem as problem:
-        if keep_rejected:
-            _keep_rejected(problem, instance, xml_data, xml_stored, base, stored_parts, user, device_id)
+        if keep_rejected and not stored.empty:
+            _keep_rejected(problem, instance, xml_data, stored, user, device_id)
         else:
-            storage.remove_file(xml_stored.name)
-            storage.remove_directory(base)
+            stored.remove()
         raise
     except BaseException:
-        storage.remove_file(xml_stored.name)
-        storage.remove_directory(base)
+        stored.remove()
         raise
-    for name in leftovers:
+    for name in [*leftovers, *duplicates]:
         storage.remove_file(name)
     return received
+
+
+def keep_refused(
+    problem: errors.Problem,
+    xml: bytes | IO[bytes] | None,
+    parts: Mapping[str, IO[bytes]] | Iterable[SentFile] = (),
+    *,
+    user: Any,
+    device_id: str = "",
+) -> NoReturn:
+    """Store what arrived with a request refused before it could be read as a submission
+    (a body that is not multipart: `xml` is then the whole body), record it as a
+    RejectedSubmission, and raise `problem`. Nothing is recorded when nothing arrived."""
+    stored = _store(xml, _sent_files(parts))
+    if not stored.parts and (stored.xml is None or stored.xml.size == 0):
+        stored.remove()
+    else:
+        _keep_rejected(problem, None, None, stored, user, device_id)
+    raise problem
+
+
+def _sent_files(parts: Mapping[str, IO[bytes]] | Iterable[SentFile]) -> list[SentFile]:
+    if isinstance(parts, Mapping):
+        return [SentFile(name, upload, name) for name, upload in parts.items()]
+    return list(parts)
+
+
+def _store(xml: bytes | IO[bytes] | None, parts: Sequence[SentFile]) -> _Stored:
+    """Write the XML and every part, each under a name of its own, and fsync them."""
+    base = storage.new_upload_base("submissions")
+    stored = _Stored(base)
+    try:
+        if isinstance(xml, bytes):
+            stored.xml = storage.write_bytes(f"{base}.xml", xml)
+        elif xml is not None:
+            stored.xml = storage.write_upload(f"{base}.xml", xml)
+        if parts:
+            storage.make_directory(base)
+            used: set[str] = set()
+            for n, part in enumerate(parts, start=1):
+                disk_name = _unique_name(xform.sanitize_filename(part.filename or part.name), n, used)
+                written = storage.write_upload(f"{base}/{disk_name}", part.file)
+                stored.parts.append(_StoredPart(part.name, part.filename, written))
+        storage.sync_directory(base if parts else base.rsplit("/", 1)[0])
+    except BaseException:
+        stored.remove()
+        raise
+    return stored
+
+
+def _unique_name(name: str, n: int, used: set[str]) -> str:
+    """`name`, or `name` with a number added, unused so far in one directory (compared
+    without case: some file systems do not tell p.jpg from P.JPG)."""
+    name = name or f"attachment-{n}"
+    stem, dot, ext = name.rpartition(".")
+    if not dot or not stem:
+        stem, dot, ext = name, "", ""
+    candidate, k = name, 1
+    while candidate.casefold() in used:
+        k += 1
+        candidate = f"{stem}-{k}{dot}{ext}"
+    used.add(candidate.casefold())
+    return candidate
+
+
+def _xml_bytes(xml: bytes | IO[bytes] | None, stored: _Stored) -> tuple[storage.StoredFile, bytes]:
+    """The stored XML and its bytes (as stored), within the cap."""
+    if stored.xml is None or xml is None:
+        raise errors.OPENROSA_MISSING_XML()
+    if stored.xml.size > MAX_XML_BYTES:
+        raise errors.OPENROSA_XML_TOO_LARGE(
+            size=f"{stored.xml.size / 1e6:.0f}", limit=f"{MAX_XML_BYTES / 1e6:g}"
+        )
+    if isinstance(xml, bytes):
+        return stored.xml, xml
+    xml.seek(0)
+    return stored.xml, xml.read()
+
+
+def _loose(name: str) -> str:
+    """A sent name as it compares with the names of the XML when it is not one of them."""
+    unescaped = name.replace("%22", '"').replace("%0D", "\r").replace("%0A", "\n")
+    return unicodedata.normalize("NFC", xform.basename(unescaped))
+
+
+def _name_parts(
+    stored: _Stored, referenced: frozenset[str]
+) -> tuple[dict[str, storage.StoredFile], list[str]]:
+    """The name each stored part is recorded under (see the module docstring), and the
+    files that are byte-for-byte copies of another part (kept once)."""
+    claims: dict[str, list[_StoredPart]] = {}
+    copies_of_xml: list[str] = []
+    unmatched: list[_StoredPart] = []
+    for part in stored.parts:
+        if part.name == XML_PART:
+            # A second XML part: harmless if it is the same XML, else which is the record?
+            if stored.xml is not None and part.stored.sha256 == stored.xml.sha256:
+                copies_of_xml.append(part.stored.name)
+                continue
+            raise errors.OPENROSA_BAD_FILE_NAMES(detail=f"two different {XML_PART} parts")
+        exact = next((n for n in part.sent_names if n in referenced), None)
+        if exact is not None:
+            claims.setdefault(exact, []).append(part)
+        else:
+            unmatched.append(part)
+    # Loose matches only for the names no part was sent under exactly.
+    loose: dict[str, set[str]] = {}
+    for name in referenced - claims.keys():
+        loose.setdefault(_loose(name), set()).add(name)
+    labels = {part.label for part in unmatched}
+    for n, part in enumerate(unmatched, start=1):
+        targets = {t for sent in part.sent_names for t in loose.get(_loose(sent), ())}
+        if len(targets) == 1:
+            name = targets.pop()
+        elif part.label and xform.basename(part.label) not in ("", ".", ".."):
+            name = part.label
+        else:
+            name, k = f"attachment-{n}", 1
+            while name in labels or name in referenced or name in claims:
+                k += 1
+                name = f"attachment-{n}-{k}"
+        claims.setdefault(name, []).append(part)
+
+    named: dict[str, storage.StoredFile] = {}
+    duplicates = copies_of_xml
+    for name, claimants in claims.items():
+        if len(name) > MAX_NAME_LENGTH:
+            raise errors.OPENROSA_BAD_FILE_NAMES(
+                detail=f"the file name {name[:40]!r}… is longer than {MAX_NAME_LENGTH} characters"
+            )
+        if len({c.stored.sha256 for c in claimants}) > 1:
+            raise errors.OPENROSA_BAD_FILE_NAMES(
+                detail=f"{len(claimants)} different files are sent as {name!r}"
+            )
+        named[name] = claimants[0].stored
+        duplicates.extend(c.stored.name for c in claimants[1:])
+    return named, duplicates
 
 
 def _keep_rejected(
     problem: errors.Problem,
     instance: xform.InstanceInfo | None,
-    xml_data: bytes,
-    xml_stored: storage.StoredFile,
-    base: str,
-    stored_parts: dict[str, storage.StoredFile],
+    xml_data: bytes | None,
+    stored: _Stored,
     user: Any,
     device_id: str,
 ) -> None:
-    if instance is None:
+    if instance is None and xml_data is not None:
         # Unreadable or incomplete XML: keep what can still be read, for the people
         # looking for a lost record.
         with contextlib.suppress(xform.XMLError):
             instance = xform.parse_instance(xml_data)
     RejectedSubmission.objects.create(
-        xml_file=xml_stored.name,
-        parts_dir=base if stored_parts else "",
-        part_names=list(stored_parts),
+        xml_file=stored.xml.name if stored.xml is not None else "",
+        parts_dir=stored.base if stored.parts else "",
+        parts=[{"name": p.name, "filename": p.filename, "file": p.stored.name} for p in stored.parts],
         xml_form_id=(instance.form_id or "")[:249] if instance else "",
         instance_id=(instance.instance_id or "")[:249] if instance else "",
         error_code=problem.code,
@@ -131,16 +327,21 @@ def _keep_rejected(
 def receive_rejected(rejected: RejectedSubmission) -> Received:
     """Receive a refused submission again, from its kept files, as its sender. On success
     the rejection is marked accepted and its copies removed; on failure it stays, with the
-    new error, and the Problem propagates."""
-    xml_data = storage.read_bytes(rejected.xml_file.name)
-    parts: dict[str, IO[bytes]] = {}
+    new error, and the Problem propagates. The parts go in with the names they were sent
+    under, so they are matched to the XML as on the first attempt."""
+    handles: list[IO[bytes]] = []
     try:
-        for name in rejected.part_names:
-            parts[name] = storage.open_file(f"{rejected.parts_dir}/{name}")
+        xml = storage.open_file(rejected.xml_file.name) if rejected.xml_file.name else None
+        if xml is not None:
+            handles.append(xml)
+        sent = []
+        for part in rejected.parts:
+            handles.append(storage.open_file(part["file"]))
+            sent.append(SentFile(part["name"], handles[-1], part.get("filename")))
         try:
             received = receive_submission(
-                xml_data,
-                parts,
+                xml,
+                sent,
                 user=rejected.submitted_by,
                 device_id=rejected.device_id,
                 keep_rejected=False,
@@ -151,28 +352,16 @@ def receive_rejected(rejected: RejectedSubmission) -> Received:
             )
             raise
     finally:
-        for handle in parts.values():
+        for handle in handles:
             handle.close()
     RejectedSubmission.objects.filter(pk=rejected.pk).update(
         accepted_as=received.submission, accepted_at=timezone.now()
     )
-    storage.remove_file(rejected.xml_file.name)
+    if rejected.xml_file.name:
+        storage.remove_file(rejected.xml_file.name)
     if rejected.parts_dir:
         storage.remove_directory(rejected.parts_dir)
     return received
-
-
-def _store_parts(base: str, parts: dict[str, IO[bytes]]) -> dict[str, storage.StoredFile]:
-    if not parts:
-        return {}
-    storage.make_directory(base)
-    stored: dict[str, storage.StoredFile] = {}
-    for n, (part_name, upload) in enumerate(parts.items(), start=1):
-        name = xform.sanitize_filename(part_name) or f"attachment-{n}"
-        if name in stored:
-            continue
-        stored[name] = storage.write_upload(f"{base}/{name}", upload)
-    return stored
 
 
 def _parse(xml_data: bytes) -> xform.InstanceInfo:
@@ -184,14 +373,20 @@ def _parse(xml_data: bytes) -> xform.InstanceInfo:
         raise errors.OPENROSA_NO_FORM_ID()
     if instance.encrypted and instance.instance_id_derived:
         raise errors.OPENROSA_ENCRYPTED_WITHOUT_ID()
-    if len(instance.instance_id) > xform.MAX_ID_LENGTH or len(instance.deprecated_id) > xform.MAX_ID_LENGTH:
+    if len(instance.instance_id) > xform.MAX_ID_LENGTH:
         raise errors.OPENROSA_BAD_INSTANCE_ID()
+    if len(instance.deprecated_id) > xform.MAX_ID_LENGTH:
+        raise errors.OPENROSA_BAD_DEPRECATED_ID()
     return instance
 
 
 def _resolve_version(instance: xform.InstanceInfo, user: Any, draft: FormVersion | None) -> FormVersion:
     """The published version the submission was filled from (any version, not only the
-    current one: phones update forms when they can), or the draft being tested."""
+    current one: phones update forms when they can), or the draft being tested.
+
+    The right to submit is checked before anything specific is said: a form the user may
+    not send to is answered exactly like a form that does not exist (404.7), so that nobody
+    learns which forms, versions or states other areas have."""
     if draft is not None:
         if instance.form_id != draft.form.xml_form_id:
             raise errors.OPENROSA_UNKNOWN_FORM(form_id=instance.form_id)
@@ -199,24 +394,21 @@ def _resolve_version(instance: xform.InstanceInfo, user: Any, draft: FormVersion
     # No version attribute: a form without one, else the current version (old clients
     # left the attribute out).
     version = queries.submission_target(user, instance.form_id, instance.version or "")
-    if version is not None:
-        may_submit = version.may_submit  # type: ignore[attr-defined]
-    else:
+    if version is None:
         form = (
             Form.objects.select_related("current_version")
             .defer("current_version__xml")
             .filter(xml_form_id=instance.form_id)
             .first()
         )
-        if form is None or form.current_version is None:
+        if form is None or form.current_version is None or not queries.may_collect(user, form):
             raise errors.OPENROSA_UNKNOWN_FORM(form_id=instance.form_id)
         if instance.version is not None:
             raise errors.OPENROSA_UNKNOWN_VERSION(form_id=instance.form_id, version=instance.version)
         version = form.current_version
         version.form = form
-        may_submit = queries.may_collect(user, form)
-    if not may_submit:
-        raise errors.OPENROSA_FORBIDDEN_FORM(form_id=instance.form_id)
+    elif not version.may_submit:  # type: ignore[attr-defined]
+        raise errors.OPENROSA_UNKNOWN_FORM(form_id=instance.form_id)
     if version.form.state == FormState.CLOSED:
         raise errors.OPENROSA_FORM_CLOSED(form_id=instance.form_id)
     return version
@@ -237,40 +429,38 @@ def _record_submission(
     `optimistic`: insert without looking for the record first. Nearly every submission is
     new, and the unique constraint catches the others (IntegrityError: the caller runs
     this again, not optimistic), which saves a query on the common path.
+
+    Who may edit whose records (an edit names the version it replaces in deprecatedID) is
+    queries.may_edit_submission: the sender of the record, managers and members of the
+    sender's areas of the form, superusers. On a draft's test URL, only the draft's own
+    test records can be edited.
     """
     form_id = version.form_id
-    existing = None
     # An edit sent again must be recognised before its deprecatedID is checked (which by
     # then names a superseded version): never optimistic.
     if not optimistic or instance.deprecated_id:
-        # The row lock serialises a duplicate against a concurrent edit or re-send.
-        existing = (
-            Submission.objects.select_for_update()
-            .filter(form_id=form_id, instance_id=instance.instance_id)
-            .first()
-        )
-    if existing is not None:
-        if existing.xml_sha256 != xml_stored.sha256:
-            raise errors.OPENROSA_XML_CONFLICT(instance_id=instance.instance_id)
-        # The same record again: a retry after a lost answer, or the next batch of a split
-        # upload (*isIncomplete*). Keep the first XML file and add what is new.
-        added, leftovers = _upsert_attachments(existing, stored_parts, referenced)
-        if added:
-            Submission.objects.filter(pk=existing.pk).exclude(state=ProcessingState.NEEDS_KEY).update(
-                state=ProcessingState.RECEIVED
-            )
-        return Received(existing, created=False, attachments_added=added), [xml_stored.name, *leftovers]
+        existing = _locked_record(form_id, instance.instance_id)
+        if existing is not None:
+            return _received_again(existing, instance, xml_stored, stored_parts, referenced)
 
     previous = None
     if instance.deprecated_id:
+        # The row lock serialises two edits of one version.
         previous = (
             Submission.objects.select_for_update()
-            .filter(form_id=form_id, instance_id=instance.deprecated_id)
+            .filter(form_id=form_id, instance_id=instance.deprecated_id, is_draft=version.is_draft)
             .first()
         )
         if previous is None:
             raise errors.OPENROSA_UNKNOWN_DEPRECATED(deprecated_id=instance.deprecated_id)
+        if not version.is_draft and not queries.may_edit_submission(user, previous):
+            raise errors.OPENROSA_EDIT_NOT_ALLOWED(deprecated_id=instance.deprecated_id)
         if not previous.is_current:
+            # Replaced while this request waited for the lock. By this very edit (the same
+            # instanceID: a resend racing its first send), it is a duplicate, not a conflict.
+            winner = _locked_record(form_id, instance.instance_id)
+            if winner is not None:
+                return _received_again(winner, instance, xml_stored, stored_parts, referenced)
             raise errors.OPENROSA_ALREADY_SUPERSEDED(deprecated_id=instance.deprecated_id)
 
     submission = Submission.objects.create(
@@ -308,6 +498,30 @@ def _record_submission(
             )
     Attachment.objects.bulk_create(rows)
     return Received(submission, created=True, attachments_added=len(stored_parts)), []
+
+
+def _locked_record(form_id: int, instance_id: str) -> Submission | None:
+    # The row lock serialises a duplicate against a concurrent edit or re-send.
+    return Submission.objects.select_for_update().filter(form_id=form_id, instance_id=instance_id).first()
+
+
+def _received_again(
+    existing: Submission,
+    instance: xform.InstanceInfo,
+    xml_stored: storage.StoredFile,
+    stored_parts: dict[str, storage.StoredFile],
+    referenced: frozenset[str],
+) -> tuple[Received, list[str]]:
+    """The same record again: a retry after a lost answer, or the next batch of a split
+    upload (*isIncomplete*). Keep the first XML file and add what is new."""
+    if existing.xml_sha256 != xml_stored.sha256:
+        raise errors.OPENROSA_XML_CONFLICT(instance_id=instance.instance_id)
+    added, leftovers = _upsert_attachments(existing, stored_parts, referenced)
+    if added:
+        Submission.objects.filter(pk=existing.pk).exclude(state=ProcessingState.NEEDS_KEY).update(
+            state=ProcessingState.RECEIVED
+        )
+    return Received(existing, created=False, attachments_added=added), [xml_stored.name, *leftovers]
 
 
 def _attachment(

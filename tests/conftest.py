@@ -12,3 +12,16 @@ def _processing_in_the_request(settings):
     """Without a broker, processing runs in the request, so tests can look at its outcome
     right after the answer; tests of the background thread turn it back on."""
     settings.ODK_FORMS_BACKGROUND_PROCESSING = False
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """On SpatiaLite the test database is a file (one per test process), not memory: the
+    threads of a race test then reach it through connections of their own and meet SQLite's
+    real locking, as the requests of a server do. In memory they would share one cache and
+    fail on table locks that no server ever sees."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("spatialite"):
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("db") / "test.sqlite3")

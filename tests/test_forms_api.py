@@ -53,6 +53,22 @@ class FormsApiTest(BaseTestCase):
         self.assertEqual(self.form.current_version.version, "2")
         self.assertEqual(MediaFile.objects.get().name, "zebra.png")
 
+    def test_two_different_media_files_with_one_name_are_refused(self) -> None:
+        self.client.force_login(self.owner)
+        media = [
+            SimpleUploadedFile("zebra.png", b"\x89PNG one"),
+            SimpleUploadedFile("zebra.png", b"\x89PNG two"),
+        ]
+        response = self.client.post(
+            "/api/v1/forms/",
+            {"file": form_file(version="2", media=["zebra.png"]), "media": media, "areas": [self.area.pk]},
+        )
+        self.assertEqual(response.status_code, 400, response.content)
+        self.assertEqual(response.json()["code"], "400.46")
+        self.form.refresh_from_db()
+        self.assertEqual(self.form.current_version.version, "1")
+        self.assertFalse(MediaFile.objects.exists())
+
     def test_owner_publishes_a_new_form(self) -> None:
         self.client.force_login(self.owner)
         response = self.client.post(

@@ -3,6 +3,10 @@ again once the cause is fixed."""
 
 from __future__ import annotations
 
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.test import TransactionTestCase
+
 from fieldkit import errors
 from odk_forms import publishing, receiving, storage
 from odk_forms.models import FormState, RejectedSubmission, Submission
@@ -27,6 +31,8 @@ class RejectedSubmissionTestCase(BaseTestCase):
         self.assertEqual(rejected.submitted_by, self.collector)
         self.assertEqual(storage.read_bytes(rejected.xml_file.name), xml)
         self.assertEqual(storage.read_bytes(f"{rejected.parts_dir}/snare.jpg"), photo)
+        self.assertEqual(rejected.parts[0]["name"], "snare.jpg")
+        self.assertEqual(storage.read_bytes(rejected.parts[0]["file"]), photo)
 
         make_form([self.area])
         received = receiving.receive_rejected(rejected)
@@ -75,7 +81,7 @@ class RejectedSubmissionTestCase(BaseTestCase):
     def test_an_outsider_refused_for_another_area_is_kept_as_theirs(self) -> None:
         make_form([self.area])
         response = self.submit(make_instance(), username="outsider")
-        self.assertEqual(response.status_code, 403)
+        self.assertEqual(response.status_code, 404)
         self.assertEqual(RejectedSubmission.objects.get().submitted_by, self.outsider)
         self.assertEqual(Submission.objects.count(), 0)
 
@@ -95,3 +101,24 @@ class RejectedSubmissionTestCase(BaseTestCase):
         )
         self.assertContains(response, "1 submission(s) received.")
         self.assertTrue(Submission.objects.filter(instance_id="uuid:adm-1").exists())
+
+
+class PartsMigrationTest(TransactionTestCase):
+    """Rejected submissions kept before parts had their sent names still come back."""
+
+    def test_part_names_become_parts(self) -> None:
+        executor = MigrationExecutor(connection)
+        executor.migrate([("odk_forms", "0004_submission_lease")])
+        old = executor.loader.project_state([("odk_forms", "0004_submission_lease")]).apps
+        rejected = old.get_model("odk_forms", "RejectedSubmission").objects.create(
+            xml_file="submissions/x.xml",
+            parts_dir="submissions/x",
+            part_names=["snare_.jpg"],
+            error_code="404.7",
+        )
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes("odk_forms"))
+        self.assertEqual(
+            RejectedSubmission.objects.get(pk=rejected.pk).parts,
+            [{"name": "snare_.jpg", "filename": "snare_.jpg", "file": "submissions/x/snare_.jpg"}],
+        )

@@ -1,21 +1,27 @@
 from __future__ import annotations
 
+import http.client
 import io
 import uuid
 from pathlib import Path
 from unittest import mock
+from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.test import override_settings
+from django.test import LiveServerTestCase, override_settings
 
-from accounts.models import CollectorToken
-from odk_forms import publishing
+from accounts.models import AreaMembership, CollectorToken, Role, User
+from fieldkit import errors
+from odk_forms import publishing, receiving, storage
 from odk_forms.models import Attachment, FormState, ProcessingState, RejectedSubmission, Submission
-from tests.base import BaseTestCase
+from tests.base import PASSWORD, BaseTestCase
+from tests.builders import make_area
 from tests.xml_builders import (
     RESPONSE_NS,
+    file_part,
     make_form,
     make_instance,
+    multipart_body,
     openrosa_headers,
     photo_bytes,
     post_submission,
@@ -87,12 +93,16 @@ class SubmitTest(SubmissionTestCase):
         self.assertEqual(submission.device_id, "")  # deviceID comes in the query string
         self.assertEqual(submission.state, ProcessingState.PROCESSED)
         self.assertEqual(Path(settings.MEDIA_ROOT, submission.xml_file.name).read_bytes(), xml)
-        attachment = submission.attachments.get()
+        attachment = submission.attachments.get(is_referenced=True)
         self.assertEqual(
             (attachment.name, attachment.size, attachment.is_referenced), ("photo.jpg", 2048, True)
         )
         self.assertEqual(attachment.file.read(), photo_bytes())
         self.assertEqual(submission.metadata["attachments_missing"], [])
+        # A part the server does not know, here a plain field, is kept too, as sent, and
+        # left out of processing.
+        field = submission.attachments.get(is_referenced=False)
+        self.assertEqual((field.name, field.file.read()), ("deviceID", b"collect:abc"))
 
     def test_it_records_the_device_id(self) -> None:
         with self.captureOnCommitCallbacks(execute=True):
@@ -109,9 +119,10 @@ class SubmitTest(SubmissionTestCase):
             self.assertEqual(self.submit(make_instance(), username=username).status_code, 201)
 
     def test_it_validates_area_membership(self) -> None:
+        # Answered as if the form did not exist: other areas' forms are not disclosed.
         response = self.submit(make_instance(), username="outsider")
-        self.assertOpenRosa(response, 403)
-        self.assertIn("403.10", message_of(response))
+        self.assertOpenRosa(response, 404)
+        self.assertIn("404.7", message_of(response))
         self.assertFalse(Submission.objects.exists())
 
     def test_it_requires_authentication(self) -> None:
@@ -296,11 +307,14 @@ class SubmitTest(SubmissionTestCase):
                 "POST", "/submission", body, content_type=content_type, **openrosa_headers("collector")
             )
         self.assertEqual(response.status_code, 201, response.content)
-        names = sorted(Attachment.objects.values_list("name", flat=True))
-        self.assertEqual(names, ["p.jpg", "q.jpg"])
+        # Recorded under the name the XML uses, or else the name sent; stored under a
+        # sanitised name inside the media root.
+        names = dict(Attachment.objects.values_list("name", "is_referenced"))
+        self.assertEqual(names, {"p.jpg": True, "C:\\x\\q.jpg": False})
         for attachment in Attachment.objects.all():
             path = Path(settings.MEDIA_ROOT, attachment.file.name).resolve()
             self.assertTrue(path.is_relative_to(Path(settings.MEDIA_ROOT).resolve()))
+            self.assertIn(path.name, ("p.jpg", "q.jpg"))
 
     def test_unreferenced_parts_are_kept_but_flagged(self) -> None:
         self.submit(make_instance(photo="p.jpg"), {"p.jpg": b"x", "extra.jpg": b"y"})
@@ -403,7 +417,8 @@ class EditTest(SubmissionTestCase):
         original_id = f"uuid:{uuid.uuid4()}"
         self.submit(make_instance(instance_id=original_id))
         response = self.submit(make_instance(deprecated_id=original_id), username="outsider")
-        self.assertEqual(response.status_code, 403)
+        # The outsider may not send to the form at all: answered as a form that is not there.
+        self.assertEqual(response.status_code, 404)
         self.assertTrue(Submission.objects.get(instance_id=original_id).is_current)
 
 
@@ -467,9 +482,44 @@ class DraftSubmissionTest(SubmissionTestCase):
         self.assertEqual(response.status_code, 404)
 
 
+class BodyTest(SubmissionTestCase):
+    def post_raw(self, body: bytes, content_type: str):  # type: ignore[no-untyped-def]
+        with self.captureOnCommitCallbacks(execute=True):
+            return self.client.generic(
+                "POST", "/submission", body, content_type=content_type, **openrosa_headers("collector")
+            )
+
+    def test_a_body_cut_off_is_refused(self) -> None:
+        body, content_type = raw_multipart(make_instance(photo="p.jpg"), {"p.jpg": photo_bytes(100_000)})
+        response = self.post_raw(body[:60_000], content_type)
+        self.assertOpenRosa(response, 400)
+        self.assertIn("400.15", message_of(response))
+        self.assertFalse(Submission.objects.exists())
+
+    @override_settings(DATA_UPLOAD_MAX_NUMBER_FILES=3)
+    def test_too_many_parts(self) -> None:
+        files = {f"p{n}.jpg": b"x" for n in range(5)}
+        response = self.post_raw(*raw_multipart(make_instance(), files))
+        self.assertOpenRosa(response, 400)
+        self.assertIn("more than 3 parts", message_of(response))
+
+    def test_preamble_epilogue_and_padding_are_ignored(self) -> None:
+        body, content_type = raw_multipart(make_instance(photo="p.jpg"), {"p.jpg": b"photo"})
+        boundary = content_type.split("boundary=")[1].encode()
+        body = b"preamble\r\n" + body.replace(b"--" + boundary + b"\r\n", b"--" + boundary + b" \t\r\n")
+        response = self.post_raw(body + b"epilogue", content_type)
+        self.assertOpenRosa(response, 201)
+        self.assertEqual(Attachment.objects.get().file.read(), b"photo")
+
+    def test_a_multipart_body_without_a_boundary(self) -> None:
+        response = self.post_raw(b"--x--\r\n", "multipart/form-data")
+        self.assertOpenRosa(response, 400)
+        self.assertIn("400.15", message_of(response))
+
+
 class XmlCapTest(SubmissionTestCase):
     def test_huge_xml_part_is_refused(self) -> None:
-        with mock.patch("odk_forms.openrosa.views.MAX_XML_BYTES", 1000):
+        with mock.patch("odk_forms.receiving.MAX_XML_BYTES", 1000):
             response = self.submit(make_instance(values={"species": "x" * 2000}))
         self.assertOpenRosa(response, 413)
         self.assertIn("413.2", message_of(response))
@@ -486,3 +536,228 @@ class SubmissionTargetTest(SubmissionTestCase):
         self.assertEqual(target.form.title, self.version.form.title)
         self.assertFalse(queries.submission_target(self.outsider, "patrol", "1").may_submit)
         self.assertIsNone(queries.submission_target(self.collector, "patrol", "2"))
+
+
+class KeptRefusalTest(SubmissionTestCase):
+    """Refused submissions are kept with what arrived, and their messages say so."""
+
+    def test_huge_xml_part_is_kept(self) -> None:
+        xml = make_instance(values={"species": "x" * 2000}, photo="p.jpg")
+        with mock.patch("odk_forms.receiving.MAX_XML_BYTES", 1000):
+            response = self.submit(xml, {"p.jpg": b"photo"})
+        self.assertOpenRosa(response, 413)
+        self.assertIn("kept", message_of(response))
+        rejected = RejectedSubmission.objects.get()
+        self.assertEqual(rejected.error_code, "413.2")
+        self.assertEqual(storage.read_bytes(rejected.xml_file.name), xml)
+        self.assertEqual([storage.read_bytes(p["file"]) for p in rejected.parts], [b"photo"])
+
+    def test_a_body_that_is_not_multipart_is_kept(self) -> None:
+        xml = make_instance()
+        response = self.client.post(
+            "/submission", xml, content_type="text/xml", **openrosa_headers("collector")
+        )
+        self.assertOpenRosa(response, 400)
+        self.assertIn("400.11", message_of(response))
+        rejected = RejectedSubmission.objects.get()
+        self.assertEqual((rejected.error_code, rejected.submitted_by), ("400.11", self.collector))
+        self.assertEqual(storage.read_bytes(rejected.xml_file.name), xml)
+
+    def test_an_empty_body_keeps_nothing(self) -> None:
+        response = self.client.post(
+            "/submission", b"", content_type="text/xml", **openrosa_headers("collector")
+        )
+        self.assertOpenRosa(response, 400)
+        self.assertFalse(RejectedSubmission.objects.exists())
+        self.assertEqual(list(Path(settings.MEDIA_ROOT, "submissions").rglob("*.*")), [])
+
+    def test_files_without_their_xml_are_kept(self) -> None:
+        response = self.client.post(
+            "/submission", {"photo.jpg": io.BytesIO(b"photo")}, **openrosa_headers("collector")
+        )
+        self.assertOpenRosa(response, 400)
+        self.assertIn("400.12", message_of(response))
+        rejected = RejectedSubmission.objects.get()
+        self.assertEqual((rejected.error_code, rejected.xml_file.name), ("400.12", ""))
+        self.assertEqual(
+            [(p["name"], storage.read_bytes(p["file"])) for p in rejected.parts], [("photo.jpg", b"photo")]
+        )
+        # Received again, it is still refused for the same reason, and still kept.
+        with self.assertRaises(errors.Problem):
+            receiving.receive_rejected(rejected)
+        self.assertTrue(storage.media_root().joinpath(rejected.parts[0]["file"]).exists())
+
+    def test_xml_sent_as_a_plain_field_keeps_its_bytes(self) -> None:
+        xml = (
+            b'<?xml version="1.0" encoding="ISO-8859-1"?><data id="patrol" version="1" '
+            b'xmlns:orx="http://openrosa.org/xforms"><species>Pand\xe9mis</species>'
+            b"<orx:meta><orx:instanceID>uuid:latin-1</orx:instanceID></orx:meta></data>"
+        )
+        body, content_type = multipart_body([file_part("xml_submission_file", xml, filename=None)])
+        with self.captureOnCommitCallbacks(execute=True):
+            response = self.client.generic(
+                "POST", "/submission", body, content_type=content_type, **openrosa_headers("collector")
+            )
+        self.assertOpenRosa(response, 201)
+        submission = Submission.objects.get()
+        self.assertEqual(submission.instance_id, "uuid:latin-1")
+        self.assertEqual(storage.read_bytes(submission.xml_file.name), xml)
+
+    def test_messages_of_kept_refusals_never_say_nothing_was_saved(self) -> None:
+        refusals = {
+            "400.13": b"<data id='patrol'><unclosed></data>",
+            "400.17": make_instance(instance_id="uuid:" + "x" * 300),
+        }
+        for code, xml in refusals.items():
+            with self.subTest(code):
+                response = self.submit(xml)
+                self.assertIn(code, message_of(response))
+                self.assertNotIn("nothing was saved", message_of(response))
+                self.assertIn("kept a copy", message_of(response))
+                self.assertTrue(RejectedSubmission.objects.filter(error_code=code).exists())
+
+    def test_a_long_deprecated_id_is_not_reported_as_the_instance_id(self) -> None:
+        response = self.submit(make_instance(deprecated_id="uuid:" + "d" * 300))
+        self.assertOpenRosa(response, 400)
+        self.assertIn("400.18", message_of(response))
+        self.assertIn("deprecatedID", message_of(response))
+        self.assertNotIn("instanceID", message_of(response))
+
+
+class FormDisclosureTest(SubmissionTestCase):
+    """A user who may not send to a form learns nothing about it: the answer is the one for
+    a form that does not exist, whatever its versions or state."""
+
+    def test_other_areas_forms_are_answered_like_missing_forms(self) -> None:
+        make_form([self.other_area], form_id="tonda", version="3")
+        closed = make_form([self.other_area], form_id="tonda-closed")
+        publishing.set_form_state(closed.form, FormState.CLOSED)
+        answers = {
+            name: self.submit(make_instance(form_id=form_id, version=version))
+            for name, (form_id, version) in {
+                "missing": ("nowhere", "1"),
+                "right version": ("tonda", "3"),
+                "wrong version": ("tonda", "99"),
+                "no version": ("tonda", None),
+                "closed": ("tonda-closed", "1"),
+            }.items()
+        }
+        for name, response in answers.items():
+            with self.subTest(name):
+                self.assertOpenRosa(response, 404)
+                form_id = "nowhere" if name == "missing" else "tonda-closed" if name == "closed" else "tonda"
+                self.assertEqual(
+                    message_of(response), message_of(answers["missing"]).replace("'nowhere'", repr(form_id))
+                )
+
+    def test_a_user_who_may_submit_gets_the_specific_answer(self) -> None:
+        response = self.submit(make_instance(version="99"))
+        self.assertIn("404.6", message_of(response))
+        publishing.set_form_state(self.version.form, FormState.CLOSED)
+        self.assertIn("409.2", message_of(self.submit(make_instance())))
+
+
+class EditRightsTest(SubmissionTestCase):
+    """Who may edit whose records, in a form shared by two areas."""
+
+    def setUp(self) -> None:
+        self.version = make_form([self.area, self.other_area])
+        self.other_collector = self._user("other-collector", self.other_area, Role.COLLECTOR)
+        self.original_id = f"uuid:{uuid.uuid4()}"
+        self.assertEqual(self.submit(make_instance(instance_id=self.original_id)).status_code, 201)
+
+    def edit(self, username: str):  # type: ignore[no-untyped-def]
+        return self.submit(
+            make_instance(deprecated_id=self.original_id, values={"count": "9"}), username=username
+        )
+
+    def assertStillCurrent(self) -> None:
+        self.assertTrue(Submission.objects.get(instance_id=self.original_id).is_current)
+        self.assertEqual(Submission.objects.count(), 1)
+
+    def test_a_collector_of_another_area_cannot_edit(self) -> None:
+        response = self.edit("other-collector")
+        self.assertOpenRosa(response, 403)
+        self.assertIn("403.11", message_of(response))
+        self.assertStillCurrent()
+        self.assertEqual(RejectedSubmission.objects.get().error_code, "403.11")
+
+    def test_a_manager_of_another_area_cannot_edit(self) -> None:
+        self.assertEqual(self.edit("outsider").status_code, 403)
+        self.assertStillCurrent()
+
+    def test_another_collector_of_the_same_area_cannot_edit(self) -> None:
+        self._user("colleague", self.area, Role.COLLECTOR)
+        self.assertEqual(self.edit("colleague").status_code, 403)
+        self.assertStillCurrent()
+
+    def test_the_sender_edits_and_edits_again(self) -> None:
+        self.assertEqual(self.edit("collector").status_code, 201)
+        edit_id = Submission.objects.get(deprecated_id=self.original_id).instance_id
+        again = self.submit(make_instance(deprecated_id=edit_id, values={"count": "10"}))
+        self.assertEqual(again.status_code, 201)
+
+    def test_a_member_of_the_senders_area_edits(self) -> None:
+        self.assertEqual(self.edit("member").status_code, 201)
+        self.assertFalse(Submission.objects.get(instance_id=self.original_id).is_current)
+
+    def test_the_sender_may_edit_a_version_a_manager_made(self) -> None:
+        self.assertEqual(self.edit("owner").status_code, 201)
+        edit_id = Submission.objects.get(deprecated_id=self.original_id).instance_id
+        response = self.submit(make_instance(deprecated_id=edit_id, values={"count": "11"}))
+        self.assertEqual(response.status_code, 201)
+
+    def test_a_superuser_edits(self) -> None:
+        User.objects.create_superuser("root", "root@example.org", PASSWORD)
+        self.assertEqual(self.edit("root").status_code, 201)
+
+    def test_a_drafts_test_url_cannot_replace_a_published_record(self) -> None:
+        draft = make_form([self.area], version="2", draft=True)
+        with self.captureOnCommitCallbacks(execute=True):
+            response = self.client.post(
+                f"/test/{draft.draft_token}/submission",
+                {
+                    "xml_submission_file": io.BytesIO(
+                        make_instance(version="2", deprecated_id=self.original_id)
+                    )
+                },
+            )
+        self.assertOpenRosa(response, 404)
+        self.assertIn("404.5", message_of(response))
+        self.assertStillCurrent()
+
+
+class DevelopmentServerTest(LiveServerTestCase):
+    """Under Django's development server (runserver, which serve.sh starts), as a client
+    that sends its body in chunks."""
+
+    def test_a_chunked_upload_is_refused_with_a_clear_message(self) -> None:
+        area = make_area()
+        collector = User.objects.create_user("collector", password=PASSWORD)
+        AreaMembership.objects.create(user=collector, area=area, role=Role.COLLECTOR)
+        make_form([area])
+        token = CollectorToken.objects.create(user=collector).token
+        body, content_type = raw_multipart(make_instance(photo="p.jpg"), {"p.jpg": photo_bytes()})
+
+        url = urlsplit(self.live_server_url)
+        connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+        connection.putrequest("POST", f"/key/{token}/submission")
+        for header, value in {
+            "Content-Type": content_type,
+            "Transfer-Encoding": "chunked",
+            "X-OpenRosa-Version": "1.0",
+        }.items():
+            connection.putheader(header, value)
+        connection.endheaders()
+        for start in range(0, len(body), 1000):
+            chunk = body[start : start + 1000]
+            connection.send(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+        connection.send(b"0\r\n\r\n")
+        response = connection.getresponse()
+        content = response.read()
+        connection.close()
+
+        self.assertEqual(response.status, 411, content)
+        self.assertIn(b"411.1", content)
+        self.assertIn(b"Content-Length", content)
+        self.assertFalse(Submission.objects.exists())

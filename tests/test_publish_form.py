@@ -4,7 +4,7 @@ versions, drafts and media. The reference forms are real third-party XLSForms.""
 from __future__ import annotations
 
 import hashlib
-from io import StringIO
+from io import BytesIO, StringIO
 from pathlib import Path
 
 from django.core.management import CommandError, call_command
@@ -126,6 +126,27 @@ class PublishCommandTest(TestCase):
             publishing.publish_form_version(
                 "a.xml", make_xform(), media=[publishing.MediaUpload("../x.png", b"x")], validate=False
             )
+
+    def test_two_different_media_files_with_one_name_are_refused(self) -> None:
+        media = [publishing.MediaUpload("zebra.png", b"one"), publishing.MediaUpload("zebra.png", b"two")]
+        with self.assertRaises(Problem) as caught:
+            publishing.publish_form_version(
+                "a.xml", make_xform(media=["zebra.png"]), media=media, validate=False
+            )
+        self.assertEqual(caught.exception.code, "400.46")
+        self.assertFalse(Form.objects.exists())
+
+    def test_the_same_media_file_twice_is_kept_once(self) -> None:
+        media = [
+            publishing.MediaUpload("zebra.png", b"one"),
+            publishing.MediaUpload("zebra.png", BytesIO(b"one")),
+        ]
+        version = publishing.publish_form_version(
+            "a.xml", make_xform(media=["zebra.png"]), media=media, validate=False
+        )
+        self.assertEqual(
+            [(m.name, m.file.read()) for m in version.media_files.all()], [("zebra.png", b"one")]
+        )
 
     def _write(self, name: str, content: bytes) -> Path:
         import tempfile

@@ -1,8 +1,10 @@
-"""Identical submissions racing each other make one record (PostGIS, real threads).
+"""Submissions racing each other (real threads, each request on its own connection), on
+PostGIS and on SpatiaLite: identical submissions make one record, two different XML under
+one instanceID make one record and a 409, two edits of one version make one new version,
+an edit sent twice at once is one edit, and the parts of a split upload all arrive.
 
-SpatiaLite is skipped: SQLite lets one writer at a time into the whole database file, so the
-two requests cannot interleave inside their transactions the way they do on PostgreSQL, and
-the test database lives in memory where threads cannot share it.
+On SpatiaLite the test database is a file (tests/conftest.py), so that the threads meet
+SQLite's own locking.
 """
 
 from __future__ import annotations
@@ -11,27 +13,24 @@ import contextlib
 import threading
 import uuid
 from typing import Any
-from unittest import mock, skipUnless
+from unittest import mock
 
 from django.db import connection
 from django.test import Client, TransactionTestCase
 
 from accounts.models import AreaMembership, Role, User
-from odk_forms.models import Submission
+from odk_forms.models import Attachment, Submission
 from tests.base import PASSWORD
 from tests.builders import make_area
 from tests.xml_builders import make_form, make_instance, openrosa_headers, photo_bytes, submission_body
 
 
-@skipUnless(
-    connection.vendor == "postgresql", "needs concurrent writers (PostgreSQL); see the module docstring"
-)
 class SubmissionRaceTest(TransactionTestCase):
     def setUp(self) -> None:
         area = make_area()
         user = User.objects.create_user("collector", password=PASSWORD)
         AreaMembership.objects.create(user=user, area=area, role=Role.COLLECTOR)
-        make_form([area])
+        make_form([area], photo_fields=("photo", "photo2"))
 
     def race(self, bodies: list[dict[str, Any]]) -> list[int]:
         """POST the bodies at once; every request reads "no such record yet" before any inserts."""
@@ -47,7 +46,11 @@ class SubmissionRaceTest(TransactionTestCase):
 
         def post(body: dict[str, Any]) -> None:
             try:
-                response = Client().post("/submission", body, **openrosa_headers("collector"))  # type: ignore[arg-type]
+                response = Client(raise_request_exception=False).post(
+                    "/submission",
+                    body,
+                    **openrosa_headers("collector"),  # type: ignore[arg-type]
+                )
                 statuses.append(response.status_code)
             finally:
                 connection.close()
@@ -59,6 +62,10 @@ class SubmissionRaceTest(TransactionTestCase):
             for thread in threads:
                 thread.join(timeout=30)
         return sorted(statuses)
+
+    def send(self, xml: bytes) -> None:
+        response = Client().post("/submission", submission_body(xml), **openrosa_headers("collector"))  # type: ignore[arg-type]
+        self.assertEqual(response.status_code, 201, response.content)
 
     def test_identical_submissions_make_one_record(self) -> None:
         xml = make_instance(photo="p.jpg")
@@ -75,11 +82,28 @@ class SubmissionRaceTest(TransactionTestCase):
 
     def test_two_edits_of_one_record(self) -> None:
         original = f"uuid:{uuid.uuid4()}"
-        Client().post(
-            "/submission",
-            submission_body(make_instance(instance_id=original)),
-            **openrosa_headers("collector"),
-        )  # type: ignore[arg-type]
+        self.send(make_instance(instance_id=original))
         bodies = [submission_body(make_instance(deprecated_id=original, values={"count": n})) for n in "34"]
         self.assertEqual(self.race(bodies), [201, 409])
         self.assertEqual(Submission.objects.filter(is_current=True).count(), 1)
+
+    def test_one_edit_sent_twice_at_once_is_one_edit(self) -> None:
+        original = f"uuid:{uuid.uuid4()}"
+        self.send(make_instance(instance_id=original))
+        edit = make_instance(deprecated_id=original, values={"count": "5"})
+        self.assertEqual(self.race([submission_body(edit), submission_body(edit)]), [201, 201])
+        self.assertEqual(Submission.objects.count(), 2)
+        self.assertEqual(Submission.objects.get(is_current=True).deprecated_id, original)
+
+    def test_the_parts_of_a_split_upload_sent_at_once_all_arrive(self) -> None:
+        xml = make_instance(photo="a.jpg", values={"photo2": "b.jpg"})
+        bodies = [
+            submission_body(xml, {"a.jpg": b"aaa"}, **{"*isIncomplete*": "yes"}),
+            submission_body(xml, {"b.jpg": b"bbb"}),
+        ]
+        self.assertEqual(self.race(bodies), [201, 201])
+        submission = Submission.objects.get()
+        self.assertEqual(
+            dict(Attachment.objects.values_list("name", "is_referenced")), {"a.jpg": True, "b.jpg": True}
+        )
+        self.assertEqual(submission.attachments.count(), 2)

@@ -143,24 +143,41 @@ def post_submission(
     return client.post(path, submission_body(xml, files, **fields), **openrosa_headers(username))  # type: ignore[arg-type]
 
 
+BOUNDARY = "----collect-boundary-7f3a"
+
+
+def file_part(
+    name: str | bytes,
+    content: bytes,
+    filename: str | bytes | None = "",
+    content_type: str = "application/octet-stream",
+) -> tuple[bytes, bytes]:
+    """One part for multipart_body(): a file named `filename` (by default, like its part:
+    ODK Collect names each part after its file), or with None a plain form field. Names
+    given as bytes go into the header untouched."""
+    as_bytes = name.encode() if isinstance(name, str) else name
+    disposition = b'Content-Disposition: form-data; name="' + as_bytes + b'"'
+    if filename is not None:
+        file_name = filename.encode() if isinstance(filename, str) else filename
+        disposition += b'; filename="' + (file_name or as_bytes) + b'"'
+    if filename is not None or content_type != "application/octet-stream":
+        disposition += f"\r\nContent-Type: {content_type}".encode()
+    return disposition, content
+
+
+def multipart_body(parts: Iterable[tuple[bytes, bytes]], boundary: str = BOUNDARY) -> tuple[bytes, str]:
+    """A multipart body written byte by byte from (headers, content) pairs, for requests the
+    test client's encoder would refuse or alter: two parts with one name, raw header bytes."""
+    delimiter = f"--{boundary}\r\n".encode()
+    body = b"".join(delimiter + headers + b"\r\n\r\n" + content + b"\r\n" for headers, content in parts)
+    return body + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
 def raw_multipart(
-    xml: bytes, files: dict[str, bytes] | None = None, boundary: str = "----collect-boundary-7f3a"
+    xml: bytes, files: dict[str, bytes] | None = None, boundary: str = BOUNDARY
 ) -> tuple[bytes, str]:
     """A submission body written byte by byte as ODK Collect sends it (each file part named
     by its file name), for requests the test client's encoder would refuse or alter."""
-    parts = [
-        (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="xml_submission_file"; '
-            f'filename="submission.xml"\r\nContent-Type: text/xml\r\n\r\n'
-        ).encode()
-        + xml
-        + b"\r\n"
-    ]
-    for name, content in (files or {}).items():
-        header = (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{name}"\r\n'
-            "Content-Type: application/octet-stream\r\n\r\n"
-        )
-        parts.append(header.encode() + content + b"\r\n")
-    parts.append(f"--{boundary}--\r\n".encode())
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+    parts = [file_part("xml_submission_file", xml, "submission.xml", "text/xml")]
+    parts += [file_part(name, content) for name, content in (files or {}).items()]
+    return multipart_body(parts, boundary)

@@ -15,14 +15,10 @@ from fieldkit import errors
 from odk_forms import queries, receiving
 from odk_forms.models import FormVersion, MediaFile
 from odk_forms.openrosa import responses
-from odk_forms.openrosa.protocol import empty_response, openrosa_endpoint, read_multipart, xml_response
+from odk_forms.openrosa.protocol import empty_response, openrosa_endpoint, read_body, xml_response
 
-XML_PART = "xml_submission_file"
 # Parts that are protocol flags, not files (Collect's split uploads).
 FLAG_PARTS = {"*isIncomplete*"}
-# The XML is parsed in memory, so it gets its own cap; a record's text is a few kB, and
-# files travel in their own, streamed parts.
-MAX_XML_BYTES = 10_000_000
 
 
 def _url(request: HttpRequest, name: str, **kwargs: Any) -> str:
@@ -152,24 +148,23 @@ def submission(request: HttpRequest, user: Any, draft_token: str | None = None) 
         # The probe before a submission: 204 with X-OpenRosa-Accept-Content-Length.
         return empty_response()
 
-    fields, files = read_multipart(request)
-    xml_part = files.get(XML_PART)
-    if xml_part is not None:
-        if xml_part.size > MAX_XML_BYTES:
-            raise errors.OPENROSA_XML_TOO_LARGE(
-                size=f"{xml_part.size / 1e6:.0f}", limit=f"{MAX_XML_BYTES / 1e6:g}"
-            )
-        xml_data = xml_part.read()
-    elif fields.get(XML_PART):
-        xml_data = str(fields[XML_PART]).encode("utf-8")
-    else:
-        raise errors.OPENROSA_MISSING_XML()
-    parts: dict[str, Any] = {
-        name: upload for name, upload in files.items() if name != XML_PART and name not in FLAG_PARTS
-    }
-    received = receiving.receive_submission(
-        xml_data, parts, user=user, device_id=request.GET.get("deviceID", ""), draft=draft
-    )
+    device_id = request.GET.get("deviceID", "")
+    with read_body(request) as body:
+        if not body.multipart:
+            # Kept all the same: it is most likely the XML itself, sent the wrong way.
+            raw = body.raw.file if body.raw is not None else None
+            receiving.keep_refused(errors.OPENROSA_NOT_MULTIPART(), raw, user=user, device_id=device_id)
+        # Every part is handed on, whatever its name: receiving stores them all. The XML
+        # part may come as a file or as a plain field, its bytes untouched either way.
+        xml_part = next((part for part in body.parts if part.name == receiving.XML_PART), None)
+        files = [
+            receiving.SentFile(part.name, part.file, part.filename)
+            for part in body.parts
+            if part is not xml_part and not (part.name in FLAG_PARTS and part.filename is None)
+        ]
+        received = receiving.receive_submission(
+            xml_part.file if xml_part else None, files, user=user, device_id=device_id, draft=draft
+        )
     # 201 for a new record and for one received before alike. Collect and Enketo count both
     # 201 and 202 as success; ODK Central always answers 201, so clients built against it
     # meet no surprise, and the message tells the two cases apart for the ranger.
