@@ -19,16 +19,17 @@ kept whole, for a person to sort out. The same bytes sent twice are kept once.
 from __future__ import annotations
 
 import contextlib
+import logging
 import mimetypes
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, NoReturn
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
-from fieldkit import errors
+from fieldkit import db, errors
 from odk_forms import processing, queries, storage, xform
 from odk_forms.models import (
     Attachment,
@@ -39,6 +40,8 @@ from odk_forms.models import (
     RejectedSubmission,
     Submission,
 )
+
+logger = logging.getLogger(__name__)
 
 # The OpenRosa name of the part that holds the submission XML.
 XML_PART = "xml_submission_file"
@@ -153,6 +156,14 @@ def receive_submission(
         else:
             stored.remove()
         raise
+    except DatabaseError as exc:
+        if not db.is_transient(exc):
+            stored.remove()
+            raise
+        # Busy or unreachable database: the phone is told to send again (503) and keeps its
+        # copy; the bytes stay on disk too, named in the log, for whoever recovers by hand.
+        logger.warning("Database busy; submission kept on disk unrecorded at %s", stored.base)
+        raise errors.OPENROSA_SERVER_BUSY() from exc
     except BaseException:
         stored.remove()
         raise

@@ -67,3 +67,30 @@ class OpenRosaErrorTest(BaseTestCase):
         ):
             response = post_submission(self.client, make_instance())
         self.assertEqual(response.status_code, 500, response.content)
+
+
+class BusyWhileRecordingTest(BaseTestCase):
+    """The database turns busy after the files are written: the phone is told to send again
+    and the bytes it sent stay on disk."""
+
+    def setUp(self) -> None:
+        make_form([self.area])
+
+    def test_the_files_stay_and_the_phone_sends_again(self) -> None:
+        from django.conf import settings
+
+        from tests.xml_builders import photo_bytes
+
+        with (
+            mock.patch("odk_forms.receiving._record_submission", side_effect=locked()),
+            self.assertLogs("odk_forms.receiving", "WARNING"),
+        ):
+            response = post_submission(
+                self.client, make_instance(photo="p.jpg"), files={"p.jpg": photo_bytes()}
+            )
+        self.assertEqual(response.status_code, 503, response.content)
+        self.assertEqual(response["Retry-After"], "10")
+        received = settings.MEDIA_ROOT / "submissions"
+        kept = sorted(p.name for p in received.rglob("*") if p.is_file())
+        self.assertEqual(len(kept), 2, kept)
+        self.assertIn("p.jpg", kept)
