@@ -14,4 +14,4 @@ RUN python manage.py collectstatic --noinput -v 0
 RUN useradd --system --home /app fieldkit && mkdir -p /data && chown fieldkit /data
 USER fieldkit
 EXPOSE 8000
-CMD ["gunicorn", "fieldkit.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120"]
+CMD ["gunicorn", "fieldkit.wsgi", "-c", "gunicorn.conf.py"]

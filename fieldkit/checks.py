@@ -98,3 +98,35 @@ def check_secret_key(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
             )
         ]
     return []
+
+
+@register(Tags.security, deploy=True)
+def check_https(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    """HTTPS settings that contradict each other make a site that cannot be reached, or
+    hand phones URLs they cannot submit to."""
+    warnings = []
+    if settings.SECURE_SSL_REDIRECT and not getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+        warnings.append(
+            Warning(
+                "SECURE_SSL_REDIRECT is on but no proxy header says which requests came over HTTPS.",
+                hint=(
+                    "Behind a TLS-terminating proxy that overwrites X-Forwarded-Proto, set "
+                    "TRUST_X_FORWARDED_PROTO=true; without it every request is redirected again "
+                    "and again. Serving plain HTTP on purpose: set SECURE_SSL_REDIRECT=false."
+                ),
+                id="fieldkit.W002",
+            )
+        )
+    if settings.SECURE_SSL_REDIRECT and urlparse(settings.SITE_URL).scheme != "https":
+        warnings.append(
+            Warning(
+                f"SITE_URL ({settings.SITE_URL}) is not https:// but plain HTTP is redirected.",
+                hint=(
+                    "Phones are handed SITE_URL (Collect settings codes, form download links), so "
+                    "each of their requests would go out over plain HTTP before being redirected: "
+                    "set SITE_URL to the public https:// address."
+                ),
+                id="fieldkit.W003",
+            )
+        )
+    return warnings

@@ -48,6 +48,26 @@ USE_X_FORWARDED_HOST = envbool("USE_X_FORWARDED_HOST", "false")
 if envbool("TRUST_X_FORWARDED_PROTO", "false"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# HTTPS. With DEBUG off everything defaults to HTTPS only: plain-HTTP requests are
+# redirected, cookies are sent over HTTPS only and browsers are told to remember it (HSTS).
+# An agency serving phones on plain HTTP inside its own network turns these off one by
+# one (SECURE_SSL_REDIRECT=false, SESSION_COOKIE_SECURE=false, CSRF_COOKIE_SECURE=false);
+# `check --deploy` then says what that costs.
+_HTTPS_DEFAULT = "false" if DEBUG else "true"
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", _HTTPS_DEFAULT)
+# Load balancers and docker-compose probe /healthz over plain HTTP from inside.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", _HTTPS_DEFAULT)
+CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", _HTTPS_DEFAULT)
+# Browsers ignore HSTS received over plain HTTP, so this only binds a site already served
+# over HTTPS; a year is what Django's deployment checklist and the preload list ask for.
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000")
+# Subdomains of fieldkit's own host name (not its siblings) are HTTPS only too.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", "true")
+# Preloading commits a whole registered domain, for every host under it and for months after
+# it is withdrawn: a choice for the domain's owner, never a default (see security.W021 below).
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", "false")
+
 DATA_DIR = Path(os.getenv("DATA_DIR", str(BASE_DIR / "var")))
 
 INSTALLED_APPS = [
@@ -234,6 +254,8 @@ CELERY_BEAT_SCHEDULE = {
 SILENCED_SYSTEM_CHECKS = [
     # Debian 12 ships GDAL 3.6; Django 5.2 warns below 3.9. Everything we use is supported.
     "gis.W001",
+    # "HSTS preload is off": deliberately so by default, see SECURE_HSTS_PRELOAD.
+    "security.W021",
 ]
 
 LOGGING = {

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -82,6 +83,7 @@ class FormViewSet(viewsets.ReadOnlyModelViewSet):
             .order_by("xml_form_id")
         )
 
+    @extend_schema(request=PublishSerializer, responses={201: FormSerializer})
     def create(self, request: Request) -> Response:
         """Publish a form file (a new form, or a new version of one) with its media."""
         params = PublishSerializer(data=request.data)
@@ -101,6 +103,7 @@ class FormViewSet(viewsets.ReadOnlyModelViewSet):
         form = self.get_queryset().get(pk=version.form_id)
         return Response(FormSerializer(form).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=StateSerializer, responses=FormSerializer)
     @action(detail=True, methods=["post"], serializer_class=StateSerializer)
     def state(self, request: Request, pk: str | None = None) -> Response:
         """open, closing (accepts submissions, not listed) or closed."""
@@ -112,7 +115,10 @@ class FormViewSet(viewsets.ReadOnlyModelViewSet):
             return problem_response(problem)
         return Response(FormSerializer(self.get_queryset().get(pk=form.pk)).data)
 
-    @action(detail=True, methods=["post"], url_path="publish-draft", serializer_class=serializers.Serializer)
+    # No request body. A bare serializers.Serializer here would become a schema component
+    # with an empty name, which makes the OpenAPI document invalid.
+    @extend_schema(request=None, responses=FormSerializer)
+    @action(detail=True, methods=["post"], url_path="publish-draft")
     def publish_draft(self, request: Request, pk: str | None = None) -> Response:
         try:
             publishing.publish_draft(self.get_object(), request.user)

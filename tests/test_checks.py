@@ -40,3 +40,26 @@ def test_unwritable_storage_is_an_error(settings, tmp_path):
 def test_default_secret_key_is_flagged_for_deployment(settings):
     settings.SECRET_KEY = "insecure-development-key"
     assert [w.id for w in checks.check_secret_key()] == ["fieldkit.W001"]
+
+
+def test_an_https_redirect_needs_a_trusted_proxy_header(settings):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SITE_URL = "https://fieldkit.example.org"
+    settings.SECURE_PROXY_SSL_HEADER = None
+    assert [w.id for w in checks.check_https()] == ["fieldkit.W002"]
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    assert checks.check_https() == []
+
+
+def test_an_https_redirect_needs_an_https_site_url(settings):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.SITE_URL = "http://fieldkit.example.org"
+    assert [w.id for w in checks.check_https()] == ["fieldkit.W003"]
+
+
+def test_plain_http_chosen_on_purpose_is_not_flagged_by_fieldkit(settings):
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SECURE_PROXY_SSL_HEADER = None
+    settings.SITE_URL = "http://192.168.1.10:8000"
+    assert checks.check_https() == []
