@@ -27,6 +27,7 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
         database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("db") / "test.sqlite3")
 
 
+@pytest.fixture(autouse=True)
 def _plain_http(settings):
     """The test client speaks plain HTTP, which a server with DEBUG off redirects to HTTPS
     by default (tests/test_settings.py checks that it does)."""
