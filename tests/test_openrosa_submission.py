@@ -727,6 +727,9 @@ class EditRightsTest(SubmissionTestCase):
         self.assertStillCurrent()
 
 
+# The server's middleware reads its settings when the live server starts, before any
+# per-test fixture: plain HTTP must be allowed for the whole class.
+@override_settings(SECURE_SSL_REDIRECT=False)
 class DevelopmentServerTest(LiveServerTestCase):
     """Under Django's development server (runserver, which serve.sh starts), as a client
     that sends its body in chunks."""

@@ -111,6 +111,7 @@ def test_eight_phones_at_once_all_stored_and_processed(tmp_path: Path) -> None:
         "DATA_DIR": str(tmp_path),
         "MEDIA_ROOT": str(tmp_path / "media"),
         "DEBUG": "false",
+        "SECURE_SSL_REDIRECT": "false",
         "LOG_LEVEL": "WARNING",
         # Throwaway files: the test is about the database, not the disk.
         "ODK_FORMS_FSYNC": "false",
