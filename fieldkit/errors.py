@@ -166,6 +166,9 @@ FORM_UNKNOWN_AREAS = ProblemType("400.45", 400, "No protected area with id {ids}
 FORM_NOT_MANAGER = ProblemType(
     "403.40", 403, "Only a manager of every area of form {form_id!r} may change it."
 )
+FORM_PUBLISH_NOT_ALLOWED = ProblemType(
+    "403.41", 403, "Only an area manager may publish forms, and only for areas they manage."
+)
 FORM_VERSION_EXISTS = ProblemType(
     "409.40",
     409,

@@ -6,6 +6,6 @@ class OdkFormsConfig(AppConfig):
     verbose_name = "ODK forms and submissions"
 
     def ready(self) -> None:
-        from odk_forms import checks  # noqa: F401  (registers the system checks)
-        # Registers the processing task by name: odk_forms.processing finds it there.
-        from odk_forms import tasks  # noqa: F401
+        # checks registers the system checks; tasks registers the processing task by name,
+        # where odk_forms.processing finds it.
+        from odk_forms import checks, tasks  # noqa: F401

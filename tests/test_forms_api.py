@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from unittest import mock
+
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from accounts.models import AreaMembership, Role, User
+from odk_forms import conversion
 from odk_forms.models import Form, FormState, MediaFile
-from tests.base import BaseTestCase
+from tests.base import PASSWORD, BaseTestCase
 from tests.xml_builders import make_form, make_xform
 
 
@@ -114,3 +118,28 @@ class FormsApiTest(BaseTestCase):
             self.assertEqual(response.status_code, status, user.username)
         self.form.refresh_from_db()
         self.assertEqual(self.form.state, FormState.OPEN)
+
+
+class PublishRightFirstTest(BaseTestCase):
+    """Converting a form runs pyxform and ODK Validate, a Java process: nobody without the
+    right to publish may make the server do that."""
+
+    def test_users_who_may_not_publish_never_reach_the_converter(self) -> None:
+        donor = User.objects.create_user("donor", password=PASSWORD)
+        AreaMembership.objects.create(user=donor, area=self.area, role=Role.VIEWER)
+        nobody = User.objects.create_user("nobody", password=PASSWORD)
+        with mock.patch.object(
+            conversion, "prepare_form", side_effect=AssertionError("converted")
+        ) as convert:
+            for user in (self.member, self.collector, donor, nobody):
+                self.client.force_login(user)
+                for areas in ([], [self.area.pk]):
+                    response = self.client.post("/api/v1/forms/", {"file": form_file(), "areas": areas})
+                    self.assertEqual(response.status_code, 403, (user.username, areas))
+                    self.assertEqual(response.json()["code"], "403.41")
+            # A manager, but not of the areas asked for.
+            self.client.force_login(self.outsider)
+            response = self.client.post("/api/v1/forms/", {"file": form_file(), "areas": [self.area.pk]})
+            self.assertEqual(response.status_code, 403)
+        convert.assert_not_called()
+        self.assertFalse(Form.objects.exists())
