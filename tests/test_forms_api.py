@@ -120,6 +120,41 @@ class FormsApiTest(BaseTestCase):
         self.assertEqual(self.form.state, FormState.OPEN)
 
 
+class DraftVisibilityTest(BaseTestCase):
+    """A draft's test URLs let anyone who holds them download the draft and send data to it:
+    only those who manage the form see drafts."""
+
+    def setUp(self) -> None:
+        make_form([self.area])
+        self.draft = make_form([self.area], version="2", draft=True)
+        self.donor = User.objects.create_user("donor", password=PASSWORD)
+        AreaMembership.objects.create(user=self.donor, area=self.area, role=Role.VIEWER)
+
+    def versions_seen_by(self, user: User) -> list[dict[str, object]]:
+        self.client.force_login(user)
+        listed = self.client.get("/api/v1/forms/").json()["results"]
+        detail = self.client.get(f"/api/v1/forms/{self.draft.form_id}/").json()
+        self.assertEqual(listed[0]["versions"], detail["versions"])
+        return detail["versions"]
+
+    def test_the_manager_sees_the_draft_and_its_test_url(self) -> None:
+        versions = self.versions_seen_by(self.owner)
+        self.assertEqual([v["is_draft"] for v in versions], [False, True])
+        self.assertIn(f"/test/{self.draft.draft_token}", versions[1]["test_url"])
+
+    def test_other_area_users_do_not_see_drafts(self) -> None:
+        for user in (self.donor, self.collector, self.member):
+            versions = self.versions_seen_by(user)
+            self.assertEqual([(v["version"], v["is_draft"]) for v in versions], [("1", False)], user.username)
+            self.assertNotIn(self.draft.draft_token, str(versions))
+
+    def test_a_manager_of_only_one_area_of_the_form_does_not_see_it(self) -> None:
+        self.draft.form.areas.add(self.other_area)
+        AreaMembership.objects.create(user=self.outsider, area=self.area, role=Role.MEMBER)
+        versions = self.versions_seen_by(self.outsider)
+        self.assertEqual([v["is_draft"] for v in versions], [False])
+
+
 class PublishRightFirstTest(BaseTestCase):
     """Converting a form runs pyxform and ODK Validate, a Java process: nobody without the
     right to publish may make the server do that."""
