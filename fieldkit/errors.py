@@ -197,6 +197,13 @@ INGEST_UNKNOWN_AREA = ProblemType(
     "{target} is {value!r}: no protected area has that WDPA id (or source:id); import the area, "
     "then process the submission again.",
 )
+INGEST_AREA_NOT_PERMITTED = ProblemType(
+    "422.63",
+    422,
+    "{target} is {value!r}: {area} is not an area where {user} may send data through this form, and "
+    "records are placed only in those. If {user} should, give them a role in {area} and add {area} to "
+    "the form, then process the submission again.",
+)
 INGEST_MISSING_VALUE = ProblemType(
     "422.62", 422, "The {record} has no {target}: it cannot be recorded without one."
 )

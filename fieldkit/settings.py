@@ -156,6 +156,11 @@ ODK_FORMS_SUBMISSION_PROCESSORS: list[str] = ["observations.services.record_subm
 # Dotted paths of callables `(filename, xml: bytes) -> object` run when a form is published;
 # raising a fieldkit.errors.Problem refuses the form with its message.
 ODK_FORMS_FORM_CHECKS: list[str] = ["observations.services.check_form"]
+# Media made for the user who downloads them: file name -> dotted path of a callable
+# `(form_version, user) -> bytes | None` (None: the stored file). The manifest lists such a
+# file with the hash of what that user is served. areas.csv lists only the areas of the
+# form where the user may send data.
+ODK_FORMS_USER_MEDIA: dict[str, str] = {"areas.csv": "observations.standard_forms.areas_media_for"}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from accounts.models import AreaMembership
 from odk_forms.models import Form, FormState, FormVersion, Submission
+from protected_areas.models import ProtectedArea
 from protected_areas.queries import area_ids_of_member
 
 # Roles (accounts.models.Role) that collect data: they list, download and submit forms.
@@ -73,6 +74,24 @@ def draft_viewer(user: Any) -> Callable[[Form], bool]:
         return bool(areas) and areas <= managed
 
     return sees_drafts
+
+
+def areas_for_submission(user: Any, form: Form) -> QuerySet[ProtectedArea]:
+    """The areas of `form` where `user` may send data: the only areas its records may be
+    placed in, and the only ones its area lists offer. A superuser has every area of the
+    form; without a user (a draft's test URL) the form's areas are what it has."""
+    areas = ProtectedArea.objects.filter(odk_forms=form)
+    if user is None or getattr(user, "is_superuser", False):
+        return areas
+    return areas.filter(id__in=area_ids_of_member(user, COLLECTING_ROLES))
+
+
+def placeable_area_ids(user: Any, form: Form) -> frozenset[int] | None:
+    """Ids of the areas where records `user` sent through `form` may be placed; None when
+    any area will do (a superuser, trusted everywhere)."""
+    if user is not None and getattr(user, "is_superuser", False):
+        return None
+    return frozenset(areas_for_submission(user, form).values_list("id", flat=True))
 
 
 def listed_forms(user: Any, xml_form_id: str | None = None) -> QuerySet[Form]:
