@@ -70,6 +70,9 @@ AUTH_BASIC_NEEDS_HTTPS = ProblemType(
     "Passwords are only sent in clear over https; use an https server address or Digest authentication.",
 )
 AUTH_ACCOUNT_DISABLED = ProblemType("401.34", 401, "This account is disabled; ask your administrator.")
+API_BASIC_NEEDS_HTTPS = ProblemType(
+    "401.36", 401, "Basic authentication sends the password in clear: the API accepts it only over https."
+)
 AUTH_TOKEN_INVALID = ProblemType(
     "403.30", 403, "This collector link is not valid; ask your administrator for a new QR code."
 )

@@ -165,7 +165,8 @@ ODK_FORMS_USER_MEDIA: dict[str, str] = {"areas.csv": "observations.standard_form
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        # Basic over https only, like the OpenRosa endpoints.
+        "accounts.api_auth.HttpsBasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
