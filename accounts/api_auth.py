@@ -1,7 +1,8 @@
 """Authentication of the REST API: Basic only over https.
 
 Basic sends the password itself: over plain http anyone on the path reads it. The OpenRosa
-endpoints refuse it there (accounts.openrosa_auth), and so does the API.
+endpoints refuse it there (accounts.openrosa_auth), and so does the API. Wrong passwords
+are counted by django-axes, whose backend comes first in AUTHENTICATION_BACKENDS.
 """
 
 from __future__ import annotations

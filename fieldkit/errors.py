@@ -70,8 +70,12 @@ AUTH_BASIC_NEEDS_HTTPS = ProblemType(
     "Passwords are only sent in clear over https; use an https server address or Digest authentication.",
 )
 AUTH_ACCOUNT_DISABLED = ProblemType("401.34", 401, "This account is disabled; ask your administrator.")
+AUTH_NONCE_REUSED = ProblemType("401.35", 401, "This sign-in was already used; send again.")
 API_BASIC_NEEDS_HTTPS = ProblemType(
     "401.36", 401, "Basic authentication sends the password in clear: the API accepts it only over https."
+)
+AUTH_LOCKED_OUT = ProblemType(
+    "429.30", 429, "Too many wrong passwords for {username!r} from this address: {then}."
 )
 AUTH_TOKEN_INVALID = ProblemType(
     "403.30", 403, "This collector link is not valid; ask your administrator for a new QR code."

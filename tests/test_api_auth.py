@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.test import override_settings
+
 from tests.base import PASSWORD, BaseTestCase
 from tests.xml_builders import basic_auth, make_form
 
@@ -28,3 +30,10 @@ class ApiBasicTestCase(BaseTestCase):
             response.json()["detail"],
             "Basic authentication sends the password in clear: the API accepts it only over https.",
         )
+
+    @override_settings(AXES_FAILURE_LIMIT=3)
+    def test_wrong_passwords_lock_the_username_from_that_address(self) -> None:
+        for _ in range(3):
+            self.assertIn(self.get("wrong").status_code, (401, 403))
+        self.assertIn(self.get().status_code, (401, 403))
+        self.assertEqual(self.get(REMOTE_ADDR="10.0.0.9").status_code, 200)
