@@ -11,7 +11,7 @@ from unittest import mock
 
 from axes.models import AccessAttempt
 from django.http import HttpRequest
-from django.test import RequestFactory, override_settings
+from django.test import RequestFactory, TransactionTestCase, override_settings
 from django.utils import timezone
 
 from accounts import openrosa_auth
@@ -516,3 +516,22 @@ class LockoutTestCase(AuthTestCase):
         for _ in range(5):
             self.assertProblem(self.wrong_digest(), "401.31")
         self.assertEqual(authenticate(self.digest_request(), None), self.collector)
+
+
+class NonceCountCommitTestCase(TransactionTestCase):
+    """As in production, outside any transaction: each count commits on its own (on
+    PostgreSQL without waiting for the disk), and a failure later in the request does not
+    give it back."""
+
+    def test_a_count_stays_used(self) -> None:
+        User.objects.create_user("ranger", password=PASSWORD)
+        factory = RequestFactory()
+        challenge = parse_challenge(challenge_headers(factory.get("/x"))["WWW-Authenticate"])
+        header = digest_authorization(challenge, "POST", "/submission", "ranger", PASSWORD)
+        self.assertEqual(
+            authenticate(factory.post("/submission", HTTP_AUTHORIZATION=header), None).username, "ranger"
+        )
+        with self.assertRaises(Problem) as caught:
+            authenticate(factory.post("/submission", HTTP_AUTHORIZATION=header), None)
+        self.assertEqual(caught.exception.code, "401.35")
+        self.assertEqual(DigestNonce.objects.get().nc, 1)
