@@ -13,6 +13,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BasicAuthentication, get_authorization_header
 from rest_framework.request import Request
 
+from accounts.models import User
 from fieldkit import errors
 
 
@@ -23,3 +24,12 @@ class HttpsBasicAuthentication(BasicAuthentication):
             problem = errors.API_BASIC_NEEDS_HTTPS()
             raise exceptions.AuthenticationFailed(problem.message, code=problem.code)
         return super().authenticate(request)
+
+    def authenticate_credentials(self, userid: str, password: str, request: Any = None) -> tuple[Any, None]:
+        if len(userid) > _MAX_USERNAME_LENGTH:
+            # No such user can exist, and django-axes' table would refuse to store the name.
+            raise exceptions.AuthenticationFailed("Invalid username/password.")
+        return super().authenticate_credentials(userid, password, request)
+
+
+_MAX_USERNAME_LENGTH = User._meta.get_field("username").max_length or 150

@@ -61,6 +61,7 @@ LAST_USED_RESOLUTION = timedelta(hours=1)
 _NONCE_SALT = "fieldkit.accounts.openrosa_auth.nonce"
 _OPAQUE_SALT = "fieldkit.accounts.openrosa_auth.opaque"
 _MAX_TOKEN_LENGTH = CollectorToken._meta.get_field("token").max_length or 64
+_MAX_USERNAME_LENGTH = User._meta.get_field("username").max_length or 150
 # auth-param = token "=" ( token / quoted-string ), RFC 7235 §2.1.
 _AUTH_PARAM = re.compile(r'([A-Za-z0-9_-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^\s,]*)')
 _QUOTED_PAIR = re.compile(r"\\(.)")
@@ -115,8 +116,9 @@ def challenge_headers(request: HttpRequest) -> dict[str, str]:
         f'opaque="{_opaque()}", algorithm=MD5, charset=UTF-8'
     )
     if _has_stale_nonce(request) or getattr(request, _REUSED_NONCE, False):
-        # The client signed with a nonce we issued but that has expired: stale=true lets it
-        # sign again silently (okhttp-digest gives up on a second 401 without it).
+        # The client signed with a nonce we issued but that has expired, or with a count
+        # already used: stale=true lets it sign again silently with the fresh nonce
+        # (okhttp-digest gives up on a second 401 without it).
         value += ", stale=true"
     if request.is_secure():
         value += f', Basic realm="{realm}", charset="UTF-8"'
@@ -248,6 +250,9 @@ class _PasswordAttempt:
     only the headers, so that it never reads (nor stores) the body of a submission."""
 
     def __init__(self, request: HttpRequest, username: str) -> None:
+        if len(username) > _MAX_USERNAME_LENGTH:
+            # No such user can exist, and axes' table would refuse to store the name.
+            raise errors.AUTH_FAILED()
         self.credentials = {"username": username}
         self.failures = 0
         if not settings.AXES_ENABLED:

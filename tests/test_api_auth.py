@@ -37,3 +37,7 @@ class ApiBasicTestCase(BaseTestCase):
             self.assertIn(self.get("wrong").status_code, (401, 403))
         self.assertIn(self.get().status_code, (401, 403))
         self.assertEqual(self.get(REMOTE_ADDR="10.0.0.9").status_code, 200)
+
+    def test_an_overlong_username_is_refused(self) -> None:
+        response = self.client.get(URL, secure=True, HTTP_AUTHORIZATION=basic_auth("x" * 300, "wrong"))
+        self.assertIn(response.status_code, (401, 403))

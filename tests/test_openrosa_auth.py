@@ -505,6 +505,14 @@ class LockoutTestCase(AuthTestCase):
             self.assertProblem(self.wrong_digest(), "401.31")
         self.assertEqual(authenticate(self.factory.get("/formList"), token.token), self.collector)
 
+    def test_an_overlong_username_is_refused_without_being_stored(self) -> None:
+        self.assertProblem(self.wrong_digest(username="x" * 300), "401.31")
+        request = self.factory.get(
+            "/formList", secure=True, HTTP_AUTHORIZATION=basic_authorization("y" * 300, "z")
+        )
+        self.assertProblem(request, "401.31")
+        self.assertFalse(AccessAttempt.objects.exists())
+
     @override_settings(AXES_LOCKOUT_PARAMETERS=["username"])
     def test_other_lockout_parameters_are_axes_own(self) -> None:
         for _ in range(3):
