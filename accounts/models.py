@@ -121,3 +121,23 @@ class CollectorToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class DigestNonce(models.Model):
+    """The highest nonce count (nc) accepted with each Digest nonce still in its lifetime.
+
+    A client signs each request with the nonce and a count it raises every time; a count
+    not above the one recorded is a replayed Authorization header (or a request overtaken
+    by a later one, which the client signs again with a fresh nonce after `stale=true`).
+    The table is shared by every worker process, unlike the nonces themselves, which are
+    stateless (accounts.openrosa_auth). Rows of expired nonces are deleted as new nonces
+    come into use.
+    """
+
+    nonce = models.CharField(max_length=100, primary_key=True)
+    nc = models.BigIntegerField()
+    # When the nonce was issued (Unix seconds, from the nonce itself).
+    issued = models.BigIntegerField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.nonce} nc={self.nc}"

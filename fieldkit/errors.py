@@ -70,6 +70,13 @@ AUTH_BASIC_NEEDS_HTTPS = ProblemType(
     "Passwords are only sent in clear over https; use an https server address or Digest authentication.",
 )
 AUTH_ACCOUNT_DISABLED = ProblemType("401.34", 401, "This account is disabled; ask your administrator.")
+AUTH_NONCE_REUSED = ProblemType("401.35", 401, "This sign-in was already used; send again.")
+API_BASIC_NEEDS_HTTPS = ProblemType(
+    "401.36", 401, "Basic authentication sends the password in clear: the API accepts it only over https."
+)
+AUTH_LOCKED_OUT = ProblemType(
+    "429.30", 429, "Too many wrong passwords for {username!r} from this address: {then}."
+)
 AUTH_TOKEN_INVALID = ProblemType(
     "403.30", 403, "This collector link is not valid; ask your administrator for a new QR code."
 )
@@ -224,6 +231,9 @@ FORM_DUPLICATE_MEDIA = ProblemType(
 FORM_NOT_MANAGER = ProblemType(
     "403.40", 403, "Only a manager of every area of form {form_id!r} may change it."
 )
+FORM_PUBLISH_NOT_ALLOWED = ProblemType(
+    "403.41", 403, "Only an area manager may publish forms, and only for areas they manage."
+)
 FORM_VERSION_EXISTS = ProblemType(
     "409.40",
     409,
@@ -251,6 +261,13 @@ INGEST_UNKNOWN_AREA = ProblemType(
     422,
     "{target} is {value!r}: no protected area has that WDPA id (or source:id); import the area, "
     "then process the submission again.",
+)
+INGEST_AREA_NOT_PERMITTED = ProblemType(
+    "422.63",
+    422,
+    "{target} is {value!r}: {area} is not an area where {user} may send data through this form, and "
+    "records are placed only in those. If {user} should, give them a role in {area} and add {area} to "
+    "the form, then process the submission again.",
 )
 INGEST_MISSING_VALUE = ProblemType(
     "422.62", 422, "The {record} has no {target}: it cannot be recorded without one."

@@ -5,6 +5,7 @@ environment; the defaults run fieldkit embedded (SpatiaLite, Celery eager) on on
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -83,6 +84,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "leaflet",
+    "axes",
     "fieldkit.apps.FieldkitConfig",
     "protected_areas",
     "accounts",
@@ -98,6 +100,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out admin sign-in into its lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "fieldkit.urls"
@@ -150,6 +154,29 @@ else:
 SPATIALITE_LIBRARY_PATH = os.getenv("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
 
 AUTH_USER_MODEL = "accounts.User"
+# django-axes first: it refuses a locked-out username and address before any password is
+# checked (admin sign-in, Basic on the API). The OpenRosa endpoints, which authenticate on
+# their own, call it too (accounts.openrosa_auth).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = envbool("AXES_ENABLED", "true")
+# Wrong passwords in a row, for one username from one address, before that pair is refused
+# for AXES_COOLOFF_MINUTES. Only wrong passwords count (never a sign-in challenge or an
+# expired Digest nonce), and a right one clears the count: a phone sending a queue of
+# records is not locked out, while guessing gets a handful of tries per quarter hour.
+AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", "10")
+AXES_COOLOFF_TIME = timedelta(minutes=envint("AXES_COOLOFF_MINUTES", "15"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# No start-up banner on every manage.py command; lockouts are still logged.
+AXES_VERBOSE = False
+# The client address is REMOTE_ADDR. Behind a reverse proxy every client would share the
+# proxy's: there, set AXES_IPWARE_META_PRECEDENCE_ORDER=HTTP_X_FORWARDED_FOR,REMOTE_ADDR
+# and AXES_IPWARE_PROXY_COUNT to the number of proxies (only if they set that header).
+AXES_IPWARE_META_PRECEDENCE_ORDER = tuple(envlist("AXES_IPWARE_META_PRECEDENCE_ORDER", "REMOTE_ADDR"))
+AXES_IPWARE_PROXY_COUNT = envint("AXES_IPWARE_PROXY_COUNT", "0") or None
 # Realm of HTTP Digest challenges; stored HA1 values depend on it, so it never changes.
 OPENROSA_REALM = os.getenv("OPENROSA_REALM", "fieldkit")
 
@@ -203,11 +230,17 @@ ODK_FORMS_PROCESSING_MAX_LOST_LEASES = envint("ODK_FORMS_PROCESSING_MAX_LOST_LEA
 # Dotted paths of callables `(filename, xml: bytes) -> object` run when a form is published;
 # raising a fieldkit.errors.Problem refuses the form with its message.
 ODK_FORMS_FORM_CHECKS: list[str] = ["observations.services.check_form"]
+# Media made for the user who downloads them: file name -> dotted path of a callable
+# `(form_version, user) -> bytes | None` (None: the stored file). The manifest lists such a
+# file with the hash of what that user is served. areas.csv lists only the areas of the
+# form where the user may send data.
+ODK_FORMS_USER_MEDIA: dict[str, str] = {"areas.csv": "observations.standard_forms.areas_media_for"}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        # Basic over https only, like the OpenRosa endpoints.
+        "accounts.api_auth.HttpsBasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

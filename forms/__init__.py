@@ -18,8 +18,9 @@ MEDIA_DIR = FORMS_DIR / "media"
 # File stems, in the order an agency meets them.
 STANDARD_FORMS = ("patrol", "incident", "species", "resource_use", "mett", "budget")
 
-# Media the forms refer to. `taxa.csv` is committed in media/; `areas.csv` lists the
-# deployment's protected areas and is written when the forms are published (see README).
+# Media the forms refer to. `taxa.csv` is committed in media/; `areas.csv` lists a form's
+# protected areas, is written when the forms are published and is narrowed for each user
+# who downloads it (see README).
 COMMITTED_MEDIA = ("taxa.csv",)
 GENERATED_MEDIA = ("areas.csv",)
 

@@ -511,6 +511,7 @@ class QAFlagCode(models.TextChoices):
     JUNK_FIX = "junk_fix", "GPS fix at a known junk position (0,0 / 1,1 / 180,90)"
     BAD_FIX = "bad_fix", "GPS fix unreadable or out of range"
     OUTSIDE_AREAS = "outside_areas", "Location outside every protected area"
+    AREA_NOT_PERMITTED = "area_not_permitted", "Location in an area where the sender may not send data"
     NO_LOCATION = "no_location", "No location"
     IMPOSSIBLE_SPEED = "impossible_speed", "Speed impossible for the transport"
     SHORT_TRACK = "short_track", "Track with fewer than two points"

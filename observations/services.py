@@ -55,6 +55,7 @@ from observations.models import (
     Taxon,
     TrackSegment,
 )
+from odk_forms import queries
 from odk_forms.models import FormVersion, Submission
 from protected_areas.models import ProtectedArea, Zone
 
@@ -138,6 +139,12 @@ class _Writer:
         self.root_id = submission.root_id or submission.pk
         self.flags: list[QAFlag] = []
         self._form_areas: list[ProtectedArea] | None = None
+        # Records go only to areas where the submitter may send data through this form
+        # (odk_forms.queries.placeable_area_ids); None: anywhere (a superuser).
+        self.placeable: frozenset[int] | None = queries.placeable_area_ids(
+            submission.submitted_by, submission.form
+        )
+        self.track_crosses_forbidden = False
 
     def common(self, path: str) -> dict[str, Any]:
         return {
@@ -168,8 +175,9 @@ class _Writer:
             self.write_observations(mapped.observations, patrol, days)
         if patrol is not None and patrol.area_id is None:
             if mapped.patrol is not None and len(mapped.patrol.track_points()) >= 2:
-                detail = "the track crosses no protected area"
-                self.flag(Flag("outside_areas", detail, mapped.patrol.path), patrol=patrol)
+                if not self.track_crosses_forbidden:
+                    detail = "the track crosses no protected area"
+                    self.flag(Flag("outside_areas", detail, mapped.patrol.path), patrol=patrol)
             else:
                 self.patrol_area_from_observations(patrol)
         if mapped.mett is not None:
@@ -186,10 +194,22 @@ class _Writer:
             self._form_areas = list(self.submission.form.areas.all()[:2])
         return self._form_areas[0] if len(self._form_areas) == 1 else None
 
+    def default_area(self) -> ProtectedArea | None:
+        """The form's only area, if the submitter may place records there."""
+        area = self.form_area()
+        return area if area is not None and self.may_place(area.pk) else None
+
+    def may_place(self, area_id: int) -> bool:
+        return self.placeable is None or area_id in self.placeable
+
     def form_timezones(self) -> set[str]:
         return set(self.submission.form.areas.values_list("timezone", flat=True))
 
     def resolve_area(self, ref: str, target: str) -> ProtectedArea:
+        """The area an answer names, which must be one where the submitter may send data:
+        otherwise anyone could write records (a budget, a METT score, an incident) for any
+        area by typing its id. A refusal fails the submission, kept and visible with the
+        reason, to be processed again once the submitter has the right."""
         ref = ref.strip()
         area = None
         if ref.isdigit():
@@ -199,7 +219,18 @@ class _Writer:
             area = ProtectedArea.objects.filter(source=source, source_id=source_id).first()
         if area is None:
             raise errors.INGEST_UNKNOWN_AREA(target=target, value=ref)
+        self.check_placeable(area, target, ref)
         return area
+
+    def check_placeable(self, area: ProtectedArea, target: str, value: str) -> None:
+        if not self.may_place(area.pk):
+            raise errors.INGEST_AREA_NOT_PERMITTED(
+                target=target, value=value, area=area.name, user=self.submitter_name()
+            )
+
+    def submitter_name(self) -> str:
+        user = self.submission.submitted_by
+        return user.get_username() if user is not None else "the sender"
 
     def required_area(self, ref: str, record: str, target: str) -> ProtectedArea:
         if ref:
@@ -207,6 +238,7 @@ class _Writer:
         area = self.form_area()
         if area is None:
             raise errors.INGEST_NO_AREA(record=record, target=target)
+        self.check_placeable(area, target, "")
         return area
 
     # --- patrols ---
@@ -220,7 +252,7 @@ class _Writer:
         # looked up before the days exist. Otherwise the area follows from the clipped track.
         zones = self.form_timezones()
         if area is None and len(zones) != 1:
-            area = _area_along(data.track_points())
+            area = _area_along(data.track_points(), self.placeable)
         tz = _timezone(area) if area is not None else _zoneinfo(zones.pop() if len(zones) == 1 else "UTC")
         fallback = self._fallback_day(observations)
 
@@ -274,6 +306,7 @@ class _Writer:
                 self.flag(f, patrol=patrol, leg_day=day)
 
         self.measure_tracks(patrol)
+        self.flag_forbidden_track(patrol, [d for d, _ in days], data.path)
         if patrol.area_id is None:
             # The area holding the longest stretch of the patrol's tracks.
             longest = (
@@ -300,11 +333,17 @@ class _Writer:
         )
         length = _CLIPPED_LENGTH[connection.vendor]
         segments, days = TrackSegment._meta.db_table, PatrolLegDay._meta.db_table
+        # Only areas where the submitter may send data get a share of the effort.
+        placeable = sorted(self.placeable) if self.placeable is not None else None
         with connection.cursor() as cursor:
             for table, zone, area in (
                 (ProtectedArea._meta.db_table, "NULL", "a.id"),
                 (Zone._meta.db_table, "a.id", "a.area_id"),
             ):
+                only = ""
+                if placeable is not None:
+                    marks = ", ".join(["%s"] * len(placeable))
+                    only = f" AND {area} IN ({marks})" if placeable else " AND 1=0"
                 # Both backends' functions are called by the same names Django uses for
                 # Intersection/Length(spheroid=True): ST_Intersection + ST_LengthSpheroid on
                 # PostGIS, Intersection + GeodesicLength on SpatiaLite.
@@ -312,9 +351,31 @@ class _Writer:
                     f"INSERT INTO {segments} (leg_day_id, area_id, zone_id, distance_km) "  # noqa: S608
                     f"SELECT d.id, {area}, {zone}, COALESCE({length}, 0) / 1000.0 "
                     f"FROM {days} d JOIN {table} a ON {_INTERSECTS[connection.vendor]} "
-                    "WHERE d.patrol_id = %s AND d.track IS NOT NULL",
-                    [patrol.pk],
+                    f"WHERE d.patrol_id = %s AND d.track IS NOT NULL{only}",
+                    [patrol.pk, *(placeable or [])],
                 )
+
+    def flag_forbidden_track(self, patrol: Patrol, days: list[PatrolLegDay], path: str) -> None:
+        """Say so when the tracks cross areas where the submitter may not send data: those
+        stretches count in no area's effort."""
+        if self.placeable is None:
+            return
+        lines = [line for day in days if day.track is not None for line in day.track]
+        if not lines:
+            return
+        tracks = MultiLineString(lines, srid=4326)
+        names = sorted(
+            ProtectedArea.objects.filter(boundary__intersects=tracks)
+            .exclude(pk__in=self.placeable)
+            .values_list("name", flat=True)
+        )
+        if names:
+            self.track_crosses_forbidden = True
+            detail = (
+                f"the track crosses {', '.join(names)}, where {self.submitter_name()} may not send "
+                "data: that part of it counts in no area"
+            )
+            self.flag(Flag("area_not_permitted", detail, path), patrol=patrol)
 
     def flag_speeds(self, patrol: Patrol) -> None:
         limit = Case(
@@ -345,7 +406,7 @@ class _Writer:
             .values_list("area_id", flat=True)
             .first()
         )
-        form_area = self.form_area()
+        form_area = self.default_area()
         area_id = first or (form_area.pk if form_area else None)
         if area_id is None:
             self.flag(
@@ -429,15 +490,13 @@ class _Writer:
     ) -> None:
         """Area and zone of every located observation by point-in-polygon in the database
         (the smallest area or zone wins where they nest); the others take the area they
-        name, their patrol's or their form's."""
+        name, their patrol's or their form's. Only areas where the submitter may send data
+        are candidates: a point in any other is flagged and left without an area."""
         located = Observation.objects.filter(submission=self.submission, location__isnull=False)
-        located.update(
-            area=Subquery(
-                ProtectedArea.objects.filter(boundary__intersects=OuterRef("location"))
-                .order_by("area_km2", "pk")
-                .values("pk")[:1]
-            )
-        )
+        candidates = ProtectedArea.objects.filter(boundary__intersects=OuterRef("location"))
+        if self.placeable is not None:
+            candidates = candidates.filter(pk__in=self.placeable)
+        located.update(area=Subquery(candidates.order_by("area_km2", "pk").values("pk")[:1]))
         located.filter(area__isnull=False).update(
             zone=Subquery(
                 Zone.objects.filter(area=OuterRef("area"), boundary__intersects=OuterRef("location"))
@@ -446,9 +505,27 @@ class _Writer:
             )
         )
         outside = set(located.filter(area__isnull=True).values_list("pk", flat=True))
-        default_area = patrol.area if patrol is not None and patrol.area_id else self.form_area()
+        forbidden: dict[int, str] = {}
+        if outside and self.placeable is not None:
+            # The smallest area holding each unplaced point, where it is in one at all.
+            in_area = Observation.objects.filter(pk__in=outside).annotate(
+                in_area=Subquery(
+                    ProtectedArea.objects.filter(boundary__intersects=OuterRef("location"))
+                    .order_by("area_km2", "pk")
+                    .values("name")[:1]
+                )
+            )
+            forbidden = {pk: name for pk, name in in_area.values_list("pk", "in_area") if name}
+        default_area = patrol.area if patrol is not None and patrol.area_id else self.default_area()
         for item, row in zip(items, rows, strict=True):
-            if row.pk in outside:
+            if row.pk in forbidden:
+                lon, lat = row.location.coords if row.location else (None, None)
+                detail = (
+                    f"{lat} {lon} is in {forbidden[row.pk]}, where {self.submitter_name()} may not "
+                    "send data: not placed in any area"
+                )
+                item.flags.append(Flag("area_not_permitted", detail, item.path))
+            elif row.pk in outside:
                 lon, lat = row.location.coords if row.location else (None, None)
                 item.flags.append(
                     Flag("outside_areas", f"{lat} {lon} is outside every protected area", item.path)
@@ -541,13 +618,17 @@ def _multiline(parts: list[list[tuple[float, float]]] | None) -> MultiLineString
     return MultiLineString([LineString(p, srid=4326) for p in parts], srid=4326)
 
 
-def _area_along(points: list[tuple[float, float]]) -> ProtectedArea | None:
-    """The area holding the longest stretch of a track (the patrol's area)."""
+def _area_along(points: list[tuple[float, float]], placeable: frozenset[int] | None) -> ProtectedArea | None:
+    """The area holding the longest stretch of a track (the patrol's area), among
+    `placeable` (None: all)."""
     if len(points) < 2:
         return None
     track: GEOSGeometry = LineString(points, srid=4326)
+    areas = ProtectedArea.objects.all()
+    if placeable is not None:
+        areas = areas.filter(pk__in=placeable)
     return (
-        ProtectedArea.objects.filter(boundary__intersects=track)
+        areas.filter(boundary__intersects=track)
         .annotate(km=_km(Length(Intersection("boundary", track), spheroid=True)))
         .order_by("-km", "area_km2", "pk")
         .first()

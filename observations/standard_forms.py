@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import forms as standard
-from odk_forms import publishing
+from odk_forms import publishing, queries
 from odk_forms.models import Form, FormVersion
 from protected_areas.models import ProtectedArea
 
@@ -27,12 +28,19 @@ def areas_media(areas: Iterable[ProtectedArea]) -> bytes:
     )
 
 
+def areas_media_for(version: FormVersion, user: Any) -> bytes:
+    """areas.csv as `user` downloads it (settings.ODK_FORMS_USER_MEDIA): the areas of the
+    form where the user may send data, today, whatever the file published with the version
+    listed. Records naming any other area are refused by processing anyway."""
+    areas = queries.areas_for_submission(user, version.form).only("name", "wdpa_id", "source", "source_id")
+    return areas_media(areas)
+
+
 def install_standard_forms(areas: list[ProtectedArea], validate: bool | None = None) -> list[Installed]:
     """Publish each standard form for `areas`: a form not there yet is published, a form
     whose spreadsheet carries a newer version gets that version, and a current one only
-    gains the areas. areas.csv lists every protected area known when a version is
-    published."""
-    area_list = areas_media(ProtectedArea.objects.order_by("name"))
+    gains the areas. The areas.csv published with a version lists the form's areas; each
+    user downloads it narrowed to the areas where they may send data (areas_media_for)."""
     taxa = (standard.MEDIA_DIR / "taxa.csv").read_bytes()
     installed = []
     for stem in standard.STANDARD_FORMS:
@@ -44,9 +52,12 @@ def install_standard_forms(areas: list[ProtectedArea], validate: bool | None = N
             form.areas.add(*areas)  # type: ignore[union-attr]
             installed.append(Installed(stem, current, "current"))
             continue
+        form_areas = {a.pk: a for a in areas}
+        if form is not None:
+            form_areas.update((a.pk, a) for a in form.areas.only("name", "wdpa_id", "source", "source_id"))
         media = [
             publishing.MediaUpload("taxa.csv", taxa),
-            publishing.MediaUpload("areas.csv", area_list),
+            publishing.MediaUpload("areas.csv", areas_media(form_areas.values())),
         ]
         version = publishing.publish_form_version(
             f"{stem}.xlsx", content, media=media, area_ids=[a.id for a in areas], validate=validate

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -48,11 +48,26 @@ class FormVersionSerializer(serializers.ModelSerializer):
 
 
 class FormSerializer(serializers.ModelSerializer):
-    versions = FormVersionSerializer(many=True, read_only=True)
+    versions = serializers.SerializerMethodField()
 
     class Meta:
         model = Form
         fields = ["id", "xml_form_id", "title", "state", "areas", "current_version", "versions", "updated"]
+
+    @extend_schema_field(FormVersionSerializer(many=True))
+    def get_versions(self, form: Form) -> Any:
+        # A draft's test URLs let anyone holding them download the draft and send to it:
+        # drafts are listed only to those who manage the form.
+        versions = [v for v in form.versions.all() if not v.is_draft or self._sees_drafts(form)]
+        return FormVersionSerializer(versions, many=True, context=self.context).data
+
+    def _sees_drafts(self, form: Form) -> bool:
+        if "sees_drafts" not in self.context:
+            request = self.context.get("request")
+            user = request.user if request is not None else None
+            self.context["sees_drafts"] = queries.draft_viewer(user) if user is not None else None
+        check = self.context["sees_drafts"]
+        return check is not None and check(form)
 
 
 class PublishSerializer(serializers.Serializer):
@@ -100,8 +115,7 @@ class FormViewSet(viewsets.ReadOnlyModelViewSet):
             )
         except Problem as problem:
             return problem_response(problem)
-        form = self.get_queryset().get(pk=version.form_id)
-        return Response(FormSerializer(form).data, status=status.HTTP_201_CREATED)
+        return Response(self._form_data(version.form_id), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=StateSerializer, responses=FormSerializer)
     @action(detail=True, methods=["post"], serializer_class=StateSerializer)
@@ -113,7 +127,7 @@ class FormViewSet(viewsets.ReadOnlyModelViewSet):
             form = publishing.set_form_state(self.get_object(), params.validated_data["state"], request.user)
         except Problem as problem:
             return problem_response(problem)
-        return Response(FormSerializer(self.get_queryset().get(pk=form.pk)).data)
+        return Response(self._form_data(form.pk))
 
     # No request body. A bare serializers.Serializer here would become a schema component
     # with an empty name, which makes the OpenAPI document invalid.
@@ -124,4 +138,8 @@ class FormViewSet(viewsets.ReadOnlyModelViewSet):
             publishing.publish_draft(self.get_object(), request.user)
         except Problem as problem:
             return problem_response(problem)
-        return Response(FormSerializer(self.get_queryset().get(pk=pk)).data)
+        return Response(self._form_data(pk))
+
+    def _form_data(self, pk: Any) -> Any:
+        form = self.get_queryset().get(pk=pk)
+        return FormSerializer(form, context=self.get_serializer_context()).data

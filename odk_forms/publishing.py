@@ -50,9 +50,14 @@ def publish_form_version(
     every area the form is or will be in. Media not given but held by the current version
     are carried over, as the form usually keeps its pictures and lists between versions.
     """
+    wanted_areas = set(area_ids)
+    # The right first: converting runs pyxform and ODK Validate (a Java process), which
+    # nobody without it may make the server do. Whether the user manages this very form is
+    # known only once its id is read, and is checked again then (_record_version).
+    if user is not None and not queries.may_publish(user, wanted_areas):
+        raise errors.FORM_PUBLISH_NOT_ALLOWED()
     prepared = conversion.prepare_form(filename, content, validate)
     info = prepared.info
-    wanted_areas = set(area_ids)
     areas = list(ProtectedArea.objects.filter(id__in=wanted_areas))
     if len(areas) != len(wanted_areas):
         missing = sorted(wanted_areas - {a.id for a in areas})

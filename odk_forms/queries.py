@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.db import connection
@@ -10,6 +11,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from accounts.models import AreaMembership
 from odk_forms.models import Form, FormState, FormVersion, Submission
+from protected_areas.models import ProtectedArea
 from protected_areas.queries import area_ids_of_member
 
 # Roles (accounts.models.Role) that collect data: they list, download and submit forms.
@@ -48,6 +50,48 @@ def is_manager_of_form(user: Any, form: Form) -> bool:
 
 def managed_area_ids(user: Any) -> set[int]:
     return set(area_ids_of_member(user, MANAGER_ROLES))
+
+
+def may_publish(user: Any, area_ids: set[int]) -> bool:
+    """Whether `user` may publish forms at all, for `area_ids`: a manager of some area, and
+    of each of `area_ids`. Cheap, so that it runs before a form file is converted."""
+    if getattr(user, "is_superuser", False):
+        return True
+    managed = managed_area_ids(user)
+    return bool(managed) and area_ids <= managed
+
+
+def draft_viewer(user: Any) -> Callable[[Form], bool]:
+    """Whether `user` may see a form's draft, and so its test URLs, which open the draft to
+    anyone who holds them: only those who manage the form. One query for all the forms of a
+    list; each form's areas should be prefetched."""
+    if getattr(user, "is_superuser", False):
+        return lambda form: True
+    managed = managed_area_ids(user)
+
+    def sees_drafts(form: Form) -> bool:
+        areas = {area.pk for area in form.areas.all()}
+        return bool(areas) and areas <= managed
+
+    return sees_drafts
+
+
+def areas_for_submission(user: Any, form: Form) -> QuerySet[ProtectedArea]:
+    """The areas of `form` where `user` may send data: the only areas its records may be
+    placed in, and the only ones its area lists offer. A superuser has every area of the
+    form; without a user (a draft's test URL) the form's areas are what it has."""
+    areas = ProtectedArea.objects.filter(odk_forms=form)
+    if user is None or getattr(user, "is_superuser", False):
+        return areas
+    return areas.filter(id__in=area_ids_of_member(user, COLLECTING_ROLES))
+
+
+def placeable_area_ids(user: Any, form: Form) -> frozenset[int] | None:
+    """Ids of the areas where records `user` sent through `form` may be placed; None when
+    any area will do (a superuser, trusted everywhere)."""
+    if user is not None and getattr(user, "is_superuser", False):
+        return None
+    return frozenset(areas_for_submission(user, form).values_list("id", flat=True))
 
 
 def listed_forms(user: Any, xml_form_id: str | None = None) -> QuerySet[Form]:

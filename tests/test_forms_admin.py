@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+from unittest import mock
+
+from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from accounts.models import User
+from odk_forms import conversion
 from odk_forms.models import Form, Submission
-from tests.base import BaseTestCase
+from tests.base import PASSWORD, BaseTestCase
 from tests.xml_builders import make_xform
 
 
@@ -48,3 +53,21 @@ class PublishInAdminTest(BaseTestCase):
         self.client.force_login(self.member)
         response = self.client.get("/admin/odk_forms/form/publish/")
         self.assertEqual(response.status_code, 302)
+
+
+class PublishRightInAdminTest(BaseTestCase):
+    def test_staff_without_an_area_to_manage_never_reach_the_converter(self) -> None:
+        clerk = User.objects.create_user("clerk", password=PASSWORD, is_staff=True)
+        clerk.user_permissions.add(Permission.objects.get(codename="change_form"))
+        self.client.force_login(clerk)
+        with mock.patch.object(
+            conversion, "prepare_form", side_effect=AssertionError("converted")
+        ) as convert:
+            response = self.client.post(
+                "/admin/odk_forms/form/publish/",
+                {"file": SimpleUploadedFile("patrol.xml", make_xform()), "areas": [self.area.pk]},
+            )
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "Only an area manager may publish forms")
+        convert.assert_not_called()
+        self.assertFalse(Form.objects.exists())

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from unittest import mock
+
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from accounts.models import AreaMembership, Role, User
+from odk_forms import conversion
 from odk_forms.models import Form, FormState, MediaFile
-from tests.base import BaseTestCase
+from tests.base import PASSWORD, BaseTestCase
 from tests.xml_builders import make_form, make_xform
 
 
@@ -130,3 +134,63 @@ class FormsApiTest(BaseTestCase):
             self.assertEqual(response.status_code, status, user.username)
         self.form.refresh_from_db()
         self.assertEqual(self.form.state, FormState.OPEN)
+
+
+class DraftVisibilityTest(BaseTestCase):
+    """A draft's test URLs let anyone who holds them download the draft and send data to it:
+    only those who manage the form see drafts."""
+
+    def setUp(self) -> None:
+        make_form([self.area])
+        self.draft = make_form([self.area], version="2", draft=True)
+        self.donor = User.objects.create_user("donor", password=PASSWORD)
+        AreaMembership.objects.create(user=self.donor, area=self.area, role=Role.VIEWER)
+
+    def versions_seen_by(self, user: User) -> list[dict[str, object]]:
+        self.client.force_login(user)
+        listed = self.client.get("/api/v1/forms/").json()["results"]
+        detail = self.client.get(f"/api/v1/forms/{self.draft.form_id}/").json()
+        self.assertEqual(listed[0]["versions"], detail["versions"])
+        return detail["versions"]
+
+    def test_the_manager_sees_the_draft_and_its_test_url(self) -> None:
+        versions = {v["version"]: v for v in self.versions_seen_by(self.owner)}
+        self.assertEqual({name: v["is_draft"] for name, v in versions.items()}, {"1": False, "2": True})
+        self.assertIn(f"/test/{self.draft.draft_token}", versions["2"]["test_url"])
+
+    def test_other_area_users_do_not_see_drafts(self) -> None:
+        for user in (self.donor, self.collector, self.member):
+            versions = self.versions_seen_by(user)
+            self.assertEqual([(v["version"], v["is_draft"]) for v in versions], [("1", False)], user.username)
+            self.assertNotIn(self.draft.draft_token, str(versions))
+
+    def test_a_manager_of_only_one_area_of_the_form_does_not_see_it(self) -> None:
+        self.draft.form.areas.add(self.other_area)
+        AreaMembership.objects.create(user=self.outsider, area=self.area, role=Role.MEMBER)
+        versions = self.versions_seen_by(self.outsider)
+        self.assertEqual([v["is_draft"] for v in versions], [False])
+
+
+class PublishRightFirstTest(BaseTestCase):
+    """Converting a form runs pyxform and ODK Validate, a Java process: nobody without the
+    right to publish may make the server do that."""
+
+    def test_users_who_may_not_publish_never_reach_the_converter(self) -> None:
+        donor = User.objects.create_user("donor", password=PASSWORD)
+        AreaMembership.objects.create(user=donor, area=self.area, role=Role.VIEWER)
+        nobody = User.objects.create_user("nobody", password=PASSWORD)
+        with mock.patch.object(
+            conversion, "prepare_form", side_effect=AssertionError("converted")
+        ) as convert:
+            for user in (self.member, self.collector, donor, nobody):
+                self.client.force_login(user)
+                for areas in ([], [self.area.pk]):
+                    response = self.client.post("/api/v1/forms/", {"file": form_file(), "areas": areas})
+                    self.assertEqual(response.status_code, 403, (user.username, areas))
+                    self.assertEqual(response.json()["code"], "403.41")
+            # A manager, but not of the areas asked for.
+            self.client.force_login(self.outsider)
+            response = self.client.post("/api/v1/forms/", {"file": form_file(), "areas": [self.area.pk]})
+            self.assertEqual(response.status_code, 403)
+        convert.assert_not_called()
+        self.assertFalse(Form.objects.exists())

@@ -22,9 +22,10 @@ class InstallStandardFormsTestCase(BaseTestCase):
         self.assertEqual(list(patrol.areas.all()), [self.area])
         areas_csv = MediaFile.objects.filter(name="areas.csv").first()
         self.assertIsNotNone(areas_csv)
+        # The form's areas only: a form of one area offers no other to choose.
         text = areas_csv.file.read().decode()
         self.assertIn("Varirata National Park", text)
-        self.assertIn("Tonda Wildlife Management Area", text)
+        self.assertNotIn("Tonda Wildlife Management Area", text)
 
         out = self.run_command()
         self.assertEqual(out.count(": current"), 6)
@@ -35,3 +36,11 @@ class InstallStandardFormsTestCase(BaseTestCase):
         with self.assertRaisesMessage(CommandError, "No protected area with id 999999"):
             self.run_command("--area", "999999")
         self.assertFalse(Form.objects.exists())
+
+    def test_repeated_area_options_add_up(self) -> None:
+        self.run_command("--area", str(self.area.id), "--area", str(self.other_area.id))
+        for form in Form.objects.all():
+            self.assertEqual(set(form.areas.all()), {self.area, self.other_area}, form.xml_form_id)
+        text = MediaFile.objects.filter(name="areas.csv").first().file.read().decode()
+        self.assertIn("Varirata National Park", text)
+        self.assertIn("Tonda Wildlife Management Area", text)

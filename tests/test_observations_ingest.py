@@ -23,6 +23,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from accounts.models import AreaMembership, Role
 from observations.models import (
     BudgetLine,
     BudgetReturn,
@@ -467,7 +468,10 @@ class METTTest(BaseTestCase):
         self.assertTrue(submission.processing_error.startswith("422.6"), submission.processing_error)
         self.assertFalse(METTAssessment.objects.exists())
 
-        make_area("Late import", wdpa_id=555555, bounds=(150.0, -6.0, 150.1, -5.9))
+        late = make_area("Late import", wdpa_id=555555, bounds=(150.0, -6.0, 150.1, -5.9))
+        # Records go only to areas where the sender may send data through the form.
+        submission.form.areas.add(late)
+        AreaMembership.objects.create(user=self.collector, area=late, role=Role.COLLECTOR)
         processing.reprocess_submission(submission)
         self.assertEqual(processing.process_submission(submission.pk), ProcessingState.PROCESSED)
         self.assertEqual(METTAssessment.objects.get().area.name, "Late import")

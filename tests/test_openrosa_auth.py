@@ -6,14 +6,16 @@ import base64
 import hashlib
 import re
 import time
+from datetime import timedelta
 from unittest import mock
 
+from axes.models import AccessAttempt
 from django.http import HttpRequest
-from django.test import RequestFactory, override_settings
+from django.test import RequestFactory, TransactionTestCase, override_settings
 from django.utils import timezone
 
 from accounts import openrosa_auth
-from accounts.models import CollectorToken, User, digest_ha1
+from accounts.models import CollectorToken, DigestNonce, User, digest_ha1
 from accounts.openrosa_auth import authenticate, challenge_headers
 from fieldkit.errors import Problem
 from tests.base import PASSWORD, BaseTestCase
@@ -78,6 +80,18 @@ class AuthTestCase(BaseTestCase):
         header = digest_authorization(challenge, method, uri or path, username, password)
         return self.factory.generic(method, path, HTTP_AUTHORIZATION=header, **extra)
 
+    def signed(
+        self,
+        challenge: dict[str, str],
+        nc: str,
+        path: str = "/formList",
+        method: str = "GET",
+        **extra: object,
+    ) -> HttpRequest:
+        """A request signed with a challenge already in use, as a client sends its next ones."""
+        header = digest_authorization(challenge, method, path, "collector", PASSWORD, nc=nc)
+        return self.factory.generic(method, path, HTTP_AUTHORIZATION=header, **extra)
+
     def assertProblem(self, request: HttpRequest, code: str, token: str | None = None) -> Problem:
         with self.assertRaises(Problem) as caught:
             authenticate(request, token)
@@ -118,9 +132,17 @@ class ChallengeTestCase(AuthTestCase):
 class DigestTestCase(AuthTestCase):
     def test_it_works(self) -> None:
         request = self.digest_request()
-        with self.assertNumQueries(1):
+        # The lockout count, the user, the nonce count, and (on a nonce's first use)
+        # forgetting nonces that expired.
+        with self.assertNumQueries(4):
             user = authenticate(request, None)
         self.assertEqual(user, self.collector)
+
+    def test_a_nonce_in_use_costs_three_queries(self) -> None:
+        challenge = parse_challenge(challenge_headers(self.factory.get("/x"))["WWW-Authenticate"])
+        authenticate(self.signed(challenge, nc="00000001"), None)
+        with self.assertNumQueries(3):
+            self.assertEqual(authenticate(self.signed(challenge, nc="00000002"), None), self.collector)
 
     def test_it_works_for_head_and_post_with_query(self) -> None:
         self.assertEqual(authenticate(self.digest_request("/submission", "HEAD"), None), self.collector)
@@ -238,7 +260,8 @@ class BasicTestCase(AuthTestCase):
         request = self.factory.get(
             "/formList", secure=True, HTTP_AUTHORIZATION=basic_authorization("owner", PASSWORD)
         )
-        with mock.patch.object(User, "check_password") as check_password, self.assertNumQueries(1):
+        # The lockout count and the user.
+        with mock.patch.object(User, "check_password") as check_password, self.assertNumQueries(2):
             self.assertEqual(authenticate(request, None), self.owner)
         check_password.assert_not_called()
 
@@ -350,3 +373,173 @@ class DigestCredentialLifecycleTestCase(BaseTestCase):
             User.objects.get(pk=user.pk).digest_ha1,
             digest_ha1("renamed", "fieldkit", "another long password"),
         )
+
+
+class NonceCountTestCase(AuthTestCase):
+    """A captured Authorization header must not open another request: each nonce's count
+    (nc) has to rise, in a table every worker process shares."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.challenge = parse_challenge(challenge_headers(self.factory.get("/x"))["WWW-Authenticate"])
+
+    def test_a_replayed_header_is_refused(self) -> None:
+        header = self.signed(self.challenge, nc="00000001").META["HTTP_AUTHORIZATION"]
+        self.assertEqual(
+            authenticate(self.factory.get("/formList", HTTP_AUTHORIZATION=header), None), self.collector
+        )
+        replay = self.factory.get("/formList", HTTP_AUTHORIZATION=header)
+        problem = self.assertProblem(replay, "401.35")
+        self.assertEqual(problem.status, 401)
+        # stale=true: a real client whose request was overtaken signs again, silently.
+        self.assertEqual(parse_challenge(challenge_headers(replay)["WWW-Authenticate"])["stale"], "true")
+
+    def test_the_count_must_rise(self) -> None:
+        self.assertEqual(authenticate(self.signed(self.challenge, nc="00000002"), None), self.collector)
+        self.assertProblem(self.signed(self.challenge, nc="00000001"), "401.35")
+        self.assertProblem(self.signed(self.challenge, nc="00000002"), "401.35")
+        self.assertEqual(authenticate(self.signed(self.challenge, nc="0000000a"), None), self.collector)
+        self.assertEqual(DigestNonce.objects.get(nonce=self.challenge["nonce"]).nc, 10)
+
+    def test_a_replay_on_another_url_or_method_is_refused(self) -> None:
+        self.assertEqual(
+            authenticate(self.signed(self.challenge, "00000001", "/submission", "HEAD"), None), self.collector
+        )
+        # The same nonce and count signed again for the submission itself.
+        self.assertProblem(self.signed(self.challenge, "00000001", "/submission", "POST"), "401.35")
+
+    def test_a_bad_count_is_refused(self) -> None:
+        for nc in ("", "xyz", "1" * 17, "-1"):
+            self.assertProblem(self.signed(self.challenge, nc=nc), "401.31")
+
+    def test_expired_nonces_are_forgotten(self) -> None:
+        old = openrosa_auth.make_nonce(time.time() - openrosa_auth.NONCE_TTL - 120)
+        DigestNonce.objects.create(nonce=old, nc=5, issued=int(old.split(".")[0]))
+        authenticate(self.signed(self.challenge, nc="00000001"), None)
+        self.assertEqual(list(DigestNonce.objects.values_list("nonce", flat=True)), [self.challenge["nonce"]])
+
+    def test_a_wrong_password_records_no_count(self) -> None:
+        header = digest_authorization(self.challenge, "GET", "/formList", "collector", "wrong")
+        self.assertProblem(self.factory.get("/formList", HTTP_AUTHORIZATION=header), "401.31")
+        self.assertFalse(DigestNonce.objects.exists())
+
+
+@override_settings(AXES_FAILURE_LIMIT=3)
+class LockoutTestCase(AuthTestCase):
+    """Wrong passwords are counted per username and client address (django-axes); only
+    wrong passwords count."""
+
+    def wrong_digest(self, username: str = "collector", **extra: object) -> HttpRequest:
+        return self.digest_request(username=username, password="wrong", **extra)
+
+    def basic(self, password: str = PASSWORD, **extra: object) -> HttpRequest:
+        return self.factory.get(
+            "/formList", secure=True, HTTP_AUTHORIZATION=basic_authorization("collector", password), **extra
+        )
+
+    def test_wrong_passwords_lock_the_username_from_that_address(self) -> None:
+        for _ in range(3):
+            self.assertProblem(self.wrong_digest(), "401.31")
+        problem = self.assertProblem(self.digest_request(), "429.30")
+        self.assertEqual(problem.status, 429)
+        self.assertEqual(
+            problem.message,
+            "Too many wrong passwords for 'collector' from this address: try again in 15 minutes.",
+        )
+        # Basic is locked too, and another address or another user is not.
+        self.assertProblem(self.basic(), "429.30")
+        self.assertEqual(authenticate(self.digest_request(REMOTE_ADDR="10.0.0.7"), None), self.collector)
+        self.assertEqual(authenticate(self.digest_request(username="member"), None), self.member)
+
+    def test_the_lock_ends_after_the_cool_off(self) -> None:
+        for _ in range(3):
+            self.assertProblem(self.wrong_digest(), "401.31")
+        AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=16))
+        self.assertEqual(authenticate(self.digest_request(), None), self.collector)
+
+    def test_wrong_basic_passwords_count(self) -> None:
+        for _ in range(3):
+            self.assertProblem(self.basic("wrong"), "401.31")
+        self.assertProblem(self.basic(), "429.30")
+
+    def test_unknown_users_are_counted_too(self) -> None:
+        for _ in range(3):
+            self.assertProblem(self.wrong_digest(username="nobody"), "401.31")
+        self.assertProblem(self.wrong_digest(username="nobody"), "429.30")
+
+    def test_a_right_password_clears_the_count(self) -> None:
+        for _ in range(2):
+            self.assertProblem(self.wrong_digest(), "401.31")
+        self.assertEqual(authenticate(self.digest_request(), None), self.collector)
+        for _ in range(2):
+            self.assertProblem(self.wrong_digest(), "401.31")
+        self.assertEqual(authenticate(self.digest_request(), None), self.collector)
+
+    def test_challenges_stale_nonces_and_replays_do_not_count(self) -> None:
+        for _ in range(10):
+            # The first request of every exchange carries no credentials and gets a 401.
+            self.assertProblem(self.factory.get("/formList"), "401.30")
+            self.assertProblem(self.factory.get("/formList", HTTP_AUTHORIZATION="Digest garbage"), "401.31")
+        challenge = parse_challenge(challenge_headers(self.factory.get("/x"))["WWW-Authenticate"])
+        stale = dict(challenge, nonce=openrosa_auth.make_nonce(time.time() - openrosa_auth.NONCE_TTL - 1))
+        for _ in range(5):
+            self.assertProblem(self.digest_request(challenge=stale), "401.32")
+        authenticate(self.signed(challenge, nc="00000001"), None)
+        for _ in range(5):
+            self.assertProblem(self.signed(challenge, nc="00000001"), "401.35")
+        self.assertFalse(AccessAttempt.objects.exists())
+        self.assertEqual(authenticate(self.digest_request(), None), self.collector)
+
+    def test_a_phone_sending_a_queue_of_records_is_never_locked_out(self) -> None:
+        challenge = parse_challenge(challenge_headers(self.factory.get("/x"))["WWW-Authenticate"])
+        for n in range(1, 61):
+            for method in ("HEAD", "POST"):
+                nc = f"{2 * n - (method == 'HEAD'):08x}"
+                user = authenticate(self.signed(challenge, nc, "/submission", method), None)
+                self.assertEqual(user, self.collector)
+        self.assertFalse(AccessAttempt.objects.exists())
+
+    def test_a_collector_token_is_not_a_password(self) -> None:
+        token = CollectorToken.objects.create(user=self.collector)
+        for _ in range(3):
+            self.assertProblem(self.wrong_digest(), "401.31")
+        self.assertEqual(authenticate(self.factory.get("/formList"), token.token), self.collector)
+
+    def test_an_overlong_username_is_refused_without_being_stored(self) -> None:
+        self.assertProblem(self.wrong_digest(username="x" * 300), "401.31")
+        request = self.factory.get(
+            "/formList", secure=True, HTTP_AUTHORIZATION=basic_authorization("y" * 300, "z")
+        )
+        self.assertProblem(request, "401.31")
+        self.assertFalse(AccessAttempt.objects.exists())
+
+    @override_settings(AXES_LOCKOUT_PARAMETERS=["username"])
+    def test_other_lockout_parameters_are_axes_own(self) -> None:
+        for _ in range(3):
+            self.assertProblem(self.wrong_digest(), "401.31")
+        self.assertProblem(self.digest_request(REMOTE_ADDR="10.0.0.7"), "429.30")
+
+    @override_settings(AXES_ENABLED=False)
+    def test_it_can_be_turned_off(self) -> None:
+        for _ in range(5):
+            self.assertProblem(self.wrong_digest(), "401.31")
+        self.assertEqual(authenticate(self.digest_request(), None), self.collector)
+
+
+class NonceCountCommitTestCase(TransactionTestCase):
+    """As in production, outside any transaction: each count commits on its own (on
+    PostgreSQL without waiting for the disk), and a failure later in the request does not
+    give it back."""
+
+    def test_a_count_stays_used(self) -> None:
+        User.objects.create_user("ranger", password=PASSWORD)
+        factory = RequestFactory()
+        challenge = parse_challenge(challenge_headers(factory.get("/x"))["WWW-Authenticate"])
+        header = digest_authorization(challenge, "POST", "/submission", "ranger", PASSWORD)
+        self.assertEqual(
+            authenticate(factory.post("/submission", HTTP_AUTHORIZATION=header), None).username, "ranger"
+        )
+        with self.assertRaises(Problem) as caught:
+            authenticate(factory.post("/submission", HTTP_AUTHORIZATION=header), None)
+        self.assertEqual(caught.exception.code, "401.35")
+        self.assertEqual(DigestNonce.objects.get().nc, 1)

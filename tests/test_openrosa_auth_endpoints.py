@@ -5,12 +5,15 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from axes.models import AccessAttempt
 from defusedxml import ElementTree
 from django.http import HttpResponse
+from django.test import override_settings
 from django.utils import timezone
 
 from accounts import openrosa_auth
 from accounts.models import CollectorToken
+from odk_forms.models import Submission
 from tests.base import PASSWORD, BaseTestCase
 from tests.test_openrosa_auth import basic_authorization, digest_authorization, parse_challenge
 from tests.xml_builders import FORMLIST_NS, make_form, make_instance, submission_body
@@ -126,3 +129,61 @@ class TokenEndpointTestCase(EndpointAuthTestCase):
         r = self.client.head(f"/key/{self.token.token}/submission", **OPENROSA)
         self.assertEqual(r.status_code, 403)
         self.assertNotIn("WWW-Authenticate", r)
+
+
+class ReplayEndpointTestCase(EndpointAuthTestCase):
+    def test_a_captured_submission_header_cannot_send_another_record(self) -> None:
+        challenge = parse_challenge(self.client.get("/submission", **OPENROSA)["WWW-Authenticate"])
+        header = digest_authorization(challenge, "POST", "/submission", "collector", PASSWORD)
+        first = self.client.post(
+            "/submission", submission_body(make_instance()), HTTP_AUTHORIZATION=header, **OPENROSA
+        )
+        self.assertEqual(first.status_code, 201)
+        replay = self.client.post(
+            "/submission", submission_body(make_instance()), HTTP_AUTHORIZATION=header, **OPENROSA
+        )
+        self.assertEqual(replay.status_code, 401)
+        self.assertIn(b"[401.35]", replay.content)
+        retry = parse_challenge(replay["WWW-Authenticate"])
+        self.assertEqual(retry["stale"], "true")
+        self.assertEqual(Submission.objects.count(), 1)
+        # The phone signs again with the fresh nonce and is through.
+        header = digest_authorization(retry, "POST", "/submission", "collector", PASSWORD)
+        again = self.client.post(
+            "/submission", submission_body(make_instance()), HTTP_AUTHORIZATION=header, **OPENROSA
+        )
+        self.assertEqual(again.status_code, 201)
+
+
+@override_settings(AXES_FAILURE_LIMIT=3)
+class LockoutEndpointTestCase(EndpointAuthTestCase):
+    def test_a_locked_out_phone_is_told_why_without_a_password_prompt(self) -> None:
+        for _ in range(3):
+            self.assertEqual(self.digest("GET", "/formList", "collector", password="wrong").status_code, 401)
+        r = self.digest("GET", "/formList", "collector")
+        self.assertEqual(r.status_code, 429)
+        self.assertNotIn("WWW-Authenticate", r)
+        self.assertIn(b"Too many wrong passwords for", r.content)
+        self.assertIn(b"[429.30]", r.content)
+        self.assertEqual(r["X-OpenRosa-Version"], "1.0")
+
+    def test_a_phone_sending_records_is_not_locked_out(self) -> None:
+        # As ODK Collect does: a 401 challenge, then every request signed with the nonce and
+        # a rising count, each submission preceded by a HEAD.
+        challenge = parse_challenge(self.client.head("/submission", **OPENROSA)["WWW-Authenticate"])
+        nc = 0
+        for _ in range(25):
+            for method in ("HEAD", "POST"):
+                nc += 1
+                header = digest_authorization(
+                    challenge, method, "/submission", "collector", PASSWORD, nc=f"{nc:08x}"
+                )
+                if method == "HEAD":
+                    r = self.client.head("/submission", HTTP_AUTHORIZATION=header, **OPENROSA)
+                    self.assertEqual(r.status_code, 204)
+                else:
+                    body = submission_body(make_instance())
+                    r = self.client.post("/submission", body, HTTP_AUTHORIZATION=header, **OPENROSA)
+                    self.assertEqual(r.status_code, 201)
+        self.assertEqual(Submission.objects.count(), 25)
+        self.assertFalse(AccessAttempt.objects.exists())

@@ -4,6 +4,8 @@ import hashlib
 
 from defusedxml.ElementTree import fromstring
 
+from accounts.models import AreaMembership, Role
+from observations.standard_forms import areas_media
 from tests.base import BaseTestCase
 from tests.xml_builders import MANIFEST_NS, make_form, openrosa_headers
 
@@ -69,3 +71,62 @@ class ManifestTest(BaseTestCase):
         urls = [e["downloadUrl"] for e in media_files(response)]
         self.assertTrue(all(f"/test/{draft.draft_token}/forms/patrol/media/" in url for url in urls))
         self.assertEqual(self.client.get(urls[0]).status_code, 200)
+
+
+class AreasListTest(BaseTestCase):
+    """areas.csv, the list the standard forms choose an area from, is made for each user:
+    the areas of the form where that user may send data."""
+
+    def setUp(self) -> None:
+        both = areas_media([self.area, self.other_area])
+        self.version = make_form(
+            [self.area, self.other_area], media=["areas.csv"], media_files={"areas.csv": both}
+        )
+        self.url = f"/forms/patrol/versions/{self.version.pk}/manifest"
+
+    def areas_of(self, username: str) -> list[str]:
+        """The area names `username` downloads; the manifest's hash is that of those bytes."""
+        (entry,) = media_files(self.client.get(self.url, **openrosa_headers(username)))
+        download = self.client.get(entry["downloadUrl"], **openrosa_headers(username))
+        self.assertEqual(download.status_code, 200)
+        content = b"".join(download.streaming_content) if download.streaming else download.content
+        self.assertEqual(entry["hash"], "md5:" + hashlib.md5(content, usedforsecurity=False).hexdigest())
+        self.assertEqual(download["ETag"], f'"{entry["hash"].removeprefix("md5:")}"')
+        header, *rows = content.decode().splitlines()
+        self.assertEqual(header, "name,label")
+        return [row.split(",", 1)[1] for row in rows]
+
+    def test_a_collector_gets_only_its_areas(self) -> None:
+        self.assertEqual(self.areas_of("collector"), ["Varirata National Park"])
+
+    def test_a_user_of_both_areas_gets_both(self) -> None:
+        AreaMembership.objects.create(user=self.member, area=self.other_area, role=Role.COLLECTOR)
+        self.assertEqual(
+            self.areas_of("member"), ["Tonda Wildlife Management Area", "Varirata National Park"]
+        )
+
+    def test_a_viewer_role_adds_no_area(self) -> None:
+        AreaMembership.objects.create(user=self.collector, area=self.other_area, role=Role.VIEWER)
+        self.assertEqual(self.areas_of("collector"), ["Varirata National Park"])
+
+    def test_a_manager_of_the_other_area_gets_that_area(self) -> None:
+        self.assertEqual(self.areas_of("outsider"), ["Tonda Wildlife Management Area"])
+
+    def test_the_draft_test_url_gets_the_forms_areas(self) -> None:
+        draft = make_form(
+            [self.area],
+            version="2",
+            draft=True,
+            media=["areas.csv"],
+            media_files={"areas.csv": b"name,label\n"},
+        )
+        response = self.client.get(f"/test/{draft.draft_token}/forms/patrol/media/areas.csv")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(
+            response.content.decode().splitlines(),
+            [
+                "name,label",
+                f"{self.other_area.wdpa_id},Tonda Wildlife Management Area",
+                f"{self.area.wdpa_id},Varirata National Park",
+            ],
+        )

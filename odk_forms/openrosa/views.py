@@ -6,10 +6,15 @@ the work is in odk_forms.queries and odk_forms.receiving.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
+from functools import cache
 from typing import Any
 
+from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import reverse
+from django.utils.module_loading import import_string
 
 from fieldkit import errors
 from odk_forms import queries, receiving
@@ -97,6 +102,19 @@ def form_download(
     return response
 
 
+@cache
+def _media_renderer(name: str) -> Callable[[FormVersion, Any], bytes | None] | None:
+    path = settings.ODK_FORMS_USER_MEDIA.get(name)
+    return import_string(path) if path else None
+
+
+def _user_media(version: FormVersion, name: str, user: Any) -> bytes | None:
+    """The bytes of a media file made for the user who asks (settings.ODK_FORMS_USER_MEDIA),
+    or None when the stored file is served as it is."""
+    renderer = _media_renderer(name)
+    return renderer(version, user) if renderer is not None else None
+
+
 @openrosa_endpoint(("GET",))
 def manifest(
     request: HttpRequest,
@@ -107,15 +125,18 @@ def manifest(
 ) -> HttpResponse:
     version = _find_version(user, xml_form_id, version_id, draft_token)
     kwargs = _version_kwargs(version, draft_token)
-    # Only the files the server holds (a device cannot download a promise).
-    entries = [
-        responses.ManifestEntry(
-            filename=media.name,
-            md5=media.md5,
-            download_url=_url(request, "media", filename=media.name, **kwargs),
+    # Only the files the server holds (a device cannot download a promise). A file made for
+    # this user is listed with the hash of what the media URL serves to this user.
+    entries = []
+    for media_file in version.media_files.all():
+        made = _user_media(version, media_file.name, user)
+        entries.append(
+            responses.ManifestEntry(
+                filename=media_file.name,
+                md5=media_file.md5 if made is None else hashlib.md5(made, usedforsecurity=False).hexdigest(),
+                download_url=_url(request, "media", filename=media_file.name, **kwargs),
+            )
         )
-        for media in version.media_files.all()
-    ]
     return xml_response(responses.manifest(entries))
 
 
@@ -132,6 +153,11 @@ def media(
     media_file = MediaFile.objects.filter(form_version=version, name=filename).first()
     if media_file is None:
         raise errors.OPENROSA_NOT_FOUND()
+    made = _user_media(version, media_file.name, user)
+    if made is not None:
+        made_response = HttpResponse(made, content_type=media_file.content_type)
+        made_response["ETag"] = f'"{hashlib.md5(made, usedforsecurity=False).hexdigest()}"'
+        return made_response
     response = FileResponse(media_file.file.open("rb"), content_type=media_file.content_type)
     response["ETag"] = f'"{media_file.md5}"'
     return response

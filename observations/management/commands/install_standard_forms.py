@@ -18,7 +18,10 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--area", type=int, nargs="+", metavar="ID", help="area ids (default: all)")
+        # "extend": `--area 1 --area 2` and `--area 1 2` both mean areas 1 and 2.
+        parser.add_argument(
+            "--area", type=int, nargs="+", action="extend", metavar="ID", help="area ids (default: all)"
+        )
         parser.add_argument("--no-validate", action="store_true", help="skip ODK Validate (no Java)")
 
     def handle(self, *args: Any, **options: Any) -> None:
