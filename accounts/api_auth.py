@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BasicAuthentication, get_authorization_header
 from rest_framework.request import Request
@@ -33,3 +34,13 @@ class HttpsBasicAuthentication(BasicAuthentication):
 
 
 _MAX_USERNAME_LENGTH = User._meta.get_field("username").max_length or 150
+
+
+class HttpsBasicScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+    """The OpenAPI description of HttpsBasicAuthentication: HTTP Basic (over https)."""
+
+    target_class = "accounts.api_auth.HttpsBasicAuthentication"
+    name = "basicAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "http", "scheme": "basic", "description": "HTTP Basic, over https only."}
