@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import shared_task
+from django.db import close_old_connections
 
 from odk_forms import processing
 from odk_forms.models import ProcessingState
@@ -23,6 +24,11 @@ BUSY_RETRIES = 5
     max_retries=BUSY_RETRIES,
 )
 def process_submission_task(self: Any, submission_id: int) -> str | None:
+    # The worker keeps its connection between tasks (CELERY_DB_REUSE_MAX): drop it first if
+    # the server closed it or it outlived CONN_MAX_AGE, as Django does between requests.
+    # Eager tasks run inside their caller's connection and transaction: leave those alone.
+    if not self.request.is_eager:
+        close_old_connections()
     state = processing.process_submission(submission_id)
     busy = state == ProcessingState.RECEIVED
     if busy and not self.request.is_eager and self.request.retries < BUSY_RETRIES:
@@ -31,6 +37,8 @@ def process_submission_task(self: Any, submission_id: int) -> str | None:
     return state
 
 
-@shared_task(name=processing.SWEEP_TASK, ignore_result=True)
-def sweep_submissions_task() -> None:
+@shared_task(name=processing.SWEEP_TASK, bind=True, ignore_result=True)
+def sweep_submissions_task(self: Any) -> None:
+    if not self.request.is_eager:
+        close_old_connections()
     processing.sweep()
