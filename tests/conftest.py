@@ -32,3 +32,16 @@ def _plain_http(settings):
     """The test client speaks plain HTTP, which a server with DEBUG off redirects to HTTPS
     by default (tests/test_settings.py checks that it does)."""
     settings.SECURE_SSL_REDIRECT = False
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_names(settings, tmp_path):
+    """Pages rendered by the test client link to plain static names: the content-hashed
+    names of the production storage exist only after collectstatic. WhiteNoise looks
+    in STATIC_ROOT when the test client starts: an empty one of its own."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.STATIC_ROOT = tmp_path / "static"
+    settings.STATIC_ROOT.mkdir()
