@@ -9,6 +9,8 @@ APT_PACKAGES=(
   python3-venv python3-dev gcc
   gdal-bin libgdal32 libgeos-c1v5 libproj25 libsqlite3-mod-spatialite
   postgresql-15 postgresql-15-postgis-3 redis-server docker-compose
+  # Browser tests (headless Chromium) and checks of generated PDFs (pdftoppm, pdftotext).
+  chromium chromium-driver poppler-utils
 )
 
 missing=()

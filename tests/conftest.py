@@ -1,5 +1,8 @@
 import pytest
 
+# The browser tests' fixtures: fieldkit served by gunicorn, driven by headless Chromium.
+pytest_plugins = ["tests.browser"]
+
 
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
@@ -37,7 +40,8 @@ def _plain_http(settings):
 @pytest.fixture(autouse=True)
 def _plain_static_names(settings, tmp_path):
     """Pages rendered by the test client link to plain static names: the content-hashed
-    names of the production storage exist only after collectstatic. WhiteNoise looks
+    names of the production storage exist only after collectstatic, which
+    tests/test_static_files.py runs before serving them with DEBUG off. WhiteNoise looks
     in STATIC_ROOT when the test client starts: an empty one of its own."""
     settings.STORAGES = {
         **settings.STORAGES,
