@@ -292,9 +292,10 @@ class FieldkitServer:
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
-            # SIGINT: gunicorn's quick shutdown; a graceful one waits for the browser's
-            # kept-alive connections.
-            os.killpg(self.process.pid, signal.SIGINT)
+            # SIGINT to the arbiter alone: gunicorn's quick shutdown (a graceful one waits
+            # for the browser's kept-alive connections). Signalled by the arbiter and by
+            # us at once, a worker could deadlock in its own signal handler.
+            self.process.send_signal(signal.SIGINT)
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
