@@ -15,6 +15,7 @@ import dj_database_url
 import pyogrio  # noqa: F401
 import pyproj  # noqa: F401
 import shapely  # noqa: F401
+from whitenoise.compress import Compressor
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -94,6 +95,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files, straight after the HTTPS redirect and before sessions: gunicorn serves
+    # them itself, hashed names cached for ever, gzip and Brotli copies made at collectstatic.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -195,6 +199,29 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.getenv("STATIC_ROOT", str(DATA_DIR / "static")))
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    # The browser libraries from npm: only the files fieldkit/vendor.py names, never the
+    # whole of node_modules.
+    "fieldkit.vendor.VendorFinder",
+]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # With DEBUG off, pages link to content-hashed names (`base.4f1c….css`) that browsers
+    # and proxies may cache for ever, and collectstatic writes gzip and Brotli copies.
+    # Those names exist only after collectstatic, which the image runs when it is built.
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+# Source maps are fetched only by a browser's developer tools: compressing them (Brotli
+# at its best ratio) took most of collectstatic's time for nothing a visitor downloads.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "map")
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.getenv("MEDIA_ROOT", str(DATA_DIR / "media")))
 # Uploads above this size go to a temporary file, never to memory.
@@ -251,6 +278,10 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {"TITLE": "fieldkit API", "VERSION": "1"}
 
 LEAFLET_CONFIG = {
+    # Leaflet finds its default marker icons from the name of a file in its CSS, which
+    # the hashed names of production no longer match: point it at the plain names, which
+    # collectstatic keeps beside the hashed ones.
+    "FORCE_IMAGE_PATH": f"{STATIC_URL}leaflet/images/",
     "DEFAULT_CENTER": (-6.5, 147.0),
     "DEFAULT_ZOOM": 5,
     "RESET_VIEW": False,

@@ -1,5 +1,8 @@
 import pytest
 
+# The browser tests' fixtures: fieldkit served by gunicorn, driven by headless Chromium.
+pytest_plugins = ["tests.browser"]
+
 
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
@@ -32,3 +35,17 @@ def _plain_http(settings):
     """The test client speaks plain HTTP, which a server with DEBUG off redirects to HTTPS
     by default (tests/test_settings.py checks that it does)."""
     settings.SECURE_SSL_REDIRECT = False
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_names(settings, tmp_path):
+    """Pages rendered by the test client link to plain static names: the content-hashed
+    names of the production storage exist only after collectstatic, which
+    tests/test_static_files.py runs before serving them with DEBUG off. WhiteNoise looks
+    in STATIC_ROOT when the test client starts: an empty one of its own."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.STATIC_ROOT = tmp_path / "static"
+    settings.STATIC_ROOT.mkdir()
