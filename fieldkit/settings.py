@@ -90,6 +90,8 @@ INSTALLED_APPS = [
     "accounts",
     "odk_forms",
     "observations",
+    # The top: URLconf, home page, demo loader (nothing imports it).
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -104,13 +106,13 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "fieldkit.urls"
+ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "fieldkit.wsgi.application"
 
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
