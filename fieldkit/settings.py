@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "accounts",
     "odk_forms",
     "observations",
+    "standard_forms",
     # The top: URLconf, home page, demo loader (nothing imports it).
     "portal",
 ]
@@ -236,7 +237,7 @@ ODK_FORMS_FORM_CHECKS: list[str] = ["observations.services.check_form"]
 # `(form_version, user) -> bytes | None` (None: the stored file). The manifest lists such a
 # file with the hash of what that user is served. areas.csv lists only the areas of the
 # form where the user may send data.
-ODK_FORMS_USER_MEDIA: dict[str, str] = {"areas.csv": "observations.standard_forms.areas_media_for"}
+ODK_FORMS_USER_MEDIA: dict[str, str] = {"areas.csv": "standard_forms.install.areas_media_for"}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

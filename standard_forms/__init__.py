@@ -1,8 +1,8 @@
 """The standard XLSForms fieldkit ships.
 
-The spreadsheets in this directory are built by `forms/build.py` from the Python modules
+The spreadsheets in this directory are built by `standard_forms/build.py` from the Python modules
 next to it (one per form) and committed, so they can be read and reviewed as spreadsheets
-and published as they are. See forms/README.md.
+and published as they are. See standard_forms/README.md.
 """
 
 from __future__ import annotations

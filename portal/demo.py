@@ -1,6 +1,6 @@
 """A year of field data for the demo areas, sent the way phones send it.
 
-`load_demo_records()` publishes the standard forms (forms/*.xlsx) for the demo areas, then
+`load_demo_records()` publishes the standard forms (standard_forms/*.xlsx) for the demo areas, then
 generates a year of patrols with tracks and observations, incident reports, species
 surveys, resource-use records, one METT assessment and one budget return per area, and
 hands every one to odk_forms.receiving.receive_submission as an OpenRosa submission would
@@ -27,11 +27,11 @@ from shapely.geometry import Point as ShapelyPoint
 from shapely.prepared import prep
 
 from observations import categories, ingest
-from observations.standard_forms import install_standard_forms
 from odk_forms import receiving, xform
 from odk_forms.models import FormVersion
 from protected_areas import geometry
 from protected_areas.models import ProtectedArea
+from standard_forms.install import install_standard_forms
 
 JR_TEMPLATE = "{http://openrosa.org/javarosa}template"
 TZ = ZoneInfo("Pacific/Port_Moresby")
@@ -199,7 +199,7 @@ class _Area:
 
 def load_demo_taxa() -> None:
     """Categories, the curated species list and the standard forms' taxa.csv."""
-    import forms as standard
+    import standard_forms as standard
     from observations import reference, services
     from observations.models import Taxon
 

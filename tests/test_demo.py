@@ -8,7 +8,6 @@ from collections import Counter
 from django.test import TestCase
 
 from accounts.models import AreaMembership, Role, User
-from observations import demo
 from observations.models import (
     BudgetReturn,
     METTAssessment,
@@ -20,6 +19,7 @@ from observations.models import (
 )
 from odk_forms import processing, receiving
 from odk_forms.models import ProcessingState, Submission
+from portal import demo
 from protected_areas.demo import load_demo_areas
 from protected_areas.models import ProtectedArea
 from tests.observation_builders import submit
