@@ -216,7 +216,7 @@ ODK_FORMS_VALIDATE = envbool("ODK_FORMS_VALIDATE", "true")
 # Dotted paths of callables `(submission, xml: bytes) -> None` run in order, in one
 # transaction, when a submission is processed after the phone got its answer
 # (odk_forms.processing). Apps that map submissions into their own tables add theirs here.
-ODK_FORMS_SUBMISSION_PROCESSORS: list[str] = ["observations.services.record_submission"]
+ODK_FORMS_SUBMISSION_PROCESSORS: list[str] = ["observations.records.record_submission"]
 # Without a broker, processing runs in a worker thread of the serving process, after the
 # answer, as a Celery worker would; off, it runs in the request before the answer (the test
 # suite, for determinism).
@@ -232,7 +232,7 @@ ODK_FORMS_SWEEP_INTERVAL = envint("ODK_FORMS_SWEEP_INTERVAL", "60")
 ODK_FORMS_PROCESSING_MAX_LOST_LEASES = envint("ODK_FORMS_PROCESSING_MAX_LOST_LEASES", "3")
 # Dotted paths of callables `(filename, xml: bytes) -> object` run when a form is published;
 # raising a fieldkit.errors.Problem refuses the form with its message.
-ODK_FORMS_FORM_CHECKS: list[str] = ["observations.services.check_form"]
+ODK_FORMS_FORM_CHECKS: list[str] = ["observations.form_check.check_form"]
 # Media made for the user who downloads them: file name -> dotted path of a callable
 # `(form_version, user) -> bytes | None` (None: the stored file). The manifest lists such a
 # file with the hash of what that user is served. areas.csv lists only the areas of the

@@ -90,7 +90,7 @@ Checking a form
 ---------------
 `read_mapping(xform_xml)` returns the mapping or raises MappingError listing every
 problem ("obs/loc: observation.location takes a question of type geopoint, not text");
-observations.services.check_form() wraps it as the catalogued problem 400.60 for the
+observations.form_check.check_form() wraps it as the catalogued problem 400.60 for the
 publishing step. Ingest reads the same mapping once per published form version.
 
 """

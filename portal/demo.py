@@ -4,7 +4,7 @@
 generates a year of patrols with tracks and observations, incident reports, species
 surveys, resource-use records, one METT assessment and one budget return per area, and
 hands every one to odk_forms.receiving.receive_submission as an OpenRosa submission would
-be: processing then maps them into records through observations.services, the same path
+be: processing then maps them into records through observations.records, the same path
 as data from the field. Nothing here writes observation rows itself.
 
 Everything is drawn from a seeded random generator and instance IDs derive from the seed,
@@ -200,10 +200,10 @@ class _Area:
 def load_demo_taxa() -> None:
     """Categories, the curated species list and the standard forms' taxa.csv."""
     import standard_forms as standard
-    from observations import reference, services
+    from observations import reference
     from observations.models import Taxon
 
-    services.sync_reference_data()
+    reference.sync_reference_data()
     reference.sync_taxa_csv(Taxon, (standard.MEDIA_DIR / "taxa.csv").read_text(encoding="utf-8"))
 
 
