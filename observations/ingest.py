@@ -38,38 +38,6 @@ EARLIEST_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 # A phone clock may run a little ahead of the server's.
 FUTURE_TOLERANCE = timedelta(minutes=10)
 
-# METT-3 questions and the IUCN-WCPA element each assesses (the first one where the 2007
-# form names two).
-METT_ELEMENTS = {
-    "q01": "context", "q02": "planning", "q03": "inputs", "q04": "planning", "q05": "planning",
-    "q06": "process", "q07": "planning", "q08": "planning", "q09": "inputs", "q10": "process",
-    "q11": "process", "q12": "process", "q13": "inputs", "q14": "inputs", "q15": "inputs",
-    "q16": "inputs", "q17": "process", "q18": "inputs", "q19": "process", "q20": "process",
-    "q21": "planning", "q22": "process", "q23": "process", "q24": "process", "q25": "outcomes",
-    "q26": "planning", "q27": "outputs", "q28": "process", "q29": "inputs", "q30": "outcomes",
-}  # fmt: skip
-
-# What a category implies when the form does not ask.
-_RESOURCE_KIND_BY_CATEGORY = {
-    "human_activity.timber.firewood": "firewood",
-    "human_activity.timber": "timber",
-    "human_activity.ntfp": "ntfp",
-    "human_activity.fishing": "fish",
-    "human_activity.hunting": "bushmeat",
-    "human_activity.clearing": "clearing",
-    "human_activity.mining": "minerals",
-}
-_EVIDENCE_BY_CATEGORY = {
-    "animals.live": "direct",
-    "animals.sign.track": "track",
-    "animals.sign.dung": "dung",
-    "animals.sign.call": "call",
-    "animals.sign.nest": "nest",
-    "animals.sign": "sign",
-    "animals.carcass": "carcass",
-    "animals.camera_trap": "camera_trap",
-}
-
 LonLat = tuple[float, float]
 
 
@@ -175,7 +143,7 @@ class METTScoreInput:
 
     @property
     def element(self) -> str:
-        return METT_ELEMENTS[self.question[:3]]
+        return vocabulary.METT_ELEMENTS[self.question[:3]]
 
 
 @dataclass
@@ -553,7 +521,7 @@ def _read_observation(
     if wants_resource or vertical == "resource_use":
         obs.resource = {
             "kind": r.code("resource.kind", "resource_kind")
-            or _implied(_RESOURCE_KIND_BY_CATEGORY, category),
+            or categories.implied(categories.RESOURCE_KIND_BY_CATEGORY, category),
             "quantity": r.value("resource.quantity", parse_number),
             "unit": r.code("resource.unit", "resource_unit"),
             "purpose": r.code("resource.purpose", "purpose"),
@@ -578,17 +546,10 @@ def _read_observation(
             "taxon": r.translated("species.taxon").strip(),
             **counts,
             "individual_count": individuals,
-            "evidence": r.code("species.evidence", "evidence") or _implied(_EVIDENCE_BY_CATEGORY, category),
+            "evidence": r.code("species.evidence", "evidence")
+            or categories.implied(categories.EVIDENCE_BY_CATEGORY, category),
         }
     return obs
-
-
-def _implied(table: dict[str, str], category: str) -> str:
-    """The value implied by the most specific category prefix in `table`."""
-    for slug in reversed(categories.ancestors(category)):
-        if slug in table:
-            return table[slug]
-    return ""
 
 
 def _read_mett(record: RecordMapping, element: Element, path: str) -> METTInput:

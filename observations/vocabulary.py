@@ -277,6 +277,18 @@ _TARGET_LIST: list[Target] = [
 METT_QUESTIONS = tuple(f"q{n:02d}" for n in range(1, 31))
 # Bonus points of METT-3 (one each): 7a-c, 21a-c, 24a-c, 30a-c.
 METT_BONUS = tuple(f"q{n:02d}{letter}" for n in (7, 21, 24, 30) for letter in "abc")
+# The IUCN-WCPA element each METT-3 question assesses (the first one where the 2007 form
+# names two): scores are grouped by it, and the standard METT form groups its pages by it.
+# Values are observations.models.METTElement's.
+METT_ELEMENTS = {
+    "q01": "context", "q02": "planning", "q03": "inputs", "q04": "planning", "q05": "planning",
+    "q06": "process", "q07": "planning", "q08": "planning", "q09": "inputs", "q10": "process",
+    "q11": "process", "q12": "process", "q13": "inputs", "q14": "inputs", "q15": "inputs",
+    "q16": "inputs", "q17": "process", "q18": "inputs", "q19": "process", "q20": "process",
+    "q21": "planning", "q22": "process", "q23": "process", "q24": "process", "q25": "outcomes",
+    "q26": "planning", "q27": "outputs", "q28": "process", "q29": "inputs", "q30": "outcomes",
+}  # fmt: skip
+
 BUDGET_INCOME = ("government", "donor", "own_revenue", "other")
 BUDGET_SPEND = ("staff", "patrol_operations", "equipment", "community", "infrastructure", "other")
 
@@ -396,14 +408,14 @@ def read_mapping(xml: bytes) -> FormMapping:
                 ]
             ) from exc
         raise MappingError([f"not a readable XForm: {exc}"]) from exc
-    head = _child(root, "head")
-    model = _child(head, "model") if head is not None else None
+    head = xform.child(root, "head")
+    model = xform.child(head, "model") if head is not None else None
     if model is None:
         raise MappingError(["no h:head/model element: not an XForm"])
 
     problems: list[str] = []
     binds = _read_binds(model, problems)
-    body = _child(root, "body")
+    body = xform.child(root, "body")
     repeats, controls, itemsets = _read_body(body)
     instances = _secondary_instances(model)
     for bind in binds.values():
@@ -472,7 +484,7 @@ def _read_body(body: Element | None) -> tuple[set[str], dict[str, str], dict[str
         elif name in _CONTROLS and element.get("ref"):
             path = _relative(element.get("ref", ""))
             controls[path] = name
-            itemset = _child(element, "itemset")
+            itemset = xform.child(element, "itemset")
             if itemset is not None:
                 match = re.match(r"""\s*instance\(\s*['"]([^'"]+)['"]\s*\)""", itemset.get("nodeset", ""))
                 if match:
@@ -646,15 +658,6 @@ def _check_record(record: RecordMapping, problems: list[str]) -> None:
             problems.append(f"{child.path}: {child.kind} is one per submission; use a group, not a repeat")
         if not child.is_repeat and child.base_kind in (LEG, DAY):
             problems.append(f"{child.path}: {child.kind} must be a repeat")
-
-
-def _child(element: Element | None, name: str) -> Element | None:
-    if element is None:
-        return None
-    for child in element:
-        if xform.local_name(child.tag) == name:
-            return child
-    return None
 
 
 def _relative(nodeset: str) -> str:
