@@ -156,6 +156,7 @@ def _record_version(
             name=name,
             file=stored.name,
             md5=stored.md5,
+            sha256=stored.sha256,
             size=stored.size,
             content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
         )
@@ -173,6 +174,7 @@ def _record_version(
                         name=kept.name,
                         file=kept.file.name,
                         md5=kept.md5,
+                        sha256=kept.sha256,
                         size=kept.size,
                         content_type=kept.content_type,
                     )

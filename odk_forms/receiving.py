@@ -486,6 +486,7 @@ def _record_submission(
                     name=kept.name,
                     file=kept.file.name,
                     md5=kept.md5,
+                    sha256=kept.sha256,
                     size=kept.size,
                     content_type=kept.content_type,
                     is_referenced=True,
@@ -529,6 +530,7 @@ def attachment_row(
         name=name,
         file=stored.name,
         md5=stored.md5,
+        sha256=stored.sha256,
         size=stored.size,
         content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
         is_referenced=referenced is None or name in referenced,
@@ -554,8 +556,8 @@ def _upsert_attachments(
             leftovers.append(stored.name)
         else:
             leftovers.append(old.file.name)
-            old.file.name, old.md5, old.size = stored.name, stored.md5, stored.size
-            old.save(update_fields=["file", "md5", "size"])
+            old.file.name, old.md5, old.sha256, old.size = stored.name, stored.md5, stored.sha256, stored.size
+            old.save(update_fields=["file", "md5", "sha256", "size"])
             changed += 1
     Attachment.objects.bulk_create(new_rows)
     # A replaced file may still be used by another version of the record: keep those.
