@@ -15,12 +15,26 @@ import dj_database_url
 import pyogrio  # noqa: F401
 import pyproj  # noqa: F401
 import shapely  # noqa: F401
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+_TRUE, _FALSE = ("1", "yes", "true", "on"), ("0", "no", "false", "off", "")
+
+
 def envbool(name: str, default: str) -> bool:
-    return os.getenv(name, default).strip().lower() in ("1", "yes", "true", "on")
+    """A yes/no setting. Anything but the words for yes and no stops fieldkit: read as no,
+    a mistyped DEBUG=ture or SECURE_SSL_REDIRECT=flase would silently be the other choice."""
+    value = os.getenv(name, default).strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    words = ", ".join(_TRUE + _FALSE[:-1])
+    raise ImproperlyConfigured(
+        f"{name}={os.getenv(name, default)!r} is neither true nor false; use one of {words}"
+    )
 
 
 def envint(name: str, default: str) -> int:
@@ -249,6 +263,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # A fieldkit.errors.Problem raised by any endpoint is answered with its code and message.
+    "EXCEPTION_HANDLER": "fieldkit.api.exception_handler",
     "PAGE_SIZE": envint("API_PAGE_SIZE", "50"),
 }
 SPECTACULAR_SETTINGS = {"TITLE": "fieldkit API", "VERSION": "1"}
