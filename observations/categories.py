@@ -161,11 +161,6 @@ def ancestors(slug: str) -> list[str]:
     return [".".join(parts[: i + 1]) for i in range(len(parts))]
 
 
-def as_choices(language: str = "en") -> list[tuple[str, str]]:
-    """(slug, label) for XLSForm choices sheets: leaves and inner nodes, active only."""
-    return [(c.slug, c.label_tpi if language == "tpi" else c.label_en) for c in CATEGORIES if c.active]
-
-
 # --- What a category implies ---------------------------------------------------------------
 
 # The resource kind (observations.models.ResourceKind) a resource-use category implies when

@@ -110,7 +110,6 @@ FIELDKIT_NS = "https://fieldkit.example.org/xforms"
 NAMESPACE_DECLARATION = f'fieldkit="{FIELDKIT_NS}"'
 _MAP = f"{{{FIELDKIT_NS}}}map"
 _RECORD = f"{{{FIELDKIT_NS}}}record"
-_JR_NS = "http://openrosa.org/javarosa"
 
 # --- Record kinds ----------------------------------------------------------------------
 

@@ -22,7 +22,6 @@ from xml.etree.ElementTree import Element, ParseError, SubElement, register_name
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-XFORMS_NS = "http://www.w3.org/2002/xforms"
 # ODK's limit for instanceID and version (openrosa-metadata).
 MAX_ID_LENGTH = 249
 
