@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+from io import BytesIO
 
+import pytest
 from django.apps import apps
-from django.test import TestCase
 
 from odk_forms import publishing, receiving, storage
 from odk_forms.models import Attachment, MediaFile
 from tests.base import BaseTestCase
-from tests.xml_builders import make_form, make_instance, photo_bytes
+from tests.xml_builders import make_form, make_instance, make_xform, photo_bytes
 
 compute_migration = importlib.import_module("odk_forms.migrations.0007_compute_file_sha256")
 
@@ -27,7 +28,7 @@ class AttachmentHashTest(BaseTestCase):
         self.version = make_form([self.area], photo_fields=("photo",))
 
     def receive(self, xml: bytes, photo: bytes):  # type: ignore[no-untyped-def]
-        return receiving.receive_submission(xml, {"p.jpg": _file(photo)}, user=self.collector)
+        return receiving.receive_submission(xml, {"p.jpg": BytesIO(photo)}, user=self.collector)
 
     def test_a_received_attachment_keeps_its_sha256(self) -> None:
         photo = photo_bytes(seed=1)
@@ -63,40 +64,29 @@ class MediaHashTest(BaseTestCase):
         )
 
 
-class ExistingRowsTest(TestCase):
-    def test_rows_from_before_get_the_sha256_of_their_file(self) -> None:
-        picture = photo_bytes(seed=5)
-        publishing.publish_form_version(
-            "form.xml",
-            _xform_with_media(),
-            media=[publishing.MediaUpload("zebra.png", picture)],
-            validate=False,
-        )
-        MediaFile.objects.update(sha256="")
-        compute_migration.compute(apps, None)
-        self.assertEqual(MediaFile.objects.get().sha256, sha256(picture))
-
-    def test_a_row_whose_file_is_gone_stays_without_one(self) -> None:
-        publishing.publish_form_version(
-            "form.xml",
-            _xform_with_media(),
-            media=[publishing.MediaUpload("zebra.png", photo_bytes(seed=6))],
-            validate=False,
-        )
-        media = MediaFile.objects.get()
-        storage.remove_file(media.file.name)
-        MediaFile.objects.update(sha256="")
-        compute_migration.compute(apps, None)
-        self.assertEqual(MediaFile.objects.get().sha256, "")
+@pytest.mark.django_db
+def test_rows_from_before_get_the_sha256_of_their_file():
+    picture = photo_bytes(seed=5)
+    publishing.publish_form_version(
+        "form.xml",
+        make_xform(media=["zebra.png"]),
+        media=[publishing.MediaUpload("zebra.png", picture)],
+        validate=False,
+    )
+    MediaFile.objects.update(sha256="")
+    compute_migration.compute(apps, None)
+    assert MediaFile.objects.get().sha256 == sha256(picture)
 
 
-def _file(data: bytes):  # type: ignore[no-untyped-def]
-    from io import BytesIO
-
-    return BytesIO(data)
-
-
-def _xform_with_media() -> bytes:
-    from tests.xml_builders import make_xform
-
-    return make_xform(media=["zebra.png"])
+@pytest.mark.django_db
+def test_a_row_whose_file_is_gone_stays_without_one():
+    publishing.publish_form_version(
+        "form.xml",
+        make_xform(media=["zebra.png"]),
+        media=[publishing.MediaUpload("zebra.png", photo_bytes(seed=6))],
+        validate=False,
+    )
+    storage.remove_file(MediaFile.objects.get().file.name)
+    MediaFile.objects.update(sha256="")
+    compute_migration.compute(apps, None)
+    assert MediaFile.objects.get().sha256 == ""

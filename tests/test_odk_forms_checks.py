@@ -1,6 +1,9 @@
-"""The forms app's system checks: every ODK_FORMS_* hook is imported at start-up."""
+"""The forms app's system checks: Java for ODK Validate, fsync, and every ODK_FORMS_* hook
+imported at start-up."""
 
 from __future__ import annotations
+
+from unittest import mock
 
 import pytest
 from django.core.management import call_command
@@ -37,3 +40,16 @@ def test_manage_py_stops_on_a_typo(settings):
     settings.ODK_FORMS_SUBMISSION_PROCESSORS = ["observations.record.record_submission"]
     with pytest.raises(SystemCheckError, match="odk_forms.E001"):
         call_command("check")
+
+
+def test_java_missing_is_a_warning_while_validation_is_on(settings):
+    with mock.patch("odk_forms.checks.shutil.which", return_value=None):
+        assert [w.id for w in checks.check_odk_validate()] == ["odk_forms.W001"]
+        settings.ODK_FORMS_VALIDATE = False
+        assert checks.check_odk_validate() == []
+
+
+def test_fsync_off_is_a_deployment_warning(settings):
+    assert checks.check_fsync() == []
+    settings.ODK_FORMS_FSYNC = False
+    assert [w.id for w in checks.check_fsync()] == ["odk_forms.W002"]
