@@ -6,93 +6,9 @@ lives in the form as attributes on its binds, read once when the form is publish
 (`read_mapping`); mistakes (unknown target, wrong question type, unknown code) are refused
 there, with a message naming the question, not at ingest.
 
-XLSForm columns (pyxform 4.5, verified)
-=======================================
-
-settings sheet, column `namespaces`, exactly::
-
-    fieldkit="https://fieldkit.example.org/xforms"
-
-  Without it pyxform writes `fieldkit:map` with an undeclared prefix and ODK Validate
-  rejects the form ("The prefix "fieldkit" ... is not bound").
-
-survey sheet, two optional columns (pyxform copies `bind::x:y` columns onto the question's
-`<bind>` as attribute `x:y`):
-
-- `bind::fieldkit:record` on a `begin repeat` / `begin group` row: every instance of the
-  repeat (or the group) is one record of that kind. Kinds: see RECORD_KINDS below.
-- `bind::fieldkit:map` on a question row: the target the answer goes to, e.g.
-  `patrol.track`, `observation.location`. Targets: see TARGETS below.
-
-choices sheet, one optional column `fieldkit`: the canonical code of the choice when the
-form's own choice name differs (pyxform writes it into the choice list as `<fieldkit>`).
-An agency form with choice `snare_wire` maps it with `fieldkit` =
-`human_activity.weapons.snare`; a blank cell means the choice name is already the code.
-
-Which record a question belongs to
-==================================
-
-A mapped question belongs to the nearest enclosing group/repeat that has a
-`fieldkit:record`. Questions outside any such group belong to the *root record*, whose
-kind follows from their targets' prefix (`patrol.*` → patrol, `mett.*` → mett,
-`budget.*` → budget, `observation.*`/`illicit.*`/`resource.*`/`species.*` → observation):
-an incident form needs no `fieldkit:record` at all. A target must suit its record
-(`species.taxon` may sit in an `observation`, not in a `patrol_day`); each target says
-which record kinds accept it.
-
-Record kinds
-------------
-- `patrol`: at most one per submission (root or a group). Its questions give the patrol
-  and, unless the form has `patrol_leg` / `patrol_day` repeats, its single leg and its days.
-- `patrol_leg` (repeat in a patrol): one leg each, when transport, team members or mandate
-  change during the patrol (SMART legs). Without it the patrol has one leg.
-- `patrol_day` (repeat in a patrol or a leg): one leg-day each, with its own start, end,
-  rest and track. Without it, the leg's start..end is cut into calendar days (area's
-  timezone) and the track is shared between them in proportion to the time walked.
-- `observation` (repeat, group or root): one observation. Aliases `incident`, `species`,
-  `resource_use` are observations whose category defaults to `human_activity`, `animals`
-  and `human_activity` respectively, and which create their vertical's detail row even
-  when no category is answered. An observation inside a `patrol_day` repeat belongs to
-  that leg-day; other observations of a patrol form go to the leg-day whose time span
-  holds their time (or the nearest one, with a QA flag).
-- `mett` (root or group): one METT-3 assessment of one area and year.
-- `budget` (root or group): one budget and spending return of one area and fiscal year.
-
-Question kinds
---------------
-The XForm type of a question, from its bind type and body control: text, int, decimal,
-date, datetime, time, geopoint, geotrace, geoshape, select_one, select_multiple, binary.
-`calculate`/hidden questions count as text (or as their declared type). Booleans
-(`patrol.armed`, `resource.permitted`) take a select_one with yes/no (true/false, 1/0) or
-an int 0/1.
-
-Values
-------
-- coded targets (transport, evidence, units...) take the codes listed in CODES; a
-  select_one's choices (after the `fieldkit` column) must all be codes or the form is
-  refused; a text answer with an unknown code is kept as a QA flag, not dropped.
-- `observation.category`: a category slug from observations.categories. Several questions
-  may map to it (a cascade: main category, then detail): the last non-empty answer wins.
-- `observation.photo`: may be mapped several times; all photos are kept.
-- `patrol.area`, `mett.area`, `budget.area`: the WDPA id of the protected area (digits), or
-  `<source>:<source_id>` for areas not from the WDPA. Without it, the area is the one the
-  points or track fall in (patrols, observations) or the form's only area (METT, budget).
-- `species.taxon`: a taxon slug (`goura_scheepmakeri`) or its scientific name; an unknown
-  name is kept with a QA flag.
-- `observation.area`: used only when the observation has no GPS fix.
-- `patrol.members`: a select_multiple, or text with one name per line or comma.
-- `mett.qNN`: 0–3, or `na` (or empty) for not applicable; bonus items `mett.q07a`…: 0/1.
-
-The full table of targets, with kinds, the records that accept them and the model field
-they fill, is TARGETS; `describe_targets()` prints it as a table.
-
-Checking a form
----------------
-`read_mapping(xform_xml)` returns the mapping or raises MappingError listing every
-problem ("obs/loc: observation.location takes a question of type geopoint, not text");
-observations.form_check.check_form() wraps it as the catalogued problem 400.60 for the
-publishing step. Ingest reads the same mapping once per published form version.
-
+The manual for people writing forms (XLSForm columns, record kinds, targets, values) is
+standard_forms/README.md, "The mapping vocabulary"; the targets and codes themselves are
+below (TARGETS, CODES), and `read_mapping` checks a form against them.
 """
 
 from __future__ import annotations
