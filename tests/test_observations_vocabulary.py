@@ -256,3 +256,24 @@ def test_mett_totals_leave_out_not_applicable_questions():
         ],
     )
     assert mett.totals() == (6, 8, 2)
+
+
+@pytest.mark.parametrize(
+    "kwargs, code",
+    [
+        ({"wdpa_id": 555543, "source": "wdpa", "source_id": "555543"}, "555543"),
+        ({"wdpa_id": None, "source": "cepa", "source_id": "YUS-01"}, "cepa:YUS-01"),
+    ],
+)
+def test_an_area_code_reads_back_as_the_area_it_names(kwargs, code):
+    assert parsing.area_code(**kwargs) == code
+    ref = parsing.parse_area_code(f" {code} ")
+    assert ref is not None
+    if kwargs["wdpa_id"]:
+        assert ref.wdpa_id == kwargs["wdpa_id"]
+    else:
+        assert (ref.source, ref.source_id) == (kwargs["source"], kwargs["source_id"])
+
+
+def test_a_name_is_not_an_area_code():
+    assert parsing.parse_area_code("Varirata National Park") is None
