@@ -124,11 +124,17 @@ class NewFiles:
         return self._write(f"{self.base}/{name}", content)
 
     def _write(self, relative_name: str, content: bytes | IO[bytes]) -> StoredFile:
-        stored = (
-            write_bytes(relative_name, content)
-            if isinstance(content, bytes)
-            else write_upload(relative_name, content)
-        )
+        try:
+            if isinstance(content, bytes):
+                stored = write_bytes(relative_name, content)
+            else:
+                stored = write_upload(relative_name, content)
+        except FileExistsError:
+            raise  # not ours to remove
+        except BaseException:
+            # A file cut short (a full disk, a client gone mid-upload) is not kept either.
+            remove_file(relative_name)
+            raise
         self.written.append(stored)
         return stored
 
