@@ -7,11 +7,11 @@ stops it afterwards); with DATABASE_URL it uses that server. Either way the work
 a test database (`test_<name>`) created and dropped by Django's test machinery.
 
 Set-up, not timed: the five demo areas with their zones, the species list, the six
-standard forms, and N submissions from the demo generator (observations.demo: about half
+standard forms, and N submissions from the demo generator (portal.demo: about half
 patrols with tracks and days of observations, then incidents, species surveys, resource
 use, METT and budget returns) received through odk_forms.receiving.receive_submission.
 
-Timed: observations.services.record_submission() on each, in its own transaction, as the
+Timed: observations.records.record_submission() on each, in its own transaction, as the
 processing task calls it: parse, map, write, place every observation by point-in-polygon
 and clip every track to areas and zones in the database. Then the same again (a re-run
 replaces every record). Figures printed: submissions/s, records/s, ms per submission, per
@@ -106,8 +106,8 @@ def run(n: int, seed: int) -> None:
 
 def prepare(n: int, seed: int) -> list[tuple[str, object, bytes]]:
     from accounts.models import AreaMembership, Role, User
-    from observations import demo
     from odk_forms import processing, receiving
+    from portal import demo
     from protected_areas.demo import load_demo_areas
     from protected_areas.models import ProtectedArea
 
@@ -152,7 +152,7 @@ def count_records() -> int:
 def measure(submissions: list[tuple[str, object, bytes]], label: str) -> None:
     from django.db import transaction
 
-    from observations.services import record_submission
+    from observations.records import record_submission
 
     per_form: dict[str, float] = defaultdict(float)
     started = time.perf_counter()

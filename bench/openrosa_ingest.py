@@ -7,7 +7,7 @@ Collect sends them, until every one is stored and processed into field records.
 Set-up, not measured: a throwaway database (a PostGIS cluster on a free loopback port, or a
 SpatiaLite file), the five demo areas with their zones, the species list, the six standard
 forms, a collector of every area with a token URL, and the submissions: patrols from the
-demo generator (observations.demo), each with its days, a GPS track per day and the
+demo generator (portal.demo), each with its days, a GPS track per day and the
 observations made on the way, plus one 20 KB photo. Processing them clips every track to
 areas and zones and places every observation by point-in-polygon: the spatial work is in
 the figures.
@@ -505,7 +505,7 @@ def prepare(work: Path, count: int, seed: int) -> None:
 
     django.setup()
     from accounts import services
-    from observations import demo
+    from portal import demo
     from protected_areas.demo import load_demo_areas
     from protected_areas.models import ProtectedArea
 

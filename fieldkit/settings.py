@@ -15,13 +15,27 @@ import dj_database_url
 import pyogrio  # noqa: F401
 import pyproj  # noqa: F401
 import shapely  # noqa: F401
+from django.core.exceptions import ImproperlyConfigured
 from whitenoise.compress import Compressor
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+_TRUE, _FALSE = ("1", "yes", "true", "on"), ("0", "no", "false", "off", "")
+
+
 def envbool(name: str, default: str) -> bool:
-    return os.getenv(name, default).strip().lower() in ("1", "yes", "true", "on")
+    """A yes/no setting. Anything but the words for yes and no stops fieldkit: read as no,
+    a mistyped DEBUG=ture or SECURE_SSL_REDIRECT=flase would silently be the other choice."""
+    value = os.getenv(name, default).strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    words = ", ".join(_TRUE + _FALSE[:-1])
+    raise ImproperlyConfigured(
+        f"{name}={os.getenv(name, default)!r} is neither true nor false; use one of {words}"
+    )
 
 
 def envint(name: str, default: str) -> int:
@@ -91,6 +105,9 @@ INSTALLED_APPS = [
     "accounts",
     "odk_forms",
     "observations",
+    "standard_forms",
+    # The top: URLconf, home page, demo loader (nothing imports it).
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -108,13 +125,13 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "fieldkit.urls"
+ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "fieldkit.wsgi.application"
 
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -240,7 +257,7 @@ ODK_FORMS_VALIDATE = envbool("ODK_FORMS_VALIDATE", "true")
 # Dotted paths of callables `(submission, xml: bytes) -> None` run in order, in one
 # transaction, when a submission is processed after the phone got its answer
 # (odk_forms.processing). Apps that map submissions into their own tables add theirs here.
-ODK_FORMS_SUBMISSION_PROCESSORS: list[str] = ["observations.services.record_submission"]
+ODK_FORMS_SUBMISSION_PROCESSORS: list[str] = ["observations.records.record_submission"]
 # Without a broker, processing runs in a worker thread of the serving process, after the
 # answer, as a Celery worker would; off, it runs in the request before the answer (the test
 # suite, for determinism).
@@ -256,12 +273,12 @@ ODK_FORMS_SWEEP_INTERVAL = envint("ODK_FORMS_SWEEP_INTERVAL", "60")
 ODK_FORMS_PROCESSING_MAX_LOST_LEASES = envint("ODK_FORMS_PROCESSING_MAX_LOST_LEASES", "3")
 # Dotted paths of callables `(filename, xml: bytes) -> object` run when a form is published;
 # raising a fieldkit.errors.Problem refuses the form with its message.
-ODK_FORMS_FORM_CHECKS: list[str] = ["observations.services.check_form"]
+ODK_FORMS_FORM_CHECKS: list[str] = ["observations.form_check.check_form"]
 # Media made for the user who downloads them: file name -> dotted path of a callable
 # `(form_version, user) -> bytes | None` (None: the stored file). The manifest lists such a
 # file with the hash of what that user is served. areas.csv lists only the areas of the
 # form where the user may send data.
-ODK_FORMS_USER_MEDIA: dict[str, str] = {"areas.csv": "observations.standard_forms.areas_media_for"}
+ODK_FORMS_USER_MEDIA: dict[str, str] = {"areas.csv": "standard_forms.install.areas_media_for"}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -273,6 +290,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # A fieldkit.errors.Problem raised by any endpoint is answered with its code and message.
+    "EXCEPTION_HANDLER": "fieldkit.api.exception_handler",
     "PAGE_SIZE": envint("API_PAGE_SIZE", "50"),
 }
 SPECTACULAR_SETTINGS = {"TITLE": "fieldkit API", "VERSION": "1"}

@@ -1,12 +1,16 @@
 import os
 
+from django.apps import apps
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fieldkit.settings")
 application = get_wsgi_application()
 
-# Without a broker the server processes submissions itself, in a thread; started now, it
-# finds the work a previous run left before the first new submission arrives.
-from odk_forms.processing import start_background_worker  # noqa: E402
-
-start_background_worker()
+# Apps that work beside the requests start that work now, once per serving process: without
+# a broker, odk_forms processes submissions in a thread, and started now it finds the work a
+# previous run left before the first new submission arrives. Found on the app configs, not
+# imported: the ground imports no app.
+for config in apps.get_app_configs():
+    start_serving = getattr(config, "start_serving", None)
+    if start_serving is not None:
+        start_serving()

@@ -161,6 +161,36 @@ def ancestors(slug: str) -> list[str]:
     return [".".join(parts[: i + 1]) for i in range(len(parts))]
 
 
-def as_choices(language: str = "en") -> list[tuple[str, str]]:
-    """(slug, label) for XLSForm choices sheets: leaves and inner nodes, active only."""
-    return [(c.slug, c.label_tpi if language == "tpi" else c.label_en) for c in CATEGORIES if c.active]
+# --- What a category implies ---------------------------------------------------------------
+
+# The resource kind (observations.models.ResourceKind) a resource-use category implies when
+# the form does not ask; the standard resource-use form computes the same from its category.
+RESOURCE_KIND_BY_CATEGORY = {
+    "human_activity.timber.firewood": "firewood",
+    "human_activity.timber": "timber",
+    "human_activity.ntfp": "ntfp",
+    "human_activity.hunting": "bushmeat",
+    "human_activity.fishing": "fish",
+    "human_activity.clearing": "clearing",
+    "human_activity.mining": "minerals",
+}
+# The evidence (observations.models.Evidence) a species category implies when the form does
+# not ask; the standard species form gives the category from the evidence the other way.
+EVIDENCE_BY_CATEGORY = {
+    "animals.live": "direct",
+    "animals.sign.track": "track",
+    "animals.sign.dung": "dung",
+    "animals.sign.call": "call",
+    "animals.sign.nest": "nest",
+    "animals.sign": "sign",
+    "animals.carcass": "carcass",
+    "animals.camera_trap": "camera_trap",
+}
+
+
+def implied(table: dict[str, str], category: str) -> str:
+    """The value `table` gives the most specific ancestor of `category` it holds, or ""."""
+    for slug in reversed(ancestors(category)):
+        if slug in table:
+            return table[slug]
+    return ""

@@ -1,70 +1,42 @@
 """From a filled-in instance and its form's mapping to plain records: pure, no ORM.
 
-`map_instance()` reads what the form's fieldkit mapping (observations.vocabulary) points
-at and returns dataclasses: a patrol with legs and leg-days, observations with their
-vertical details, a METT assessment, a budget return, plus the QA flags raised on the way.
-Everything that needs the database (areas, zones, track clipping, taxon lookup) happens in
-observations.services, which writes these dataclasses.
-
-ODK geopoints are "lat lon altitude accuracy"; everything past `parse_geopoint` is lon, lat
-(GeoJSON order). That swap is written out once, here.
+`map_instance()` walks the instance along the form's fieldkit mapping
+(observations.vocabulary) and returns dataclasses: a patrol with legs and days,
+observations with their vertical details, a METT assessment, a budget return, plus the QA
+flags raised on the way. Answers are read by observations.parsing; legs are cut into
+leg-days by observations.days. Everything that needs the database (areas, zones, track
+clipping, taxon lookup) happens in observations.records, which writes these dataclasses.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from xml.etree.ElementTree import Element
-from zoneinfo import ZoneInfo
-
-import shapely
-from shapely.geometry import LineString
-from shapely.ops import substring
 
 from observations import categories, vocabulary
+from observations.parsing import (
+    BadValue,
+    GeoPoint,
+    is_junk_fix,
+    parse_bool,
+    parse_date,
+    parse_datetime,
+    parse_decimal,
+    parse_geopoint,
+    parse_geotrace,
+    parse_int,
+    parse_number,
+    parse_year,
+)
 from observations.vocabulary import FieldMapping, FormMapping, RecordMapping
 from odk_forms import xform
 
-# Positions GPS chips report when they have no fix (ecoscope drops these too).
-JUNK_FIXES = ((0.0, 0.0), (1.0, 1.0), (180.0, 90.0))
 # Times before this are a phone with a reset clock.
 EARLIEST_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 # A phone clock may run a little ahead of the server's.
 FUTURE_TOLERANCE = timedelta(minutes=10)
-
-# METT-3 questions and the IUCN-WCPA element each assesses (the first one where the 2007
-# form names two).
-METT_ELEMENTS = {
-    "q01": "context", "q02": "planning", "q03": "inputs", "q04": "planning", "q05": "planning",
-    "q06": "process", "q07": "planning", "q08": "planning", "q09": "inputs", "q10": "process",
-    "q11": "process", "q12": "process", "q13": "inputs", "q14": "inputs", "q15": "inputs",
-    "q16": "inputs", "q17": "process", "q18": "inputs", "q19": "process", "q20": "process",
-    "q21": "planning", "q22": "process", "q23": "process", "q24": "process", "q25": "outcomes",
-    "q26": "planning", "q27": "outputs", "q28": "process", "q29": "inputs", "q30": "outcomes",
-}  # fmt: skip
-
-# What a category implies when the form does not ask.
-_RESOURCE_KIND_BY_CATEGORY = {
-    "human_activity.timber.firewood": "firewood",
-    "human_activity.timber": "timber",
-    "human_activity.ntfp": "ntfp",
-    "human_activity.fishing": "fish",
-    "human_activity.hunting": "bushmeat",
-    "human_activity.clearing": "clearing",
-    "human_activity.mining": "minerals",
-}
-_EVIDENCE_BY_CATEGORY = {
-    "animals.live": "direct",
-    "animals.sign.track": "track",
-    "animals.sign.dung": "dung",
-    "animals.sign.call": "call",
-    "animals.sign.nest": "nest",
-    "animals.sign": "sign",
-    "animals.carcass": "carcass",
-    "animals.camera_trap": "camera_trap",
-}
 
 LonLat = tuple[float, float]
 
@@ -74,14 +46,6 @@ class Flag:
     code: str  # observations.models.QAFlagCode
     detail: str
     path: str = ""
-
-
-@dataclass(frozen=True)
-class GeoPoint:
-    lon: float
-    lat: float
-    altitude: float | None = None
-    accuracy: float | None = None
 
 
 @dataclass
@@ -179,7 +143,7 @@ class METTScoreInput:
 
     @property
     def element(self) -> str:
-        return METT_ELEMENTS[self.question[:3]]
+        return vocabulary.METT_ELEMENTS[self.question[:3]]
 
 
 @dataclass
@@ -238,107 +202,6 @@ class MappedSubmission:
     @property
     def is_empty(self) -> bool:
         return not (self.patrol or self.observations or self.mett or self.budget)
-
-
-# --- Values ------------------------------------------------------------------------------
-
-
-class BadValue(ValueError):
-    pass
-
-
-def parse_geopoint(text: str) -> GeoPoint:
-    """ODK "lat lon [alt [acc]]" → GeoPoint(lon, lat, ...). The one place the order flips."""
-    parts = text.split()
-    if len(parts) < 2:
-        raise BadValue(f"not a geopoint: {text!r}")
-    try:
-        lat, lon = float(parts[0]), float(parts[1])
-        alt = float(parts[2]) if len(parts) > 2 else None
-        acc = float(parts[3]) if len(parts) > 3 else None
-    except ValueError as exc:
-        raise BadValue(f"not a geopoint: {text!r}") from exc
-    if not (math.isfinite(lat) and math.isfinite(lon)) or abs(lat) > 90 or abs(lon) > 180:
-        raise BadValue(f"coordinates out of range: {text!r}")
-    return GeoPoint(lon=lon, lat=lat, altitude=alt, accuracy=acc)
-
-
-def parse_geotrace(text: str) -> list[GeoPoint]:
-    """ODK "lat lon alt acc;lat lon alt acc;..." → points (a trailing ";" is allowed)."""
-    return [parse_geopoint(part) for part in text.split(";") if part.strip()]
-
-
-def is_junk_fix(point: GeoPoint) -> bool:
-    return any(abs(point.lon - x) < 1e-6 and abs(point.lat - y) < 1e-6 for x, y in JUNK_FIXES)
-
-
-def parse_datetime(text: str) -> datetime:
-    """An ODK dateTime ("2024-03-05T08:12:33.123+10:00") as aware UTC. A time without an
-    offset is taken as UTC (ODK always sends one)."""
-    value = text.strip().replace("Z", "+00:00")
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise BadValue(f"not a date and time: {text!r}") from exc
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-def parse_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text.strip()[:10])
-    except ValueError as exc:
-        raise BadValue(f"not a date: {text!r}") from exc
-
-
-def parse_year(text: str) -> int:
-    value = text.strip()
-    if len(value) >= 10:
-        return parse_date(value).year
-    try:
-        year = int(value)
-    except ValueError as exc:
-        raise BadValue(f"not a year: {text!r}") from exc
-    if not 1900 <= year <= 2200:
-        raise BadValue(f"not a plausible year: {text!r}")
-    return year
-
-
-def parse_number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError as exc:
-        raise BadValue(f"not a number: {text!r}") from exc
-    if not math.isfinite(value):
-        raise BadValue(f"not a number: {text!r}")
-    return value
-
-
-def parse_int(text: str) -> int:
-    value = parse_number(text)
-    if value != int(value) or value < 0:
-        raise BadValue(f"not a whole number ≥ 0: {text!r}")
-    return int(value)
-
-
-def parse_decimal(text: str) -> Decimal:
-    try:
-        value = Decimal(text.strip())
-    except InvalidOperation as exc:
-        raise BadValue(f"not an amount: {text!r}") from exc
-    if not value.is_finite():
-        raise BadValue(f"not an amount: {text!r}")
-    return value.quantize(Decimal("0.01"))
-
-
-def parse_bool(text: str) -> bool:
-    value = text.strip().lower()
-    if value in vocabulary.YES:
-        return True
-    if value in vocabulary.NO:
-        return False
-    raise BadValue(f"not yes or no: {text!r}")
 
 
 # --- Walking the instance ----------------------------------------------------------------
@@ -658,7 +521,7 @@ def _read_observation(
     if wants_resource or vertical == "resource_use":
         obs.resource = {
             "kind": r.code("resource.kind", "resource_kind")
-            or _implied(_RESOURCE_KIND_BY_CATEGORY, category),
+            or categories.implied(categories.RESOURCE_KIND_BY_CATEGORY, category),
             "quantity": r.value("resource.quantity", parse_number),
             "unit": r.code("resource.unit", "resource_unit"),
             "purpose": r.code("resource.purpose", "purpose"),
@@ -683,17 +546,10 @@ def _read_observation(
             "taxon": r.translated("species.taxon").strip(),
             **counts,
             "individual_count": individuals,
-            "evidence": r.code("species.evidence", "evidence") or _implied(_EVIDENCE_BY_CATEGORY, category),
+            "evidence": r.code("species.evidence", "evidence")
+            or categories.implied(categories.EVIDENCE_BY_CATEGORY, category),
         }
     return obs
-
-
-def _implied(table: dict[str, str], category: str) -> str:
-    """The value implied by the most specific category prefix in `table`."""
-    for slug in reversed(categories.ancestors(category)):
-        if slug in table:
-            return table[slug]
-    return ""
 
 
 def _read_mett(record: RecordMapping, element: Element, path: str) -> METTInput:
@@ -748,116 +604,3 @@ def _read_budget(record: RecordMapping, element: Element, path: str) -> BudgetIn
             if amount is not None:
                 budget.lines[(kind, name)] = amount
     return budget
-
-
-# --- Leg-days ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DayPlan:
-    """One leg-day as it will be stored, with SMART's effort values (distance excepted: it
-    is measured in the database, on the ellipsoid)."""
-
-    day: date
-    start: datetime | None
-    end: datetime | None
-    rest_minutes: float
-    # Parts of the track walked this day, lon/lat; None for a day without a track.
-    track: list[list[LonLat]] | None
-    patrol_hours: float
-    field_hours: float
-    path: str = ""
-    flags: tuple[Flag, ...] = ()
-
-
-def plan_leg_days(leg: LegInput, tz: ZoneInfo, fallback_day: date) -> list[DayPlan]:
-    """The leg-days of a leg: its patrol_day records, or its start..end cut at midnight in
-    the area's timezone (`tz`)."""
-    if leg.days:
-        plans = []
-        for d in leg.days:
-            plans.extend(
-                _cut_days(d.start, d.end, d.rest_minutes, d.track, tz, fallback_day, d.path, single=True)
-            )
-        return plans
-    return _cut_days(
-        leg.start, leg.end, leg.rest_minutes, leg.track, tz, fallback_day, leg.path, single=False
-    )
-
-
-def _cut_days(
-    start: datetime | None,
-    end: datetime | None,
-    rest_minutes: float | None,
-    track: list[LonLat] | None,
-    tz: ZoneInfo,
-    fallback_day: date,
-    path: str,
-    single: bool,
-) -> list[DayPlan]:
-    rest = max(0.0, rest_minutes or 0.0)
-    parts = [track] if track else None
-    flags: list[Flag] = []
-    if not track:
-        flags.append(Flag("no_track", "no usable track for this day: its distance is 0", path))
-    if start is None or end is None:
-        known = start or end
-        day = known.astimezone(tz).date() if known else fallback_day
-        flags.append(Flag("bad_value", "start or end time missing: field hours are 0", path))
-        return [DayPlan(day, start, end, rest, parts, 0.0, 0.0, path, tuple(flags))]
-    if end < start:
-        flags.append(
-            Flag("end_before_start", f"ends {end.isoformat()} before it starts {start.isoformat()}", path)
-        )
-        return [DayPlan(start.astimezone(tz).date(), start, end, rest, parts, 0.0, 0.0, path, tuple(flags))]
-
-    # A patrol_day record is one day whatever the clock says; a leg is cut at local midnights.
-    bounds = [(start, end)] if single else _midnight_cuts(start, end, tz)
-    total = (end - start).total_seconds()
-    line = LineString(track) if track else None
-    plans = []
-    for i, (s, e) in enumerate(bounds):
-        seconds = (e - s).total_seconds()
-        share = seconds / total if total > 0 else 1.0 / len(bounds)
-        day_rest = rest * share
-        hours = seconds / 3600.0
-        field_hours = max(0.0, hours - day_rest / 60.0)
-        day_track: list[list[LonLat]] | None = None
-        if line is not None:
-            if len(bounds) == 1:
-                day_track = [list(track or [])]
-            else:
-                # Without times on its points a track is shared in proportion to the time
-                # walked each day (fractions of its length in degrees: the cut points move
-                # by metres, the total length is kept).
-                before = sum((b[1] - b[0]).total_seconds() for b in bounds[:i]) / total
-                piece = substring(line, before, before + share, normalized=True)
-                coords = [(x, y) for x, y, *_ in shapely.get_coordinates(piece).tolist()]
-                day_track = [coords] if len(coords) >= 2 and piece.length > 0 else None
-        plans.append(
-            DayPlan(
-                day=s.astimezone(tz).date(),
-                start=s,
-                end=e,
-                rest_minutes=round(day_rest, 3),
-                track=day_track,
-                patrol_hours=round(hours, 6),
-                field_hours=round(field_hours, 6),
-                path=path,
-                flags=tuple(flags) if i == 0 else (),
-            )
-        )
-    return plans
-
-
-def _midnight_cuts(start: datetime, end: datetime, tz: ZoneInfo) -> list[tuple[datetime, datetime]]:
-    cuts = []
-    current = start
-    while True:
-        local = current.astimezone(tz)
-        next_midnight = datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
-        if next_midnight >= end:
-            cuts.append((current, end))
-            return cuts
-        cuts.append((current, next_midnight))
-        current = next_midnight

@@ -1,7 +1,7 @@
 """Field records: patrols and their effort, observations of the four verticals, METT
 assessments and budget returns.
 
-Every record is made from one submission (observations.services.record_submission) and
+Every record is made from one submission (observations.records.record_submission) and
 carries it twice: `submission`, the version it was read from, and `root_submission`, the
 first version of the record, which stays the same across edits. An edit replaces all the
 records of its root; reprocessing a submission replaces its own. Nothing here is edited by

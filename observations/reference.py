@@ -22,6 +22,13 @@ DEFAULT_SENSITIVITY = {"CR": 2, "EN": 3, "VU": 4}
 PLANT_CLASSES = {"Magnoliopsida", "Liliopsida", "Pinopsida", "Polypodiopsida", "Cycadopsida"}
 
 
+def sync_reference_data() -> tuple[int, int]:
+    """Categories and the species list from code into their tables (idempotent)."""
+    from observations.models import Category, Taxon
+
+    return sync_categories(Category), sync_taxa(Taxon)
+
+
 def sync_categories(category_model: Any) -> int:
     known = set(category_model.objects.values_list("slug", flat=True))
     defined = set()

@@ -2,7 +2,7 @@
 """The starting species list: animals and trees that rangers in Papua New Guinea's
 protected areas record, with their IUCN Red List category and a sensitivity.
 
-The list seeds the Taxon table (observations.services.sync_reference_data) and the
+The list seeds the Taxon table (observations.reference.sync_reference_data) and the
 `taxa.csv` that standard forms read with `select_one_from_file` (taxa_csv()). Agencies
 extend it in the admin. Red List categories are as published at the time of writing: check
 them against the Red List before a report relies on them.

@@ -6,93 +6,9 @@ lives in the form as attributes on its binds, read once when the form is publish
 (`read_mapping`); mistakes (unknown target, wrong question type, unknown code) are refused
 there, with a message naming the question, not at ingest.
 
-XLSForm columns (pyxform 4.5, verified)
-=======================================
-
-settings sheet, column `namespaces`, exactly::
-
-    fieldkit="https://fieldkit.example.org/xforms"
-
-  Without it pyxform writes `fieldkit:map` with an undeclared prefix and ODK Validate
-  rejects the form ("The prefix "fieldkit" ... is not bound").
-
-survey sheet, two optional columns (pyxform copies `bind::x:y` columns onto the question's
-`<bind>` as attribute `x:y`):
-
-- `bind::fieldkit:record` on a `begin repeat` / `begin group` row: every instance of the
-  repeat (or the group) is one record of that kind. Kinds: see RECORD_KINDS below.
-- `bind::fieldkit:map` on a question row: the target the answer goes to, e.g.
-  `patrol.track`, `observation.location`. Targets: see TARGETS below.
-
-choices sheet, one optional column `fieldkit`: the canonical code of the choice when the
-form's own choice name differs (pyxform writes it into the choice list as `<fieldkit>`).
-An agency form with choice `snare_wire` maps it with `fieldkit` =
-`human_activity.weapons.snare`; a blank cell means the choice name is already the code.
-
-Which record a question belongs to
-==================================
-
-A mapped question belongs to the nearest enclosing group/repeat that has a
-`fieldkit:record`. Questions outside any such group belong to the *root record*, whose
-kind follows from their targets' prefix (`patrol.*` → patrol, `mett.*` → mett,
-`budget.*` → budget, `observation.*`/`illicit.*`/`resource.*`/`species.*` → observation):
-an incident form needs no `fieldkit:record` at all. A target must suit its record
-(`species.taxon` may sit in an `observation`, not in a `patrol_day`); each target says
-which record kinds accept it.
-
-Record kinds
-------------
-- `patrol`: at most one per submission (root or a group). Its questions give the patrol
-  and, unless the form has `patrol_leg` / `patrol_day` repeats, its single leg and its days.
-- `patrol_leg` (repeat in a patrol): one leg each, when transport, team members or mandate
-  change during the patrol (SMART legs). Without it the patrol has one leg.
-- `patrol_day` (repeat in a patrol or a leg): one leg-day each, with its own start, end,
-  rest and track. Without it, the leg's start..end is cut into calendar days (area's
-  timezone) and the track is shared between them in proportion to the time walked.
-- `observation` (repeat, group or root): one observation. Aliases `incident`, `species`,
-  `resource_use` are observations whose category defaults to `human_activity`, `animals`
-  and `human_activity` respectively, and which create their vertical's detail row even
-  when no category is answered. An observation inside a `patrol_day` repeat belongs to
-  that leg-day; other observations of a patrol form go to the leg-day whose time span
-  holds their time (or the nearest one, with a QA flag).
-- `mett` (root or group): one METT-3 assessment of one area and year.
-- `budget` (root or group): one budget and spending return of one area and fiscal year.
-
-Question kinds
---------------
-The XForm type of a question, from its bind type and body control: text, int, decimal,
-date, datetime, time, geopoint, geotrace, geoshape, select_one, select_multiple, binary.
-`calculate`/hidden questions count as text (or as their declared type). Booleans
-(`patrol.armed`, `resource.permitted`) take a select_one with yes/no (true/false, 1/0) or
-an int 0/1.
-
-Values
-------
-- coded targets (transport, evidence, units...) take the codes listed in CODES; a
-  select_one's choices (after the `fieldkit` column) must all be codes or the form is
-  refused; a text answer with an unknown code is kept as a QA flag, not dropped.
-- `observation.category`: a category slug from observations.categories. Several questions
-  may map to it (a cascade: main category, then detail): the last non-empty answer wins.
-- `observation.photo`: may be mapped several times; all photos are kept.
-- `patrol.area`, `mett.area`, `budget.area`: the WDPA id of the protected area (digits), or
-  `<source>:<source_id>` for areas not from the WDPA. Without it, the area is the one the
-  points or track fall in (patrols, observations) or the form's only area (METT, budget).
-- `species.taxon`: a taxon slug (`goura_scheepmakeri`) or its scientific name; an unknown
-  name is kept with a QA flag.
-- `observation.area`: used only when the observation has no GPS fix.
-- `patrol.members`: a select_multiple, or text with one name per line or comma.
-- `mett.qNN`: 0–3, or `na` (or empty) for not applicable; bonus items `mett.q07a`…: 0/1.
-
-The full table of targets, with kinds, the records that accept them and the model field
-they fill, is TARGETS; `describe_targets()` prints it as a table.
-
-Checking a form
----------------
-`read_mapping(xform_xml)` returns the mapping or raises MappingError listing every
-problem ("obs/loc: observation.location takes a question of type geopoint, not text");
-observations.services.check_form() wraps it as the catalogued problem 400.60 for the
-publishing step. Ingest reads the same mapping once per published form version.
-
+The manual for people writing forms (XLSForm columns, record kinds, targets, values) is
+standard_forms/README.md, "The mapping vocabulary"; the targets and codes themselves are
+below (TARGETS, CODES), and `read_mapping` checks a form against them.
 """
 
 from __future__ import annotations
@@ -110,7 +26,6 @@ FIELDKIT_NS = "https://fieldkit.example.org/xforms"
 NAMESPACE_DECLARATION = f'fieldkit="{FIELDKIT_NS}"'
 _MAP = f"{{{FIELDKIT_NS}}}map"
 _RECORD = f"{{{FIELDKIT_NS}}}record"
-_JR_NS = "http://openrosa.org/javarosa"
 
 # --- Record kinds ----------------------------------------------------------------------
 
@@ -277,6 +192,18 @@ _TARGET_LIST: list[Target] = [
 METT_QUESTIONS = tuple(f"q{n:02d}" for n in range(1, 31))
 # Bonus points of METT-3 (one each): 7a-c, 21a-c, 24a-c, 30a-c.
 METT_BONUS = tuple(f"q{n:02d}{letter}" for n in (7, 21, 24, 30) for letter in "abc")
+# The IUCN-WCPA element each METT-3 question assesses (the first one where the 2007 form
+# names two): scores are grouped by it, and the standard METT form groups its pages by it.
+# Values are observations.models.METTElement's.
+METT_ELEMENTS = {
+    "q01": "context", "q02": "planning", "q03": "inputs", "q04": "planning", "q05": "planning",
+    "q06": "process", "q07": "planning", "q08": "planning", "q09": "inputs", "q10": "process",
+    "q11": "process", "q12": "process", "q13": "inputs", "q14": "inputs", "q15": "inputs",
+    "q16": "inputs", "q17": "process", "q18": "inputs", "q19": "process", "q20": "process",
+    "q21": "planning", "q22": "process", "q23": "process", "q24": "process", "q25": "outcomes",
+    "q26": "planning", "q27": "outputs", "q28": "process", "q29": "inputs", "q30": "outcomes",
+}  # fmt: skip
+
 BUDGET_INCOME = ("government", "donor", "own_revenue", "other")
 BUDGET_SPEND = ("staff", "patrol_operations", "equipment", "community", "infrastructure", "other")
 
@@ -396,14 +323,14 @@ def read_mapping(xml: bytes) -> FormMapping:
                 ]
             ) from exc
         raise MappingError([f"not a readable XForm: {exc}"]) from exc
-    head = _child(root, "head")
-    model = _child(head, "model") if head is not None else None
+    head = xform.child(root, "head")
+    model = xform.child(head, "model") if head is not None else None
     if model is None:
         raise MappingError(["no h:head/model element: not an XForm"])
 
     problems: list[str] = []
     binds = _read_binds(model, problems)
-    body = _child(root, "body")
+    body = xform.child(root, "body")
     repeats, controls, itemsets = _read_body(body)
     instances = _secondary_instances(model)
     for bind in binds.values():
@@ -472,7 +399,7 @@ def _read_body(body: Element | None) -> tuple[set[str], dict[str, str], dict[str
         elif name in _CONTROLS and element.get("ref"):
             path = _relative(element.get("ref", ""))
             controls[path] = name
-            itemset = _child(element, "itemset")
+            itemset = xform.child(element, "itemset")
             if itemset is not None:
                 match = re.match(r"""\s*instance\(\s*['"]([^'"]+)['"]\s*\)""", itemset.get("nodeset", ""))
                 if match:
@@ -646,15 +573,6 @@ def _check_record(record: RecordMapping, problems: list[str]) -> None:
             problems.append(f"{child.path}: {child.kind} is one per submission; use a group, not a repeat")
         if not child.is_repeat and child.base_kind in (LEG, DAY):
             problems.append(f"{child.path}: {child.kind} must be a repeat")
-
-
-def _child(element: Element | None, name: str) -> Element | None:
-    if element is None:
-        return None
-    for child in element:
-        if xform.local_name(child.tag) == name:
-            return child
-    return None
 
 
 def _relative(nodeset: str) -> str:

@@ -15,7 +15,6 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from fieldkit.errors import Problem
 from odk_forms import publishing, queries
 from odk_forms.models import Form, FormState, FormVersion
 
@@ -81,10 +80,6 @@ class StateSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=FormState.choices)
 
 
-def problem_response(problem: Problem) -> Response:
-    return Response({"code": problem.code, "detail": problem.message}, status=problem.status)
-
-
 class FormViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = FormSerializer
     permission_classes = [IsAuthenticated]
@@ -104,17 +99,14 @@ class FormViewSet(viewsets.ReadOnlyModelViewSet):
         params = PublishSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         upload = params.validated_data["file"]
-        try:
-            version = publishing.publish_form_version(
-                upload.name,
-                upload.read(),
-                media=[publishing.MediaUpload(f.name, f) for f in params.validated_data["media"]],
-                draft=params.validated_data["draft"],
-                area_ids=params.validated_data["areas"],
-                user=request.user,
-            )
-        except Problem as problem:
-            return problem_response(problem)
+        version = publishing.publish_form_version(
+            upload.name,
+            upload.read(),
+            media=[publishing.MediaUpload(f.name, f) for f in params.validated_data["media"]],
+            draft=params.validated_data["draft"],
+            area_ids=params.validated_data["areas"],
+            user=request.user,
+        )
         return Response(self._form_data(version.form_id), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=StateSerializer, responses=FormSerializer)
@@ -123,10 +115,7 @@ class FormViewSet(viewsets.ReadOnlyModelViewSet):
         """open, closing (accepts submissions, not listed) or closed."""
         params = StateSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        try:
-            form = publishing.set_form_state(self.get_object(), params.validated_data["state"], request.user)
-        except Problem as problem:
-            return problem_response(problem)
+        form = publishing.set_form_state(self.get_object(), params.validated_data["state"], request.user)
         return Response(self._form_data(form.pk))
 
     # No request body. A bare serializers.Serializer here would become a schema component
@@ -134,10 +123,7 @@ class FormViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=None, responses=FormSerializer)
     @action(detail=True, methods=["post"], url_path="publish-draft")
     def publish_draft(self, request: Request, pk: str | None = None) -> Response:
-        try:
-            publishing.publish_draft(self.get_object(), request.user)
-        except Problem as problem:
-            return problem_response(problem)
+        publishing.publish_draft(self.get_object(), request.user)
         return Response(self._form_data(pk))
 
     def _form_data(self, pk: Any) -> Any:

@@ -22,8 +22,6 @@ logger = logging.getLogger(__name__)
 
 XLSFORM_EXTENSIONS = {".xlsx": "xlsx", ".xls": "xls", ".csv": "csv", ".md": "md"}
 XFORM_EXTENSIONS = {".xml"}
-# ODK Validate checks a large form in a few seconds; beyond this it is stuck.
-VALIDATE_TIMEOUT = 100
 
 
 @dataclass(frozen=True)

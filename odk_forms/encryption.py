@@ -39,6 +39,8 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError
 from defusedxml.ElementTree import fromstring as parse_xml
 
+from odk_forms import xform
+
 try:
     # CFB is "decrepit" for new designs, but it is what the ODK specification fixed.
     from cryptography.hazmat.decrepit.ciphers.modes import CFB
@@ -133,19 +135,14 @@ def original_name(encrypted_name: str) -> str:
 # --- envelope ---------------------------------------------------------------------------
 
 
-def _local(tag: str) -> str:
-    # Collect writes the envelope in "http://www.opendatakit.org/xforms/encrypted", the
-    # specification and Enketo in "http://opendatakit.org/submissions", and meta/instanceID
-    # are in the OpenRosa namespace: match on local names so every producer is read alike.
-    return tag.rpartition("}")[2]
-
-
-def _children(element: Element, name: str) -> list[Element]:
-    return [child for child in element if _local(child.tag) == name]
+# Collect writes the envelope in "http://www.opendatakit.org/xforms/encrypted", the
+# specification and Enketo in "http://opendatakit.org/submissions", and meta/instanceID are
+# in the OpenRosa namespace: elements are matched on local names (xform.children), so every
+# producer is read alike.
 
 
 def _text(element: Element, name: str, required: bool = True) -> str | None:
-    found = _children(element, name)
+    found = xform.children(element, name)
     if len(found) > 1:
         raise EnvelopeError(f"the envelope has {len(found)} <{name}> elements, expected one")
     value = (found[0].text or "").strip() if found else ""
@@ -191,7 +188,7 @@ def parse_envelope(xml_bytes: bytes) -> Envelope:
     assert key is not None
     _decode_base64(key, "base64EncryptedKey")
 
-    metas = _children(root, "meta")
+    metas = xform.children(root, "meta")
     if len(metas) != 1:
         raise EnvelopeError("the envelope needs exactly one <meta> with an <instanceID>")
     instance_id = _text(metas[0], "instanceID")
@@ -201,8 +198,8 @@ def parse_envelope(xml_bytes: bytes) -> Envelope:
     # allows several <file> in one <media>. Document order is encryption order either way.
     media = [
         _checked_file_name((file.text or "").strip())
-        for block in _children(root, "media")
-        for file in _children(block, "file")
+        for block in xform.children(root, "media")
+        for file in xform.children(block, "file")
     ]
     xml_file = _checked_file_name(_text(root, "encryptedXmlFile") or "")
     names = [*media, xml_file]
@@ -426,8 +423,8 @@ def check_record(envelope: Envelope, xml: bytes) -> None:
         )
     instance_ids = [
         (element.text or "").strip()
-        for meta in _children(root, "meta")
-        for element in _children(meta, "instanceID")
+        for meta in xform.children(root, "meta")
+        for element in xform.children(meta, "instanceID")
     ]
     if instance_ids != [envelope.instance_id]:
         found = ", ".join(instance_ids) or "none"

@@ -106,6 +106,9 @@ class MediaFile(models.Model):
     # Versions that keep a file share the stored file: a new row, the same path.
     file = models.FileField(upload_to=media_path, max_length=500)
     md5 = models.CharField(max_length=32)
+    # SHA-256 of the stored bytes, as storage computed it while writing ("" only for a row
+    # whose file could not be read when the field was added).
+    sha256 = models.CharField(max_length=64, blank=True)
     size = models.BigIntegerField()
     content_type = models.CharField(max_length=100, blank=True)
 
@@ -202,6 +205,9 @@ class Attachment(models.Model):
     name = models.CharField(max_length=255)
     file = models.FileField(max_length=500)
     md5 = models.CharField(max_length=32)
+    # SHA-256 of the stored bytes, as storage computed it while writing: what evidence
+    # handling cites ("" only for a row whose file could not be read when the field was added).
+    sha256 = models.CharField(max_length=64, blank=True)
     size = models.BigIntegerField()
     content_type = models.CharField(max_length=100, blank=True)
     # False for a part the XML does not name. Such parts are kept (a ranger expects nothing

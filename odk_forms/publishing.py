@@ -65,18 +65,12 @@ def publish_form_version(
     uploads = _media_uploads(media, prepared.generated_media)
 
     # Files first, durably; the rows that point to them commit afterwards.
-    base = storage.new_upload_base("forms")
-    stored_media = _store_media(base, uploads)
-    source = storage.write_bytes(f"{base}.source{_suffix(filename)}", content)
-    storage.sync_directory(base if stored_media else base.rsplit("/", 1)[0])
-    try:
+    with storage.new_files("forms") as files:
+        stored_media = {name: files.write_inside(name, upload) for name, upload in uploads.items()}
+        source = files.write(f".source{_suffix(filename)}", content)
+        files.sync()
         with transaction.atomic():
-            version = _record_version(info, prepared, source, stored_media, draft, areas, user)
-    except BaseException:
-        storage.remove_directory(base)
-        storage.remove_file(source.name)
-        raise
-    return version
+            return _record_version(info, prepared, source, stored_media, draft, areas, user)
 
 
 def _suffix(filename: str) -> str:
@@ -112,20 +106,6 @@ def _sha256(content: IO[bytes] | bytes) -> str:
         digest.update(chunk)
     content.seek(0)
     return digest.hexdigest()
-
-
-def _store_media(base: str, uploads: dict[str, IO[bytes] | bytes]) -> dict[str, storage.StoredFile]:
-    if not uploads:
-        return {}
-    storage.make_directory(base)
-    stored = {}
-    for name, content in uploads.items():
-        relative = f"{base}/{name}"
-        if isinstance(content, bytes):
-            stored[name] = storage.write_bytes(relative, content)
-        else:
-            stored[name] = storage.write_upload(relative, content)
-    return stored
 
 
 def _record_version(
@@ -176,6 +156,7 @@ def _record_version(
             name=name,
             file=stored.name,
             md5=stored.md5,
+            sha256=stored.sha256,
             size=stored.size,
             content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
         )
@@ -193,6 +174,7 @@ def _record_version(
                         name=kept.name,
                         file=kept.file.name,
                         md5=kept.md5,
+                        sha256=kept.sha256,
                         size=kept.size,
                         content_type=kept.content_type,
                     )

@@ -178,10 +178,6 @@ def draft_version(draft_token: str) -> FormVersion | None:
     return FormVersion.objects.select_related("form").filter(draft_token=draft_token, is_draft=True).first()
 
 
-def submissions_visible_to(user: Any) -> QuerySet[Submission]:
-    return Submission.objects.filter(form__in=forms_visible_to(user))
-
-
 # Roles that review and correct the records of their areas (accounts.models.Role).
 EDITING_ROLES = ("manager", "member")
 

@@ -96,11 +96,6 @@ class _Stored:
     def empty(self) -> bool:
         return self.xml is None and not self.parts
 
-    def remove(self) -> None:
-        if self.xml is not None:
-            storage.remove_file(self.xml.name)
-        storage.remove_directory(self.base)
-
 
 def receive_submission(
     xml: bytes | IO[bytes] | None,
@@ -121,52 +116,50 @@ def receive_submission(
     refused submission keeps its files and is recorded as a RejectedSubmission (unless
     `keep_rejected` is off), then the Problem propagates to the caller.
     """
-    stored = _store(xml, _sent_files(parts))
-    instance = None
-    xml_data = None
-    try:
-        xml_stored, xml_data = _xml_bytes(xml, stored)
-        instance = _parse(xml_data)
-        version = _resolve_version(instance, user, draft)
-        referenced = instance.referenced_files(version.binary_paths)
-        named, duplicates = _name_parts(stored, referenced)
-        for attempt in (1, 2):
-            try:
-                with transaction.atomic():
-                    received, leftovers = _record_submission(
-                        instance, version, xml_stored, named, referenced, user, device_id, attempt == 1
-                    )
-                    if received.created or received.attachments_added:
-                        transaction.on_commit(
-                            lambda sid=received.submission.pk: processing.enqueue(sid)  # type: ignore[misc]
+    with storage.new_files("submissions") as files:
+        stored = _store(files, xml, _sent_files(parts))
+        instance = None
+        xml_data = None
+        try:
+            xml_stored, xml_data = _xml_bytes(xml, stored)
+            instance = _parse(xml_data)
+            version = _resolve_version(instance, user, draft)
+            referenced = instance.referenced_files(version.binary_paths)
+            named, duplicates = _name_parts(stored, referenced)
+            for attempt in (1, 2):
+                try:
+                    with transaction.atomic():
+                        received, leftovers = _record_submission(
+                            instance, version, xml_stored, named, referenced, user, device_id, attempt == 1
                         )
-                    else:
-                        transaction.on_commit(
-                            lambda sid=received.submission.pk: processing.requeue_if_stuck(sid)  # type: ignore[misc]
-                        )
-                break
-            except IntegrityError:
-                # A concurrent request inserted the same (form, instanceID), or edited the same
-                # record, between our read and our insert. The second pass sees its row.
-                if attempt == 2:
-                    raise
-    except errors.Problem as problem:
-        if keep_rejected and not stored.empty:
-            _keep_rejected(problem, instance, xml_data, stored, user, device_id)
-        else:
-            stored.remove()
-        raise
-    except DatabaseError as exc:
-        if not db.is_transient(exc):
-            stored.remove()
+                        if received.created or received.attachments_added:
+                            transaction.on_commit(
+                                lambda sid=received.submission.pk: processing.enqueue(sid)  # type: ignore[misc]
+                            )
+                        else:
+                            transaction.on_commit(
+                                lambda sid=received.submission.pk: processing.requeue_if_stuck(sid)  # type: ignore[misc]
+                            )
+                    break
+                except IntegrityError:
+                    # A concurrent request inserted the same (form, instanceID), or edited the
+                    # same record, between our read and our insert. The second pass sees its row.
+                    if attempt == 2:
+                        raise
+        except errors.Problem as problem:
+            if keep_rejected and not stored.empty:
+                files.keep()
+                _keep_rejected(problem, instance, xml_data, stored, user, device_id)
             raise
-        # Busy or unreachable database: the phone is told to send again (503) and keeps its
-        # copy; the bytes stay on disk too, named in the log, for whoever recovers by hand.
-        logger.warning("Database busy; submission kept on disk unrecorded at %s", stored.base)
-        raise errors.OPENROSA_SERVER_BUSY() from exc
-    except BaseException:
-        stored.remove()
-        raise
+        except DatabaseError as exc:
+            if not db.is_transient(exc):
+                raise
+            # Busy or unreachable database: the phone is told to send again (503) and keeps
+            # its copy; the bytes stay on disk too, named in the log, for whoever recovers
+            # by hand.
+            files.keep()
+            logger.warning("Database busy; submission kept on disk unrecorded at %s", stored.base)
+            raise errors.OPENROSA_SERVER_BUSY() from exc
     for name in [*leftovers, *duplicates]:
         storage.remove_file(name)
     return received
@@ -183,12 +176,12 @@ def keep_refused(
     """Store what arrived with a request refused before it could be read as a submission
     (a body that is not multipart: `xml` is then the whole body), record it as a
     RejectedSubmission, and raise `problem`. Nothing is recorded when nothing arrived."""
-    stored = _store(xml, _sent_files(parts))
-    if not stored.parts and (stored.xml is None or stored.xml.size == 0):
-        stored.remove()
-    else:
-        _keep_rejected(problem, None, None, stored, user, device_id)
-    raise problem
+    with storage.new_files("submissions") as files:
+        stored = _store(files, xml, _sent_files(parts))
+        if stored.parts or (stored.xml is not None and stored.xml.size > 0):
+            files.keep()
+            _keep_rejected(problem, None, None, stored, user, device_id)
+        raise problem
 
 
 def _sent_files(parts: Mapping[str, IO[bytes]] | Iterable[SentFile]) -> list[SentFile]:
@@ -197,26 +190,17 @@ def _sent_files(parts: Mapping[str, IO[bytes]] | Iterable[SentFile]) -> list[Sen
     return list(parts)
 
 
-def _store(xml: bytes | IO[bytes] | None, parts: Sequence[SentFile]) -> _Stored:
+def _store(files: storage.NewFiles, xml: bytes | IO[bytes] | None, parts: Sequence[SentFile]) -> _Stored:
     """Write the XML and every part, each under a name of its own, and fsync them."""
-    base = storage.new_upload_base("submissions")
-    stored = _Stored(base)
-    try:
-        if isinstance(xml, bytes):
-            stored.xml = storage.write_bytes(f"{base}.xml", xml)
-        elif xml is not None:
-            stored.xml = storage.write_upload(f"{base}.xml", xml)
-        if parts:
-            storage.make_directory(base)
-            used: set[str] = set()
-            for n, part in enumerate(parts, start=1):
-                disk_name = _unique_name(xform.sanitize_filename(part.filename or part.name), n, used)
-                written = storage.write_upload(f"{base}/{disk_name}", part.file)
-                stored.parts.append(_StoredPart(part.name, part.filename, written))
-        storage.sync_directory(base if parts else base.rsplit("/", 1)[0])
-    except BaseException:
-        stored.remove()
-        raise
+    stored = _Stored(files.base)
+    if xml is not None:
+        stored.xml = files.write(".xml", xml)
+    used: set[str] = set()
+    for n, part in enumerate(parts, start=1):
+        disk_name = _unique_name(xform.sanitize_filename(part.filename or part.name), n, used)
+        written = files.write_inside(disk_name, part.file)
+        stored.parts.append(_StoredPart(part.name, part.filename, written))
+    files.sync()
     return stored
 
 
@@ -490,7 +474,7 @@ def _record_submission(
         submitted_by=user if user is not None and user.is_authenticated else None,
         device_id=device_id[:255],
     )
-    rows = [_attachment(submission, name, stored, referenced) for name, stored in stored_parts.items()]
+    rows = [attachment_row(submission, name, stored, referenced) for name, stored in stored_parts.items()]
     if previous is not None:
         previous.is_current = False
         previous.save(update_fields=["is_current", "updated"])
@@ -502,6 +486,7 @@ def _record_submission(
                     name=kept.name,
                     file=kept.file.name,
                     md5=kept.md5,
+                    sha256=kept.sha256,
                     size=kept.size,
                     content_type=kept.content_type,
                     is_referenced=True,
@@ -535,17 +520,20 @@ def _received_again(
     return Received(existing, created=False, attachments_added=added), [xml_stored.name, *leftovers]
 
 
-def _attachment(
-    submission: Submission, name: str, stored: storage.StoredFile, referenced: frozenset[str]
+def attachment_row(
+    submission: Submission, name: str, stored: storage.StoredFile, referenced: frozenset[str] | None = None
 ) -> Attachment:
+    """The Attachment row of a stored file (not saved); `referenced`: the names the XML
+    gives its files (None: the XML names this one)."""
     return Attachment(
         submission=submission,
         name=name,
         file=stored.name,
         md5=stored.md5,
+        sha256=stored.sha256,
         size=stored.size,
         content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
-        is_referenced=name in referenced,
+        is_referenced=referenced is None or name in referenced,
     )
 
 
@@ -562,14 +550,14 @@ def _upsert_attachments(
     for name, stored in stored_parts.items():
         old = current.get(name)
         if old is None:
-            new_rows.append(_attachment(submission, name, stored, referenced))
+            new_rows.append(attachment_row(submission, name, stored, referenced))
             changed += 1
         elif old.md5 == stored.md5:
             leftovers.append(stored.name)
         else:
             leftovers.append(old.file.name)
-            old.file.name, old.md5, old.size = stored.name, stored.md5, stored.size
-            old.save(update_fields=["file", "md5", "size"])
+            old.file.name, old.md5, old.sha256, old.size = stored.name, stored.md5, stored.sha256, stored.size
+            old.save(update_fields=["file", "md5", "sha256", "size"])
             changed += 1
     Attachment.objects.bulk_create(new_rows)
     # A replaced file may still be used by another version of the record: keep those.

@@ -11,7 +11,7 @@ import os
 import secrets
 import shutil
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
@@ -100,3 +100,74 @@ def read_bytes(relative_name: str) -> bytes:
 
 def open_file(relative_name: str) -> IO[bytes]:
     return (media_root() / relative_name).open("rb")
+
+
+@dataclass
+class NewFiles:
+    """The files of one upload, under one fresh name stem (`base`): `<base>.<ext>` beside
+    the stem and `<base>/<name>` inside a directory of its own, created when needed."""
+
+    base: str
+    written: list[StoredFile] = field(default_factory=list)
+    has_directory: bool = False
+    kept: bool = False
+
+    def write(self, suffix: str, content: bytes | IO[bytes]) -> StoredFile:
+        """Write `<base><suffix>` (".xml", ".source.xlsx"), bytes or a file from its start."""
+        return self._write(f"{self.base}{suffix}", content)
+
+    def write_inside(self, name: str, content: bytes | IO[bytes]) -> StoredFile:
+        """Write `<base>/<name>` (an attachment, a media file)."""
+        if not self.has_directory:
+            make_directory(self.base)
+            self.has_directory = True
+        return self._write(f"{self.base}/{name}", content)
+
+    def _write(self, relative_name: str, content: bytes | IO[bytes]) -> StoredFile:
+        try:
+            if isinstance(content, bytes):
+                stored = write_bytes(relative_name, content)
+            else:
+                stored = write_upload(relative_name, content)
+        except FileExistsError:
+            raise  # not ours to remove
+        except BaseException:
+            # A file cut short (a full disk, a client gone mid-upload) is not kept either.
+            remove_file(relative_name)
+            raise
+        self.written.append(stored)
+        return stored
+
+    def sync(self) -> None:
+        """fsync the directory entries of everything written: call before the rows commit."""
+        sync_directory(self.base if self.has_directory else self.base.rsplit("/", 1)[0])
+
+    def keep(self) -> None:
+        """Keep the files although the block fails (a refusal that is recorded, a busy
+        database): someone will read them again."""
+        self.kept = True
+
+    def remove(self) -> None:
+        for stored in self.written:
+            remove_file(stored.name)
+        remove_directory(self.base)
+
+    # A class rather than contextlib.contextmanager: that one sets __traceback__ on the
+    # exception it re-raises, which fieldkit.errors.Problem (frozen) refuses.
+    def __enter__(self) -> NewFiles:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        if exc_type is not None and not self.kept:
+            self.remove()
+
+
+def new_files(kind: str) -> NewFiles:
+    """Write files, fsync them, commit the rows that point to them; on failure, clean up.
+
+    Used as `with storage.new_files("submissions") as files:`. The block writes its files
+    through `files`, calls `files.sync()`, then commits its rows. An exception anywhere in
+    the block removes every file written (unless `files.keep()` was called) and
+    propagates: no row points to them, as the rows' transaction rolled back. A crash
+    between sync and commit leaves at worst orphan files."""
+    return NewFiles(new_upload_base(kind))

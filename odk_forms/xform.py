@@ -14,13 +14,14 @@ import hashlib
 import re
 import unicodedata
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from xml.etree.ElementTree import Element, ParseError
+from typing import Any
+from xml.etree.ElementTree import Element, ParseError, SubElement, register_namespace, tostring
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-XFORMS_NS = "http://www.w3.org/2002/xforms"
 # ODK's limit for instanceID and version (openrosa-metadata).
 MAX_ID_LENGTH = 249
 
@@ -74,8 +75,8 @@ class InstanceInfo:
         if self.root is None:
             return frozenset()
         if self.encrypted:
-            names = {_text(f) for m in _children(self.root, "media") for f in _children(m, "file")}
-            names.add(_text(_child(self.root, "encryptedXmlFile")))
+            names = {text(f) for m in children(self.root, "media") for f in children(m, "file")}
+            names.add(text(child(self.root, "encryptedXmlFile")))
         elif binary_paths:
             names = _values_at(self.root, frozenset(binary_paths))
         else:
@@ -92,29 +93,39 @@ def parse_xml(data: bytes) -> Element:
         raise XMLError(str(exc)) from exc
 
 
+# The XML helpers every module uses (forms, instances, encrypted envelopes, mappings).
+# Producers put the same elements in different namespaces (Collect, Enketo, pyxform,
+# OpenRosa's meta), so elements are matched on their local names.
+
+
 def local_name(tag: str) -> str:
+    """`{namespace}name` → `name`."""
     return tag.rpartition("}")[2]
 
 
-def _children(element: Element, name: str) -> list[Element]:
-    return [child for child in element if local_name(child.tag) == name]
+def children(element: Element, name: str) -> list[Element]:
+    """The children of `element` whose local name is `name`."""
+    return [c for c in element if local_name(c.tag) == name]
 
 
-def _child(element: Element, name: str) -> Element | None:
-    for child in element:
-        if local_name(child.tag) == name:
-            return child
+def child(element: Element | None, name: str) -> Element | None:
+    """The first child of `element` whose local name is `name` (None for no element)."""
+    if element is None:
+        return None
+    for c in element:
+        if local_name(c.tag) == name:
+            return c
     return None
 
 
 def parse_xform(data: bytes) -> XFormInfo:
     """Read the identity, media references and binary fields of an XForm."""
     root = parse_xml(data)
-    head = _child(root, "head")
-    model = _child(head, "model") if head is not None else None
+    head = child(root, "head")
+    model = child(head, "model") if head is not None else None
     if model is None:
         raise XMLError("no h:head/model element: not an XForm")
-    instances = _children(model, "instance")
+    instances = children(model, "instance")
     # The primary instance is the first one without an id (secondary ones have ids).
     primary = next((i for i in instances if "id" not in i.attrib), None)
     if primary is None or len(primary) == 0:
@@ -126,20 +137,20 @@ def parse_xform(data: bytes) -> XFormInfo:
     version = data_root.get("version", "").strip()
     if len(form_id) > MAX_ID_LENGTH or len(version) > MAX_ID_LENGTH:
         raise XMLError(f"form id and version are limited to {MAX_ID_LENGTH} characters")
-    title_element = _child(head, "title") if head is not None else None
+    title_element = child(head, "title") if head is not None else None
     title = (title_element.text or "").strip() if title_element is not None else ""
 
     binary_paths: set[str] = set()
-    for bind in _children(model, "bind"):
+    for bind in children(model, "bind"):
         if bind.get("type", "").rpartition(":")[2] == "binary" and bind.get("nodeset"):
             binary_paths.add(_strip_predicates(bind.get("nodeset", "")))
-    body = _child(root, "body")
+    body = child(root, "body")
     if body is not None:
         for element in body.iter():
             if local_name(element.tag) == "upload" and element.get("ref"):
                 binary_paths.add(_strip_predicates(element.get("ref", "")))
 
-    submission = _child(model, "submission")
+    submission = child(model, "submission")
     public_key = submission.get("base64RsaPublicKey", "").strip() if submission is not None else ""
     action = submission.get("action", "").strip() if submission is not None else ""
     media = sorted({name.decode("utf-8", "replace") for name in _MEDIA_REF.findall(data)})
@@ -166,14 +177,14 @@ def parse_instance(data: bytes) -> InstanceInfo:
     version = root.get("version")
     encrypted = root.get("encrypted", "").strip().lower() == "yes"
 
-    meta = _child(root, "meta")
+    meta = child(root, "meta")
     instance_id = deprecated_id = instance_name = ""
     if meta is not None:
-        instance_id = _text(_child(meta, "instanceID"))
-        deprecated_id = _text(_child(meta, "deprecatedID"))
-        instance_name = _text(_child(meta, "instanceName"))
+        instance_id = text(child(meta, "instanceID"))
+        deprecated_id = text(child(meta, "deprecatedID"))
+        instance_name = text(child(meta, "instanceName"))
     # Old clients put the id on the root, as an attribute or a child (Central reads both).
-    instance_id = instance_id or root.get("instanceID", "").strip() or _text(_child(root, "instanceID"))
+    instance_id = instance_id or root.get("instanceID", "").strip() or text(child(root, "instanceID"))
     derived = False
     if not instance_id:
         # Instances from very old Collect versions carry no instanceID. The id is derived
@@ -194,7 +205,8 @@ def parse_instance(data: bytes) -> InstanceInfo:
     )
 
 
-def _text(element: Element | None) -> str:
+def text(element: Element | None) -> str:
+    """The stripped text of an element, "" for none."""
     if element is None or element.text is None:
         return ""
     return element.text.strip()
@@ -214,7 +226,7 @@ def _values_at(root: Element, paths: frozenset[str]) -> set[str]:
     while stack:
         element, path = stack.pop()
         if path in relative:
-            found.add(_text(element))
+            found.add(text(element))
         elif path in prefixes:
             stack.extend((child, f"{path}/{local_name(child.tag)}") for child in element)
     return found
@@ -241,3 +253,83 @@ def sanitize_filename(name: str) -> str:
         stem = (stem if dot else name).encode()[: 200 - len(ext.encode()) - 1].decode("utf-8", "ignore")
         name = f"{stem}.{ext}" if ext else stem
     return name
+
+
+# --- Writing instances ---------------------------------------------------------------------
+
+OPENROSA_NS = "http://openrosa.org/xforms"
+JR_TEMPLATE = "{http://openrosa.org/javarosa}template"
+# Instances written here name OpenRosa's meta elements as Collect does.
+register_namespace("orx", OPENROSA_NS)
+
+
+def write_instance(root: str, attrib: Mapping[str, str], values: Mapping[str, Any]) -> bytes:
+    """A filled-in instance as a client sends it: the one instance builder (the demo data,
+    the benchmarks and the tests use it).
+
+    `values` maps element names (`{namespace}name` for a namespaced one) to answers: text
+    or a number is the element's text, None or "" leaves it empty, a dict is a group, a
+    list of dicts a repeat (one element per dict). Elements are written in `values`' order.
+    """
+    out = Element(root, dict(attrib))
+    _write(out, values)
+    return b"<?xml version='1.0' ?>" + tostring(out, encoding="unicode").encode()
+
+
+def _write(out: Element, values: Mapping[str, Any]) -> None:
+    for name, value in values.items():
+        if isinstance(value, list):
+            for item in value:
+                _write(SubElement(out, name), item)
+        elif isinstance(value, Mapping):
+            _write(SubElement(out, name), value)
+        else:
+            element = SubElement(out, name)
+            if value is not None and value != "":
+                element.text = str(value)
+
+
+def fill_instance(
+    xform_xml: bytes, values: Mapping[str, Any], instance_id: str, meta: Mapping[str, str] | None = None
+) -> bytes:
+    """A filled-in instance of an XForm, shaped by the form's own primary instance.
+
+    `values` maps question names to answers; a list of dicts fills a repeat (one instance
+    per dict, same rules inside); a dict fills a group, and a group without one takes its
+    questions from the enclosing dict. Unanswered questions are left empty, as Collect
+    leaves them. `meta` answers the form's meta questions; instanceID is `instance_id`.
+    """
+    root = parse_xml(xform_xml)
+    model = next(e for e in root.iter() if local_name(e.tag) == "model")
+    primary = next(e for e in model if local_name(e.tag) == "instance" and "id" not in e.attrib)
+    template = primary[0]
+    shaped = _shape(template, values)
+    answers = shaped.get("meta")
+    if not isinstance(answers, dict):
+        answers = shaped["meta"] = {}
+    for name in answers:
+        if name == "instanceID":
+            answers[name] = instance_id
+        elif meta and name in meta:
+            answers[name] = meta[name]
+    answers.setdefault("instanceID", instance_id)
+    attrib = {k: v for k, v in template.attrib.items() if "}" not in k}
+    return write_instance(local_name(template.tag), attrib, shaped)
+
+
+def _shape(template: Element, values: Mapping[str, Any]) -> dict[str, Any]:
+    """`values` laid out as the template's elements, in its order."""
+    shaped: dict[str, Any] = {}
+    for element in template:
+        name = local_name(element.tag)
+        value = values.get(name)
+        if element.get(JR_TEMPLATE) is not None or isinstance(value, list):
+            # The template and its first instance both appear in the form: the first wins.
+            if name not in shaped:
+                shaped[name] = [_shape(element, item) for item in value or []]
+        elif len(element):
+            # A group's questions come from its own dict if given, else from the enclosing one.
+            shaped[name] = _shape(element, value if isinstance(value, dict) else values)
+        elif name not in shaped:
+            shaped[name] = value
+    return shaped

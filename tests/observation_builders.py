@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from xml.sax.saxutils import escape, quoteattr
 
 from observations import categories, vocabulary
-from odk_forms import processing, publishing, receiving
+from odk_forms import processing, publishing, receiving, xform
 from odk_forms.models import FormVersion, Submission
 from protected_areas.models import ProtectedArea
+from tests.xml_builders import ORX, openrosa_meta
 
 NAMESPACES = 'fieldkit="https://fieldkit.example.org/xforms"'
 
@@ -151,14 +151,6 @@ def geotrace(points: Iterable[tuple[float, float]]) -> str:
     return ";".join(geopoint(lon, lat) for lon, lat in points)
 
 
-def _elements(values: dict[str, object]) -> str:
-    out = []
-    for name, value in values.items():
-        text = "" if value is None else escape(str(value))
-        out.append(f"<{name}>{text}</{name}>" if text else f"<{name}/>")
-    return "".join(out)
-
-
 def instance_xml(
     form_id: str,
     values: dict[str, object],
@@ -167,16 +159,9 @@ def instance_xml(
     instance_id: str | None = None,
     deprecated_id: str | None = None,
 ) -> bytes:
-    instance_id = instance_id or f"uuid:{uuid.uuid4()}"
-    body = _elements(values)
-    for name, items in (repeats or {}).items():
-        body += "".join(f"<{name}>{_elements(item)}</{name}>" for item in items)
-    deprecated = f"<orx:deprecatedID>{deprecated_id}</orx:deprecatedID>" if deprecated_id else ""
-    return (
-        f"<?xml version='1.0' ?><data id={quoteattr(form_id)} version={quoteattr(version)} "
-        f'xmlns:orx="http://openrosa.org/xforms">{body}'
-        f"<orx:meta><orx:instanceID>{instance_id}</orx:instanceID>{deprecated}</orx:meta></data>"
-    ).encode()
+    answers: dict[str, object] = {**values, **(repeats or {})}
+    answers[ORX + "meta"] = openrosa_meta(instance_id or f"uuid:{uuid.uuid4()}", deprecated_id)
+    return xform.write_instance("data", {"id": form_id, "version": version}, answers)
 
 
 def patrol_values(**overrides: object) -> dict[str, object]:

@@ -4,6 +4,7 @@ the specification, and the real encrypted submissions from onadata's test fixtur
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import shutil
 import tempfile
@@ -512,6 +513,9 @@ class DecryptSubmissionsTestCase(BaseTestCase):
         self.assertEqual(storage.read_bytes(submission.xml_file.name), sent.envelope)
         stored = {a.name: storage.read_bytes(a.file.name) for a in submission.attachments.all()}
         self.assertEqual(stored, {**sent.files, **MEDIA})
+        for attachment in submission.attachments.all():
+            content = storage.read_bytes(attachment.file.name)
+            self.assertEqual(attachment.sha256, hashlib.sha256(content).hexdigest(), attachment.name)
         photo = submission.attachments.get(name="nest.jpg")
         self.assertEqual(photo.content_type, "image/jpeg")
         self.assertEqual(photo.size, len(MEDIA["nest.jpg"]))

@@ -13,7 +13,8 @@ import pytest
 from pyxform.xls2xform import convert
 
 from fieldkit.errors import Problem
-from observations import categories, ingest, services, taxa, vocabulary
+from observations import categories, form_check, ingest, parsing, taxa, vocabulary
+from observations.days import plan_leg_days
 from tests.builders import SHARED_DATA
 from tests.observation_builders import incident_form_md, patrol_form_md, xlsform_md
 
@@ -167,7 +168,7 @@ def test_coded_targets_check_their_choices(tmp_path):
 def test_check_form_raises_the_catalogued_problem(tmp_path):
     md = xlsform_md([("text", "track", "patrol.track", "")], "fk_t", choices=[])
     with pytest.raises(Problem) as caught:
-        services.check_form("patrol.xlsx", xform_of(md, tmp_path))
+        form_check.check_form("patrol.xlsx", xform_of(md, tmp_path))
     assert caught.value.code == "400.60"
     assert str(caught.value).startswith("patrol.xlsx: the form's fieldkit mapping is wrong: track:")
 
@@ -210,17 +211,17 @@ def test_the_species_list_and_its_csv():
 
 
 def test_geopoints_are_turned_into_lon_lat():
-    point = ingest.parse_geopoint("-9.44 147.35 512.0 4.5")
+    point = parsing.parse_geopoint("-9.44 147.35 512.0 4.5")
     assert (point.lon, point.lat, point.altitude, point.accuracy) == (147.35, -9.44, 512.0, 4.5)
-    assert ingest.is_junk_fix(ingest.parse_geopoint("0 0 0 0"))
-    assert ingest.is_junk_fix(ingest.parse_geopoint("90 180"))
-    with pytest.raises(ingest.BadValue):
-        ingest.parse_geopoint("95 147")
+    assert parsing.is_junk_fix(parsing.parse_geopoint("0 0 0 0"))
+    assert parsing.is_junk_fix(parsing.parse_geopoint("90 180"))
+    with pytest.raises(parsing.BadValue):
+        parsing.parse_geopoint("95 147")
 
 
 def test_times_become_utc():
-    assert ingest.parse_datetime("2024-05-14T07:00:00.000+10:00") == datetime(2024, 5, 13, 21, 0, tzinfo=UTC)
-    assert ingest.parse_datetime("2024-05-14T07:00:00Z") == datetime(2024, 5, 14, 7, 0, tzinfo=UTC)
+    assert parsing.parse_datetime("2024-05-14T07:00:00.000+10:00") == datetime(2024, 5, 13, 21, 0, tzinfo=UTC)
+    assert parsing.parse_datetime("2024-05-14T07:00:00Z") == datetime(2024, 5, 14, 7, 0, tzinfo=UTC)
 
 
 def test_a_leg_is_cut_at_midnight_in_the_areas_timezone():
@@ -231,7 +232,7 @@ def test_a_leg_is_cut_at_midnight_in_the_areas_timezone():
         rest_minutes=60,
         track=[(147.0, -9.0), (147.0, -9.12)],
     )
-    days = ingest.plan_leg_days(leg, ZoneInfo("Pacific/Port_Moresby"), date(2024, 5, 14))
+    days = plan_leg_days(leg, ZoneInfo("Pacific/Port_Moresby"), date(2024, 5, 14))
     assert [d.day for d in days] == [date(2024, 5, 14), date(2024, 5, 15)]
     assert [d.patrol_hours for d in days] == [10.0, 2.0]
     assert [d.rest_minutes for d in days] == [50.0, 10.0]
@@ -239,7 +240,7 @@ def test_a_leg_is_cut_at_midnight_in_the_areas_timezone():
     assert days[0].track == [[(147.0, -9.0), (147.0, -9.1)]]
     assert days[1].track is not None and days[1].track[0][-1] == (147.0, -9.12)
     # In UTC the same leg is one day.
-    assert len(ingest.plan_leg_days(leg, ZoneInfo("UTC"), date(2024, 5, 14))) == 1
+    assert len(plan_leg_days(leg, ZoneInfo("UTC"), date(2024, 5, 14))) == 1
 
 
 def test_mett_totals_leave_out_not_applicable_questions():
@@ -255,3 +256,24 @@ def test_mett_totals_leave_out_not_applicable_questions():
         ],
     )
     assert mett.totals() == (6, 8, 2)
+
+
+@pytest.mark.parametrize(
+    "kwargs, code",
+    [
+        ({"wdpa_id": 555543, "source": "wdpa", "source_id": "555543"}, "555543"),
+        ({"wdpa_id": None, "source": "cepa", "source_id": "YUS-01"}, "cepa:YUS-01"),
+    ],
+)
+def test_an_area_code_reads_back_as_the_area_it_names(kwargs, code):
+    assert parsing.area_code(**kwargs) == code
+    ref = parsing.parse_area_code(f" {code} ")
+    assert ref is not None
+    if kwargs["wdpa_id"]:
+        assert ref.wdpa_id == kwargs["wdpa_id"]
+    else:
+        assert (ref.source, ref.source_id) == (kwargs["source"], kwargs["source_id"])
+
+
+def test_a_name_is_not_an_area_code():
+    assert parsing.parse_area_code("Varirata National Park") is None

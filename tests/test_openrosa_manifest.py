@@ -5,7 +5,7 @@ import hashlib
 from defusedxml.ElementTree import fromstring
 
 from accounts.models import AreaMembership, Role
-from observations.standard_forms import areas_media
+from standard_forms.install import areas_media
 from tests.base import BaseTestCase
 from tests.xml_builders import MANIFEST_NS, make_form, openrosa_headers
 

@@ -27,7 +27,7 @@ from django.test import TransactionTestCase
 
 from accounts.models import AreaMembership, Role, User
 from fieldkit.celery import app
-from observations import services
+from observations import reference
 from observations.models import Observation
 from odk_forms.models import ProcessingState, Submission
 from tests import observation_builders as ob
@@ -80,7 +80,7 @@ class KilledWorkerTest(TransactionTestCase):
         self.addCleanup(shutil.rmtree, self.markers, True)
         self.worker = self.start_worker()
         # The reference data a migration loads; TransactionTestCase empties every table.
-        services.sync_reference_data()
+        reference.sync_reference_data()
         self.area = make_area()
         user = User.objects.create_user("collector", password=PASSWORD)
         AreaMembership.objects.create(user=user, area=self.area, role=Role.COLLECTOR)

@@ -170,3 +170,19 @@ def test_https_responses_carry_hsts(settings, client):
     settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     response = client.get("/healthz", secure=True)
     assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+
+
+@pytest.mark.parametrize("value", ["ture", "yes please", "2"])
+def test_a_yes_no_setting_that_is_neither_stops_fieldkit(tmp_path, value):
+    with pytest.raises(subprocess.CalledProcessError) as failed:
+        https_settings(tmp_path, DEBUG=value)
+    assert "ImproperlyConfigured" in failed.value.stderr
+    assert f"DEBUG={value!r} is neither true nor false" in failed.value.stderr
+
+
+@pytest.mark.parametrize("value, expected", [("TRUE", True), (" on ", True), ("0", False), ("", False)])
+def test_yes_no_settings_read_the_usual_words(monkeypatch, value, expected):
+    from fieldkit.settings import envbool
+
+    monkeypatch.setenv("FIELDKIT_TEST_FLAG", value)
+    assert envbool("FIELDKIT_TEST_FLAG", "false") is expected

@@ -1,6 +1,6 @@
-"""The standard forms in forms/: they convert and pass ODK Validate through the publishing
+"""The standard forms in standard_forms/: they convert and pass ODK Validate through the publishing
 path, their fieldkit mapping is the vocabulary's, their media resolve, their category
-choices are the category tree, and the committed spreadsheets are what forms/build.py
+choices are the category tree, and the committed spreadsheets are what standard_forms/build.py
 builds.
 
 No database and no shared state: each form is its own test case, so pytest-xdist spreads
@@ -15,7 +15,9 @@ from functools import cache
 
 import pytest
 
-from forms import (
+from observations import categories, vocabulary
+from odk_forms import conversion, xform
+from standard_forms import (
     COMMITTED_MEDIA,
     GENERATED_MEDIA,
     MEDIA_DIR,
@@ -25,10 +27,8 @@ from forms import (
     common,
     xlsx_path,
 )
-from forms.build import build, standard_forms
-from forms.xlsform import EN, MAP_COLUMN, RECORD_COLUMN, TPI, Form, T, read_workbook, trimmed
-from observations import categories, vocabulary
-from odk_forms import conversion, xform
+from standard_forms.build import build, standard_forms
+from standard_forms.xlsform import EN, MAP_COLUMN, RECORD_COLUMN, TPI, Form, T, read_workbook, trimmed
 
 FORMS = {form.stem: form for form in standard_forms()}
 RANGER_FORMS = ("patrol", "incident", "species", "resource_use")

@@ -10,11 +10,12 @@ from xml.sax.saxutils import escape, quoteattr
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from odk_forms import publishing
+from odk_forms import publishing, xform
 from odk_forms.models import FormVersion
 from protected_areas.models import ProtectedArea
 from tests.base import PASSWORD
 
+ORX = f"{{{xform.OPENROSA_NS}}}"
 FORMLIST_NS = "{http://openrosa.org/xforms/xformsList}"
 MANIFEST_NS = "{http://openrosa.org/xforms/xformsManifest}"
 RESPONSE_NS = "{http://openrosa.org/http/response}"
@@ -72,19 +73,21 @@ def make_instance(
     """A filled-in instance as ODK Collect saves it; instance_id "" leaves meta out."""
     if instance_id is None:
         instance_id = f"uuid:{uuid.uuid4()}"
-    values = {"species": "Casuarius", "count": "2", **(values or {})}
+    answers: dict[str, object] = {"species": "Casuarius", "count": "2", **(values or {})}
     if photo is not None:
-        values["photo"] = photo
-    version_attr = f" version={quoteattr(version)}" if version is not None else ""
-    fields = "".join(f"<{k}>{escape(v)}</{k}>" for k, v in values.items())
-    meta = ""
+        answers["photo"] = photo
     if instance_id:
-        deprecated = f"<orx:deprecatedID>{deprecated_id}</orx:deprecatedID>" if deprecated_id else ""
-        meta = f"<orx:meta><orx:instanceID>{instance_id}</orx:instanceID>{deprecated}</orx:meta>"
-    return (
-        f"<?xml version='1.0' ?><{root} id={quoteattr(form_id)}{version_attr} "
-        f'xmlns:orx="http://openrosa.org/xforms">{fields}{meta}</{root}>'
-    ).encode()
+        answers[ORX + "meta"] = openrosa_meta(instance_id, deprecated_id)
+    attrib = {"id": form_id} if version is None else {"id": form_id, "version": version}
+    return xform.write_instance(root, attrib, answers)
+
+
+def openrosa_meta(instance_id: str, deprecated_id: str | None = None) -> dict[str, object]:
+    """The meta block of an instance, in OpenRosa's namespace as Collect writes it."""
+    meta: dict[str, object] = {ORX + "instanceID": instance_id}
+    if deprecated_id:
+        meta[ORX + "deprecatedID"] = deprecated_id
+    return meta
 
 
 def make_form(

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from observations import reference, services
+from observations import reference
 from observations.models import Taxon
 
 
@@ -20,7 +20,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, taxa_csv: Path | None = None, **options: Any) -> None:
         with transaction.atomic():
-            categories, taxa = services.sync_reference_data()
+            categories, taxa = reference.sync_reference_data()
             self.stdout.write(f"{categories} categories and {taxa} curated taxa synced")
             if taxa_csv is not None:
                 if not taxa_csv.is_file():

@@ -15,34 +15,17 @@ when any submission could not be decrypted.
 from __future__ import annotations
 
 import base64
-import hashlib
-import mimetypes
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
-from django.db.models import Q, QuerySet
 
-from odk_forms import encryption, processing, storage
-from odk_forms.models import Attachment, Form, ProcessingState, Submission
-
-
-class _AlreadyDecrypted(Exception):
-    """Another run decrypted this submission between our read and our write."""
-
-
-@dataclass(frozen=True)
-class Outcome:
-    signature_valid: bool
-
-
-def not_decrypted(submissions: QuerySet[Submission]) -> QuerySet[Submission]:
-    return submissions.filter(is_encrypted=True).filter(Q(decrypted_xml__isnull=True) | Q(decrypted_xml=""))
+from odk_forms import encryption
+from odk_forms.decryption import AlreadyDecrypted, decrypt_stored_submission, not_decrypted, requeue_stranded
+from odk_forms.models import Form
 
 
 class Command(BaseCommand):
@@ -72,7 +55,7 @@ class Command(BaseCommand):
         for submission in not_decrypted(form.submissions.all()).order_by("id").iterator():
             try:
                 outcome = decrypt_stored_submission(submission, key)
-            except _AlreadyDecrypted:
+            except AlreadyDecrypted:
                 continue
             except (encryption.EncryptionError, OSError) as exc:
                 failed += 1
@@ -133,80 +116,3 @@ def _reason(exc: Exception) -> str:
     if isinstance(exc, OSError):
         return f"a stored file cannot be read ({exc.filename}: {exc.strerror})"
     return str(exc)
-
-
-def decrypt_stored_submission(submission: Submission, key: rsa.RSAPrivateKey) -> Outcome:
-    """Decrypt one stored submission, store the result and queue its processing."""
-    envelope = encryption.parse_envelope(storage.read_bytes(submission.xml_file.name))
-    attachments = {attachment.name: attachment for attachment in submission.attachments.all()}
-    files = {
-        name: storage.read_bytes(attachments[name].file.name)
-        for name in envelope.encrypted_files
-        if name in attachments
-    }
-    result = encryption.decrypt_with_key(envelope, files, key)
-    encryption.check_record(envelope, result.xml)
-    for name, data in result.media.items():
-        existing = attachments.get(name)
-        if existing is not None and existing.md5 != hashlib.md5(data, usedforsecurity=False).hexdigest():
-            raise encryption.EncryptionError(
-                f"an attachment named {name} was also received unencrypted, with other content"
-            )
-
-    # Files first, durably; the rows that point to them commit afterwards (as on receipt).
-    base = storage.new_upload_base("decrypted")
-    xml_stored = storage.write_bytes(f"{base}.xml", result.xml)
-    new_media = {name: data for name, data in result.media.items() if name not in attachments}
-    stored_media = {}
-    if new_media:
-        storage.make_directory(base)
-        stored_media = {name: storage.write_bytes(f"{base}/{name}", data) for name, data in new_media.items()}
-    storage.sync_directory(base if stored_media else base.rsplit("/", 1)[0])
-    try:
-        with transaction.atomic():
-            # The claim: two runs at once never both attach the same files.
-            claimed = not_decrypted(Submission.objects.filter(pk=submission.pk)).update(
-                decrypted_xml=xml_stored.name, signature_valid=result.signature_valid
-            )
-            if not claimed:
-                raise _AlreadyDecrypted
-            Attachment.objects.bulk_create(
-                Attachment(
-                    submission=submission,
-                    name=name,
-                    file=stored.name,
-                    md5=stored.md5,
-                    size=stored.size,
-                    content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
-                )
-                for name, stored in stored_media.items()
-            )
-            _queue_processing(submission)
-    except BaseException:
-        storage.remove_file(xml_stored.name)
-        storage.remove_directory(base)
-        raise
-    return Outcome(signature_valid=result.signature_valid)
-
-
-def _queue_processing(submission: Submission) -> None:
-    if not processing.reprocess_submission(submission):
-        # Still `received` (never processed, e.g. the broker was down): queue it as it is.
-        pk = submission.pk
-        if Submission.objects.filter(pk=pk, state=ProcessingState.RECEIVED).exists():
-            transaction.on_commit(lambda: processing.enqueue(pk))
-
-
-def requeue_stranded(form: Form) -> int:
-    """Queue again decrypted submissions left waiting for the key: a worker that read the
-    submission just before its decryption committed files it as `needs_key` afterwards."""
-    stranded = (
-        form.submissions.filter(is_encrypted=True, state=ProcessingState.NEEDS_KEY)
-        .exclude(decrypted_xml__isnull=True)
-        .exclude(decrypted_xml="")
-    )
-    count = 0
-    for submission in stranded:
-        with transaction.atomic():
-            count += processing.reprocess_submission(submission)
-    return count

@@ -241,7 +241,7 @@ def write_workbook(form: Form, path: Path) -> None:
                 cell.alignment = Alignment(vertical="top", wrap_text=True)
         sheet.freeze_panes = "C2" if title == "survey" else "A2"
     # Fixed document properties keep rebuilt files identical apart from timestamps.
-    workbook.properties.creator = "fieldkit forms/build.py"
+    workbook.properties.creator = "fieldkit standard_forms/build.py"
     workbook.save(path)
 
 

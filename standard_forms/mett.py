@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from observations.vocabulary import METT_ELEMENTS
+
 from .common import AREAS_FILE, NAMESPACES
 from .xlsform import ENGLISH_ONLY, Choice, Form, Row, Rows, group, q
 
@@ -31,7 +33,6 @@ ELEMENTS = (
 @dataclass(frozen=True)
 class Question:
     number: int
-    element: str
     title: str
     question: str
     answers: tuple[str, str, str, str]  # scores 0, 1, 2, 3
@@ -41,11 +42,15 @@ class Question:
     def name(self) -> str:
         return f"q{self.number:02d}"
 
+    @property
+    def element(self) -> str:
+        """The IUCN-WCPA element it assesses, as observations records it."""
+        return METT_ELEMENTS[self.name]
+
 
 QUESTIONS = (
     Question(
         1,
-        "context",
         "Legal status",
         "Does the protected area have legal status (or, for a private reserve, a covenant or similar)?",
         (
@@ -60,7 +65,6 @@ QUESTIONS = (
     ),
     Question(
         2,
-        "planning",
         "Protected area regulations",
         "Are appropriate regulations in place to control land use and activities (e.g. hunting)?",
         (
@@ -74,7 +78,6 @@ QUESTIONS = (
     ),
     Question(
         3,
-        "inputs",
         "Law enforcement",
         "Can staff (those responsible for managing the site) enforce protected area rules well enough?",
         (
@@ -91,7 +94,6 @@ QUESTIONS = (
     ),
     Question(
         4,
-        "planning",
         "Protected area objectives",
         "Is management undertaken according to agreed objectives?",
         (
@@ -103,7 +105,6 @@ QUESTIONS = (
     ),
     Question(
         5,
-        "planning",
         "Protected area design",
         "Is the protected area the right size and shape to protect species, habitats, ecological processes "
         "and water catchments of key conservation concern?",
@@ -121,7 +122,6 @@ QUESTIONS = (
     ),
     Question(
         6,
-        "process",
         "Boundary demarcation",
         "Is the boundary known and demarcated?",
         (
@@ -137,7 +137,6 @@ QUESTIONS = (
     ),
     Question(
         7,
-        "planning",
         "Management plan",
         "Is there a management plan and is it being implemented?",
         (
@@ -167,7 +166,6 @@ QUESTIONS = (
     ),
     Question(
         8,
-        "planning",
         "Regular work plan",
         "Is there a regular work plan and is it being implemented?",
         (
@@ -179,7 +177,6 @@ QUESTIONS = (
     ),
     Question(
         9,
-        "inputs",
         "Resource inventory",
         "Is there enough information to manage the area?",
         (
@@ -195,7 +192,6 @@ QUESTIONS = (
     ),
     Question(
         10,
-        "process",
         "Protection systems",
         "Are systems in place to control access to and resource use in the protected area?",
         (
@@ -208,7 +204,6 @@ QUESTIONS = (
     ),
     Question(
         11,
-        "process",
         "Research",
         "Is there a programme of management-oriented survey and research work?",
         (
@@ -224,7 +219,6 @@ QUESTIONS = (
     ),
     Question(
         12,
-        "process",
         "Resource management",
         "Is active resource management being undertaken?",
         (
@@ -240,7 +234,6 @@ QUESTIONS = (
     ),
     Question(
         13,
-        "inputs",
         "Staff numbers",
         "Are there enough people employed to manage the protected area?",
         (
@@ -252,7 +245,6 @@ QUESTIONS = (
     ),
     Question(
         14,
-        "inputs",
         "Staff training",
         "Are staff adequately trained to fulfil management objectives?",
         (
@@ -265,7 +257,6 @@ QUESTIONS = (
     ),
     Question(
         15,
-        "inputs",
         "Current budget",
         "Is the current budget sufficient?",
         (
@@ -280,7 +271,6 @@ QUESTIONS = (
     ),
     Question(
         16,
-        "inputs",
         "Security of budget",
         "Is the budget secure?",
         (
@@ -295,7 +285,6 @@ QUESTIONS = (
     ),
     Question(
         17,
-        "process",
         "Management of budget",
         "Is the budget managed to meet critical management needs?",
         (
@@ -308,7 +297,6 @@ QUESTIONS = (
     ),
     Question(
         18,
-        "inputs",
         "Equipment",
         "Is equipment sufficient for management needs?",
         (
@@ -321,7 +309,6 @@ QUESTIONS = (
     ),
     Question(
         19,
-        "process",
         "Maintenance of equipment",
         "Is equipment adequately maintained?",
         (
@@ -333,7 +320,6 @@ QUESTIONS = (
     ),
     Question(
         20,
-        "process",
         "Education and awareness",
         "Is there a planned education programme linked to the objectives and needs?",
         (
@@ -346,7 +332,6 @@ QUESTIONS = (
     ),
     Question(
         21,
-        "planning",
         "Planning for land and water use",
         "Does land and water use planning recognise the protected area and aid the achievement of "
         "objectives?",
@@ -383,7 +368,6 @@ QUESTIONS = (
     ),
     Question(
         22,
-        "process",
         "State and commercial neighbours",
         "Is there co-operation with adjacent land and water users?",
         (
@@ -399,7 +383,6 @@ QUESTIONS = (
     ),
     Question(
         23,
-        "process",
         "Indigenous people",
         "Do indigenous and traditional peoples living in or regularly using the protected area have input to "
         "management decisions?",
@@ -416,7 +399,6 @@ QUESTIONS = (
     ),
     Question(
         24,
-        "process",
         "Local communities",
         "Do local communities living in or near the protected area have input to management decisions?",
         (
@@ -444,7 +426,6 @@ QUESTIONS = (
     ),
     Question(
         25,
-        "outcomes",
         "Economic benefit",
         "Is the protected area providing economic benefits to local communities, e.g. income, employment, "
         "payment for environmental services?",
@@ -458,7 +439,6 @@ QUESTIONS = (
     ),
     Question(
         26,
-        "planning",
         "Monitoring and evaluation",
         "Are management activities monitored against performance?",
         (
@@ -475,7 +455,6 @@ QUESTIONS = (
     ),
     Question(
         27,
-        "outputs",
         "Visitor facilities",
         "Are visitor facilities adequate?",
         (
@@ -488,7 +467,6 @@ QUESTIONS = (
     ),
     Question(
         28,
-        "process",
         "Commercial tourism operators",
         "Do commercial tour operators contribute to protected area management?",
         (
@@ -504,7 +482,6 @@ QUESTIONS = (
     ),
     Question(
         29,
-        "inputs",
         "Fees",
         "If fees (entry fees or fines) are applied, do they help protected area management?",
         (
@@ -516,7 +493,6 @@ QUESTIONS = (
     ),
     Question(
         30,
-        "outcomes",
         "Condition of values",
         "What is the condition of the important values of the protected area compared with when it was first "
         "designated?",

@@ -1,3 +1,5 @@
+"""The home page and the health probe."""
+
 from __future__ import annotations
 
 from django.db import connection
@@ -16,4 +18,4 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 def home(request: HttpRequest) -> HttpResponse:
     areas = queries.areas_visible_to(request.user).only("id", "name", "designation_eng", "area_km2")
-    return render(request, "home.html", {"areas": areas})
+    return render(request, "portal/home.html", {"areas": areas})

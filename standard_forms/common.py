@@ -89,17 +89,10 @@ RESOURCE_KIND = choices(
     ],
 )
 
-# Resource kind → the category it is recorded under. Most specific first: the calculation
-# that goes from a category back to its kind tests the prefixes in this order.
-RESOURCE_CATEGORY = (
-    ("firewood", "human_activity.timber.firewood"),
-    ("timber", "human_activity.timber"),
-    ("ntfp", "human_activity.ntfp"),
-    ("bushmeat", "human_activity.hunting"),
-    ("fish", "human_activity.fishing"),
-    ("clearing", "human_activity.clearing"),
-    ("minerals", "human_activity.mining"),
-)
+# Resource kind → the category it is recorded under (observations.categories owns the map).
+# Most specific first: the calculation that goes from a category back to its kind tests the
+# prefixes in this order.
+RESOURCE_CATEGORY = tuple((kind, slug) for slug, kind in categories.RESOURCE_KIND_BY_CATEGORY.items())
 # Resources whose species is worth naming (kwila logs, cassowary meat, sea cucumbers).
 SPECIES_RESOURCES = ("timber", "ntfp", "bushmeat", "fish")
 
@@ -164,16 +157,8 @@ EVIDENCE = choices(
 # Evidence of individual animals, counted by age and sex; other evidence gets one count.
 COUNTED_EVIDENCE = ("direct", "camera_trap", "carcass")
 # The category a species record gets from its evidence (species form).
-EVIDENCE_CATEGORY = {
-    "direct": "animals.live",
-    "track": "animals.sign.track",
-    "dung": "animals.sign.dung",
-    "call": "animals.sign.call",
-    "nest": "animals.sign.nest",
-    "sign": "animals.sign",
-    "carcass": "animals.carcass",
-    "camera_trap": "animals.camera_trap",
-    "other": "animals",
+EVIDENCE_CATEGORY = {evidence: slug for slug, evidence in categories.EVIDENCE_BY_CATEGORY.items()} | {
+    "other": "animals"
 }
 
 # Groups of taxa.csv (column `group`), to keep the species list short on a phone.

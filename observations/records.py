@@ -4,44 +4,31 @@
 ODK_FORMS_SUBMISSION_PROCESSORS) once a stored submission is processed, after the phone got
 its answer, inside the processing transaction. It replaces every record of the submission's
 root (an edit replaces the records of the version it deprecates; a re-run replaces its own)
-and then writes what the form's mapping reads from the instance. Spatial work happens in the
-database: observations get their area and zone from one point-in-polygon UPDATE each, and
-tracks are clipped to areas and zones with ST_Intersection and a geodesic length.
+and then writes what the form's mapping reads from the instance (observations.ingest).
+Spatial work happens in the database, through observations.queries: observations get their
+area and zone by point-in-polygon, and tracks are clipped to areas and zones with
+ST_Intersection and a geodesic length.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.contrib.gis.db.models.functions import Intersection, Length
-from django.contrib.gis.geos import GEOSGeometry, LineString, MultiLineString, Point
-from django.db import connection, transaction
-from django.db.models import (
-    Case,
-    Exists,
-    ExpressionWrapper,
-    F,
-    FloatField,
-    OuterRef,
-    Q,
-    Subquery,
-    Sum,
-    Value,
-    When,
-)
-from django.db.models.functions import Coalesce
+from django.contrib.gis.geos import LineString, MultiLineString, Point
+from django.db import transaction
+from django.db.models import Exists, Q
 
 from fieldkit import errors
-from observations import ingest, reference, vocabulary
-from observations.ingest import DayPlan, Flag, MappedSubmission, ObservationInput, PatrolInput
+from observations import days as days_
+from observations import form_check, ingest, queries
+from observations.days import DayPlan
+from observations.ingest import Flag, MappedSubmission, ObservationInput, PatrolInput
 from observations.models import (
     BudgetLine,
     BudgetReturn,
-    Category,
     IllicitActivity,
     METTAssessment,
     METTScore,
@@ -52,44 +39,24 @@ from observations.models import (
     QAFlag,
     ResourceUse,
     SpeciesObservation,
-    Taxon,
-    TrackSegment,
+    Transport,
 )
-from odk_forms import queries
-from odk_forms.models import FormVersion, Submission
-from protected_areas.models import ProtectedArea, Zone
+from odk_forms import queries as odk_queries
+from odk_forms.models import Submission
+from protected_areas.models import ProtectedArea
 
 logger = logging.getLogger(__name__)
 
-# Average speeds over a day beyond these are not a patrol but a GPS or clock error (km/h).
-MAX_SPEED_KMH = {"foot": 15.0, "vehicle": 120.0, "motorbike": 120.0, "boat": 80.0, "air": 400.0, "": 15.0}
-
-
-# --- Form mappings ---------------------------------------------------------------------------
-
-
-def check_form(name: str, xml: bytes) -> vocabulary.FormMapping:
-    """Read a form's fieldkit mapping at publication; raise FORM_MAPPING_INVALID, listing
-    every mistake, if it is wrong."""
-    try:
-        return vocabulary.read_mapping(xml)
-    except vocabulary.MappingError as exc:
-        raise errors.FORM_MAPPING_INVALID(name=name, detail="; ".join(exc.problems)) from exc
-
-
-# Published versions never change, so their mapping is read once per process. The key
-# holds the XML's md5 too: a rolled-back transaction can hand the same id to another form.
-_mappings: dict[tuple[int, str], vocabulary.FormMapping] = {}
-
-
-def form_mapping(version: FormVersion) -> vocabulary.FormMapping:
-    key = (version.pk, version.md5)
-    mapping = _mappings.get(key)
-    if mapping is None:
-        mapping = check_form(str(version), bytes(version.xml))
-        if not version.is_draft:
-            _mappings[key] = mapping
-    return mapping
+# Average speeds over a day beyond these are not a patrol but a GPS or clock error (km/h);
+# "" is a leg whose transport is not known.
+MAX_SPEED_KMH: dict[str, float] = {
+    Transport.FOOT: 15.0,
+    Transport.VEHICLE: 120.0,
+    Transport.MOTORBIKE: 120.0,
+    Transport.BOAT: 80.0,
+    Transport.AIR: 400.0,
+    "": 15.0,
+}
 
 
 # --- Recording a submission ------------------------------------------------------------------
@@ -97,7 +64,7 @@ def form_mapping(version: FormVersion) -> vocabulary.FormMapping:
 
 def record_submission(submission: Submission, xml: bytes) -> None:
     """Replace the records of the submission's root with those its instance maps to."""
-    mapping = form_mapping(submission.form_version)
+    mapping = form_check.form_mapping(submission.form_version)
     if mapping.is_empty or submission.is_draft:
         # Drafts are form tests: their records would count in indicators.
         return
@@ -128,11 +95,6 @@ def delete_records(root_submission_id: int) -> None:
     BudgetReturn.objects.filter(root_submission_id=root_submission_id).delete()
 
 
-def sync_reference_data() -> tuple[int, int]:
-    """Categories and the species list from code into their tables (idempotent)."""
-    return reference.sync_categories(Category), reference.sync_taxa(Taxon)
-
-
 class _Writer:
     def __init__(self, submission: Submission) -> None:
         self.submission = submission
@@ -141,7 +103,7 @@ class _Writer:
         self._form_areas: list[ProtectedArea] | None = None
         # Records go only to areas where the submitter may send data through this form
         # (odk_forms.queries.placeable_area_ids); None: anywhere (a superuser).
-        self.placeable: frozenset[int] | None = queries.placeable_area_ids(
+        self.placeable: frozenset[int] | None = odk_queries.placeable_area_ids(
             submission.submitted_by, submission.form
         )
         self.track_crosses_forbidden = False
@@ -211,12 +173,7 @@ class _Writer:
         area by typing its id. A refusal fails the submission, kept and visible with the
         reason, to be processed again once the submitter has the right."""
         ref = ref.strip()
-        area = None
-        if ref.isdigit():
-            area = ProtectedArea.objects.filter(wdpa_id=int(ref)).order_by("pk").first()
-        elif ":" in ref:
-            source, _, source_id = ref.partition(":")
-            area = ProtectedArea.objects.filter(source=source, source_id=source_id).first()
+        area = queries.area_by_code(ref)
         if area is None:
             raise errors.INGEST_UNKNOWN_AREA(target=target, value=ref)
         self.check_placeable(area, target, ref)
@@ -252,11 +209,13 @@ class _Writer:
         # looked up before the days exist. Otherwise the area follows from the clipped track.
         zones = self.form_timezones()
         if area is None and len(zones) != 1:
-            area = _area_along(data.track_points(), self.placeable)
+            points = data.track_points()
+            if len(points) >= 2:
+                area = queries.longest_stretch_area(self.placeable, track=LineString(points, srid=4326))
         tz = _timezone(area) if area is not None else _zoneinfo(zones.pop() if len(zones) == 1 else "UTC")
         fallback = self._fallback_day(observations)
 
-        plans = [ingest.plan_leg_days(leg_data, tz, fallback) for leg_data in data.legs]
+        plans = [days_.plan_leg_days(leg_data, tz, fallback) for leg_data in data.legs]
         starts = [p.start for leg_plans in plans for p in leg_plans if p.start]
         ends = [p.end for leg_plans in plans for p in leg_plans if p.end]
         patrol = Patrol.objects.create(
@@ -305,55 +264,19 @@ class _Writer:
             for f in plan.flags:
                 self.flag(f, patrol=patrol, leg_day=day)
 
-        self.measure_tracks(patrol)
+        queries.measure_tracks(patrol.pk, self.placeable)
         self.flag_forbidden_track(patrol, [d for d, _ in days], data.path)
         if patrol.area_id is None:
-            # The area holding the longest stretch of the patrol's tracks.
-            longest = (
-                TrackSegment.objects.filter(leg_day__patrol=patrol, zone=None)
-                .values("area")
-                .annotate(km=Sum("distance_km"))
-                .order_by("-km", "area")
-                .values("area")[:1]
-            )
-            Patrol.objects.filter(pk=patrol.pk).update(area=Subquery(longest))
-            patrol.refresh_from_db(fields=["area"])
+            longest = queries.longest_stretch_area(self.placeable, patrol_id=patrol.pk)
+            if longest is not None:
+                patrol.area = longest
+                Patrol.objects.filter(pk=patrol.pk).update(area=longest)
         self.flag_speeds(patrol)
         return patrol, days
 
     def _fallback_day(self, observations: list[ObservationInput]) -> date:
         times = [o.time for o in observations if o.time]
         return (min(times) if times else self.submission.received_at).date()
-
-    def measure_tracks(self, patrol: Patrol) -> None:
-        """Geodesic length of each leg-day's track, whole and clipped to every area and zone
-        it crosses, computed by the database in three statements per patrol."""
-        PatrolLegDay.objects.filter(patrol=patrol, track__isnull=False).update(
-            distance_km=_km(Length("track", spheroid=True))
-        )
-        length = _CLIPPED_LENGTH[connection.vendor]
-        segments, days = TrackSegment._meta.db_table, PatrolLegDay._meta.db_table
-        # Only areas where the submitter may send data get a share of the effort.
-        placeable = sorted(self.placeable) if self.placeable is not None else None
-        with connection.cursor() as cursor:
-            for table, zone, area in (
-                (ProtectedArea._meta.db_table, "NULL", "a.id"),
-                (Zone._meta.db_table, "a.id", "a.area_id"),
-            ):
-                only = ""
-                if placeable is not None:
-                    marks = ", ".join(["%s"] * len(placeable))
-                    only = f" AND {area} IN ({marks})" if placeable else " AND 1=0"
-                # Both backends' functions are called by the same names Django uses for
-                # Intersection/Length(spheroid=True): ST_Intersection + ST_LengthSpheroid on
-                # PostGIS, Intersection + GeodesicLength on SpatiaLite.
-                cursor.execute(
-                    f"INSERT INTO {segments} (leg_day_id, area_id, zone_id, distance_km) "  # noqa: S608
-                    f"SELECT d.id, {area}, {zone}, COALESCE({length}, 0) / 1000.0 "
-                    f"FROM {days} d JOIN {table} a ON {_INTERSECTS[connection.vendor]} "
-                    f"WHERE d.patrol_id = %s AND d.track IS NOT NULL{only}",
-                    [patrol.pk, *(placeable or [])],
-                )
 
     def flag_forbidden_track(self, patrol: Patrol, days: list[PatrolLegDay], path: str) -> None:
         """Say so when the tracks cross areas where the submitter may not send data: those
@@ -363,12 +286,7 @@ class _Writer:
         lines = [line for day in days if day.track is not None for line in day.track]
         if not lines:
             return
-        tracks = MultiLineString(lines, srid=4326)
-        names = sorted(
-            ProtectedArea.objects.filter(boundary__intersects=tracks)
-            .exclude(pk__in=self.placeable)
-            .values_list("name", flat=True)
-        )
+        names = queries.names_of_areas_crossed(MultiLineString(lines, srid=4326), self.placeable)
         if names:
             self.track_crosses_forbidden = True
             detail = (
@@ -378,21 +296,7 @@ class _Writer:
             self.flag(Flag("area_not_permitted", detail, path), patrol=patrol)
 
     def flag_speeds(self, patrol: Patrol) -> None:
-        limit = Case(
-            *[When(leg__transport=t, then=Value(v)) for t, v in MAX_SPEED_KMH.items() if t],
-            default=Value(MAX_SPEED_KMH[""]),
-            output_field=FloatField(),
-        )
-        too_fast = (
-            PatrolLegDay.objects.filter(patrol=patrol, field_hours__gt=0)
-            .annotate(
-                speed=ExpressionWrapper(F("distance_km") / F("field_hours"), output_field=FloatField()),
-                limit=limit,
-            )
-            .filter(speed__gt=F("limit"))
-            .values_list("pk", "speed", "limit", "leg__transport", "day")
-        )
-        for pk, speed, max_speed, transport, day in too_fast:
+        for pk, speed, max_speed, transport, day in queries.days_too_fast(patrol.pk, MAX_SPEED_KMH):
             detail = (
                 f"{day}: {speed:.1f} km/h over the day, above {max_speed:g} km/h for {transport or 'foot'}"
             )
@@ -400,12 +304,7 @@ class _Writer:
 
     def patrol_area_from_observations(self, patrol: Patrol) -> None:
         """A patrol without a usable track is placed by its observations, or its form."""
-        first = (
-            Observation.objects.filter(patrol=patrol, area__isnull=False)
-            .order_by("time", "pk")
-            .values_list("area_id", flat=True)
-            .first()
-        )
+        first = queries.first_observation_area(patrol.pk)
         form_area = self.default_area()
         area_id = first or (form_area.pk if form_area else None)
         if area_id is None:
@@ -463,7 +362,7 @@ class _Writer:
                 self.flag(f, observation=row)
 
     def write_details(self, items: list[ObservationInput], rows: list[Observation]) -> None:
-        taxa = _taxa_by_name(o.species["taxon"] for o in items if o.species and o.species["taxon"])
+        taxa = queries.taxa_by_name(o.species["taxon"] for o in items if o.species and o.species["taxon"])
         illicit, resources, species = [], [], []
         for item, row in zip(items, rows, strict=True):
             if item.illicit is not None:
@@ -492,30 +391,7 @@ class _Writer:
         (the smallest area or zone wins where they nest); the others take the area they
         name, their patrol's or their form's. Only areas where the submitter may send data
         are candidates: a point in any other is flagged and left without an area."""
-        located = Observation.objects.filter(submission=self.submission, location__isnull=False)
-        candidates = ProtectedArea.objects.filter(boundary__intersects=OuterRef("location"))
-        if self.placeable is not None:
-            candidates = candidates.filter(pk__in=self.placeable)
-        located.update(area=Subquery(candidates.order_by("area_km2", "pk").values("pk")[:1]))
-        located.filter(area__isnull=False).update(
-            zone=Subquery(
-                Zone.objects.filter(area=OuterRef("area"), boundary__intersects=OuterRef("location"))
-                .order_by("area_km2", "pk")
-                .values("pk")[:1]
-            )
-        )
-        outside = set(located.filter(area__isnull=True).values_list("pk", flat=True))
-        forbidden: dict[int, str] = {}
-        if outside and self.placeable is not None:
-            # The smallest area holding each unplaced point, where it is in one at all.
-            in_area = Observation.objects.filter(pk__in=outside).annotate(
-                in_area=Subquery(
-                    ProtectedArea.objects.filter(boundary__intersects=OuterRef("location"))
-                    .order_by("area_km2", "pk")
-                    .values("name")[:1]
-                )
-            )
-            forbidden = {pk: name for pk, name in in_area.values_list("pk", "in_area") if name}
+        outside, forbidden = queries.place_observations(self.submission.pk, self.placeable)
         default_area = patrol.area if patrol is not None and patrol.area_id else self.default_area()
         for item, row in zip(items, rows, strict=True):
             if row.pk in forbidden:
@@ -594,45 +470,10 @@ class _Writer:
 # --- Helpers ---------------------------------------------------------------------------------
 
 
-# The geodesic length of a track clipped to a boundary, per database (`a` is the area or
-# zone, `d` the leg-day); the same functions Django's Intersection and Length(spheroid=True)
-# compile to.
-_CLIPPED_LENGTH = {
-    "postgresql": "ST_LengthSpheroid(ST_Intersection(a.boundary, d.track), "
-    "'SPHEROID[\"WGS 84\",6378137,298.257223563]')",
-    "sqlite": "GeodesicLength(Intersection(a.boundary, d.track))",
-}
-_INTERSECTS = {
-    "postgresql": "ST_Intersects(a.boundary, d.track)",
-    "sqlite": "Intersects(a.boundary, d.track)",
-}
-
-
-def _km(length: Any) -> ExpressionWrapper:
-    return ExpressionWrapper(Coalesce(length, Value(0.0)) / Value(1000.0), output_field=FloatField())
-
-
 def _multiline(parts: list[list[tuple[float, float]]] | None) -> MultiLineString | None:
     if not parts:
         return None
     return MultiLineString([LineString(p, srid=4326) for p in parts], srid=4326)
-
-
-def _area_along(points: list[tuple[float, float]], placeable: frozenset[int] | None) -> ProtectedArea | None:
-    """The area holding the longest stretch of a track (the patrol's area), among
-    `placeable` (None: all)."""
-    if len(points) < 2:
-        return None
-    track: GEOSGeometry = LineString(points, srid=4326)
-    areas = ProtectedArea.objects.all()
-    if placeable is not None:
-        areas = areas.filter(pk__in=placeable)
-    return (
-        areas.filter(boundary__intersects=track)
-        .annotate(km=_km(Length(Intersection("boundary", track), spheroid=True)))
-        .order_by("-km", "area_km2", "pk")
-        .first()
-    )
 
 
 def _timezone(area: ProtectedArea | None) -> ZoneInfo:
@@ -657,18 +498,3 @@ def _day_of(moment: datetime, days: list[PatrolLegDay]) -> tuple[PatrolLegDay, b
         return min(abs((moment - t).total_seconds()) for t in edges) if edges else float("inf")
 
     return min(days, key=gap), False
-
-
-def _taxa_by_name(names: Iterable[object]) -> dict[str, Taxon]:
-    wanted = {str(n).strip() for n in names if str(n).strip()}
-    if not wanted:
-        return {}
-    lowered = {n.lower() for n in wanted}
-    found: dict[str, Taxon] = {}
-    query = Q(slug__in=wanted | lowered)
-    for name in wanted:
-        query |= Q(scientific_name__iexact=name)
-    for taxon in Taxon.objects.filter(query):
-        found[taxon.slug.lower()] = taxon
-        found[taxon.scientific_name.lower()] = taxon
-    return found

@@ -6,8 +6,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from fieldkit.errors import Problem
-from observations.standard_forms import install_standard_forms
 from protected_areas.models import ProtectedArea
+from standard_forms.install import install_standard_forms
 
 
 class Command(BaseCommand):

@@ -8,7 +8,6 @@ from collections import Counter
 from django.test import TestCase
 
 from accounts.models import AreaMembership, Role, User
-from observations import demo
 from observations.models import (
     BudgetReturn,
     METTAssessment,
@@ -18,8 +17,9 @@ from observations.models import (
     SpeciesObservation,
     TrackSegment,
 )
-from odk_forms import processing, receiving
+from odk_forms import processing, receiving, xform
 from odk_forms.models import ProcessingState, Submission
+from portal import demo
 from protected_areas.demo import load_demo_areas
 from protected_areas.models import ProtectedArea
 from tests.observation_builders import submit
@@ -80,7 +80,7 @@ class StandardPatrolFormTest(StandardFormsTestCase):
                 },
             ],
         }
-        xml = demo.fill_instance(bytes(self.versions["patrol"].xml), values, "uuid:standard-patrol-1")
+        xml = xform.fill_instance(bytes(self.versions["patrol"].xml), values, "uuid:standard-patrol-1")
         submission = submit(xml, self.ranger)
         self.assertEqual(submission.state, ProcessingState.PROCESSED, submission.processing_error)
 

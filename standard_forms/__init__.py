@@ -1,8 +1,8 @@
 """The standard XLSForms fieldkit ships.
 
-The spreadsheets in this directory are built by `forms/build.py` from the Python modules
+The spreadsheets in this directory are built by `standard_forms/build.py` from the Python modules
 next to it (one per form) and committed, so they can be read and reviewed as spreadsheets
-and published as they are. See forms/README.md.
+and published as they are. See standard_forms/README.md.
 """
 
 from __future__ import annotations
@@ -11,6 +11,9 @@ import csv
 import io
 from collections.abc import Iterable
 from pathlib import Path
+
+# The code an area is named by in areas.csv and the forms' answers, read back by observations.
+from observations.parsing import area_code as area_code
 
 FORMS_DIR = Path(__file__).resolve().parent
 MEDIA_DIR = FORMS_DIR / "media"
@@ -27,12 +30,6 @@ GENERATED_MEDIA = ("areas.csv",)
 
 def xlsx_path(name: str) -> Path:
     return FORMS_DIR / f"{name}.xlsx"
-
-
-def area_code(*, wdpa_id: int | None, source: str, source_id: str) -> str:
-    """How a protected area is named in areas.csv and in the forms' answers: its WDPA id,
-    or `<source>:<source_id>` (see `patrol.area` in observations.vocabulary)."""
-    return str(wdpa_id) if wdpa_id else f"{source}:{source_id}"
 
 
 def areas_csv(areas: Iterable[tuple[str, str]]) -> bytes:

@@ -48,8 +48,8 @@ class Command(BaseCommand):
 
     def demo_records(self, year: int | None) -> None:
         """A year of patrols, incidents, surveys, resource use, METT and budgets, sent by the
-        ranger through the OpenRosa submission path (observations.demo)."""
-        from observations.demo import load_demo_records, load_demo_taxa
+        ranger through the OpenRosa submission path (portal.demo)."""
+        from portal.demo import load_demo_records, load_demo_taxa
 
         load_demo_taxa()
         report = load_demo_records(User.objects.get(username="ranger"), year=year)

@@ -1,7 +1,7 @@
 """Build the standard XLSForms from their Python definitions.
 
-    python forms/build.py            write forms/*.xlsx
-    python forms/build.py --check    exit 1 if a committed .xlsx differs from a fresh build
+    python standard_forms/build.py            write standard_forms/*.xlsx
+    python standard_forms/build.py --check    exit 1 if a committed .xlsx differs from a fresh build
 
 Run from the project root (or anywhere: the project root is put on sys.path).
 """
@@ -16,12 +16,12 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from forms import FORMS_DIR, STANDARD_FORMS
-from forms.xlsform import Form, read_workbook, trimmed, write_workbook
+from standard_forms import FORMS_DIR, STANDARD_FORMS
+from standard_forms.xlsform import Form, read_workbook, trimmed, write_workbook
 
 
 def standard_forms() -> list[Form]:
-    return [importlib.import_module(f"forms.{stem}").FORM for stem in STANDARD_FORMS]
+    return [importlib.import_module(f"standard_forms.{stem}").FORM for stem in STANDARD_FORMS]
 
 
 def build(directory: Path = FORMS_DIR) -> list[Path]:
@@ -41,7 +41,10 @@ def differences(directory: Path = FORMS_DIR) -> list[str]:
         if not path.exists():
             found.append(f"{form.filename}: missing")
         elif read_workbook(path) != trimmed(form.sheets()):
-            found.append(f"{form.filename}: differs from forms/{form.stem}.py; run python forms/build.py")
+            found.append(
+                f"{form.filename}: differs from standard_forms/{form.stem}.py; "
+                "run python standard_forms/build.py"
+            )
     return found
 
 

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from fieldkit import views
+from portal import views
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -1,10 +1,10 @@
 """A year of field data for the demo areas, sent the way phones send it.
 
-`load_demo_records()` publishes the standard forms (forms/*.xlsx) for the demo areas, then
+`load_demo_records()` publishes the standard forms (standard_forms/*.xlsx) for the demo areas, then
 generates a year of patrols with tracks and observations, incident reports, species
 surveys, resource-use records, one METT assessment and one budget return per area, and
 hands every one to odk_forms.receiving.receive_submission as an OpenRosa submission would
-be: processing then maps them into records through observations.services, the same path
+be: processing then maps them into records through observations.records, the same path
 as data from the field. Nothing here writes observation rows itself.
 
 Everything is drawn from a seeded random generator and instance IDs derive from the seed,
@@ -20,72 +20,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
-from xml.etree.ElementTree import Element, SubElement, tostring
 from zoneinfo import ZoneInfo
 
 from shapely.geometry import Point as ShapelyPoint
 from shapely.prepared import prep
 
-from observations import categories, ingest
-from observations.standard_forms import install_standard_forms
+from observations import categories
+from observations.models import Transport
 from odk_forms import receiving, xform
 from odk_forms.models import FormVersion
 from protected_areas import geometry
 from protected_areas.models import ProtectedArea
+from standard_forms.install import install_standard_forms
 
-JR_TEMPLATE = "{http://openrosa.org/javarosa}template"
 TZ = ZoneInfo("Pacific/Port_Moresby")
-
-
-# --- Filling a form's instance -------------------------------------------------------------
-
-
-def fill_instance(
-    xform_xml: bytes, values: dict[str, Any], instance_id: str, meta: dict[str, str] | None = None
-) -> bytes:
-    """A filled-in instance of an XForm, shaped by the form's own primary instance.
-
-    `values` maps question names to answers; a list of dicts fills a repeat (one instance
-    per dict, same rules inside); a dict fills a group, and a group without one takes its
-    questions from the enclosing dict.
-    Unanswered questions are left empty, as Collect leaves them.
-    """
-    root = xform.parse_xml(xform_xml)
-    model = next(e for e in root.iter() if xform.local_name(e.tag) == "model")
-    primary = next(e for e in model if xform.local_name(e.tag) == "instance" and "id" not in e.attrib)
-    template = primary[0]
-    out = Element(xform.local_name(template.tag), {k: v for k, v in template.attrib.items() if "}" not in k})
-    _fill(template, out, values)
-    meta_element = next((e for e in out if e.tag == "meta"), None) or SubElement(out, "meta")
-    for child in list(meta_element):
-        if child.tag == "instanceID":
-            child.text = instance_id
-        elif meta and child.tag in meta:
-            child.text = meta[child.tag]
-    if not any(c.tag == "instanceID" for c in meta_element):
-        SubElement(meta_element, "instanceID").text = instance_id
-    return b"<?xml version='1.0' ?>" + tostring(out, encoding="unicode").encode()
-
-
-def _fill(template: Element, out: Element, values: dict[str, Any]) -> None:
-    seen_repeats: set[str] = set()
-    for child in template:
-        name = xform.local_name(child.tag)
-        value = values.get(name)
-        is_repeat = child.get(JR_TEMPLATE) is not None or isinstance(value, list)
-        if is_repeat:
-            if name in seen_repeats:
-                continue  # the template and its first instance both appear in the form
-            seen_repeats.add(name)
-            for item in value or []:
-                _fill(child, SubElement(out, name), item)
-        elif len(child):
-            # A group's questions come from its own dict if given, else from the enclosing one.
-            _fill(child, SubElement(out, name), value if isinstance(value, dict) else values)
-        else:
-            element = SubElement(out, name)
-            if value is not None and value != "":
-                element.text = str(value)
 
 
 def publish_standard_forms(
@@ -178,8 +126,8 @@ _RESOURCE_QUANTITIES: dict[str, tuple[str, float, float]] = {
     "human_activity.ntfp": ("kg", 0.5, 15),
     "human_activity.mining": ("kg", 0.01, 0.5),
 }
-_EVIDENCE_FOR = {"animals.live": "direct", "animals.sign.call": "call", "animals.sign.track": "track",
-                 "animals.sign.dung": "dung", "animals.carcass": "carcass"}  # fmt: skip
+# How fast each demo patrol moves, on average (km/h).
+_SPEED_KMH: dict[str, float] = {Transport.FOOT: 2.2, Transport.VEHICLE: 12.0, Transport.BOAT: 9.0}
 
 
 @dataclass
@@ -199,11 +147,11 @@ class _Area:
 
 def load_demo_taxa() -> None:
     """Categories, the curated species list and the standard forms' taxa.csv."""
-    import forms as standard
-    from observations import reference, services
+    import standard_forms as standard
+    from observations import reference
     from observations.models import Taxon
 
-    services.sync_reference_data()
+    reference.sync_reference_data()
     reference.sync_taxa_csv(Taxon, (standard.MEDIA_DIR / "taxa.csv").read_text(encoding="utf-8"))
 
 
@@ -262,7 +210,7 @@ def generate_submissions(
         items.append(_budget(rng, a, year))
     items.sort(key=lambda item: item[0])
     for _, stem, values in items:
-        yield stem, fill_instance(xml_of[stem], values, instance_id(stem))
+        yield stem, xform.fill_instance(xml_of[stem], values, instance_id(stem))
 
 
 def _iso(moment: datetime) -> str:
@@ -323,7 +271,7 @@ def _finding(rng: random.Random, a: _Area) -> dict[str, Any]:
             (v for k, v in _RESOURCE_QUANTITIES.items() if slug.startswith(k)), ("items", 1, 10)
         )
         quantity = rng.uniform(low, high)
-        values["resource_kind"] = ingest._implied(ingest._RESOURCE_KIND_BY_CATEGORY, slug) or "other"
+        values["resource_kind"] = categories.implied(categories.RESOURCE_KIND_BY_CATEGORY, slug) or "other"
         values["resource"] = {
             "quantity": round(quantity, 2) if unit in ("m3", "ha", "kg") else max(1, round(quantity)),
             "unit": unit,
@@ -333,7 +281,7 @@ def _finding(rng: random.Random, a: _Area) -> dict[str, Any]:
         }
     elif vertical == "biodiversity":
         taxon = rng.choice(a.profile.taxa)
-        evidence = _EVIDENCE_FOR.get(slug, "sign")
+        evidence = categories.EVIDENCE_BY_CATEGORY.get(slug, "sign")
         values.update({"taxon": taxon, "evidence": evidence})
         if evidence in ("direct", "carcass"):
             values["counts"] = {
@@ -354,7 +302,7 @@ def _patrol(rng: random.Random, a: _Area, year: int, month: int) -> tuple[dateti
     first_day = _day_in(rng, year, month)
     n_days = rng.randint(*profile.days)
     team = rng.sample(profile.members, k=min(len(profile.members), rng.randint(3, 4)))
-    speed = {"foot": 2.2, "vehicle": 12.0, "boat": 9.0}.get(profile.transport, 2.2)
+    speed = _SPEED_KMH.get(profile.transport, 2.2)
     position = a.random_point(rng)
     days = []
     for offset in range(n_days):

@@ -1,4 +1,4 @@
-"""Publishing the standard forms fieldkit ships (forms/*.xlsx) for a set of areas: what an
+"""Publishing the standard forms fieldkit ships (standard_forms/*.xlsx) for a set of areas: what an
 agency runs on day one, and again after updating fieldkit."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import forms as standard
+import standard_forms as standard
 from odk_forms import publishing, queries
 from odk_forms.models import Form, FormVersion
 from protected_areas.models import ProtectedArea

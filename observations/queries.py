@@ -1,0 +1,225 @@
+"""Reads of field records and the spatial SQL that places them: one place for the
+questions later floors (indicators, maps, exports) ask too.
+
+Spatial work happens in the database: a track is clipped to every area and zone it
+crosses with ST_Intersection and measured with a geodesic length; an observation gets its
+area and zone by point-in-polygon, the smallest one winning where they nest. `placeable`
+is the set of area ids where the sender may send data (odk_forms.queries.placeable_area_ids;
+None: anywhere): only those areas receive records or effort.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from django.contrib.gis.db.models.functions import Intersection, Length
+from django.contrib.gis.geos import GEOSGeometry
+from django.db import connection
+from django.db.models import (
+    Case,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+
+from observations import parsing
+from observations.models import Observation, PatrolLegDay, Taxon, TrackSegment
+from protected_areas.models import ProtectedArea, Zone
+
+# The geodesic length of a track clipped to a boundary, per database (`a` is the area or
+# zone, `d` the leg-day); the same functions Django's Intersection and Length(spheroid=True)
+# compile to: ST_Intersection + ST_LengthSpheroid on PostGIS, Intersection + GeodesicLength
+# on SpatiaLite.
+_CLIPPED_LENGTH = {
+    "postgresql": "ST_LengthSpheroid(ST_Intersection(a.boundary, d.track), "
+    "'SPHEROID[\"WGS 84\",6378137,298.257223563]')",
+    "sqlite": "GeodesicLength(Intersection(a.boundary, d.track))",
+}
+_INTERSECTS = {
+    "postgresql": "ST_Intersects(a.boundary, d.track)",
+    "sqlite": "Intersects(a.boundary, d.track)",
+}
+# What recording needs of an area found for a record (not its boundary).
+_AREA_FIELDS = ("pk", "name", "timezone")
+
+
+def _km(length: Any) -> ExpressionWrapper:
+    return ExpressionWrapper(Coalesce(length, Value(0.0)) / Value(1000.0), output_field=FloatField())
+
+
+def _areas(placeable: frozenset[int] | None) -> QuerySet[ProtectedArea]:
+    areas = ProtectedArea.objects.all()
+    return areas if placeable is None else areas.filter(pk__in=placeable)
+
+
+# --- Areas ---------------------------------------------------------------------------------
+
+
+def area_by_code(code: str) -> ProtectedArea | None:
+    """The area an answer names by its code (observations.parsing.parse_area_code)."""
+    ref = parsing.parse_area_code(code)
+    if ref is None:
+        return None
+    if ref.wdpa_id is not None:
+        return ProtectedArea.objects.filter(wdpa_id=ref.wdpa_id).order_by("pk").first()
+    return ProtectedArea.objects.filter(source=ref.source, source_id=ref.source_id).first()
+
+
+def longest_stretch_area(
+    placeable: frozenset[int] | None, *, track: GEOSGeometry | None = None, patrol_id: int | None = None
+) -> ProtectedArea | None:
+    """The area holding the longest stretch of a track, among `placeable`: most km, then
+    the smaller area, then the older one. Of `track`, clipped here (a patrol's area is
+    needed before its days exist), or of a patrol's leg-days, summed from the segments
+    measure_tracks wrote (which hold only `placeable` areas)."""
+    if patrol_id is not None:
+        longest = (
+            TrackSegment.objects.filter(leg_day__patrol_id=patrol_id, zone=None)
+            .values("area")
+            .annotate(km=Sum("distance_km"))
+            .order_by("-km", "area__area_km2", "area")
+            .values("area")[:1]
+        )
+        return ProtectedArea.objects.filter(pk=Subquery(longest)).only(*_AREA_FIELDS).first()
+    if track is None:
+        return None
+    return (
+        _areas(placeable)
+        .filter(boundary__intersects=track)
+        .annotate(km=_km(Length(Intersection("boundary", track), spheroid=True)))
+        .order_by("-km", "area_km2", "pk")
+        .only(*_AREA_FIELDS)
+        .first()
+    )
+
+
+def names_of_areas_crossed(track: GEOSGeometry, excluding: Iterable[int]) -> list[str]:
+    """Names of the areas a track crosses, but for `excluding`, sorted."""
+    return sorted(
+        ProtectedArea.objects.filter(boundary__intersects=track)
+        .exclude(pk__in=list(excluding))
+        .values_list("name", flat=True)
+    )
+
+
+# --- Tracks ----------------------------------------------------------------------------------
+
+
+def measure_tracks(patrol_id: int, placeable: frozenset[int] | None) -> None:
+    """Geodesic length of each leg-day's track, whole and clipped to every area and zone
+    it crosses (TrackSegment rows), computed by the database in three statements per
+    patrol. Only areas in `placeable` get a share of the effort."""
+    PatrolLegDay.objects.filter(patrol_id=patrol_id, track__isnull=False).update(
+        distance_km=_km(Length("track", spheroid=True))
+    )
+    length = _CLIPPED_LENGTH[connection.vendor]
+    segments, days = TrackSegment._meta.db_table, PatrolLegDay._meta.db_table
+    allowed = sorted(placeable) if placeable is not None else None
+    with connection.cursor() as cursor:
+        for table, zone, area in (
+            (ProtectedArea._meta.db_table, "NULL", "a.id"),
+            (Zone._meta.db_table, "a.id", "a.area_id"),
+        ):
+            only = ""
+            if allowed is not None:
+                marks = ", ".join(["%s"] * len(allowed))
+                only = f" AND {area} IN ({marks})" if allowed else " AND 1=0"
+            cursor.execute(
+                f"INSERT INTO {segments} (leg_day_id, area_id, zone_id, distance_km) "  # noqa: S608
+                f"SELECT d.id, {area}, {zone}, COALESCE({length}, 0) / 1000.0 "
+                f"FROM {days} d JOIN {table} a ON {_INTERSECTS[connection.vendor]} "
+                f"WHERE d.patrol_id = %s AND d.track IS NOT NULL{only}",
+                [patrol_id, *(allowed or [])],
+            )
+
+
+def days_too_fast(
+    patrol_id: int, max_speed_kmh: dict[str, float]
+) -> list[tuple[int, float, float, str, date]]:
+    """(leg-day id, km/h over the day, the limit, transport, day) of the leg-days faster
+    than their transport's limit (`max_speed_kmh`, "" for a leg without transport)."""
+    limit = Case(
+        *[When(leg__transport=t, then=Value(v)) for t, v in max_speed_kmh.items() if t],
+        default=Value(max_speed_kmh[""]),
+        output_field=FloatField(),
+    )
+    return list(
+        PatrolLegDay.objects.filter(patrol_id=patrol_id, field_hours__gt=0)
+        .annotate(
+            speed=ExpressionWrapper(F("distance_km") / F("field_hours"), output_field=FloatField()),
+            limit=limit,
+        )
+        .filter(speed__gt=F("limit"))
+        .values_list("pk", "speed", "limit", "leg__transport", "day")
+    )
+
+
+# --- Observations ----------------------------------------------------------------------------
+
+
+def place_observations(
+    submission_id: int, placeable: frozenset[int] | None
+) -> tuple[set[int], dict[int, str]]:
+    """Area and zone of every located observation of a submission by point-in-polygon, the
+    smallest area or zone winning where they nest, among `placeable` areas. Returns the ids
+    of those left outside every such area, and of these, the ones inside an area where the
+    sender may not send data, with that area's name."""
+    located = Observation.objects.filter(submission_id=submission_id, location__isnull=False)
+    candidates = _areas(placeable).filter(boundary__intersects=OuterRef("location"))
+    located.update(area=Subquery(candidates.order_by("area_km2", "pk").values("pk")[:1]))
+    located.filter(area__isnull=False).update(
+        zone=Subquery(
+            Zone.objects.filter(area=OuterRef("area"), boundary__intersects=OuterRef("location"))
+            .order_by("area_km2", "pk")
+            .values("pk")[:1]
+        )
+    )
+    outside = set(located.filter(area__isnull=True).values_list("pk", flat=True))
+    forbidden: dict[int, str] = {}
+    if outside and placeable is not None:
+        # The smallest area holding each unplaced point, where it is in one at all.
+        in_area = Observation.objects.filter(pk__in=outside).annotate(
+            in_area=Subquery(
+                ProtectedArea.objects.filter(boundary__intersects=OuterRef("location"))
+                .order_by("area_km2", "pk")
+                .values("name")[:1]
+            )
+        )
+        forbidden = {pk: name for pk, name in in_area.values_list("pk", "in_area") if name}
+    return outside, forbidden
+
+
+def first_observation_area(patrol_id: int) -> int | None:
+    """The area of a patrol's first placed observation."""
+    return (
+        Observation.objects.filter(patrol_id=patrol_id, area__isnull=False)
+        .order_by("time", "pk")
+        .values_list("area_id", flat=True)
+        .first()
+    )
+
+
+def taxa_by_name(names: Iterable[object]) -> dict[str, Taxon]:
+    """Taxa by lower-cased slug and scientific name, for the names given."""
+    wanted = {str(n).strip() for n in names if str(n).strip()}
+    if not wanted:
+        return {}
+    lowered = {n.lower() for n in wanted}
+    found: dict[str, Taxon] = {}
+    query = Q(slug__in=wanted | lowered)
+    for name in wanted:
+        query |= Q(scientific_name__iexact=name)
+    for taxon in Taxon.objects.filter(query):
+        found[taxon.slug.lower()] = taxon
+        found[taxon.scientific_name.lower()] = taxon
+    return found

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class StandardFormsConfig(AppConfig):
+    name = "standard_forms"
+    verbose_name = "Standard forms"
