@@ -143,3 +143,17 @@ def test_the_walk_sees_function_level_and_relative_imports(tmp_path):
 def test_cycles_are_found():
     assert cycles({"a": ["b"], "b": ["c"], "c": ["a"], "d": ["a"]}) == [["a", "b", "c"]]
     assert cycles({"a": ["b"], "b": []}) == []
+
+
+def readme_floors() -> list[list[str]]:
+    """The floors as the README's architecture lines draw them, lowest first: the block
+    starting `fieldkit <`, with `<` between floors and `,` between neighbours."""
+    lines = (ROOT / "README.md").read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("fieldkit < "))
+    drawing = " ".join(lines[start : lines.index("```", start)])
+    floors = [step.strip(" ()") for step in drawing.replace("(", "").replace(")", "").split("<")]
+    return [[name.strip() for name in floor.split(",")] for floor in floors]
+
+
+def test_readme_draws_the_floors_the_code_holds():
+    assert readme_floors() == [list(floor) for floor in FLOORS]
