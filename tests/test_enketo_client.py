@@ -143,3 +143,15 @@ def test_an_answer_without_the_link_is_an_error(standin):
 def test_not_configured(settings):
     settings.ENKETO_URL = ""
     assert enketo.EnketoConfig.from_settings() is None
+
+
+def test_system_checks(settings):
+    from fieldkit import checks
+
+    settings.ENKETO_URL, settings.ENKETO_PUBLIC_URL, settings.ENKETO_API_KEY = "", "", ""
+    assert checks.check_enketo() == []
+    settings.ENKETO_URL = settings.ENKETO_PUBLIC_URL = "http://enketo:8005/-"
+    assert [p.id for p in checks.check_enketo()] == ["fieldkit.W070"]
+    settings.ENKETO_API_KEY = "key"
+    settings.ENKETO_PUBLIC_URL = "fieldkit.example.org/-"
+    assert [p.id for p in checks.check_enketo()] == ["fieldkit.E070"]
