@@ -208,3 +208,9 @@ class CollectorWebFormsTest(WebFormTestCase):
         with override_settings(ENKETO_URL=""):
             response = self.client.get(f"/key/{self.token.token}/")
         self.assertContains(response, "Web forms are not offered on this server")
+
+    def test_the_token_admin_links_to_the_page(self) -> None:
+        admin = User.objects.create_superuser("admin", "admin@example.org", PASSWORD)
+        self.client.force_login(admin)
+        page = self.client.get(f"/admin/accounts/collectortoken/{self.token.pk}/change/")
+        self.assertContains(page, f'href="{settings.SITE_URL}/key/{self.token.token}/"')
