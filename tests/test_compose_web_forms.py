@@ -65,3 +65,18 @@ def test_the_proxy_sends_dash_to_enketo_and_the_rest_to_fieldkit():
     # Plain HTTP is only a redirect to HTTPS: cookies and passwords never go over it.
     http = PROXY.split("server {")[1]
     assert "return 301 https://$host$request_uri;" in http and "proxy_pass" not in http
+
+
+def test_check_deploy_is_clean_with_web_forms(tmp_path):
+    from tests.test_settings import check_deploy, warning_ids
+
+    result = check_deploy(
+        tmp_path,
+        ENKETO_URL="http://enketo:8005/-",
+        ENKETO_PUBLIC_URL="https://fieldkit.example.org/-",
+        ENKETO_API_KEY="k" * 128,
+    )
+    output = result.stdout + result.stderr
+    assert warning_ids(output) == [], output
+    half = check_deploy(tmp_path, ENKETO_URL="http://enketo:8005/-")
+    assert warning_ids(half.stdout + half.stderr) == ["fieldkit.W070"]
