@@ -95,8 +95,14 @@ class FormSerializer(serializers.ModelSerializer):
         data["error"] = None
         version = form.current_version
         if version is not None and form.state == FormState.OPEN and self._may_fill(form):
-            found = webforms.links(version, webforms.site_server_url())
+            # After one failure, a list shows what is known without waiting again per form.
+            fetch = not self.context.get("enketo_failed")
+            found = webforms.links(version, webforms.site_server_url(), fetch=fetch)
             assert found is not None
+            if found.error:
+                self.context["enketo_failed"] = found.error
+            elif not fetch and not found.url:
+                found = webforms.WebFormLinks(error=self.context["enketo_failed"])
             data.update(
                 url=found.url or None, offline_url=found.offline_url or None, error=found.error or None
             )

@@ -27,11 +27,16 @@ def collector_web_forms(request: HttpRequest, token: str) -> HttpResponse:
     rows = []
     if webforms.enabled():
         server_url = webforms.token_server_url(token)
+        failed = ""
         for form in queries.listed_forms(user):
             version = form.current_version
             assert version is not None
-            found = webforms.links(version, server_url)
+            # After one failure the page shows what is known without waiting again per form.
+            found = webforms.links(version, server_url, fetch=not failed)
             assert found is not None
+            failed = failed or found.error
+            if failed and not found.url:
+                found = webforms.WebFormLinks(error=failed)
             qr = webforms.qr_svg_data_uri(found.offline_url) if found.offline_url else ""
             rows.append({"form": form, "links": found, "qr": qr})
     context = {"enabled": webforms.enabled(), "rows": rows, "collector": user}

@@ -214,3 +214,20 @@ class CollectorWebFormsTest(WebFormTestCase):
         self.client.force_login(admin)
         page = self.client.get(f"/admin/accounts/collectortoken/{self.token.pk}/change/")
         self.assertContains(page, f'href="{settings.SITE_URL}/key/{self.token.token}/"')
+
+
+class EnketoDownListTest(WebFormTestCase):
+    def test_a_list_waits_for_enketo_once(self) -> None:
+        for n in range(3):
+            make_form([self.area], form_id=f"form{n}")
+        self.enketo.fail_with = (503, "Service Unavailable")
+        self.client.force_login(self.member)
+        results = self.client.get("/api/v1/forms/").json()["results"]
+        self.assertEqual(len(results), 4)
+        self.assertEqual(len(self.enketo.requests), 1)
+        for form in results:
+            self.assertEqual(form["web_form"]["error"], "Enketo failed (503): Service Unavailable.")
+        _ranger, token = services.create_collector("ranger", [self.area.pk])
+        page = self.client.get(f"/key/{token.token}/")
+        self.assertContains(page, "Enketo failed (503): Service Unavailable.", count=4)
+        self.assertEqual(len(self.enketo.requests), 2)
