@@ -39,5 +39,8 @@ graceful_timeout = 30
 keepalive = int(_env("GUNICORN_KEEPALIVE", "30"))
 # The proxy in front logs requests; gunicorn's access log would only repeat them.
 accesslog = os.getenv("GUNICORN_ACCESS_LOG") or None
+# When it is on: no header values (Enketo's sign-in cookie holds a password in clear), no
+# Basic user name (%(u)s), no query string (`?st=` tokens): the path, not the request line.
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
 errorlog = "-"
 loglevel = _env("GUNICORN_LOG_LEVEL", "info")

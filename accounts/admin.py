@@ -1,7 +1,9 @@
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html
 
 from accounts import services
 from accounts.models import AreaMembership, CollectorToken, User
@@ -25,9 +27,18 @@ class CollectorTokenAdmin(admin.ModelAdmin):
     list_display = ["user", "label", "short_token", "created", "last_used", "revoked_at"]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["user__username", "label"]
-    readonly_fields = ["token", "created", "last_used", "revoked_at"]
+    readonly_fields = ["token", "web_forms_page", "created", "last_used", "revoked_at"]
     raw_id_fields = ["user"]
     actions = ["revoke"]
+
+    @admin.display(description="web forms")
+    def web_forms_page(self, obj: CollectorToken) -> str:
+        # The token URL opened in a browser lists the collector's web forms, with links that
+        # need no password (when fieldkit runs with Enketo).
+        if not obj.pk or not obj.is_active:
+            return "–"
+        url = f"{settings.SITE_URL}/key/{obj.token}/"
+        return format_html('<a href="{0}" target="_blank" rel="noreferrer">{0}</a>', url)
 
     @admin.display(description="token")
     def short_token(self, obj: CollectorToken) -> str:

@@ -130,3 +130,30 @@ def check_https(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
             )
         )
     return warnings
+
+
+@register(deploy=False)
+def check_enketo(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
+    """Web forms configured half-way would show an error on every page that lists forms."""
+    if not settings.ENKETO_URL:
+        return []
+    problems: list[Error | Warning] = []
+    for name in ("ENKETO_URL", "ENKETO_PUBLIC_URL"):
+        value = getattr(settings, name)
+        if urlparse(value).scheme not in ("http", "https"):
+            problems.append(
+                Error(
+                    f"{name} ({value}) is not an http(s) address.",
+                    hint="E.g. ENKETO_URL=http://enketo:8005/- and ENKETO_PUBLIC_URL=https://<host>/-.",
+                    id="fieldkit.E070",
+                )
+            )
+    if not settings.ENKETO_API_KEY:
+        problems.append(
+            Warning(
+                "ENKETO_URL is set but ENKETO_API_KEY is empty: Enketo refuses every call.",
+                hint="Set ENKETO_API_KEY (or ENKETO_API_KEY_FILE) to Enketo's linked server API key.",
+                id="fieldkit.W070",
+            )
+        )
+    return problems

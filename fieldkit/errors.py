@@ -246,6 +246,25 @@ FORM_VALIDATOR_UNAVAILABLE = ProblemType(
 )
 
 
+# Web forms (Enketo Express beside fieldkit: odk_forms.enketo, odk_forms.webforms).
+WEBFORM_NOT_CONFIGURED = ProblemType(
+    "404.70", 404, "Web forms are off: fieldkit runs without Enketo (ENKETO_URL is not set)."
+)
+WEBFORM_UNAVAILABLE = ProblemType("503.70", 503, "No web form link for now: {detail}")
+WEBFORM_EDIT_NOT_ALLOWED = ProblemType(
+    "403.70", 403, "You may not edit record {instance_id} in the browser: ask a manager of its area."
+)
+WEBFORM_EDIT_NOT_CURRENT = ProblemType(
+    "409.70",
+    409,
+    "Record {instance_id} has been edited since; edit its newest version ({current}).",
+)
+WEBFORM_EDIT_ENCRYPTED = ProblemType(
+    "409.71",
+    409,
+    "Record {instance_id} is encrypted: encrypted records cannot be edited in the browser.",
+)
+
 # Observations: mapping forms to field records (observations.vocabulary, .services). A
 # 400.6x refuses a form at publication; a 422.6x leaves a submission `failed` with this
 # message for admins, and the submission is processed again once the cause is fixed.

@@ -111,6 +111,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: notes the request's Cookie and Authorization values, which log lines must not
+    # carry (fieldkit.logs).
+    "fieldkit.logs.RequestCredentials",
     "django.middleware.security.SecurityMiddleware",
     # Static files, straight after the HTTPS redirect and before sessions: gunicorn serves
     # them itself, hashed names cached for ever, gzip and Brotli copies made at collectstatic.
@@ -345,11 +348,34 @@ SILENCED_SYSTEM_CHECKS = [
     "security.W021",
 ]
 
+# Web forms: Enketo Express beside fieldkit (docker-compose.yml runs it under /-/). Without
+# ENKETO_URL no web form link appears anywhere. ENKETO_URL is where fieldkit calls Enketo's
+# API (inside the compose network, http://enketo:8005/-); ENKETO_PUBLIC_URL is where browsers
+# reach it (https://<host>/-, behind the proxy that serves fieldkit too), and replaces
+# ENKETO_URL at the start of the links Enketo returns.
+ENKETO_URL = os.getenv("ENKETO_URL", "").rstrip("/")
+ENKETO_PUBLIC_URL = (os.getenv("ENKETO_PUBLIC_URL") or ENKETO_URL).rstrip("/")
+# Enketo's "linked form and data server" API key: sent as the Basic user name.
+ENKETO_API_KEY = envsecret("ENKETO_API_KEY")
+# Seconds to wait for Enketo: a page showing links must not hang on it.
+ENKETO_TIMEOUT = float(os.getenv("ENKETO_TIMEOUT", "5"))
+
+# Reports of server errors (error e-mails, the debug page) hide every cookie and the
+# Authorization header: Enketo's sign-in cookie holds a user name and password in clear.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "fieldkit.logs.CredentialsReporterFilter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Log lines never carry a Cookie or Authorization value (fieldkit.logs).
+    "filters": {"no_credentials": {"()": "fieldkit.logs.RedactCredentials"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["no_credentials"]}},
     "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
     # One line per task is noise in eager mode, where every submission runs one.
-    "loggers": {"celery.app.trace": {"level": os.getenv("CELERY_TASK_LOG_LEVEL", "WARNING")}},
+    "loggers": {
+        # Django's own handlers (an unfiltered console with DEBUG on, error e-mails) are
+        # replaced by the root's filtered one.
+        "django": {"handlers": [], "level": "INFO"},
+        "celery.app.trace": {"level": os.getenv("CELERY_TASK_LOG_LEVEL", "WARNING")},
+    },
 }

@@ -1,5 +1,6 @@
 """Admin: forms with a "Publish a form" page (upload an XLSForm or XForm with its media),
-state actions, and read-only submissions with a reprocess action."""
+state actions and their web form links (Enketo), and read-only submissions with a reprocess
+action and an edit in the browser."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 
 from fieldkit.errors import Problem
-from odk_forms import processing, publishing, receiving
+from odk_forms import processing, publishing, receiving, webforms
 from odk_forms.models import (
     Attachment,
     Form,
@@ -62,10 +64,10 @@ class FormVersionInline(admin.TabularInline):
 
 @admin.register(Form)
 class FormAdmin(admin.ModelAdmin):
-    list_display = ["xml_form_id", "title", "state", "current_version", "updated"]
+    list_display = ["xml_form_id", "title", "state", "current_version", "web_form_link", "updated"]
     list_filter = ["state", "areas"]
     search_fields = ["xml_form_id", "title"]
-    readonly_fields = ["xml_form_id", "title", "current_version", "state"]
+    readonly_fields = ["xml_form_id", "title", "current_version", "state", "web_forms"]
     filter_horizontal = ["areas"]
     inlines = [FormVersionInline]
     actions = ["make_open", "make_closing", "make_closed", "publish_drafts"]
@@ -73,6 +75,75 @@ class FormAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # forms are added by publishing a file
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        columns = list(super().get_list_display(request))
+        return columns if webforms.enabled() else [c for c in columns if c != "web_form_link"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        self._request = request  # web_forms shows the draft's preview to its managers only
+        return super().get_readonly_fields(request, obj)
+
+    @admin.display(description="web form")
+    def web_form_link(self, form: Form) -> str:
+        # The list shows links already known and never waits for Enketo: a page of fifty
+        # forms must not make a hundred calls. The form's own page asks for them.
+        if form.current_version is None or form.state != FormState.OPEN:
+            return "–"
+        found = webforms.links(form.current_version, webforms.site_server_url(), fetch=False)
+        if found is None or not found.url:
+            return "–"
+        return format_html(
+            '<a href="{}" target="_blank" rel="noreferrer">online</a> · '
+            '<a href="{}" target="_blank" rel="noreferrer">offline</a>',
+            found.url,
+            found.offline_url,
+        )
+
+    @admin.display(description="web forms (Enketo)")
+    def web_forms(self, form: Form) -> str:
+        if not webforms.enabled():
+            return "Off: fieldkit runs without Enketo (set ENKETO_URL and ENKETO_API_KEY)."
+        parts: list[str] = []
+        version = form.current_version
+        if version is None:
+            parts.append(format_html("<p>{}</p>", "No published version yet."))
+        elif form.state != FormState.OPEN:
+            state = form.get_state_display()
+            parts.append(format_html("<p>The form is {}: no links to fill it in.</p>", state))
+        else:
+            found = webforms.links(version, webforms.site_server_url())
+            assert found is not None
+            if found.error:
+                parts.append(format_html('<p class="errornote">{}</p>', found.error))
+            else:
+                parts.append(
+                    format_html(
+                        '<p><a href="{0}" target="_blank" rel="noreferrer">Fill in online</a> ({0})<br>'
+                        '<a href="{1}" target="_blank" rel="noreferrer">Fill in offline</a> ({1})</p>'
+                        '<img src="{2}" width="180" height="180" alt="QR code of the offline link">'
+                        "<p>Enketo asks for a fieldkit user name and password; collectors have "
+                        "links that need none at their token URL.</p>",
+                        found.url,
+                        found.offline_url,
+                        webforms.qr_svg_data_uri(found.offline_url),
+                    )
+                )
+        request = getattr(self, "_request", None)
+        draft = form.versions.filter(is_draft=True).first()
+        if draft is not None and request is not None:
+            preview = webforms.draft_preview(draft, request.user)
+            if preview is not None and preview.preview_url:
+                parts.append(
+                    format_html(
+                        '<p>Draft {}: <a href="{}" target="_blank" rel="noreferrer">preview</a></p>',
+                        draft.version or "(no version)",
+                        preview.preview_url,
+                    )
+                )
+            elif preview is not None and preview.error:
+                parts.append(format_html('<p class="errornote">Draft preview: {}</p>', preview.error))
+        return format_html_join("", "{}", ((p,) for p in parts))
 
     def get_urls(self) -> list[Any]:
         publish = path(
@@ -204,14 +275,60 @@ class SubmissionAdmin(admin.ModelAdmin):
     search_fields = ["instance_id", "instance_name"]
     date_hierarchy = "received_at"
     inlines = [AttachmentInline]
-    actions = ["reprocess"]
+    actions = ["reprocess", "edit_in_browser"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        # Submissions are evidence: nobody edits them here.
-        return [f.name for f in Submission._meta.fields]
+        # Submissions are evidence: nobody edits them here. An edit (in Enketo, or from
+        # ODK Collect) makes a new version and keeps this one.
+        fields = [f.name for f in Submission._meta.fields]
+        return [*fields, "edit_link"] if webforms.enabled() else fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def get_urls(self) -> list[Any]:
+        edit = path(
+            "<int:pk>/edit-in-browser/",
+            self.admin_site.admin_view(self.edit_in_browser_view),
+            name="odk_forms_submission_edit_in_browser",
+        )
+        return [edit, *super().get_urls()]
+
+    @admin.display(description="edit in the browser")
+    def edit_link(self, record: Submission) -> str:
+        if not record.is_current:
+            return "Not the newest version of the record."
+        url = reverse("admin:odk_forms_submission_edit_in_browser", args=[record.pk])
+        return format_html('<a href="{}">Open in Enketo</a>', url)
+
+    def edit_in_browser_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Opens the record in Enketo's edit view; the edit comes back as a new version."""
+        record = get_object_or_404(Submission.objects.select_related("form"), pk=pk)
+        change = reverse("admin:odk_forms_submission_change", args=[record.pk])
+        if not self.has_view_permission(request, record):
+            return HttpResponseRedirect(reverse("admin:index"))
+
+        def attachment_url(submission: Submission, name: str) -> str:
+            return request.build_absolute_uri(
+                reverse("submission-attachment", kwargs={"pk": submission.pk, "name": name})
+            )
+
+        try:
+            url = webforms.edit_in_browser(
+                record, request.user, attachment_url, return_url=request.build_absolute_uri(change)
+            )
+        except Problem as problem:
+            self.message_user(request, f"{problem.message} [{problem.code}]", messages.ERROR)
+            return HttpResponseRedirect(change)
+        return HttpResponseRedirect(url)
+
+    @admin.action(description="Edit in the browser (Enketo)")
+    def edit_in_browser(self, request: HttpRequest, queryset: QuerySet[Submission]) -> HttpResponse | None:
+        if queryset.count() != 1:
+            self.message_user(request, "Select one record to edit in the browser.", messages.WARNING)
+            return None
+        record = queryset.get()
+        return HttpResponseRedirect(reverse("admin:odk_forms_submission_edit_in_browser", args=[record.pk]))
 
     @admin.action(description="Process again")
     def reprocess(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:

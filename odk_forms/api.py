@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -15,7 +17,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from odk_forms import publishing, queries
+from fieldkit import errors
+from odk_forms import publishing, queries, webforms
 from odk_forms.models import Form, FormState, FormVersion
 
 
@@ -46,12 +49,35 @@ class FormVersionSerializer(serializers.ModelSerializer):
         return f"{settings.SITE_URL}/test/{version.draft_token}" if version.is_draft else None
 
 
+class WebFormSerializer(serializers.Serializer):
+    url = serializers.URLField(allow_null=True, help_text="Fill in online (Enketo asks for a sign-in).")
+    offline_url = serializers.URLField(allow_null=True, help_text="Installable form that works offline.")
+    offline_qr = serializers.URLField(allow_null=True, help_text="PNG QR code of the offline link.")
+    preview_url = serializers.URLField(
+        allow_null=True, help_text="Preview of the draft; only for those who manage the form."
+    )
+    error = serializers.CharField(allow_null=True, help_text="Why a link is missing (Enketo down...).")
+
+
 class FormSerializer(serializers.ModelSerializer):
     versions = serializers.SerializerMethodField()
+    web_form = serializers.SerializerMethodField(
+        help_text="Enketo links of the form for this user; null when fieldkit runs without Enketo."
+    )
 
     class Meta:
         model = Form
-        fields = ["id", "xml_form_id", "title", "state", "areas", "current_version", "versions", "updated"]
+        fields = [
+            "id",
+            "xml_form_id",
+            "title",
+            "state",
+            "areas",
+            "current_version",
+            "versions",
+            "web_form",
+            "updated",
+        ]
 
     @extend_schema_field(FormVersionSerializer(many=True))
     def get_versions(self, form: Form) -> Any:
@@ -59,6 +85,47 @@ class FormSerializer(serializers.ModelSerializer):
         # drafts are listed only to those who manage the form.
         versions = [v for v in form.versions.all() if not v.is_draft or self._sees_drafts(form)]
         return FormVersionSerializer(versions, many=True, context=self.context).data
+
+    @extend_schema_field(WebFormSerializer(allow_null=True))
+    def get_web_form(self, form: Form) -> dict[str, Any] | None:
+        if not webforms.enabled():
+            return None
+        request = self.context.get("request")
+        data: dict[str, Any] = {"url": None, "offline_url": None, "offline_qr": None, "preview_url": None}
+        data["error"] = None
+        version = form.current_version
+        if version is not None and form.state == FormState.OPEN and self._may_fill(form):
+            # After one failure, a list shows what is known without waiting again per form.
+            fetch = not self.context.get("enketo_failed")
+            found = webforms.links(version, webforms.site_server_url(), fetch=fetch)
+            assert found is not None
+            if found.error:
+                self.context["enketo_failed"] = found.error
+            elif not fetch and not found.url:
+                found = webforms.WebFormLinks(error=self.context["enketo_failed"])
+            data.update(
+                url=found.url or None, offline_url=found.offline_url or None, error=found.error or None
+            )
+            if found.offline_url and request is not None:
+                data["offline_qr"] = request.build_absolute_uri(f"/api/v1/forms/{form.pk}/web-form-qr/")
+        draft = next((v for v in form.versions.all() if v.is_draft), None)
+        if draft is not None and self._sees_drafts(form) and draft.draft_token:
+            preview = webforms.links(draft, webforms.draft_server_url(draft))
+            assert preview is not None
+            data["preview_url"] = preview.preview_url or None
+            data["error"] = data["error"] or preview.error or None
+        return data
+
+    def _may_fill(self, form: Form) -> bool:
+        if "fillable" not in self.context:
+            request = self.context.get("request")
+            user = request.user if request is not None else None
+            self.context["fillable"] = (
+                set(queries.forms_for_collection(user).values_list("pk", flat=True))
+                if user is not None
+                else set()
+            )
+        return form.pk in self.context["fillable"]
 
     def _sees_drafts(self, form: Form) -> bool:
         if "sees_drafts" not in self.context:
@@ -125,6 +192,24 @@ class FormViewSet(viewsets.ReadOnlyModelViewSet):
     def publish_draft(self, request: Request, pk: str | None = None) -> Response:
         publishing.publish_draft(self.get_object(), request.user)
         return Response(self._form_data(pk))
+
+    @extend_schema(request=None, responses={(200, "image/png"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], url_path="web-form-qr")
+    def web_form_qr(self, request: Request, pk: str | None = None) -> HttpResponse:
+        """A QR code (PNG) of the form's offline web form link, for those who may fill it."""
+        form = self.get_object()
+        if not webforms.enabled():
+            raise errors.WEBFORM_NOT_CONFIGURED()
+        version = form.current_version
+        if version is None or not queries.may_collect(request.user, form):
+            raise errors.OPENROSA_NOT_FOUND()
+        found = webforms.links(version, webforms.site_server_url())
+        assert found is not None
+        if not found.offline_url:
+            raise errors.WEBFORM_UNAVAILABLE(detail=found.error)
+        response = HttpResponse(webforms.qr_png(found.offline_url), content_type="image/png")
+        response["Cache-Control"] = "private, max-age=3600"
+        return response
 
     def _form_data(self, pk: Any) -> Any:
         form = self.get_queryset().get(pk=pk)

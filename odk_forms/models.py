@@ -261,3 +261,26 @@ class RejectedSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.xml_form_id or '?'} {self.instance_id or '?'} ({self.error_code})"
+
+
+class EnketoSurvey(models.Model):
+    """The web form links Enketo gave for a form version on one server URL: fieldkit's own
+    (sign in with a password), a collector's token URL (`/key/<token>`, no password) or a
+    draft's test URL (`/test/<token>`, preview only). Asked once per version and server URL
+    (odk_forms.webforms), so that pages listing forms do not call Enketo on every view."""
+
+    form_version = models.ForeignKey(FormVersion, on_delete=models.CASCADE, related_name="enketo_surveys")
+    # Holds a collector's or a draft's token: as secret as the token itself.
+    server_url = models.CharField(max_length=500)
+    url = models.URLField("online link", max_length=500, blank=True)
+    offline_url = models.URLField("offline link", max_length=500, blank=True)
+    preview_url = models.URLField("preview link", max_length=500, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["form_version", "server_url"], name="enketosurvey_unique_server"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.form_version} on {self.server_url}"

@@ -1,9 +1,16 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from odk_forms import api
+from odk_forms import api, views
 
 router = DefaultRouter()
 router.register("forms", api.FormViewSet, basename="form")
 
-urlpatterns = [path("", include(router.urls))]
+urlpatterns = [
+    path(
+        "submissions/<int:pk>/attachments/<str:name>",
+        views.submission_attachment,
+        name="submission-attachment",
+    ),
+    path("", include(router.urls)),
+]

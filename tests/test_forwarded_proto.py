@@ -12,11 +12,17 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_the_compose_file_does_not_trust_the_header_by_default():
+def test_the_compose_file_trusts_the_header_only_behind_its_proxy():
+    """gunicorn is reached only through the compose file's proxy, which overwrites the
+    header on every request; that alone is why the compose file trusts it."""
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     for name in ("web", "worker", "beat"):
         value = compose["services"][name]["environment"]["TRUST_X_FORWARDED_PROTO"]
-        assert value == "${TRUST_X_FORWARDED_PROTO:-false}", (name, value)
+        assert value == "${TRUST_X_FORWARDED_PROTO:-true}", (name, value)
+    assert "ports" not in compose["services"]["web"]
+    proxy = (ROOT / "deploy" / "nginx" / "fieldkit.conf.template").read_text()
+    proxied = proxy.count("proxy_pass ")
+    assert proxy.count("proxy_set_header X-Forwarded-Proto $scheme;") == proxied == 2
 
 
 def proxy_header_setting(env: dict[str, str]) -> str:

@@ -1,9 +1,11 @@
 """OpenRosa URLs, at the server root, as ODK Collect appends /formList and /submission to
 the server URL it is given. The same endpoints live under /key/<token>/ (a collector's QR
-code) and, for a draft being tested, under /test/<draft_token>/."""
+code) and, for a draft being tested, under /test/<draft_token>/. The token URL itself is
+the collector's page of web forms (odk_forms.views)."""
 
 from django.urls import include, path
 
+from odk_forms import views as pages
 from odk_forms.openrosa import views
 
 published = [
@@ -28,6 +30,8 @@ draft = [
 
 urlpatterns = [
     path("", include((published, "openrosa"))),
+    # The token URL itself, opened in a browser: the collector's web forms.
+    path("key/<str:token>/", pages.collector_web_forms, name="collector-web-forms"),
     path("key/<str:token>/", include((published, "openrosa_key"))),
     path("test/<str:draft_token>/", include((draft, "openrosa_draft"))),
 ]
