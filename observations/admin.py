@@ -105,8 +105,8 @@ class QAFlagAdmin(ReadOnlyAdmin):
 
 class METTScoreInline(ReadOnlyInline):
     model = METTScore
-    fields = ["question", "element", "score", "comment", "next_steps"]
-    readonly_fields = ["question", "element", "score", "comment", "next_steps"]
+    fields = ["question", "element", "second_element", "score", "comment", "next_steps"]
+    readonly_fields = ["question", "element", "second_element", "score", "comment", "next_steps"]
 
 
 @admin.register(METTAssessment)
@@ -118,8 +118,8 @@ class METTAssessmentAdmin(ReadOnlyAdmin):
 
 class BudgetLineInline(ReadOnlyInline):
     model = BudgetLine
-    fields = ["kind", "category", "amount"]
-    readonly_fields = ["kind", "category", "amount"]
+    fields = ["kind", "category", "planned", "actual"]
+    readonly_fields = ["kind", "category", "planned", "actual"]
 
 
 @admin.register(BudgetReturn)

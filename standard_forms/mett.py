@@ -45,7 +45,7 @@ class Question:
     @property
     def element(self) -> str:
         """The IUCN-WCPA element it assesses, as observations records it."""
-        return METT_ELEMENTS[self.name]
+        return METT_ELEMENTS[self.name][0]
 
 
 QUESTIONS = (

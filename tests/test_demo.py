@@ -96,7 +96,7 @@ class StandardPatrolFormTest(StandardFormsTestCase):
         self.assertEqual(
             (row.leg_day, row.category_id, row.count), (days[1], "human_activity.weapons.snare", 4)
         )
-        self.assertEqual((row.area, row.illicit.action_taken), (self.varirata, "destroyed"))
+        self.assertEqual((row.area, row.illicit.action_codes), (self.varirata, ["destroyed"]))
         self.assertIsNotNone(row.zone)
 
 
