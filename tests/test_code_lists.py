@@ -55,9 +55,13 @@ def test_every_transport_has_a_speed_limit():
     assert set(MAX_SPEED_KMH) == {*m.Transport.values, ""}
 
 
-def test_every_mett_question_has_one_element():
+def test_every_mett_question_has_one_or_two_elements():
     assert tuple(vocabulary.METT_ELEMENTS) == vocabulary.METT_QUESTIONS
-    assert {e for elements in vocabulary.METT_ELEMENTS.values() for e in elements} <= set(m.METTElement.values)
+    elements = {e for pair in vocabulary.METT_ELEMENTS.values() for e in pair}
+    assert elements <= set(m.METTElement.values)
+    assert {q for q, pair in vocabulary.METT_ELEMENTS.items() if len(pair) == 2} == {
+        "q08", "q10", "q14", "q26", "q29"
+    }
 
 
 def test_the_mett_form_groups_questions_by_the_recorded_element():
