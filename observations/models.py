@@ -655,8 +655,8 @@ class METTScore(models.Model):
 class AgencyFiscalYear(models.Model):
     """When an agency's fiscal year starts. `agency` is ProtectedArea.management_authority
     as written there; an agency without a row keeps the calendar year (January). A fiscal
-    year is named by the calendar year it ends in (July 2023–June 2024 is 2024), the usual
-    convention of governments whose year does not start in January."""
+    year is named by the calendar year it starts in (July 2023–June 2024 is 2023), as the
+    standard budget form asks for it ("the year the fiscal year starts in")."""
 
     agency = models.CharField(max_length=254, unique=True)
     start_month = models.PositiveSmallIntegerField(
@@ -682,7 +682,7 @@ class BudgetReturn(SubmissionRecord):
     sent as an edit of the first."""
 
     area = models.ForeignKey(ProtectedArea, on_delete=models.CASCADE, related_name="budget_returns")
-    # Named by the calendar year it ends in (AgencyFiscalYear).
+    # Named by the calendar year it starts in (AgencyFiscalYear).
     fiscal_year = models.PositiveSmallIntegerField()
     # First day of that fiscal year for the area's agency, set at ingest.
     fiscal_year_start = models.DateField(null=True, blank=True)

@@ -706,7 +706,7 @@ class _Writer:
 
 def fiscal_year_start(area: ProtectedArea, fiscal_year: int) -> date:
     """First day of `fiscal_year` for the area's agency (AgencyFiscalYear; January where the
-    agency has none). A fiscal year is named by the calendar year it ends in."""
+    agency has none). A fiscal year is named by the calendar year it starts in."""
     month = (
         AgencyFiscalYear.objects.filter(agency=area.management_authority)
         .values_list("start_month", flat=True)
@@ -714,7 +714,7 @@ def fiscal_year_start(area: ProtectedArea, fiscal_year: int) -> date:
         if area.management_authority
         else None
     ) or 1
-    return date(fiscal_year if month == 1 else fiscal_year - 1, month, 1)
+    return date(fiscal_year, month, 1)
 
 
 # --- Helpers ---------------------------------------------------------------------------------
