@@ -35,7 +35,15 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from observations import parsing
-from observations.models import Observation, ObservationPlace, PatrolLegDay, Taxon, TrackSegment
+from observations.models import (
+    METTScore,
+    Observation,
+    ObservationPlace,
+    PatrolLegDay,
+    SpeciesObservation,
+    Taxon,
+    TrackSegment,
+)
 from protected_areas.models import ProtectedArea, Zone
 
 # The geodesic length of a track clipped to a boundary, per database (`a` is the area or
@@ -265,6 +273,18 @@ def first_observation_area(patrol_id: int) -> int | None:
         .values_list("area_id", flat=True)
         .first()
     )
+
+
+def occurrences() -> QuerySet[SpeciesObservation]:
+    """Species records that say a taxon lives here (observations.categories, Counting
+    rules): what species richness, Chao1 and occurrence exports count."""
+    return SpeciesObservation.objects.filter(is_occurrence=True)
+
+
+def mett_scores_in_element(element: str) -> QuerySet[METTScore]:
+    """METT scores of questions assessing `element`, first or second (a dual-element
+    question counts fully in both)."""
+    return METTScore.objects.filter(Q(element=element) | Q(second_element=element))
 
 
 def taxa_by_name(names: Iterable[object]) -> dict[str, Taxon]:
