@@ -55,6 +55,8 @@ class Flag:
 class DayInput:
     path: str
     uuid: uuid.UUID | None = None
+    # The UTC offset the phone wrote on the day's start.
+    utc_offset: timedelta | None = None
     start: datetime | None = None
     end: datetime | None = None
     rest_minutes: float | None = None

@@ -37,7 +37,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib.gis.geos import LineString, MultiLineString, Point
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.db.models import Exists, F, Q
 
 from fieldkit import errors
@@ -532,7 +532,7 @@ class _Writer:
             ]  # fmt: skip
             for row in old:
                 row.area = row.zone = None
-            Observation.objects.bulk_update(old, fields)
+            _update_rows(Observation, old, fields)
             ids = [row.pk for row in old]
             # Details and places are derived from the answers: written anew.
             IllicitActivity.objects.filter(observation_id__in=ids).delete()
@@ -718,6 +718,31 @@ def fiscal_year_start(area: ProtectedArea, fiscal_year: int) -> date:
 
 
 # --- Helpers ---------------------------------------------------------------------------------
+
+
+def _update_rows(model: type[models.Model], rows: list[Any], names: list[str]) -> None:
+    """UPDATE each row's `names` columns by primary key in one executemany: what
+    QuerySet.bulk_update does, without building a CASE expression per field and row (ten
+    times the cost for the few dozen rows of a submission)."""
+    fields = [model._meta.get_field(name) for name in names]
+    columns = ", ".join(
+        f"{connection.ops.quote_name(f.column)} = {_placeholder(f)}"
+        for f in fields  # type: ignore[union-attr]
+    )
+    table = connection.ops.quote_name(model._meta.db_table)
+    pk = connection.ops.quote_name(model._meta.pk.column)  # type: ignore[union-attr]
+    params = [
+        [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields] + [row.pk]  # type: ignore[union-attr]
+        for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(f"UPDATE {table} SET {columns} WHERE {pk} = %s", params)  # noqa: S608
+
+
+def _placeholder(field: Any) -> str:
+    if hasattr(field, "geom_type"):
+        return connection.ops.get_geom_placeholder(field, None, None)
+    return "%s"
 
 
 def _multiline(parts: list[list[tuple[float, float]]] | None) -> MultiLineString | None:
