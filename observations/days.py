@@ -49,7 +49,7 @@ def plan_leg_days(
     the local calendar (`tz`: the area's timezone, or the phone's UTC offset), each day from
     its first to its last recorded time (`times`: the observation times of the patrol)."""
     if leg.days:
-        plans = []
+        plans: list[DayPlan] = []
         for d in leg.days:
             plans.extend(
                 replace(plan, uuid=d.uuid)

@@ -258,7 +258,7 @@ def localise_observation_days(submission_id: int) -> None:
     ).values_list("pk", "time", "day", "area__timezone")
     for pk, moment, day, zone in rows:
         try:
-            local = moment.astimezone(ZoneInfo(zone)).date() if zone else day
+            local = moment.astimezone(ZoneInfo(zone)).date() if zone and moment else day
         except (ZoneInfoNotFoundError, ValueError):
             continue
         if local != day:

@@ -161,7 +161,8 @@ class _Writer:
     def __init__(self, submission: Submission) -> None:
         self.submission = submission
         self.root_id = submission.root_id or submission.pk
-        self.root_instance_id = submission.root.instance_id if submission.root_id else submission.instance_id
+        root = submission.root if submission.root_id else submission
+        self.root_instance_id = (root or submission).instance_id
         self.flags: list[QAFlag] = []
         self._form_areas: list[ProtectedArea] | None = None
         self._form_timezones: set[str] | None = None
@@ -724,16 +725,12 @@ def _update_rows(model: type[models.Model], rows: list[Any], names: list[str]) -
     """UPDATE each row's `names` columns by primary key in one executemany: what
     QuerySet.bulk_update does, without building a CASE expression per field and row (ten
     times the cost for the few dozen rows of a submission)."""
-    fields = [model._meta.get_field(name) for name in names]
-    columns = ", ".join(
-        f"{connection.ops.quote_name(f.column)} = {_placeholder(f)}"
-        for f in fields  # type: ignore[union-attr]
-    )
+    fields: list[Any] = [model._meta.get_field(name) for name in names]
+    columns = ", ".join(f"{connection.ops.quote_name(f.column)} = {_placeholder(f)}" for f in fields)
     table = connection.ops.quote_name(model._meta.db_table)
-    pk = connection.ops.quote_name(model._meta.pk.column)  # type: ignore[union-attr]
+    pk = connection.ops.quote_name(str(model._meta.pk.column))  # type: ignore[union-attr]
     params = [
-        [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields] + [row.pk]  # type: ignore[union-attr]
-        for row in rows
+        [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields] + [row.pk] for row in rows
     ]
     with connection.cursor() as cursor:
         cursor.executemany(f"UPDATE {table} SET {columns} WHERE {pk} = %s", params)  # noqa: S608
@@ -741,7 +738,8 @@ def _update_rows(model: type[models.Model], rows: list[Any], names: list[str]) -
 
 def _placeholder(field: Any) -> str:
     if hasattr(field, "geom_type"):
-        return connection.ops.get_geom_placeholder(field, None, None)
+        ops: Any = connection.ops
+        return str(ops.get_geom_placeholder(field, None, None))
     return "%s"
 
 
