@@ -139,7 +139,7 @@ def measure_tracks(patrol_id: int, placeable: frozenset[int] | None) -> None:
     allowed = sorted(placeable) if placeable is not None else None
     with connection.cursor() as cursor:
         for table, zone, area in (
-            (ProtectedArea._meta.db_table, "NULL", "a.id"),
+            (ProtectedArea._meta.db_table, "CAST(NULL AS BIGINT)", "a.id"),
             (Zone._meta.db_table, "a.id", "a.area_id"),
         ):
             only = ""
@@ -204,7 +204,7 @@ def place_observations(
     allowed = sorted(placeable) if placeable is not None else None
     with connection.cursor() as cursor:
         for table, zone, area in (
-            (ProtectedArea._meta.db_table, "NULL", "a.id"),
+            (ProtectedArea._meta.db_table, "CAST(NULL AS BIGINT)", "a.id"),
             (Zone._meta.db_table, "a.id", "a.area_id"),
         ):
             only = ""
