@@ -548,7 +548,7 @@ def _patrol(rng: random.Random, a: _Area, year: int, month: int) -> tuple[dateti
         position = track[-1]
         observations = []
         inside = [i for i, point in enumerate(track) if a.prepared.contains(ShapelyPoint(*point))]
-        for _ in range(rng.randint(2, 5) if inside else 0):
+        for _ in range(rng.randint(2, 7) if inside else 0):
             index = rng.choice(inside)
             moment = start + timedelta(hours=hours * index / max(1, len(track) - 1))
             lon, lat = track[index]
