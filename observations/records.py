@@ -472,7 +472,14 @@ class _Writer:
         rows: list[Observation] = []
         by_path = {plan.path: day for day, plan in days if plan.path}
         zone = self.observation_zone(patrol)
+        seen: set[uuid.UUID] = set()
         for item in items:
+            if item.uuid is not None and item.uuid in seen:
+                # A repeat copied with its uuid: the copy gets a derived one.
+                item.flags.append(Flag("bad_value", f"record.uuid {item.uuid} is used twice", item.path))
+                item.uuid = None
+            if item.uuid is not None:
+                seen.add(item.uuid)
             leg_day = by_path.get(item.day_path) if item.day_path else None
             if patrol is not None and leg_day is None and item.time is not None and days:
                 leg_day, inside = _day_of(item.time, [d for d, _ in days])

@@ -115,6 +115,15 @@ class RecordIdentityTest(BaseTestCase):
         )
         self.assertEqual(moved.location.coords, (147.36, -9.45))
 
+    def test_a_uuid_sent_twice_is_flagged_and_the_copy_gets_its_own(self) -> None:
+        same = "0b7e0c1e-2b0a-4a40-9b7e-000000000021"
+        first = self.submit(
+            "fk_patrol_ids", [snare(147.35, -9.44, obs_uuid=same), snare(147.36, -9.45, obs_uuid=same)]
+        )
+        self.assertEqual(first.state, ProcessingState.PROCESSED, first.processing_error)
+        self.assertEqual(Observation.objects.values("record_uuid").distinct().count(), 2)
+        self.assertTrue(QAFlag.objects.filter(code="bad_value", detail__contains="used twice").exists())
+
     def test_without_a_uuid_question_ids_survive_reprocessing(self) -> None:
         first = self.submit("fk_patrol", [snare(147.35, -9.44), snare(147.36, -9.45)])
         before = self.ids()
