@@ -291,3 +291,17 @@ INGEST_AREA_NOT_PERMITTED = ProblemType(
 INGEST_MISSING_VALUE = ProblemType(
     "422.62", 422, "The {record} has no {target}: it cannot be recorded without one."
 )
+INGEST_DUPLICATE_ASSESSMENT = ProblemType(
+    "422.64",
+    422,
+    "{area} already has a METT assessment for {year} (submission {existing}): an area and year have "
+    "one current assessment. Correct that one by editing its submission; this submission is kept, "
+    "not recorded.",
+)
+INGEST_DUPLICATE_BUDGET = ProblemType(
+    "422.65",
+    422,
+    "{area} already has a budget return for fiscal year {year} (submission {existing}): an area and "
+    "fiscal year have one return. Correct that one by editing its submission; this submission is "
+    "kept, not recorded.",
+)

@@ -30,6 +30,8 @@ from typing import NamedTuple
 # third of the time: worker start-up and a full recompute both feel the difference.
 from scipy.special import gammaincinv
 
+from observations.vocabulary import METT_ELEMENTS
+
 Number = int | float | Decimal
 
 
@@ -512,18 +514,10 @@ def expected_accumulation(samples: Sequence[Collection[Hashable]]) -> list[float
 WCPA_ELEMENTS = ("context", "planning", "inputs", "process", "outputs", "outcomes")
 
 # METT-3 questions and the IUCN-WCPA element(s) each assesses, as the 2007 form gives them
-# (domain.md §3). Questions 8, 10, 14, 26 and 29 assess two elements and count in both.
-METT3_ELEMENTS: dict[str, tuple[str, ...]] = {
-    "q01": ("context",), "q02": ("planning",), "q03": ("inputs",), "q04": ("planning",),
-    "q05": ("planning",), "q06": ("process",), "q07": ("planning",),
-    "q08": ("planning", "outputs"), "q09": ("inputs",), "q10": ("process", "outcomes"),
-    "q11": ("process",), "q12": ("process",), "q13": ("inputs",),
-    "q14": ("inputs", "process"), "q15": ("inputs",), "q16": ("inputs",),
-    "q17": ("process",), "q18": ("inputs",), "q19": ("process",), "q20": ("process",),
-    "q21": ("planning",), "q22": ("process",), "q23": ("process",), "q24": ("process",),
-    "q25": ("outcomes",), "q26": ("planning", "process"), "q27": ("outputs",),
-    "q28": ("process",), "q29": ("inputs", "process"), "q30": ("outcomes",),
-}  # fmt: skip
+# (domain.md §3). Questions 8, 10, 14, 26 and 29 assess two elements and count in both. The
+# table has one owner, observations.vocabulary (ingest records both elements of a score
+# from it); a plain dict of tuples, so the formulas stay free of Django.
+METT3_ELEMENTS: Mapping[str, tuple[str, ...]] = METT_ELEMENTS
 
 METT_MAX_SCORE = 3
 METT_MAX_BONUS = 1

@@ -1,6 +1,6 @@
 """Admin pages. Field records are read-only here: they are made from submissions, and a
-correction is an edit of the submission, which replaces them. Categories and taxa are
-reference data that admins maintain."""
+correction is an edit of the submission, which updates them. Categories, taxa and the
+agencies' fiscal years are reference data that admins maintain."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from observations.models import (
+    AgencyFiscalYear,
     BudgetLine,
     BudgetReturn,
     Category,
@@ -105,25 +106,39 @@ class QAFlagAdmin(ReadOnlyAdmin):
 
 class METTScoreInline(ReadOnlyInline):
     model = METTScore
-    fields = ["question", "element", "score", "comment", "next_steps"]
-    readonly_fields = ["question", "element", "score", "comment", "next_steps"]
+    fields = ["question", "element", "second_element", "score", "comment", "next_steps"]
+    readonly_fields = ["question", "element", "second_element", "score", "comment", "next_steps"]
 
 
 @admin.register(METTAssessment)
 class METTAssessmentAdmin(ReadOnlyAdmin):
-    list_display = ["area", "year", "score_total", "score_max", "questions_answered", "submission"]
-    list_filter = ["area", "year"]
+    list_display = ["area", "year", "version", "score_total", "score_max", "questions_answered", "submission"]
+    list_filter = ["area", "year", "version"]
     inlines = [METTScoreInline]
 
 
 class BudgetLineInline(ReadOnlyInline):
     model = BudgetLine
-    fields = ["kind", "category", "amount"]
-    readonly_fields = ["kind", "category", "amount"]
+    fields = ["kind", "category", "planned", "actual"]
+    readonly_fields = ["kind", "category", "planned", "actual"]
 
 
 @admin.register(BudgetReturn)
 class BudgetReturnAdmin(ReadOnlyAdmin):
-    list_display = ["area", "fiscal_year", "currency", "staff_count", "need_basic", "need_optimal"]
+    list_display = [
+        "area",
+        "fiscal_year",
+        "fiscal_year_start",
+        "currency",
+        "staff_count",
+        "need_basic",
+        "need_optimal",
+    ]
     list_filter = ["area", "fiscal_year"]
     inlines = [BudgetLineInline]
+
+
+@admin.register(AgencyFiscalYear)
+class AgencyFiscalYearAdmin(admin.ModelAdmin):
+    list_display = ["agency", "start_month"]
+    search_fields = ["agency"]

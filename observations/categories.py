@@ -79,8 +79,9 @@ CATEGORIES: tuple[CategoryDef, ...] = (
     _c("human_activity.weapons.poison", "illicit", "Poison", "Posin"),
     _c("human_activity.weapons.explosive", "illicit", "Explosives", "Paura bilong pairap"),
     _c("human_activity.transport", "illicit", "Vehicle or boat", "Ka o bot", "traffic_rep"),
-    _c("human_activity.arrest", "illicit", "Arrest", "Kalabusim man", "arrest_rep"),
-    _c("human_activity.confiscation", "illicit", "Confiscation", "Kisim ol samting nogut", "confiscation_rep"),
+    # Retired: an arrest or a confiscation is an action on an activity (Counting rules below).
+    _c("human_activity.arrest", "illicit", "Arrest", "Kalabusim man", "arrest_rep", active=False),
+    _c("human_activity.confiscation", "illicit", "Confiscation", "Kisim ol samting nogut", "confiscation_rep", active=False),
     _c("human_activity.pollution", "illicit", "Pollution or dumping", "Doti na pipia"),
     _c("human_activity.timber", "resource_use", "Timber", "Diwai"),
     _c("human_activity.timber.logs", "resource_use", "Logs", "Log"),
@@ -186,6 +187,44 @@ EVIDENCE_BY_CATEGORY = {
     "animals.carcass": "carcass",
     "animals.camera_trap": "camera_trap",
 }
+
+
+# --- Counting rules ------------------------------------------------------------------------
+#
+# What a record counts as, so that indicators count each thing once and in the right place
+# (tests/test_counting_rules.py):
+#
+# 1. Species richness, Chao1 and occurrence exports count only taxa recorded as wild
+#    animals or plants seen alive or as sign: `animals` and `plants` categories but
+#    carcasses. A taxon named on bushmeat, animal parts, live capture, a carcass or
+#    anything else under `human_activity` is kept on its SpeciesObservation (for cases and
+#    trade figures) with `is_occurrence` False, unless the form answers
+#    `species.occurrence` yes (a survey that counts fresh carcasses as presence).
+# 2. An arrest or a confiscation is an action taken about an activity
+#    (IllicitAction), never a category record of its own: the categories
+#    `human_activity.arrest` and `human_activity.confiscation` are retired, and an
+#    observation a form still sends under them is recorded under ACTION_CATEGORIES' category
+#    with the action added.
+# 3. An activity has every action taken about it (arrested *and* confiscated): the
+#    `illicit.action_taken` answer is a list.
+# 4. What was seized or destroyed is a list of items with kind, quantity and unit
+#    (SeizedItem), not free text; a free-text answer becomes one item of kind `other`.
+
+# Categories under which nothing is a wild occurrence, whatever taxon is named.
+NOT_OCCURRENCE = ("human_activity", "animals.carcass")
+# Retired category → (the action it stands for, the category the observation is recorded under).
+ACTION_CATEGORIES = {
+    "human_activity.arrest": ("arrested", "human_activity.people"),
+    "human_activity.confiscation": ("confiscated", "human_activity"),
+}
+
+
+def is_occurrence(category: str, evidence: str = "") -> bool:
+    """Whether a species record of this category (and evidence) says the taxon lives
+    here: rule 1 above."""
+    if evidence == "carcass":
+        return False
+    return not any(category == slug or category.startswith(slug + ".") for slug in NOT_OCCURRENCE)
 
 
 def implied(table: dict[str, str], category: str) -> str:

@@ -1,15 +1,20 @@
 """Cutting a patrol leg into leg-days, SMART's unit of effort: pure, no ORM.
 
-A leg's patrol_day records are its days; a leg without them is cut at midnight in the
-area's timezone, its track shared between the days in proportion to the time walked.
-Distances are measured later, in the database, on the ellipsoid (observations.queries).
+A leg's patrol_day records are its days; a leg without them that spans several local
+days is cut at midnight in the area's timezone, and nights are never patrol hours: each
+day runs from its first to its last recorded time (the leg's start or end, or an
+observation's time: a geotrace carries no per-point times), and that assumption is flagged
+(`day_hours_from_times`). A day between them with no recorded time has no hours (its
+person-days still count). The track is shared between the days in proportion to those
+hours. Distances are measured later, in the database, on the ellipsoid
+(observations.queries).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+import uuid
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 import shapely
 from shapely.geometry import LineString
@@ -33,20 +38,36 @@ class DayPlan:
     field_hours: float
     path: str = ""
     flags: tuple[Flag, ...] = ()
+    # The day repeat's own uuid (`record.uuid`), for a day from a patrol_day record.
+    uuid: uuid.UUID | None = None
 
 
-def plan_leg_days(leg: LegInput, tz: ZoneInfo, fallback_day: date) -> list[DayPlan]:
+def plan_leg_days(
+    leg: LegInput, tz: tzinfo, fallback_day: date, times: list[datetime] | None = None
+) -> list[DayPlan]:
     """The leg-days of a leg: its patrol_day records, or its start..end cut at midnight in
-    the area's timezone (`tz`)."""
+    the local calendar (`tz`: the area's timezone, or the phone's UTC offset), each day from
+    its first to its last recorded time (`times`: the observation times of the patrol)."""
     if leg.days:
-        plans = []
+        plans: list[DayPlan] = []
         for d in leg.days:
             plans.extend(
-                _cut_days(d.start, d.end, d.rest_minutes, d.track, tz, fallback_day, d.path, single=True)
+                replace(plan, uuid=d.uuid)
+                for plan in _cut_days(
+                    d.start, d.end, d.rest_minutes, d.track, tz, fallback_day, d.path, single=True
+                )
             )
         return plans
     return _cut_days(
-        leg.start, leg.end, leg.rest_minutes, leg.track, tz, fallback_day, leg.path, single=False
+        leg.start,
+        leg.end,
+        leg.rest_minutes,
+        leg.track,
+        tz,
+        fallback_day,
+        leg.path,
+        single=False,
+        times=times or [],
     )
 
 
@@ -55,16 +76,23 @@ def _cut_days(
     end: datetime | None,
     rest_minutes: float | None,
     track: list[LonLat] | None,
-    tz: ZoneInfo,
+    tz: tzinfo,
     fallback_day: date,
     path: str,
     single: bool,
+    times: list[datetime] | None = None,
 ) -> list[DayPlan]:
     rest = max(0.0, rest_minutes or 0.0)
     parts = [track] if track else None
     flags: list[Flag] = []
     if not track:
-        flags.append(Flag("no_track", "no usable track for this day: its distance is 0", path))
+        flags.append(
+            Flag(
+                "no_track",
+                "no usable track for this day: its distance is 0, its effort stays on its area",
+                path,
+            )
+        )
     if start is None or end is None:
         known = start or end
         day = known.astimezone(tz).date() if known else fallback_day
@@ -77,31 +105,44 @@ def _cut_days(
         return [DayPlan(start.astimezone(tz).date(), start, end, rest, parts, 0.0, 0.0, path, tuple(flags))]
 
     # A patrol_day record is one day whatever the clock says; a leg is cut at local midnights.
-    bounds = [(start, end)] if single else _midnight_cuts(start, end, tz)
-    total = (end - start).total_seconds()
+    cuts = [(start, end)] if single else _midnight_cuts(start, end, tz)
+    spans: list[tuple[datetime | None, datetime | None]] = list(cuts)
+    if len(cuts) > 1:
+        spans = _recorded_spans(cuts, start, end, times or [])
+        flags.append(
+            Flag(
+                "day_hours_from_times",
+                f"{len(cuts)} days without day records: each day's hours run from its first to its "
+                "last recorded time, nights excluded",
+                path,
+            )
+        )
+    seconds_of = [(e - s).total_seconds() if s and e else 0.0 for s, e in spans]
+    total = sum(seconds_of)
     line = LineString(track) if track else None
     plans = []
-    for i, (s, e) in enumerate(bounds):
-        seconds = (e - s).total_seconds()
-        share = seconds / total if total > 0 else 1.0 / len(bounds)
+    done = 0.0
+    for i, ((cut_start, _), (s, e)) in enumerate(zip(cuts, spans, strict=True)):
+        seconds = seconds_of[i]
+        share = seconds / total if total > 0 else 1.0 / len(spans)
         day_rest = rest * share
         hours = seconds / 3600.0
         field_hours = max(0.0, hours - day_rest / 60.0)
         day_track: list[list[LonLat]] | None = None
         if line is not None:
-            if len(bounds) == 1:
+            if len(spans) == 1:
                 day_track = [list(track or [])]
-            else:
-                # Without times on its points a track is shared in proportion to the time
+            elif share > 0:
+                # Without times on its points a track is shared in proportion to the hours
                 # walked each day (fractions of its length in degrees: the cut points move
                 # by metres, the total length is kept).
-                before = sum((b[1] - b[0]).total_seconds() for b in bounds[:i]) / total
-                piece = substring(line, before, before + share, normalized=True)
+                piece = substring(line, done, min(1.0, done + share), normalized=True)
                 coords = [(x, y) for x, y, *_ in shapely.get_coordinates(piece).tolist()]
                 day_track = [coords] if len(coords) >= 2 and piece.length > 0 else None
+        done += share
         plans.append(
             DayPlan(
-                day=s.astimezone(tz).date(),
+                day=cut_start.astimezone(tz).date(),
                 start=s,
                 end=e,
                 rest_minutes=round(day_rest, 3),
@@ -115,7 +156,20 @@ def _cut_days(
     return plans
 
 
-def _midnight_cuts(start: datetime, end: datetime, tz: ZoneInfo) -> list[tuple[datetime, datetime]]:
+def _recorded_spans(
+    cuts: list[tuple[datetime, datetime]], start: datetime, end: datetime, times: list[datetime]
+) -> list[tuple[datetime | None, datetime | None]]:
+    """Each local day's first and last recorded time: the leg's start and end and the
+    `times` inside the leg; (None, None) for a day with none."""
+    recorded = sorted({start, end, *(t for t in times if start <= t <= end)})
+    spans: list[tuple[datetime | None, datetime | None]] = []
+    for cut_start, cut_end in cuts:
+        inside = [t for t in recorded if cut_start <= t < cut_end or (t == end and cut_end == end)]
+        spans.append((inside[0], inside[-1]) if inside else (None, None))
+    return spans
+
+
+def _midnight_cuts(start: datetime, end: datetime, tz: tzinfo) -> list[tuple[datetime, datetime]]:
     cuts = []
     current = start
     while True:

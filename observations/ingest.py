@@ -10,6 +10,7 @@ clipping, taxon lookup) happens in observations.records, which writes these data
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -23,11 +24,13 @@ from observations.parsing import (
     parse_bool,
     parse_date,
     parse_datetime,
+    parse_datetime_offset,
     parse_decimal,
     parse_geopoint,
     parse_geotrace,
     parse_int,
     parse_number,
+    parse_uuid,
     parse_year,
 )
 from observations.vocabulary import FieldMapping, FormMapping, RecordMapping
@@ -51,6 +54,9 @@ class Flag:
 @dataclass
 class DayInput:
     path: str
+    uuid: uuid.UUID | None = None
+    # The UTC offset the phone wrote on the day's start.
+    utc_offset: timedelta | None = None
     start: datetime | None = None
     end: datetime | None = None
     rest_minutes: float | None = None
@@ -60,6 +66,7 @@ class DayInput:
 @dataclass
 class LegInput:
     path: str
+    uuid: uuid.UUID | None = None
     transport: str = ""
     mandate: str = ""
     leader: str = ""
@@ -71,6 +78,9 @@ class LegInput:
     rest_minutes: float | None = None
     track: list[LonLat] | None = None
     days: list[DayInput] = field(default_factory=list)
+    # The UTC offset the phone wrote on the leg's (or its first day's) start: its local
+    # time, used for the calendar where no area timezone is known.
+    utc_offset: timedelta | None = None
 
     @property
     def people(self) -> int:
@@ -85,6 +95,7 @@ class LegInput:
 @dataclass
 class PatrolInput:
     path: str
+    uuid: uuid.UUID | None = None
     patrol_id: str = ""
     area_ref: str = ""
     station: str = ""
@@ -106,12 +117,26 @@ class PatrolInput:
 
 
 @dataclass
+class SeizedInput:
+    path: str
+    uuid: uuid.UUID | None = None
+    kind: str = "other"
+    quantity: float | None = None
+    unit: str = ""
+    destroyed: bool = False
+    description: str = ""
+
+
+@dataclass
 class ObservationInput:
     path: str
     kind: str  # record kind as declared (observation, incident, species, resource_use)
     in_patrol: bool
+    uuid: uuid.UUID | None = None
     location: GeoPoint | None = None
     time: datetime | None = None
+    # The UTC offset written on `time` by the phone (its local time).
+    utc_offset: timedelta | None = None
     category: str = "other"
     count: float | None = None
     notes: str = ""
@@ -121,6 +146,9 @@ class ObservationInput:
     # Instance path of the patrol_day record the observation sits in, if any.
     day_path: str = ""
     illicit: dict[str, object] | None = None
+    # Every action taken (IllicitAction) and every item seized (SeizedItem).
+    actions: list[str] = field(default_factory=list)
+    seized: list[SeizedInput] = field(default_factory=list)
     resource: dict[str, object] | None = None
     species: dict[str, object] | None = None
     flags: list[Flag] = field(default_factory=list)
@@ -142,15 +170,18 @@ class METTScoreInput:
         return len(self.question) == 4
 
     @property
-    def element(self) -> str:
+    def elements(self) -> tuple[str, ...]:
+        """The WCPA element(s) of the question: one, or two for METT-3's 8, 10, 14, 26, 29."""
         return vocabulary.METT_ELEMENTS[self.question[:3]]
 
 
 @dataclass
 class METTInput:
     path: str
+    uuid: uuid.UUID | None = None
     area_ref: str = ""
     year: int | None = None
+    version: str = "METT-3"
     assessed_on: date | None = None
     assessors: str = ""
     notes: str = ""
@@ -179,6 +210,7 @@ class METTInput:
 @dataclass
 class BudgetInput:
     path: str
+    uuid: uuid.UUID | None = None
     area_ref: str = ""
     fiscal_year: int | None = None
     currency: str = "PGK"
@@ -187,8 +219,8 @@ class BudgetInput:
     need_basic: Decimal | None = None
     need_optimal: Decimal | None = None
     notes: str = ""
-    # (kind, category) → amount
-    lines: dict[tuple[str, str], Decimal] = field(default_factory=dict)
+    # (kind, category) → (planned, actual)
+    lines: dict[tuple[str, str], tuple[Decimal | None, Decimal | None]] = field(default_factory=dict)
     flags: list[Flag] = field(default_factory=list)
 
 
@@ -281,6 +313,10 @@ class _Reader:
                 found.extend(part.strip() for part in text.replace("\n", ",").split(",") if part.strip())
         return found
 
+    def uuid(self) -> uuid.UUID | None:
+        """The record's own `record.uuid` answer, or None (its uuid is then derived)."""
+        return self.value("record.uuid", parse_uuid)
+
     def translated(self, target: str) -> str:
         for f, text in reversed(self.texts(target)):
             if text:
@@ -352,6 +388,7 @@ def _read_patrol(record: RecordMapping, element: Element, path: str, received_at
     r = _Reader(record, element, path, flags)
     patrol = PatrolInput(
         path=path,
+        uuid=r.uuid(),
         patrol_id=r.text("patrol.id"),
         area_ref=r.translated("patrol.area"),
         station=r.translated("patrol.station"),
@@ -362,6 +399,7 @@ def _read_patrol(record: RecordMapping, element: Element, path: str, received_at
         flags=flags,
     )
     defaults = _read_leg(r, path, received_at)
+    defaults.uuid = None  # the patrol's own uuid is not its leg's
     legs = list(_children_of(record, vocabulary.LEG, element, path))
     if legs:
         for leg_record, leg_element, leg_path in legs:
@@ -378,19 +416,25 @@ def _read_patrol(record: RecordMapping, element: Element, path: str, received_at
             for d, e, p in _children_of(record, vocabulary.DAY, element, path)
         ]
         patrol.legs.append(defaults)
+    for leg in patrol.legs:
+        if leg.utc_offset is None:
+            leg.utc_offset = next((d.utc_offset for d in leg.days if d.utc_offset is not None), None)
     return patrol
 
 
 def _read_leg(r: _Reader, path: str, received_at: datetime, defaults: LegInput | None = None) -> LegInput:
     """A leg's answers; what a leg does not answer comes from the patrol (`defaults`)."""
+    start, offset = _checked_time_offset(r, "patrol.start", received_at)
     leg = LegInput(
         path=path,
+        uuid=r.uuid(),
+        utc_offset=offset,
         transport=r.code("patrol.transport", "transport"),
         mandate=r.translated("patrol.mandate"),
         leader=r.translated("patrol.leader"),
         members=r.codes_of("patrol.members"),
         member_count=r.value("patrol.member_count", parse_int),
-        start=_checked_time(r, "patrol.start", received_at),
+        start=start,
         end=_checked_time(r, "patrol.end", received_at),
         rest_minutes=r.value("patrol.rest_minutes", parse_number),
         track=_read_track(r),
@@ -405,9 +449,12 @@ def _read_leg(r: _Reader, path: str, received_at: datetime, defaults: LegInput |
 
 
 def _read_day(r: _Reader, path: str, received_at: datetime) -> DayInput:
+    start, offset = _checked_time_offset(r, "patrol.start", received_at)
     return DayInput(
         path=path,
-        start=_checked_time(r, "patrol.start", received_at),
+        uuid=r.uuid(),
+        utc_offset=offset,
+        start=start,
         end=_checked_time(r, "patrol.end", received_at),
         rest_minutes=r.value("patrol.rest_minutes", parse_number),
         track=_read_track(r),
@@ -440,6 +487,17 @@ def _read_track(r: _Reader) -> list[LonLat] | None:
     return deduped
 
 
+def _checked_time_offset(
+    r: _Reader, target: str, received_at: datetime
+) -> tuple[datetime | None, timedelta | None]:
+    found = r.value(target, parse_datetime_offset)
+    if found is None:
+        return None, None
+    value, offset = found
+    _flag_time(value, target, r.path, r.flags, received_at)
+    return value, offset
+
+
 def _checked_time(r: _Reader, target: str, received_at: datetime) -> datetime | None:
     value = r.value(target, parse_datetime)
     if value is not None:
@@ -459,7 +517,7 @@ def _read_observation(
 ) -> ObservationInput:
     flags: list[Flag] = []
     r = _Reader(record, element, path, flags)
-    obs = ObservationInput(path=path, kind=record.kind, in_patrol=in_patrol, flags=flags)
+    obs = ObservationInput(path=path, kind=record.kind, in_patrol=in_patrol, uuid=r.uuid(), flags=flags)
 
     location_text = r.text("observation.location")
     if location_text:
@@ -475,9 +533,7 @@ def _read_observation(
     elif r.has("observation.location"):
         flags.append(Flag("no_location", "no GPS fix was taken", path))
 
-    obs.time = r.value("observation.time", parse_datetime)
-    if obs.time is not None:
-        _flag_time(obs.time, "observation.time", path, flags, received_at)
+    obs.time, obs.utc_offset = _checked_time_offset(r, "observation.time", received_at)
     obs.count = r.value("observation.count", parse_number)
     obs.notes = "\n".join(v for _, v in r.texts("observation.notes") if v)
     obs.observer = r.translated("observation.observer")
@@ -506,18 +562,29 @@ def _read_observation(
                 category = "human_activity"
             else:
                 category = "other"
+    implied_action = ""
+    if category in categories.ACTION_CATEGORIES:
+        # Counting rule 2: an arrest or a confiscation is an action, not a category record.
+        implied_action, category = categories.ACTION_CATEGORIES[category]
+        wants_illicit = True
     obs.category = category
     vertical = obs.vertical
 
     if wants_illicit or vertical == "illicit":
         obs.illicit = {
-            "action_taken": r.code("illicit.action_taken", "action_taken"),
             "suspects": r.value("illicit.suspects", parse_int),
             "suspect_names": r.text("illicit.suspect_names"),
             "infraction": r.translated("illicit.infraction"),
             "threat": r.translated("illicit.threat"),
-            "items": r.text("illicit.items"),
         }
+        obs.actions = _read_actions(r, implied_action)
+        obs.seized = [
+            _read_seized(_Reader(s, e, p, flags), p)
+            for s, e, p in _children_of(record, vocabulary.SEIZED, element, path)
+        ]
+        items_text = r.text("illicit.items")
+        if items_text:
+            obs.seized.append(SeizedInput(path=path, kind="other", description=items_text))
     if wants_resource or vertical == "resource_use":
         obs.resource = {
             "kind": r.code("resource.kind", "resource_kind")
@@ -542,14 +609,52 @@ def _read_observation(
             individuals = int(obs.count)
         else:
             individuals = None
+        evidence = r.code("species.evidence", "evidence") or categories.implied(
+            categories.EVIDENCE_BY_CATEGORY, category
+        )
+        # Counting rule 1: bushmeat, parts and carcasses name a taxon but are no occurrence,
+        # unless the form says they are.
+        occurrence = r.value("species.occurrence", parse_bool)
         obs.species = {
             "taxon": r.translated("species.taxon").strip(),
             **counts,
             "individual_count": individuals,
-            "evidence": r.code("species.evidence", "evidence")
-            or categories.implied(categories.EVIDENCE_BY_CATEGORY, category),
+            "evidence": evidence,
+            "is_occurrence": occurrence
+            if occurrence is not None
+            else categories.is_occurrence(category, evidence),
         }
     return obs
+
+
+def _read_actions(r: _Reader, implied_action: str) -> list[str]:
+    """Every action taken (a select_multiple, or several questions), known codes only,
+    each once, in the order of vocabulary.CODES."""
+    allowed = vocabulary.CODES["action_taken"]
+    found = {implied_action} if implied_action else set()
+    for f, text in r.texts("illicit.action_taken"):
+        parts = text.split() if f.kind == vocabulary.SELECT_MULTIPLE else [text] if text else []
+        for part in parts:
+            code = f.code(part).strip().lower()
+            if code in allowed:
+                found.add(code)
+            else:
+                r.flags.append(
+                    Flag("unknown_code", f"illicit.action_taken: {part!r} is not one of action_taken", r.path)
+                )
+    return [code for code in allowed if code in found]
+
+
+def _read_seized(r: _Reader, path: str) -> SeizedInput:
+    return SeizedInput(
+        path=path,
+        uuid=r.uuid(),
+        kind=r.code("seized.kind", "seized_kind") or "other",
+        quantity=r.value("seized.quantity", parse_number),
+        unit=r.code("seized.unit", "resource_unit"),
+        destroyed=bool(r.value("seized.destroyed", parse_bool)),
+        description=r.text("seized.description"),
+    )
 
 
 def _read_mett(record: RecordMapping, element: Element, path: str) -> METTInput:
@@ -557,6 +662,8 @@ def _read_mett(record: RecordMapping, element: Element, path: str) -> METTInput:
     r = _Reader(record, element, path, flags)
     mett = METTInput(
         path=path,
+        uuid=r.uuid(),
+        version=(r.translated("mett.version").strip() or "METT-3")[:16],
         area_ref=r.translated("mett.area"),
         year=r.value("mett.year", parse_year),
         assessed_on=r.value("mett.date", parse_date),
@@ -588,6 +695,7 @@ def _read_budget(record: RecordMapping, element: Element, path: str) -> BudgetIn
     r = _Reader(record, element, path, flags)
     budget = BudgetInput(
         path=path,
+        uuid=r.uuid(),
         area_ref=r.translated("budget.area"),
         fiscal_year=r.value("budget.fiscal_year", parse_year),
         currency=(r.translated("budget.currency") or "PGK").upper()[:3],
@@ -600,7 +708,8 @@ def _read_budget(record: RecordMapping, element: Element, path: str) -> BudgetIn
     )
     for kind, names in (("income", vocabulary.BUDGET_INCOME), ("spend", vocabulary.BUDGET_SPEND)):
         for name in names:
-            amount = r.value(f"budget.{kind}.{name}", parse_decimal)
-            if amount is not None:
-                budget.lines[(kind, name)] = amount
+            actual = r.value(f"budget.{kind}.{name}", parse_decimal)
+            planned = r.value(f"budget.{kind}.{name}.planned", parse_decimal)
+            if actual is not None or planned is not None:
+                budget.lines[(kind, name)] = (planned, actual)
     return budget

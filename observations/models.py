@@ -3,14 +3,24 @@ assessments and budget returns.
 
 Every record is made from one submission (observations.records.record_submission) and
 carries it twice: `submission`, the version it was read from, and `root_submission`, the
-first version of the record, which stays the same across edits. An edit replaces all the
-records of its root; reprocessing a submission replaces its own. Nothing here is edited by
-hand: a correction is an edit of the submission on the phone or in the web form.
+first version of the record, which stays the same across edits. Each record also has a
+stable identity, `record_uuid`, unique within its root submission: reprocessing a
+submission or an edit of it updates the records with the same (root, record_uuid) in place,
+so their primary keys and uuids survive, and removes those whose repeat disappeared.
+Nothing here is edited by hand: a correction is an edit of the submission on the phone or
+in the web form.
+
+Calendar: every stored day (`PatrolLegDay.day`, `Observation.day`), and every month or
+year taken from it, is the calendar of the record's area where it is, in that area's
+timezone (ProtectedArea.timezone); see observations.records for how the zone is chosen.
 """
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib.gis.db import models
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Q
 
 from odk_forms.models import FormVersion, Submission
@@ -134,8 +144,14 @@ class SubmissionRecord(models.Model):
     root_submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="+")
     form_version = models.ForeignKey(FormVersion, on_delete=models.CASCADE, related_name="+")
     # Where in the instance the record came from ("" for the root, "obs[3]"), so a record
-    # can be found again in the XML and records keep the form's order.
+    # can be found again in the XML and records keep the form's order. It renumbers when a
+    # repeat is removed on the phone: `record_uuid` is the identity, not this.
     instance_path = models.CharField(max_length=255, blank=True)
+    # The record's stable identity (Darwin Core occurrenceID, cases and exports point at
+    # it): the answer its form maps to `record.uuid` (the standard forms' per-repeat
+    # once(uuid())), else uuid5 of the root instanceID and the instance path
+    # (observations.records.record_uuid). Unique within the root submission.
+    record_uuid = models.UUIDField(default=uuid.uuid4)
 
     class Meta:
         abstract = True
@@ -168,6 +184,9 @@ class Patrol(SubmissionRecord):
             models.Index(fields=["area", "start"], name="patrol_area_start_idx"),
             models.Index(fields=["root_submission"], name="patrol_root_idx"),
         ]
+        constraints = [
+            models.UniqueConstraint(fields=["root_submission", "record_uuid"], name="patrol_unique_uuid")
+        ]
 
     def __str__(self) -> str:
         return (
@@ -188,10 +207,16 @@ class PatrolLeg(models.Model):
     members = models.JSONField(default=list, blank=True)
     # People on the leg: the members listed (with the leader), or the number answered.
     member_count = models.PositiveSmallIntegerField(default=1)
+    # Stable identity within the patrol: the leg repeat's `record.uuid` answer, or uuid5 of
+    # the patrol's uuid and the leg's number.
+    record_uuid = models.UUIDField(default=uuid.uuid4)
 
     class Meta:
         ordering = ["patrol", "number"]
-        constraints = [models.UniqueConstraint(fields=["patrol", "number"], name="patrolleg_unique_number")]
+        constraints = [
+            models.UniqueConstraint(fields=["patrol", "number"], name="patrolleg_unique_number"),
+            models.UniqueConstraint(fields=["patrol", "record_uuid"], name="patrolleg_unique_uuid"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.patrol} leg {self.number}"
@@ -200,9 +225,15 @@ class PatrolLeg(models.Model):
 class PatrolLegDay(models.Model):
     """One day of one leg: the unit of effort (SMART's leg-day).
 
-    Times are UTC; `day` is the calendar day in the area's timezone. Effort follows SMART's
+    Times are UTC; `day` is the calendar day in the area's timezone (the area's local
+    calendar: indicators group by it, and by its month and year). Effort follows SMART's
     definitions: patrol hours = end − start, field hours = patrol hours − rest, person-days =
-    members (one day each), distance = geodesic length of the track.
+    members (one day each), distance = geodesic length of the track (km). A leg cut into
+    days by the clock (no day repeats) never counts a night: each day runs from its first
+    to its last recorded time (observations.days).
+
+    Effort per area and zone is on TrackSegment, not here: a day's values belong to the
+    patrol as a whole.
     """
 
     leg = models.ForeignKey(PatrolLeg, on_delete=models.CASCADE, related_name="days")
@@ -218,29 +249,51 @@ class PatrolLegDay(models.Model):
     field_hours = models.FloatField(default=0)
     members = models.PositiveSmallIntegerField(default=1)
     person_days = models.FloatField(default=0)
+    # Stable identity within the patrol: the day repeat's `record.uuid` answer, or uuid5 of
+    # the leg's uuid and the day's date.
+    record_uuid = models.UUIDField(default=uuid.uuid4)
 
     class Meta:
         ordering = ["patrol", "start", "id"]
         indexes = [models.Index(fields=["day"], name="legday_day_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["patrol", "record_uuid"], name="legday_unique_uuid"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.patrol} {self.day}"
 
 
 class TrackSegment(models.Model):
-    """The part of a leg-day's track inside one area, or one zone of it, clipped in the
-    database.
+    """A leg-day's effort inside one area, or one zone of it: the part of its track clipped
+    to the boundary in the database, and the hours and person-days that go with it.
 
     For each area the track crosses there is one row with `zone` empty: the whole length in
-    the area. Each zone crossed adds a row of its own. Zones may overlap (a patrol sector
-    across a core zone), so per-area effort sums the rows with no zone and per-zone effort
-    the rows of that zone; never add the two.
+    the area. Each zone crossed adds a row of its own. Areas nest and overlap (a park inside
+    a World Heritage site), and so may zones, so every area crossed gets its full share:
+    per-area effort sums the rows of that area with no zone, per-zone effort the rows of
+    that zone; never add areas together, nor an area and its zones.
+
+    Hours and person-days are apportioned by distance, as SMART clips distance: a geotrace
+    carries no per-point times, so the share of the day's time spent in an area is taken to
+    be the share of its distance walked there (`patrol_hours = day.patrol_hours ×
+    distance_km ÷ day.distance_km`, the same for field hours and person-days). The part of a
+    track outside every area counts in none.
+
+    A leg-day without a usable track has no distances to share: its whole effort is one row
+    on the patrol's area (`has_track` False, distance 0, no zone) and the day carries a
+    `no_track` QA flag.
     """
 
     leg_day = models.ForeignKey(PatrolLegDay, on_delete=models.CASCADE, related_name="segments")
     area = models.ForeignKey(ProtectedArea, on_delete=models.CASCADE, related_name="+")
     zone = models.ForeignKey(Zone, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     distance_km = models.FloatField()
+    patrol_hours = models.FloatField(default=0)
+    field_hours = models.FloatField(default=0)
+    person_days = models.FloatField(default=0)
+    # False: the day had no track and all its effort was kept on the patrol's area.
+    has_track = models.BooleanField(default=True)
 
     class Meta:
         constraints = [
@@ -271,6 +324,12 @@ class Observation(SubmissionRecord):
     location = models.PointField(srid=4326, null=True, blank=True)
     accuracy_m = models.FloatField(null=True, blank=True)
     time = models.DateTimeField(null=True, blank=True)
+    # The day of `time` in the local calendar of the observation's area (its timezone), or
+    # in the phone's UTC offset where the area's zone is not known: indicators group
+    # observations by this day, its month and its year, never by the UTC date.
+    day = models.DateField(null=True, blank=True)
+    # The primary area, for display: the smallest containing area. Counting uses
+    # ObservationPlace, which holds every area and zone that contains the observation.
     area = models.ForeignKey(
         ProtectedArea, null=True, blank=True, on_delete=models.SET_NULL, related_name="observations"
     )
@@ -296,10 +355,46 @@ class Observation(SubmissionRecord):
             models.Index(fields=["vertical", "area", "time"], name="observation_vertical_idx"),
             models.Index(fields=["zone", "time"], name="observation_zone_time_idx"),
             models.Index(fields=["root_submission"], name="observation_root_idx"),
+            models.Index(fields=["area", "day"], name="observation_area_day_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["root_submission", "record_uuid"], name="observation_unique_uuid")
         ]
 
     def __str__(self) -> str:
         return f"{self.category_id} at {self.time:%Y-%m-%d %H:%M}" if self.time else str(self.category_id)
+
+
+class ObservationPlace(models.Model):
+    """An area, or a zone of it, that contains an observation: the same rule as effort.
+
+    WDPA stacks designations (a national park inside a World Heritage site inside a
+    biosphere reserve), so an observation belongs to every area that contains it, one row
+    each with `zone` empty, and to every zone, one row each. Counting per area uses the rows
+    of that area with no zone, per zone the rows of that zone, exactly as TrackSegment, so
+    encounter rates put observations and effort in the same areas. An observation without a
+    location has one row for the area it was given (named, its patrol's or its form's).
+    """
+
+    observation = models.ForeignKey(Observation, on_delete=models.CASCADE, related_name="places")
+    area = models.ForeignKey(ProtectedArea, on_delete=models.CASCADE, related_name="+")
+    zone = models.ForeignKey(Zone, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["observation", "area"], condition=Q(zone=None), name="observationplace_unique_area"
+            ),
+            models.UniqueConstraint(
+                fields=["observation", "zone"],
+                condition=Q(zone__isnull=False),
+                name="observationplace_unique_zone",
+            ),
+        ]
+        indexes = [models.Index(fields=["area", "zone"], name="observationplace_area_zone_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.observation_id} in {self.zone_id or self.area_id}"
 
 
 class ActionTaken(models.TextChoices):
@@ -314,19 +409,80 @@ class ActionTaken(models.TextChoices):
 
 
 class IllicitActivity(models.Model):
+    """The illicit-activity detail of an observation. What rangers did about it is in
+    `actions` (several: arrested *and* confiscated), what they seized in `seized_items`; an
+    arrest is an action here, never a category record of its own (observations.categories,
+    "Counting rules")."""
+
     observation = models.OneToOneField(
         Observation, on_delete=models.CASCADE, primary_key=True, related_name="illicit"
     )
-    action_taken = models.CharField(max_length=32, choices=ActionTaken.choices, blank=True)
     suspects = models.PositiveIntegerField(null=True, blank=True)
     # Personal data: for law enforcement only, never in public outputs.
     suspect_names = models.TextField(blank=True)
     infraction = models.CharField(max_length=64, blank=True)
     threat = models.CharField("IUCN-CMP threat", max_length=64, blank=True)
-    items = models.TextField("items seized or destroyed", blank=True)
 
     class Meta:
         verbose_name_plural = "illicit activities"
+
+    @property
+    def action_codes(self) -> list[str]:
+        """The actions taken, as codes (one query unless prefetched)."""
+        return [a.action for a in self.actions.all()]
+
+
+class IllicitAction(models.Model):
+    """One action taken about an illicit activity; an activity has as many as were taken."""
+
+    illicit = models.ForeignKey(IllicitActivity, on_delete=models.CASCADE, related_name="actions")
+    action = models.CharField(max_length=32, choices=ActionTaken.choices)
+
+    class Meta:
+        ordering = ["illicit", "action"]
+        constraints = [
+            models.UniqueConstraint(fields=["illicit", "action"], name="illicitaction_unique_action"),
+        ]
+        indexes = [models.Index(fields=["action"], name="illicitaction_action_idx")]
+
+
+class SeizedKind(models.TextChoices):
+    SNARE = "snare", "Snares and traps"
+    FIREARM = "firearm", "Firearm"
+    HOMEMADE_GUN = "homemade_gun", "Homemade gun"
+    AMMUNITION = "ammunition", "Ammunition"
+    CUTTING_TOOL = "cutting_tool", "Bush knife, axe"
+    CHAINSAW = "chainsaw", "Chainsaw"
+    FISHING_GEAR = "fishing_gear", "Nets and fishing gear"
+    EXPLOSIVE = "explosive", "Explosives"
+    BUSHMEAT = "bushmeat", "Bushmeat"
+    ANIMAL_PARTS = "animal_parts", "Animal parts"
+    LIVE_ANIMAL = "live_animal", "Live animals"
+    TIMBER = "timber", "Timber"
+    FISH = "fish", "Fish and marine products"
+    VEHICLE = "vehicle", "Vehicle"
+    BOAT = "boat", "Boat"
+    OTHER = "other", "Other"
+
+
+class SeizedItem(models.Model):
+    """Something seized or destroyed: kind, how many and in which unit, for cases and for
+    totals (snares removed, kilograms of meat confiscated). Forms that only ask in free text
+    (`illicit.items`) give one item of kind `other` with the text as its description."""
+
+    illicit = models.ForeignKey(IllicitActivity, on_delete=models.CASCADE, related_name="seized_items")
+    kind = models.CharField(max_length=16, choices=SeizedKind.choices, default=SeizedKind.OTHER)
+    quantity = models.FloatField(null=True, blank=True)
+    # observations.models.ResourceUnit's codes; "items" for a count.
+    unit = models.CharField(max_length=16, blank=True)
+    destroyed = models.BooleanField(default=False)
+    description = models.TextField(blank=True)
+    # Stable identity within the observation (its repeat's `record.uuid`, or uuid5).
+    record_uuid = models.UUIDField(default=uuid.uuid4)
+
+    class Meta:
+        ordering = ["illicit", "id"]
+        indexes = [models.Index(fields=["kind", "unit"], name="seizeditem_kind_unit_idx")]
 
 
 class ResourceKind(models.TextChoices):
@@ -405,9 +561,14 @@ class SpeciesObservation(models.Model):
     # Sum of the counts by age and sex, or the observation's count: Darwin Core individualCount.
     individual_count = models.PositiveIntegerField(null=True, blank=True)
     evidence = models.CharField(max_length=16, choices=Evidence.choices, blank=True)
+    # Whether this record says the taxon lives here: a wild animal or plant seen alive or as
+    # sign. Bushmeat, animal parts, carcasses and seized wildlife name a taxon but count in
+    # no species richness, Chao1 or occurrence export, unless the form says they should
+    # (`species.occurrence`). The rules: observations.categories, "Counting rules".
+    is_occurrence = models.BooleanField(default=True)
 
     class Meta:
-        indexes = [models.Index(fields=["taxon"], name="speciesobs_taxon_idx")]
+        indexes = [models.Index(fields=["taxon", "is_occurrence"], name="speciesobs_taxon_idx")]
 
 
 class METTElement(models.TextChoices):
@@ -421,9 +582,25 @@ class METTElement(models.TextChoices):
     OUTCOMES = "outcomes", "Outcomes"
 
 
+class METTVersion(models.TextChoices):
+    """METT editions; scores of different versions are never compared in a trend. National
+    variants are further values (a form names its version with `mett.version`)."""
+
+    METT3 = "METT-3", "METT-3 (2007)"
+    METT4 = "METT-4", "METT-4 (2016)"
+    PNG = "PNG-METT", "PNG-METT (Papua New Guinea)"
+
+
 class METTAssessment(SubmissionRecord):
+    """One area's METT for one year. An area and year have one current assessment: a second
+    submission for them is refused (errors.INGEST_DUPLICATE_ASSESSMENT) and kept, to be
+    sent as an edit of the first."""
+
     area = models.ForeignKey(ProtectedArea, on_delete=models.CASCADE, related_name="mett_assessments")
+    # The calendar year the assessment is for (as answered).
     year = models.PositiveSmallIntegerField()
+    # Which METT: "METT-3", "METT-4", or a national variant such as "PNG-METT".
+    version = models.CharField(max_length=16, default=METTVersion.METT3)
     assessed_on = models.DateField(null=True, blank=True)
     assessors = models.TextField(blank=True)
     notes = models.TextField(blank=True)
@@ -439,6 +616,10 @@ class METTAssessment(SubmissionRecord):
             models.Index(fields=["area", "year"], name="mett_area_year_idx"),
             models.Index(fields=["root_submission"], name="mett_root_idx"),
         ]
+        constraints = [
+            models.UniqueConstraint(fields=["root_submission", "record_uuid"], name="mett_unique_uuid"),
+            models.UniqueConstraint(fields=["area", "year"], name="mett_one_per_area_year"),
+        ]
 
     def __str__(self) -> str:
         return f"METT {self.area} {self.year}"
@@ -449,9 +630,14 @@ class METTAssessment(SubmissionRecord):
 
 
 class METTScore(models.Model):
+    """One question's score. A question assessing two WCPA elements (METT-3's 8, 10, 14,
+    26 and 29) counts fully in both: `element` and `second_element` (observations.vocabulary
+    .METT_ELEMENTS is the one table of them); per-element sums filter on either field."""
+
     assessment = models.ForeignKey(METTAssessment, on_delete=models.CASCADE, related_name="scores")
     question = models.CharField(max_length=8)  # q01..q30, bonus q07a..q30c
     element = models.CharField(max_length=16, choices=METTElement.choices)
+    second_element = models.CharField(max_length=16, choices=METTElement.choices, blank=True)
     is_bonus = models.BooleanField(default=False)
     # Null: not applicable.
     score = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -466,9 +652,40 @@ class METTScore(models.Model):
         ]
 
 
+class AgencyFiscalYear(models.Model):
+    """When an agency's fiscal year starts. `agency` is ProtectedArea.management_authority
+    as written there; an agency without a row keeps the calendar year (January). A fiscal
+    year is named by the calendar year it starts in (July 2023–June 2024 is 2023), as the
+    standard budget form asks for it ("the year the fiscal year starts in")."""
+
+    agency = models.CharField(max_length=254, unique=True)
+    start_month = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+
+    class Meta:
+        ordering = ["agency"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start_month__gte=1, start_month__lte=12), name="agencyfiscalyear_month"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency}: from month {self.start_month}"
+
+
 class BudgetReturn(SubmissionRecord):
+    """One area's budget return for one fiscal year: planned and actual amounts per income
+    source and spending category (BudgetLine). One return per area and fiscal year: a
+    second submission for them is refused (errors.INGEST_DUPLICATE_BUDGET) and kept, to be
+    sent as an edit of the first."""
+
     area = models.ForeignKey(ProtectedArea, on_delete=models.CASCADE, related_name="budget_returns")
+    # Named by the calendar year it starts in (AgencyFiscalYear).
     fiscal_year = models.PositiveSmallIntegerField()
+    # First day of that fiscal year for the area's agency, set at ingest.
+    fiscal_year_start = models.DateField(null=True, blank=True)
     currency = models.CharField(max_length=3, default="PGK")
     staff_count = models.PositiveIntegerField(null=True, blank=True)
     ranger_count = models.PositiveIntegerField(null=True, blank=True)
@@ -482,6 +699,10 @@ class BudgetReturn(SubmissionRecord):
         indexes = [
             models.Index(fields=["area", "fiscal_year"], name="budget_area_year_idx"),
             models.Index(fields=["root_submission"], name="budget_root_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["root_submission", "record_uuid"], name="budget_unique_uuid"),
+            models.UniqueConstraint(fields=["area", "fiscal_year"], name="budget_one_per_area_year"),
         ]
 
     def __str__(self) -> str:
@@ -498,7 +719,10 @@ class BudgetLine(models.Model):
     kind = models.CharField(max_length=8, choices=BudgetLineKind.choices)
     # income: government, donor, own_revenue, other; spend: staff, patrol_operations, ...
     category = models.CharField(max_length=32)
-    amount = models.DecimalField(max_digits=16, decimal_places=2)
+    # Planned (budgeted) and actual (received or spent) amounts in the return's currency;
+    # either may be missing.
+    planned = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    actual = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
 
     class Meta:
         ordering = ["budget", "kind", "category"]
@@ -515,7 +739,11 @@ class QAFlagCode(models.TextChoices):
     NO_LOCATION = "no_location", "No location"
     IMPOSSIBLE_SPEED = "impossible_speed", "Speed impossible for the transport"
     SHORT_TRACK = "short_track", "Track with fewer than two points"
-    NO_TRACK = "no_track", "Patrol day without a track"
+    NO_TRACK = "no_track", "Patrol day without a track: its effort stays on the patrol's area"
+    DAY_HOURS_FROM_TIMES = (
+        "day_hours_from_times",
+        "Day cut by the clock: hours from its first to its last recorded time",
+    )
     FUTURE_TIME = "future_time", "Time after the submission was received"
     ANCIENT_TIME = "ancient_time", "Time before 2000"
     END_BEFORE_START = "end_before_start", "End before start"

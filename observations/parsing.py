@@ -7,8 +7,9 @@ ODK geopoints are "lat lon altitude accuracy"; everything past `parse_geopoint` 
 from __future__ import annotations
 
 import math
+import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from observations import vocabulary
@@ -65,6 +66,31 @@ def parse_datetime(text: str) -> datetime:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
+
+
+def parse_datetime_offset(text: str) -> tuple[datetime, timedelta | None]:
+    """An ODK dateTime as aware UTC, with the UTC offset the phone wrote (None when the
+    value has none): the offset is the phone's local time, which places a day on the local
+    calendar where the area's timezone is not known."""
+    value = text.strip().replace("Z", "+00:00")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise BadValue(f"not a date and time: {text!r}") from exc
+    offset = parsed.utcoffset()
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC), offset
+
+
+def parse_uuid(text: str) -> uuid.UUID:
+    """A record's uuid as ODK's uuid() writes it (with or without a `uuid:` prefix)."""
+    value = text.strip()
+    value = value[5:] if value.lower().startswith("uuid:") else value
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise BadValue(f"not a UUID: {text!r}") from exc
 
 
 def parse_date(text: str) -> date:

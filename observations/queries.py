@@ -3,7 +3,8 @@ questions later floors (indicators, maps, exports) ask too.
 
 Spatial work happens in the database: a track is clipped to every area and zone it
 crosses with ST_Intersection and measured with a geodesic length; an observation gets its
-area and zone by point-in-polygon, the smallest one winning where they nest. `placeable`
+areas and zones by point-in-polygon (all of them: ObservationPlace), the smallest area
+being its primary one. `placeable`
 is the set of area ids where the sender may send data (odk_forms.queries.placeable_area_ids;
 None: anywhere): only those areas receive records or effort.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib.gis.db.models.functions import Intersection, Length
 from django.contrib.gis.geos import GEOSGeometry
@@ -33,7 +35,15 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from observations import parsing
-from observations.models import Observation, PatrolLegDay, Taxon, TrackSegment
+from observations.models import (
+    METTScore,
+    Observation,
+    ObservationPlace,
+    PatrolLegDay,
+    SpeciesObservation,
+    Taxon,
+    TrackSegment,
+)
 from protected_areas.models import ProtectedArea, Zone
 
 # The geodesic length of a track clipped to a boundary, per database (`a` is the area or
@@ -118,7 +128,9 @@ def names_of_areas_crossed(track: GEOSGeometry, excluding: Iterable[int]) -> lis
 def measure_tracks(patrol_id: int, placeable: frozenset[int] | None) -> None:
     """Geodesic length of each leg-day's track, whole and clipped to every area and zone
     it crosses (TrackSegment rows), computed by the database in three statements per
-    patrol. Only areas in `placeable` get a share of the effort."""
+    patrol, with the day's patrol hours, field hours and person-days apportioned by the
+    share of its distance inside each (TrackSegment says why). Only areas in `placeable`
+    get a share of the effort."""
     PatrolLegDay.objects.filter(patrol_id=patrol_id, track__isnull=False).update(
         distance_km=_km(Length("track", spheroid=True))
     )
@@ -127,7 +139,7 @@ def measure_tracks(patrol_id: int, placeable: frozenset[int] | None) -> None:
     allowed = sorted(placeable) if placeable is not None else None
     with connection.cursor() as cursor:
         for table, zone, area in (
-            (ProtectedArea._meta.db_table, "NULL", "a.id"),
+            (ProtectedArea._meta.db_table, "CAST(NULL AS BIGINT)", "a.id"),
             (Zone._meta.db_table, "a.id", "a.area_id"),
         ):
             only = ""
@@ -135,11 +147,18 @@ def measure_tracks(patrol_id: int, placeable: frozenset[int] | None) -> None:
                 marks = ", ".join(["%s"] * len(allowed))
                 only = f" AND {area} IN ({marks})" if allowed else " AND 1=0"
             cursor.execute(
-                f"INSERT INTO {segments} (leg_day_id, area_id, zone_id, distance_km) "  # noqa: S608
-                f"SELECT d.id, {area}, {zone}, COALESCE({length}, 0) / 1000.0 "
+                f"INSERT INTO {segments} (leg_day_id, area_id, zone_id, distance_km, "  # noqa: S608
+                "patrol_hours, field_hours, person_days, has_track) "
+                "SELECT id, area, zone, km, "
+                "CASE WHEN dkm > 0 THEN ph * km / dkm ELSE 0 END, "
+                "CASE WHEN dkm > 0 THEN fh * km / dkm ELSE 0 END, "
+                "CASE WHEN dkm > 0 THEN pd * km / dkm ELSE 0 END, %s "
+                f"FROM (SELECT d.id AS id, {area} AS area, {zone} AS zone, "
+                f"COALESCE({length}, 0) / 1000.0 AS km, d.distance_km AS dkm, d.patrol_hours AS ph, "
+                "d.field_hours AS fh, d.person_days AS pd "
                 f"FROM {days} d JOIN {table} a ON {_INTERSECTS[connection.vendor]} "
-                f"WHERE d.patrol_id = %s AND d.track IS NOT NULL{only}",
-                [patrol_id, *(allowed or [])],
+                f"WHERE d.patrol_id = %s AND d.track IS NOT NULL{only}) clipped",
+                [True, patrol_id, *(allowed or [])],
             )
 
 
@@ -167,21 +186,53 @@ def days_too_fast(
 # --- Observations ----------------------------------------------------------------------------
 
 
+_POINT_IN = {
+    "postgresql": "ST_Intersects(a.boundary, o.location)",
+    "sqlite": "Intersects(a.boundary, o.location)",
+}
+
+
 def place_observations(
     submission_id: int, placeable: frozenset[int] | None
 ) -> tuple[set[int], dict[int, str]]:
-    """Area and zone of every located observation of a submission by point-in-polygon, the
-    smallest area or zone winning where they nest, among `placeable` areas. Returns the ids
-    of those left outside every such area, and of these, the ones inside an area where the
-    sender may not send data, with that area's name."""
+    """Every area and zone holding each located observation of a submission, by
+    point-in-polygon among `placeable` areas, written as ObservationPlace rows in two
+    statements; then each observation's primary area (the smallest) and zone (the smallest
+    of that area's). Returns the ids of those left outside every such area, and of these,
+    the ones inside an area where the sender may not send data, with that area's name."""
+    places, observations = ObservationPlace._meta.db_table, Observation._meta.db_table
+    allowed = sorted(placeable) if placeable is not None else None
+    with connection.cursor() as cursor:
+        for table, zone, area in (
+            (ProtectedArea._meta.db_table, "CAST(NULL AS BIGINT)", "a.id"),
+            (Zone._meta.db_table, "a.id", "a.area_id"),
+        ):
+            only = ""
+            if allowed is not None:
+                marks = ", ".join(["%s"] * len(allowed))
+                only = f" AND {area} IN ({marks})" if allowed else " AND 1=0"
+            cursor.execute(
+                f"INSERT INTO {places} (observation_id, area_id, zone_id) "  # noqa: S608
+                f"SELECT o.id, {area}, {zone} FROM {observations} o "
+                f"JOIN {table} a ON {_POINT_IN[connection.vendor]} "
+                f"WHERE o.submission_id = %s AND o.location IS NOT NULL{only}",
+                [submission_id, *(allowed or [])],
+            )
     located = Observation.objects.filter(submission_id=submission_id, location__isnull=False)
-    candidates = _areas(placeable).filter(boundary__intersects=OuterRef("location"))
-    located.update(area=Subquery(candidates.order_by("area_km2", "pk").values("pk")[:1]))
+    located.update(
+        area=Subquery(
+            ObservationPlace.objects.filter(observation=OuterRef("pk"), zone=None)
+            .order_by("area__area_km2", "area")
+            .values("area")[:1]
+        )
+    )
     located.filter(area__isnull=False).update(
         zone=Subquery(
-            Zone.objects.filter(area=OuterRef("area"), boundary__intersects=OuterRef("location"))
-            .order_by("area_km2", "pk")
-            .values("pk")[:1]
+            ObservationPlace.objects.filter(
+                observation=OuterRef("pk"), area=OuterRef("area"), zone__isnull=False
+            )
+            .order_by("zone__area_km2", "zone")
+            .values("zone")[:1]
         )
     )
     outside = set(located.filter(area__isnull=True).values_list("pk", flat=True))
@@ -199,6 +250,21 @@ def place_observations(
     return outside, forbidden
 
 
+def localise_observation_days(submission_id: int) -> None:
+    """Each placed observation's `day` in its primary area's timezone (it was taken in the
+    phone's UTC offset, the form's areas spanning several timezones)."""
+    rows = Observation.objects.filter(
+        submission_id=submission_id, area__isnull=False, time__isnull=False
+    ).values_list("pk", "time", "day", "area__timezone")
+    for pk, moment, day, zone in rows:
+        try:
+            local = moment.astimezone(ZoneInfo(zone)).date() if zone and moment else day
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+        if local != day:
+            Observation.objects.filter(pk=pk).update(day=local)
+
+
 def first_observation_area(patrol_id: int) -> int | None:
     """The area of a patrol's first placed observation."""
     return (
@@ -207,6 +273,18 @@ def first_observation_area(patrol_id: int) -> int | None:
         .values_list("area_id", flat=True)
         .first()
     )
+
+
+def occurrences() -> QuerySet[SpeciesObservation]:
+    """Species records that say a taxon lives here (observations.categories, Counting
+    rules): what species richness, Chao1 and occurrence exports count."""
+    return SpeciesObservation.objects.filter(is_occurrence=True)
+
+
+def mett_scores_in_element(element: str) -> QuerySet[METTScore]:
+    """METT scores of questions assessing `element`, first or second (a dual-element
+    question counts fully in both)."""
+    return METTScore.objects.filter(Q(element=element) | Q(second_element=element))
 
 
 def taxa_by_name(names: Iterable[object]) -> dict[str, Taxon]:

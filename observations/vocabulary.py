@@ -31,13 +31,15 @@ _RECORD = f"{{{FIELDKIT_NS}}}record"
 
 PATROL, LEG, DAY = "patrol", "patrol_leg", "patrol_day"
 OBSERVATION, METT, BUDGET = "observation", "mett", "budget"
+# Something seized or destroyed, a repeat inside an observation (SeizedItem).
+SEIZED = "seized_item"
 # Observation aliases → the category an observation of that kind has when none is answered.
 OBSERVATION_ALIASES = {
     "incident": "human_activity",
     "species": "animals",
     "resource_use": "human_activity",
 }
-RECORD_KINDS = (PATROL, LEG, DAY, OBSERVATION, *OBSERVATION_ALIASES, METT, BUDGET)
+RECORD_KINDS = (PATROL, LEG, DAY, OBSERVATION, *OBSERVATION_ALIASES, METT, BUDGET, SEIZED)
 # Where each kind may sit: the kinds of its nearest enclosing record ("" = the root).
 _ALLOWED_PARENTS: dict[str, set[str]] = {
     PATROL: {""},
@@ -46,9 +48,10 @@ _ALLOWED_PARENTS: dict[str, set[str]] = {
     OBSERVATION: {"", PATROL, LEG, DAY},
     METT: {""},
     BUDGET: {""},
+    SEIZED: {OBSERVATION},
 }
 # Kinds that may repeat within one submission.
-_REPEATABLE = {LEG, DAY, OBSERVATION}
+_REPEATABLE = {LEG, DAY, OBSERVATION, SEIZED}
 
 
 def base_kind(kind: str) -> str:
@@ -87,6 +90,11 @@ CODES: dict[str, tuple[str, ...]] = {
     "boolean": YES + NO,
     "mett_score": ("0", "1", "2", "3", "na"),
     "mett_bonus": ("0", "1"),
+    "seized_kind": (
+        "snare", "firearm", "homemade_gun", "ammunition", "cutting_tool", "chainsaw", "fishing_gear",
+        "explosive", "bushmeat", "animal_parts", "live_animal", "timber", "fish", "vehicle", "boat",
+        "other",
+    ),
 }  # fmt: skip
 
 
@@ -108,6 +116,8 @@ class Target:
 _T = Target
 _P, _PL, _PLD = frozenset({PATROL}), frozenset({PATROL, LEG}), frozenset({PATROL, LEG, DAY})
 _OBS, _M, _B = frozenset({OBSERVATION}), frozenset({METT}), frozenset({BUDGET})
+_SZ = frozenset({SEIZED})
+_ALL_RECORDS = frozenset({PATROL, LEG, DAY, OBSERVATION, METT, BUDGET, SEIZED})
 
 
 def _k(*kinds: str) -> frozenset[str]:
@@ -119,6 +129,9 @@ _CHOICE_OR_TEXT = _k(SELECT_ONE, TEXT)
 _BOOL = _k(SELECT_ONE, INT, TEXT)
 
 _TARGET_LIST: list[Target] = [
+    # Any record: its stable identity (the standard forms' once(uuid()) in every repeat)
+    _T("record.uuid", _k(TEXT), _ALL_RECORDS, "<record>.record_uuid",
+       help="a UUID that stays the same across edits, e.g. a calculate once(uuid()) in the repeat"),
     # Patrol (SMART patrol / leg / leg-day)
     _T("patrol.id", _k(TEXT), _P, "Patrol.patrol_id", help="the agency's patrol number"),
     _T("patrol.area", _k(SELECT_ONE, TEXT, INT), _P, "Patrol.area", "area"),
@@ -149,7 +162,8 @@ _TARGET_LIST: list[Target] = [
     _T("observation.area", _k(SELECT_ONE, TEXT, INT), _OBS, "Observation.area", "area",
        help="only where no location is taken: the point-in-polygon join wins"),
     # Illicit activity
-    _T("illicit.action_taken", _CHOICE_OR_TEXT, _OBS, "IllicitActivity.action_taken", "action_taken"),
+    _T("illicit.action_taken", _k(SELECT_ONE, SELECT_MULTIPLE, TEXT), _OBS, "IllicitAction.action",
+       "action_taken", multiple=True, help="every action taken: arrested and confiscated are two"),
     _T("illicit.suspects", _k(INT), _OBS, "IllicitActivity.suspects"),
     _T("illicit.suspect_names", _k(TEXT), _OBS, "IllicitActivity.suspect_names",
        help="kept for law enforcement, never published"),
@@ -157,7 +171,14 @@ _TARGET_LIST: list[Target] = [
        help="free slug: hunting_in_pa, illegal_entry, possession_firearm..."),
     _T("illicit.threat", _CHOICE_OR_TEXT, _OBS, "IllicitActivity.threat",
        help="IUCN-CMP threat class, e.g. 5.1.1"),
-    _T("illicit.items", _k(TEXT), _OBS, "IllicitActivity.items", help="what was seized or destroyed"),
+    _T("illicit.items", _k(TEXT), _OBS, "SeizedItem(other).description",
+       help="free text of what was seized; better a seized_item repeat"),
+    # Seized or destroyed items (a seized_item repeat inside the observation)
+    _T("seized.kind", _CHOICE_OR_TEXT, _SZ, "SeizedItem.kind", "seized_kind"),
+    _T("seized.quantity", _NUMBER, _SZ, "SeizedItem.quantity"),
+    _T("seized.unit", _CHOICE_OR_TEXT, _SZ, "SeizedItem.unit", "resource_unit"),
+    _T("seized.destroyed", _BOOL, _SZ, "SeizedItem.destroyed", "boolean"),
+    _T("seized.description", _k(TEXT), _SZ, "SeizedItem.description"),
     # Resource use
     _T("resource.kind", _CHOICE_OR_TEXT, _OBS, "ResourceUse.kind", "resource_kind"),
     _T("resource.quantity", _NUMBER, _OBS, "ResourceUse.quantity"),
@@ -172,12 +193,16 @@ _TARGET_LIST: list[Target] = [
     _T("species.count_juvenile", _k(INT), _OBS, "SpeciesObservation.juveniles"),
     _T("species.count_unknown", _k(INT), _OBS, "SpeciesObservation.unknown_age_sex"),
     _T("species.evidence", _CHOICE_OR_TEXT, _OBS, "SpeciesObservation.evidence", "evidence"),
+    _T("species.occurrence", _BOOL, _OBS, "SpeciesObservation.is_occurrence", "boolean",
+       help="yes: the record counts in species richness even for bushmeat, parts or a carcass"),
     # METT-3
     _T("mett.area", _k(SELECT_ONE, TEXT, INT), _M, "METTAssessment.area", "area"),
     _T("mett.year", _k(INT, DATE), _M, "METTAssessment.year"),
     _T("mett.date", _k(DATE), _M, "METTAssessment.assessed_on"),
     _T("mett.assessors", _k(TEXT), _M, "METTAssessment.assessors"),
     _T("mett.notes", _k(TEXT), _M, "METTAssessment.notes"),
+    _T("mett.version", _CHOICE_OR_TEXT, _M, "METTAssessment.version",
+       help="METT-3 (if absent), METT-4 or a national variant such as PNG-METT"),
     # Budget and spending (UNDP Financial Sustainability Scorecard, part I)
     _T("budget.area", _k(SELECT_ONE, TEXT, INT), _B, "BudgetReturn.area", "area"),
     _T("budget.fiscal_year", _k(INT, DATE), _B, "BudgetReturn.fiscal_year"),
@@ -192,17 +217,26 @@ _TARGET_LIST: list[Target] = [
 METT_QUESTIONS = tuple(f"q{n:02d}" for n in range(1, 31))
 # Bonus points of METT-3 (one each): 7a-c, 21a-c, 24a-c, 30a-c.
 METT_BONUS = tuple(f"q{n:02d}{letter}" for n in (7, 21, 24, 30) for letter in "abc")
-# The IUCN-WCPA element each METT-3 question assesses (the first one where the 2007 form
-# names two): scores are grouped by it, and the standard METT form groups its pages by it.
-# Values are observations.models.METTElement's.
-METT_ELEMENTS = {
-    "q01": "context", "q02": "planning", "q03": "inputs", "q04": "planning", "q05": "planning",
-    "q06": "process", "q07": "planning", "q08": "planning", "q09": "inputs", "q10": "process",
-    "q11": "process", "q12": "process", "q13": "inputs", "q14": "inputs", "q15": "inputs",
-    "q16": "inputs", "q17": "process", "q18": "inputs", "q19": "process", "q20": "process",
-    "q21": "planning", "q22": "process", "q23": "process", "q24": "process", "q25": "outcomes",
-    "q26": "planning", "q27": "outputs", "q28": "process", "q29": "inputs", "q30": "outcomes",
+# The IUCN-WCPA element(s) each METT-3 question assesses, as the 2007 form gives them
+# (Stolton et al. 2007; domain.md §3): the one table of them, which indicators import.
+# Questions 8, 10, 14, 26 and 29 assess two elements and count fully in both (METTScore's
+# element and second_element); the standard METT form groups its pages by the first.
+# Values are observations.models.METTElement's. The table is METT-3's; an assessment of
+# another version (METT-4, PNG-METT) that uses the same question numbers is grouped by it
+# too, and its scores are never compared with METT-3's (METTAssessment.version).
+METT_ELEMENTS: dict[str, tuple[str, ...]] = {
+    "q01": ("context",), "q02": ("planning",), "q03": ("inputs",), "q04": ("planning",),
+    "q05": ("planning",), "q06": ("process",), "q07": ("planning",),
+    "q08": ("planning", "outputs"), "q09": ("inputs",), "q10": ("process", "outcomes"),
+    "q11": ("process",), "q12": ("process",), "q13": ("inputs",),
+    "q14": ("inputs", "process"), "q15": ("inputs",), "q16": ("inputs",),
+    "q17": ("process",), "q18": ("inputs",), "q19": ("process",), "q20": ("process",),
+    "q21": ("planning",), "q22": ("process",), "q23": ("process",), "q24": ("process",),
+    "q25": ("outcomes",), "q26": ("planning", "process"), "q27": ("outputs",),
+    "q28": ("process",), "q29": ("inputs", "process"), "q30": ("outcomes",),
 }  # fmt: skip
+# Versions an assessment may name (mett.version); a national variant is any other short code.
+METT_VERSIONS = ("METT-3", "METT-4", "PNG-METT")
 
 BUDGET_INCOME = ("government", "donor", "own_revenue", "other")
 BUDGET_SPEND = ("staff", "patrol_operations", "equipment", "community", "infrastructure", "other")
@@ -217,18 +251,22 @@ for _q in METT_BONUS:
     _TARGET_LIST.append(
         _T(f"mett.{_q}", _k(SELECT_ONE, INT, TEXT), _M, f"METTScore({_q}).score", "mett_bonus")
     )
-for _s in BUDGET_INCOME:
-    _TARGET_LIST.append(_T(f"budget.income.{_s}", _NUMBER, _B, f"BudgetLine(income, {_s}).amount"))
-for _s in BUDGET_SPEND:
-    _TARGET_LIST.append(_T(f"budget.spend.{_s}", _NUMBER, _B, f"BudgetLine(spend, {_s}).amount"))
+for _kind, _names in (("income", BUDGET_INCOME), ("spend", BUDGET_SPEND)):
+    for _s in _names:
+        _TARGET_LIST += [
+            _T(f"budget.{_kind}.{_s}", _NUMBER, _B, f"BudgetLine({_kind}, {_s}).actual"),
+            _T(f"budget.{_kind}.{_s}.planned", _NUMBER, _B, f"BudgetLine({_kind}, {_s}).planned"),
+        ]
 
 TARGETS: dict[str, Target] = {t.name: t for t in _TARGET_LIST}
 
 # The root record's kind, from the prefix of the targets found outside any record group.
 _PREFIX_RECORD = {
     "patrol": PATROL, "observation": OBSERVATION, "illicit": OBSERVATION, "resource": OBSERVATION,
-    "species": OBSERVATION, "mett": METT, "budget": BUDGET,
+    "species": OBSERVATION, "mett": METT, "budget": BUDGET, "seized": SEIZED,
 }  # fmt: skip
+# Prefixes that say nothing of their record's kind (`record.uuid` goes in any).
+_ANY_RECORD_PREFIXES = {"record"}
 
 
 def describe_targets() -> str:
@@ -495,7 +533,7 @@ def _assemble(
                 translate = dict(choices.translate)
                 if choices.names is not None:
                     _check_codes(bind, target, choices, problems)
-        if not record_path:
+        if not record_path and bind.target.split(".")[0] not in _ANY_RECORD_PREFIXES:
             root_prefixes.add(bind.target.split(".")[0])
         fields_by_record[record_path].append(FieldMapping(bind.target, inner, bind.kind, translate))
 

@@ -48,6 +48,14 @@ def _money(prefix: str, items: dict[str, tuple[str, str]]) -> list[Row]:
     ]
 
 
+def _planned(prefix: str, items: dict[str, tuple[str, str]]) -> list[Row]:
+    """What the year's budget planned for each line (BudgetLine.planned)."""
+    return [
+        q("decimal", f"planned_{prefix}_{key}", label, to=f"budget.{prefix}.{key}.planned", **_MONEY)
+        for key, (label, _hint) in items.items()
+    ]
+
+
 def _total(name: str, prefix: str, items: dict[str, tuple[str, str]]) -> Row:
     return q("calculate", name, calculation=" + ".join(f"coalesce(${{{prefix}_{key}}}, 0)" for key in items))
 
@@ -56,7 +64,7 @@ FORM = Form(
     stem="budget",
     form_id="fieldkit_budget",
     title="Budget and spending return",
-    version="2026112301",
+    version="2026120201",
     instance_name="concat('Budget ', instance('areas')/root/item[name = ${area}]/label, ' ', ${fiscal_year})",
     languages=ENGLISH_ONLY,
     namespaces=NAMESPACES,
@@ -95,6 +103,16 @@ FORM = Form(
                     appearance="minimal",
                     to="budget.currency",
                 ),
+            ],
+            appearance="field-list",
+        ),
+        *group(
+            "planned",
+            "Budget planned for the year",
+            [
+                q("note", "planned_note", "What the approved budget planned, by source and by category."),
+                *_planned("income", INCOME),
+                *_planned("spend", SPEND),
             ],
             appearance="field-list",
         ),

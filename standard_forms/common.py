@@ -230,6 +230,38 @@ def any_of(ref: str, values: tuple[str, ...] | list[str]) -> str:
 # --- Question blocks ---------------------------------------------------------------------
 
 
+def record_uuid(name: str) -> Row:
+    """A repeat's stable identity: set once when the repeat is added and kept through every
+    edit, whatever the order of the repeats (observations.records: `record.uuid`). Names
+    differ per repeat, as a form's question names must be unique."""
+    return q("calculate", name, calculation="once(uuid())", to="record.uuid")
+
+
+SEIZED_KIND = choices(
+    "seized_kind",
+    [
+        ("snare", T("Snares or traps", "Rop trap o trap")),
+        ("firearm", T("Firearm", "Gan")),
+        ("homemade_gun", T("Homemade gun", "Hom-mek gan")),
+        ("ammunition", T("Ammunition", "Ol katris")),
+        ("cutting_tool", T("Bush knife or axe", "Busnaip o akis")),
+        ("chainsaw", T("Chainsaw", "Sensa")),
+        ("fishing_gear", T("Nets or fishing gear", "Umben o samting bilong huk pis")),
+        ("explosive", T("Explosives", "Paura bilong pairap")),
+        ("bushmeat", T("Bushmeat", "Mit bilong abus")),
+        ("animal_parts", T("Animal parts", "Hap bilong abus")),
+        ("live_animal", T("Live animal", "Abus i stap laip")),
+        ("timber", T("Timber", "Diwai")),
+        ("fish", T("Fish or sea products", "Pis o samting bilong solwara")),
+        ("vehicle", T("Vehicle", "Ka")),
+        ("boat", T("Boat", "Bot")),
+        ("other", T("Other", "Narapela")),
+    ],
+)
+# What was done with a find that makes items to list.
+SEIZING_ACTIONS = ("confiscated", "destroyed", "arrested")
+
+
 def category_cascade() -> list[Row]:
     """vertical → category → detail, all mapped to observation.category (last answer wins)."""
     return [
@@ -307,24 +339,56 @@ def illicit_questions(relevant: str) -> Rows:
                 to="illicit.infraction",
             ),
             q(
-                "select_one action_taken",
+                "select_multiple action_taken",
                 "action_taken",
-                T("Action taken", "Yu mekim wanem?"),
+                T("Action taken (all that apply)", "Yu mekim wanem? (makim olgeta)"),
                 required=True,
-                appearance="quick",
                 to="illicit.action_taken",
             ),
-            q(
-                "text",
-                "items",
-                T("Items seized or destroyed", "Ol samting yu kisim o bagarapim"),
-                hint=T(
-                    "What and how many, e.g. 12 wire snares, 1 shotgun.",
-                    "Wanem samting na hamas, olsem 12 rop trap, 1 sotgan.",
-                ),
-                relevant="${action_taken} = 'confiscated' or ${action_taken} = 'destroyed' "
-                "or ${action_taken} = 'arrested'",
-                to="illicit.items",
+            *group(
+                "seized",
+                T("Item seized or destroyed", "Samting yu kisim o bagarapim"),
+                [
+                    record_uuid("seized_uuid"),
+                    q(
+                        "select_one seized_kind",
+                        "seized_kind",
+                        T("What?", "Wanem samting?"),
+                        required=True,
+                        appearance="minimal",
+                        to="seized.kind",
+                    ),
+                    q(
+                        "decimal",
+                        "seized_quantity",
+                        T("How many or how much?", "Hamas?"),
+                        required=True,
+                        constraint=". > 0",
+                        constraint_message=T("More than 0.", "Namba i mas winim 0."),
+                        to="seized.quantity",
+                    ),
+                    q(
+                        "select_one resource_unit",
+                        "seized_unit",
+                        T("Unit", "Kaunim long wanem?"),
+                        required=True,
+                        default="items",
+                        appearance="minimal",
+                        to="seized.unit",
+                    ),
+                    q(
+                        "select_one yes_no",
+                        "seized_destroyed",
+                        T("Destroyed on the spot?", "Yu bagarapim long hap?"),
+                        appearance="quick",
+                        default="no",
+                        to="seized.destroyed",
+                    ),
+                    q("text", "seized_description", T("Description", "Stori"), to="seized.description"),
+                ],
+                repeat=True,
+                record="seized_item",
+                relevant=" or ".join(f"selected(${{action_taken}}, '{a}')" for a in SEIZING_ACTIONS),
             ),
         ],
         relevant=relevant,
@@ -520,7 +584,7 @@ def observation_body(*, photos: int, photo_label: T, photo_hint: T) -> list[Row 
     counted_evidence = any_of("${evidence}", COUNTED_EVIDENCE)
     named_species = (
         f"{biodiversity} or {any_of('${resource_kind}', SPECIES_RESOURCES)} "
-        "or ${category_final} = 'human_activity.confiscation'"
+        "or selected(${action_taken}, 'confiscated')"
     )
     return [
         *category_cascade(),

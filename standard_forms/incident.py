@@ -98,7 +98,7 @@ FORM = Form(
     stem="incident",
     form_id="fieldkit_incident",
     title="Incident report",
-    version="2026112301",
+    version="2026120201",
     instance_name=(
         "concat('Incident ', format-date-time(${incident_time}, '%Y-%m-%d'), ' ', ${category_final})"
     ),
@@ -149,6 +149,7 @@ FORM = Form(
         *common.TAXON_GROUP,
         *common.EVIDENCE,
         *common.ACTION_TAKEN,
+        *common.SEIZED_KIND,
         *common.INFRACTION,
         *common.RESOURCE_UNIT,
         *common.PURPOSE,

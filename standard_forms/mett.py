@@ -45,7 +45,7 @@ class Question:
     @property
     def element(self) -> str:
         """The IUCN-WCPA element it assesses, as observations records it."""
-        return METT_ELEMENTS[self.name]
+        return METT_ELEMENTS[self.name][0]
 
 
 QUESTIONS = (
@@ -597,7 +597,7 @@ FORM = Form(
     stem="mett",
     form_id="fieldkit_mett",
     title="METT assessment",
-    version="2026112301",
+    version="2026120201",
     instance_name="concat('METT ', instance('areas')/root/item[name = ${area}]/label, ' ', ${year})",
     languages=ENGLISH_ONLY,
     namespaces=NAMESPACES,
@@ -617,6 +617,7 @@ FORM = Form(
                     appearance="minimal",
                     to="mett.area",
                 ),
+                q("calculate", "mett_version", calculation="'METT-3'", to="mett.version"),
                 q(
                     "integer",
                     "year",

@@ -109,6 +109,7 @@ observation = group(
     "observation",
     T("Observation", "Samting yu lukim"),
     [
+        common.record_uuid("observation_uuid"),
         q(
             "datetime",
             "observation_time",
@@ -151,6 +152,7 @@ day = group(
     "day",
     T("Patrol day", "De bilong patrol"),
     [
+        common.record_uuid("day_uuid"),
         q(
             "datetime",
             "day_start",
@@ -207,7 +209,7 @@ FORM = Form(
     stem="patrol",
     form_id="fieldkit_patrol",
     title="Patrol",
-    version="2026112301",
+    version="2026120201",
     instance_name="concat('Patrol ', format-date(${form_start}, '%Y-%m-%d'), ' ', ${leader})",
     namespaces=NAMESPACES,
     survey=[
@@ -237,6 +239,7 @@ FORM = Form(
         *common.TAXON_GROUP,
         *common.EVIDENCE,
         *common.ACTION_TAKEN,
+        *common.SEIZED_KIND,
         *common.INFRACTION,
         *common.RESOURCE_UNIT,
         *common.PURPOSE,

@@ -28,6 +28,7 @@ sighting = group(
     "sighting",
     T("Sighting", "Samting yu lukim"),
     [
+        common.record_uuid("sighting_uuid"),
         q(
             "datetime",
             "sighting_time",
@@ -79,7 +80,7 @@ FORM = Form(
     stem="species",
     form_id="fieldkit_species",
     title="Species observation",
-    version="2026112301",
+    version="2026120201",
     instance_name="concat('Species ', format-date(${form_start}, '%Y-%m-%d'), ' ', ${observer}, ' (', "
     "count(${sighting}), ')')",
     namespaces=NAMESPACES,

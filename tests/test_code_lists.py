@@ -55,15 +55,19 @@ def test_every_transport_has_a_speed_limit():
     assert set(MAX_SPEED_KMH) == {*m.Transport.values, ""}
 
 
-def test_every_mett_question_has_one_element():
+def test_every_mett_question_has_one_or_two_elements():
     assert tuple(vocabulary.METT_ELEMENTS) == vocabulary.METT_QUESTIONS
-    assert set(vocabulary.METT_ELEMENTS.values()) <= set(m.METTElement.values)
+    elements = {e for pair in vocabulary.METT_ELEMENTS.values() for e in pair}
+    assert elements <= set(m.METTElement.values)
+    assert {q for q, pair in vocabulary.METT_ELEMENTS.items() if len(pair) == 2} == {
+        "q08", "q10", "q14", "q26", "q29"
+    }
 
 
 def test_the_mett_form_groups_questions_by_the_recorded_element():
     assert tuple(m.METTElement.choices) == mett.ELEMENTS
     assert [q.name for q in mett.QUESTIONS] == list(vocabulary.METT_QUESTIONS)
-    assert all(q.element == vocabulary.METT_ELEMENTS[q.name] for q in mett.QUESTIONS)
+    assert all(q.element == vocabulary.METT_ELEMENTS[q.name][0] for q in mett.QUESTIONS)
 
 
 def test_category_maps_name_known_categories_and_model_values():

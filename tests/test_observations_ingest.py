@@ -187,9 +187,9 @@ class PatrolObservationsTest(PatrolIngestTestCase):
         self.assertEqual(
             (snare.category_id, snare.vertical, snare.count), ("human_activity.weapons.snare", "illicit", 3.0)
         )
-        self.assertEqual(snare.illicit.action_taken, "destroyed")
+        self.assertEqual(snare.illicit.action_codes, ["destroyed"])
         self.assertEqual(snare.photos, ["snare1.jpg"])
-        self.assertEqual((self.at(2).illicit.action_taken, self.at(2).illicit.suspects), ("arrested", 2))
+        self.assertEqual((self.at(2).illicit.action_codes, self.at(2).illicit.suspects), (["arrested"], 2))
 
     def test_resource_use(self) -> None:
         firewood = self.at(4).resource_use
@@ -221,7 +221,7 @@ class PatrolObservationsTest(PatrolIngestTestCase):
         self.assertEqual((call.taxon.slug, call.evidence), ("dendrolagus_matschiei", "call"))
         carcass = self.at(10)
         self.assertEqual((carcass.species.evidence, carcass.species.individual_count), ("carcass", 1))
-        self.assertEqual(carcass.illicit.action_taken, "confiscated")
+        self.assertEqual(carcass.illicit.action_codes, ["confiscated"])
         unknown = self.at(11).species
         self.assertEqual(
             (unknown.taxon, unknown.taxon_name, unknown.individual_count), (None, "Pteropus sp.", 6)
@@ -274,7 +274,7 @@ class EditsAndRerunsTest(PatrolIngestTestCase):
                     for o in Observation.objects.all()
                 ],
                 *[
-                    ("illicit", i.observation.instance_path, i.action_taken)
+                    ("illicit", i.observation.instance_path, i.action_codes)
                     for i in IllicitActivity.objects.all()
                 ],
                 *[("flag", f.code, f.instance_path) for f in QAFlag.objects.all()],
@@ -332,29 +332,54 @@ class EditsAndRerunsTest(PatrolIngestTestCase):
 
 
 class MultiDayPatrolTest(PatrolIngestTestCase):
-    def test_a_patrol_over_three_days_is_cut_at_local_midnight(self) -> None:
-        # 14 May 14:00 → 16 May 10:00 local (UTC+10): 10 h, 24 h and 10 h, 44 h in all.
-        # 120 minutes of rest are shared in the same proportions (27.27, 65.45, 27.27 min),
-        # and so is the track: 10/44, 24/44 and 10/44 of 12.16644 km.
+    def test_a_leg_over_three_days_is_cut_at_local_midnight_and_never_counts_a_night(self) -> None:
+        # 14 May 14:00 → 16 May 10:00 local (UTC+10), no day repeats: by the clock 44 h, of
+        # which two nights. Each day runs from its first to its last recorded time instead:
+        # 14:00–17:30 (3.5 h), 07:00–16:00 (9 h), 08:00–10:00 (2 h), 14.5 h in all. The
+        # 120 minutes of rest and the track are shared in the same proportions.
+        seen = [
+            ob.observation_values(loc=ob.geopoint(147.35, -9.44), when=when, category="animals.live")
+            for when in (
+                "2024-05-14T17:30:00.000+10:00",
+                "2024-05-15T07:00:00.000+10:00",
+                "2024-05-15T16:00:00.000+10:00",
+                "2024-05-16T08:00:00.000+10:00",
+            )
+        ]
         self.submit_patrol(
-            observations=[],
+            observations=seen,
             start_time="2024-05-14T14:00:00.000+10:00",
             end_time="2024-05-16T10:00:00.000+10:00",
             rest="120",
         )
-        days = list(PatrolLegDay.objects.order_by("start"))
+        days = list(PatrolLegDay.objects.order_by("day"))
         self.assertEqual([str(d.day) for d in days], ["2024-05-14", "2024-05-15", "2024-05-16"])
-        self.assertEqual([d.patrol_hours for d in days], [10.0, 24.0, 10.0])
-        for day, expected in zip(
-            days, [10 - 120 * 10 / 44 / 60, 24 - 120 * 24 / 44 / 60, 10 - 120 * 10 / 44 / 60], strict=True
-        ):
-            self.assertAlmostEqual(day.field_hours, expected, places=4)
-        for day, share in zip(days, [10 / 44, 24 / 44, 10 / 44], strict=True):
+        self.assertEqual([d.patrol_hours for d in days], [3.5, 9.0, 2.0])
+        shares = [3.5 / 14.5, 9 / 14.5, 2 / 14.5]
+        for day, hours, share in zip(days, [3.5, 9.0, 2.0], shares, strict=True):
+            self.assertAlmostEqual(day.field_hours, hours - 120 * share / 60, places=4)
             self.assertAlmostEqual(day.distance_km, KM_TRACK * share, places=2)
         self.assertAlmostEqual(sum(d.distance_km for d in days), KM_TRACK, places=3)
         self.assertEqual(sum(d.person_days for d in days), 12.0)
         area_km = sum(TrackSegment.objects.filter(zone=None).values_list("distance_km", flat=True))
         self.assertAlmostEqual(area_km, KM_AREA, places=3)
+        flag = QAFlag.objects.get(code="day_hours_from_times")
+        self.assertIn("nights excluded", flag.detail)
+
+    def test_a_two_day_leg_with_nothing_recorded_between_has_no_night_hours(self) -> None:
+        # 08:00 → 16:00 two days later was 56 patrol hours; with only its start and end
+        # recorded, no day has two recorded times, so none has hours: no night is counted.
+        self.submit_patrol(
+            observations=[],
+            start_time="2024-05-14T08:00:00.000+10:00",
+            end_time="2024-05-16T16:00:00.000+10:00",
+            rest="0",
+        )
+        days = list(PatrolLegDay.objects.order_by("day"))
+        self.assertEqual(len(days), 3)
+        self.assertEqual(sum(d.patrol_hours for d in days), 0.0)
+        self.assertEqual(sum(d.person_days for d in days), 12.0)
+        self.assertTrue(QAFlag.objects.filter(code="day_hours_from_times").exists())
 
 
 class QAFlagsTest(PatrolIngestTestCase):
@@ -501,7 +526,7 @@ class BudgetTest(BaseTestCase):
         budget = BudgetReturn.objects.get()
         self.assertEqual((budget.area, budget.fiscal_year, budget.staff_count), (self.area, 2024, 12))
         self.assertEqual((budget.need_basic, budget.currency), (Decimal("300000.00"), "PGK"))
-        lines = {(line.kind, line.category): line.amount for line in BudgetLine.objects.all()}
+        lines = {(line.kind, line.category): line.actual for line in BudgetLine.objects.all()}
         self.assertEqual(
             lines,
             {

@@ -224,7 +224,7 @@ def test_times_become_utc():
     assert parsing.parse_datetime("2024-05-14T07:00:00Z") == datetime(2024, 5, 14, 7, 0, tzinfo=UTC)
 
 
-def test_a_leg_is_cut_at_midnight_in_the_areas_timezone():
+def test_a_leg_is_cut_at_midnight_in_the_areas_timezone_without_its_night():
     leg = ingest.LegInput(
         path="",
         start=datetime(2024, 5, 14, 4, 0, tzinfo=UTC),  # 14:00 in Port Moresby
@@ -232,15 +232,21 @@ def test_a_leg_is_cut_at_midnight_in_the_areas_timezone():
         rest_minutes=60,
         track=[(147.0, -9.0), (147.0, -9.12)],
     )
-    days = plan_leg_days(leg, ZoneInfo("Pacific/Port_Moresby"), date(2024, 5, 14))
+    # Recorded: 23:00 on the first day and 01:00 on the second. The night between is no
+    # patrol time: 14:00–23:00 (9 h) and 01:00–02:00 (1 h).
+    times = [datetime(2024, 5, 14, 13, 0, tzinfo=UTC), datetime(2024, 5, 14, 15, 0, tzinfo=UTC)]
+    days = plan_leg_days(leg, ZoneInfo("Pacific/Port_Moresby"), date(2024, 5, 14), times)
     assert [d.day for d in days] == [date(2024, 5, 14), date(2024, 5, 15)]
-    assert [d.patrol_hours for d in days] == [10.0, 2.0]
-    assert [d.rest_minutes for d in days] == [50.0, 10.0]
-    # The track is shared in proportion: 10/12 of its length, then 2/12.
-    assert days[0].track == [[(147.0, -9.0), (147.0, -9.1)]]
+    assert [d.patrol_hours for d in days] == [9.0, 1.0]
+    assert [d.rest_minutes for d in days] == [54.0, 6.0]
+    assert [(d.start, d.end) for d in days] == [(leg.start, times[0]), (times[1], leg.end)]
+    assert days[0].flags[-1].code == "day_hours_from_times"
+    # The track is shared in proportion to the hours: 9/10 of its length, then 1/10.
+    assert days[0].track is not None and days[0].track[0][-1] == pytest.approx((147.0, -9.108))
     assert days[1].track is not None and days[1].track[0][-1] == (147.0, -9.12)
-    # In UTC the same leg is one day.
-    assert len(plan_leg_days(leg, ZoneInfo("UTC"), date(2024, 5, 14))) == 1
+    # In UTC the same leg is one day, from start to end.
+    utc = plan_leg_days(leg, ZoneInfo("UTC"), date(2024, 5, 14), times)
+    assert [d.patrol_hours for d in utc] == [12.0]
 
 
 def test_mett_totals_leave_out_not_applicable_questions():

@@ -114,8 +114,13 @@ def test_records_of_each_form():
         ("patrol", "", False),
         ("patrol_day", "day", True),
         ("observation", "day/observation", True),
+        ("seized_item", "day/observation/illicit/seized", True),
     ]
-    assert _shape("incident") == [("", "", False), ("incident", "report", False)]
+    assert _shape("incident") == [
+        ("", "", False),
+        ("incident", "report", False),
+        ("seized_item", "report/illicit/seized", True),
+    ]
     assert _shape("species") == [("", "", False), ("species", "sighting", True)]
     assert _shape("resource_use") == [("", "", False), ("resource_use", "use", False)]
     assert _shape("mett") == [("mett", "", False)]
@@ -137,7 +142,14 @@ def test_patrol_maps_effort_and_the_four_verticals():
         "observation.category",
         "observation.photo",
     } <= targets
-    assert {"illicit.action_taken", "illicit.suspects", "illicit.items"} <= targets
+    assert {
+        "illicit.action_taken",
+        "illicit.suspects",
+        "seized.kind",
+        "seized.quantity",
+        "seized.unit",
+    } <= targets
+    assert {"record.uuid"} <= targets
     assert {"resource.quantity", "resource.unit", "resource.purpose", "resource.permitted",
             "resource.users", "resource.kind"} <= targets  # fmt: skip
     assert {

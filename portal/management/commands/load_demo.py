@@ -20,15 +20,16 @@ DEMO_USERS = [
 
 class Command(BaseCommand):
     help = (
-        "Load the demo data set: protected areas with zones, demo users and a year of field data "
-        "sent through the submission path. Idempotent."
+        "Load the demo data set: protected areas with zones, demo users and three years of field "
+        "data sent through the submission path. Idempotent."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--no-records", action="store_true", help="areas and users only, without a year of field data"
+            "--no-records", action="store_true", help="areas and users only, without field data"
         )
-        parser.add_argument("--year", type=int, help="year of the field data (default: last year)")
+        parser.add_argument("--year", type=int, help="last year of the field data (default: last year)")
+        parser.add_argument("--years", type=int, default=3, help="how many years of field data (default: 3)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         password = os.getenv("DEMO_PASSWORD", "fieldkit-demo")
@@ -44,15 +45,20 @@ class Command(BaseCommand):
                 "(set DEMO_PASSWORD to choose another)."
             )
         if not options.get("no_records"):
-            self.demo_records(options.get("year"))
+            self.demo_records(options.get("year"), options.get("years") or 3)
 
-    def demo_records(self, year: int | None) -> None:
-        """A year of patrols, incidents, surveys, resource use, METT and budgets, sent by the
+    def demo_records(self, year: int | None, years: int) -> None:
+        """Years of patrols, incidents, surveys, resource use, METT and budgets, sent by the
         ranger through the OpenRosa submission path (portal.demo)."""
+        from django.conf import settings
+
         from portal.demo import load_demo_records, load_demo_taxa
 
+        # Process each submission as it is sent, in this process: a background thread would
+        # only compete with the sending for the database (one writer on SpatiaLite).
+        settings.ODK_FORMS_BACKGROUND_PROCESSING = False
         load_demo_taxa()
-        report = load_demo_records(User.objects.get(username="ranger"), year=year)
+        report = load_demo_records(User.objects.get(username="ranger"), year=year, years=years)
         forms = ", ".join(f"{stem} {count}" for stem, count in sorted(report.by_form.items()))
         self.stdout.write(f"{report.sent} field submissions sent, {report.new} new ({forms})")
 
