@@ -132,3 +132,77 @@ def withheld(level: int) -> Generalised:
         None, None, None, level,
         information_withheld="Location withheld: sensitive species (Chapman 2020, extreme).",
     )  # fmt: skip
+
+
+# --- Photos ------------------------------------------------------------------------------------
+
+_GPS_IFD = 0x8825
+_EXIF_HEADER = b"Exif\x00\x00"
+_XMP_HEADER = b"http://ns.adobe.com/xap/1.0/\x00"
+
+
+def _jpeg_segments(data: bytes) -> tuple[list[tuple[int, bytes]], int] | None:
+    """The marker segments of a JPEG before its scan, as (marker, payload), and where the
+    scan starts; None when `data` is not a JPEG this reader follows."""
+    if data[:2] != b"\xff\xd8":
+        return None
+    segments: list[tuple[int, bytes]] = []
+    pos = 2
+    while pos + 4 <= len(data):
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        if marker == 0xDA:  # start of scan: the image data follows, untouched
+            return segments, pos
+        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+        segments.append((marker, data[pos + 4 : pos + 2 + length]))
+        pos += 2 + length
+    return None
+
+
+def strip_gps(data: bytes) -> bytes:
+    """`data` (an image) without the location its camera wrote: the EXIF GPS IFD and any
+    XMP packet (which may repeat it). A JPEG loses only those bytes, its image data copied
+    as it is (no re-encoding); other formats Pillow reads are written again without EXIF.
+    An image without GPS tags comes back unchanged."""
+    import io
+
+    from PIL import Image
+
+    parsed = _jpeg_segments(data)
+    if parsed is not None:
+        segments, scan = parsed
+        changed = False
+        out = [b"\xff\xd8"]
+        for marker, payload in segments:
+            if marker == 0xE1 and payload.startswith(_XMP_HEADER):
+                changed = True
+                continue
+            if marker == 0xE1 and payload.startswith(_EXIF_HEADER):
+                exif = Image.Exif()
+                exif.load(payload)
+                if _GPS_IFD in exif:
+                    del exif[_GPS_IFD]
+                    payload = exif.tobytes()
+                    changed = True
+            out.append(bytes([0xFF, marker]) + (len(payload) + 2).to_bytes(2, "big") + payload)
+        if not changed:
+            return data
+        out.append(data[scan:])
+        return b"".join(out)
+    with Image.open(io.BytesIO(data)) as image:
+        if _GPS_IFD not in image.getexif() and "xmp" not in image.info:
+            return data
+        buffer = io.BytesIO()
+        image.save(buffer, format=image.format)
+        return buffer.getvalue()
+
+
+def gps_of(data: bytes) -> dict[int, object]:
+    """The GPS tags of an image's EXIF (empty without): for checks and tests."""
+    import io
+
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        return dict(image.getexif().get_ifd(_GPS_IFD))

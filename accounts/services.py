@@ -69,7 +69,7 @@ def create_collector(
     return user, token
 
 
-def _check_may_manage(by: Any, area: ProtectedArea | None, role: str) -> None:
+def check_may_manage(by: Any, area: ProtectedArea | None, role: str) -> None:
     """Managers change the members of their own areas, granting no role that opens more
     than theirs does there (a manager cannot make anyone law enforcement: personal data is
     not theirs to give); national roles and those above the granter's are for superusers."""
@@ -89,7 +89,7 @@ def add_membership(by: Any, user: User, role: str, area: ProtectedArea | None) -
     when `by` may not, or when the user already has a role there."""
     if role not in Role.values:
         raise ValueError(f"unknown role {role!r}")
-    _check_may_manage(by, area, role)
+    check_may_manage(by, area, role)
     existing = AreaMembership.objects.filter(user=user)
     existing = existing.filter(national=True) if area is None else existing.filter(area=area)
     if existing.exists():
@@ -104,7 +104,7 @@ def end_membership(by: Any, membership: AreaMembership) -> list[CollectorToken]:
     at once. (While other areas remain the token stays, as it grants nothing in the area
     left: every request is checked against the memberships of the moment.) Returns the
     tokens revoked."""
-    _check_may_manage(by, membership.area if not membership.national else None, membership.role)
+    check_may_manage(by, membership.area if not membership.national else None, membership.role)
     user = membership.user
     membership.delete()
     if access.can(user, Capability.SUBMIT):

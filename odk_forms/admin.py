@@ -12,6 +12,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
 
+from accounts import access
+from accounts.access import Capability
+from accounts.admin_policy import PolicyAdmin
 from fieldkit.errors import Problem
 from odk_forms import processing, publishing, receiving
 from odk_forms.models import (
@@ -61,7 +64,11 @@ class FormVersionInline(admin.TabularInline):
 
 
 @admin.register(Form)
-class FormAdmin(admin.ModelAdmin):
+class FormAdmin(PolicyAdmin):
+    # Managers see the forms of their areas; publishing and state changes check that they
+    # manage every area of the form (odk_forms.publishing).
+    access_policy = "capability:manage_forms"
+    area_field = "areas"
     list_display = ["xml_form_id", "title", "state", "current_version", "updated"]
     list_filter = ["state", "areas"]
     search_fields = ["xml_form_id", "title"]
@@ -71,8 +78,11 @@ class FormAdmin(admin.ModelAdmin):
     actions = ["make_open", "make_closing", "make_closed", "publish_drafts"]
     change_list_template = "admin/odk_forms/form/change_list.html"
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # forms are added by publishing a file
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._holds(request)
 
     def get_urls(self) -> list[Any]:
         publish = path(
@@ -154,7 +164,9 @@ class MediaFileInline(admin.TabularInline):
 
 
 @admin.register(FormVersion)
-class FormVersionAdmin(admin.ModelAdmin):
+class FormVersionAdmin(PolicyAdmin):
+    access_policy = "capability:manage_forms"
+    area_field = "form__areas"
     list_display = ["form", "version", "is_draft", "published_at", "md5"]
     list_filter = ["is_draft"]
     exclude = ["xml"]
@@ -175,13 +187,15 @@ class FormVersionAdmin(admin.ModelAdmin):
     ]
     inlines = [MediaFileInline]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
 class AttachmentInline(admin.TabularInline):
     model = Attachment
-    fields = readonly_fields = ("name", "file", "size", "md5", "is_referenced")
+    # No link to the file: photos leave the server through the observations API, which
+    # strips their GPS tags for whoever may not see the exact point.
+    fields = readonly_fields = ("name", "size", "md5", "is_referenced")
     extra = 0
     can_delete = False
 
@@ -190,7 +204,11 @@ class AttachmentInline(admin.TabularInline):
 
 
 @admin.register(Submission)
-class SubmissionAdmin(admin.ModelAdmin):
+class SubmissionAdmin(PolicyAdmin):
+    # Metadata only: the raw XML holds personal data and exact locations
+    # (accounts.access.PERSONAL_FIELDS) and is not shown here.
+    access_policy = "capability:view_records"
+    area_field = "form__areas"
     list_display = [
         "instance_id",
         "form",
@@ -206,22 +224,34 @@ class SubmissionAdmin(admin.ModelAdmin):
     inlines = [AttachmentInline]
     actions = ["reprocess"]
 
+    exclude = ["xml_file", "decrypted_xml"]
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         # Submissions are evidence: nobody edits them here.
-        return [f.name for f in Submission._meta.fields]
+        return [f.name for f in Submission._meta.fields if f.name not in self.exclude]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def get_actions(self, request: HttpRequest) -> Any:
+        actions = super().get_actions(request)
+        if not access.can(request.user, Capability.EDIT_RECORDS):
+            actions.pop("reprocess", None)
+        return actions
 
     @admin.action(description="Process again")
     def reprocess(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
+        queryset = access.visible(request.user, Capability.EDIT_RECORDS, queryset, "form__areas")
         count = sum(processing.reprocess_submission(s) for s in queryset)
         self.message_user(request, f"{count} submission(s) queued for processing.")
 
 
 @admin.register(RejectedSubmission)
-class RejectedSubmissionAdmin(admin.ModelAdmin):
-    """Submissions the server refused, kept with their files until received again."""
+class RejectedSubmissionAdmin(PolicyAdmin):
+    """Submissions the server refused, kept with their files until received again. They
+    belong to no area (the form may be unknown): administrators only."""
+
+    access_policy = "superuser"
 
     list_display = [
         "xml_form_id",
@@ -240,7 +270,7 @@ class RejectedSubmissionAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [f.name for f in RejectedSubmission._meta.fields]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     @admin.action(description="Receive again (after publishing or reopening the form)")
