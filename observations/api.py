@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpResponse
 from drf_spectacular.utils import OpenApiTypes, extend_schema
 from rest_framework import viewsets
-from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -87,7 +87,7 @@ def feature(obs: Observation, view: sensitivity.UserView) -> tuple[dict[str, Any
 def _related(observation: Observation, name: str) -> Any:
     try:
         return getattr(observation, name)
-    except Observation.DoesNotExist:  # type: ignore[misc]
+    except ObjectDoesNotExist:
         return None
 
 
@@ -123,7 +123,7 @@ class ObservationViewSet(viewsets.GenericViewSet):
         rows = list(page if page is not None else queryset)
         features = self._features(rows)
         if page is not None:
-            return self.get_paginated_response(features)
+            return self.get_paginated_response({"type": "FeatureCollection", "features": features})
         return Response({"type": "FeatureCollection", "features": features})
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
@@ -131,7 +131,6 @@ class ObservationViewSet(viewsets.GenericViewSet):
         return Response(self._features([self.get_object()])[0])
 
     @extend_schema(responses={(200, "image/jpeg"): OpenApiTypes.BINARY})
-    @action(detail=True, methods=["get"], url_path=r"photos/(?P<name>[^/]+)")
     def photo(self, request: Request, pk: str | None = None, name: str = "") -> HttpResponse:
         """A photo of the observation, its GPS tags stripped unless the user may see the
         exact point of this record. The stored file is never changed."""

@@ -6,4 +6,12 @@ from observations import api
 router = Router()
 router.register("observations", api.ObservationViewSet, basename="observation")
 
-urlpatterns = [path("", include(router.urls))]
+urlpatterns = [
+    # A file name, not a REST resource: no trailing slash, no format suffix.
+    path(
+        "observations/<int:pk>/photos/<str:name>",
+        api.ObservationViewSet.as_view({"get": "photo"}),
+        name="observation-photo",
+    ),
+    path("", include(router.urls)),
+]
