@@ -229,12 +229,23 @@ def visible_any(
     national = Exists(memberships.filter(national=True))
     mine = memberships.filter(area__isnull=False).values("area_id")
     model = queryset.model
-    first = model._meta.get_field(area_field.split("__")[0])
-    if first.many_to_many or first.one_to_many:
+    if _multi_valued(model, area_field):
         # A join would repeat rows: match the primary keys in a subquery instead.
         inner = model._default_manager.filter(**{f"{area_field}__in": mine}).values("pk")
         return queryset.filter(Q(national) | Q(pk__in=inner))
     return queryset.filter(Q(national) | Q(**{f"{area_field}__in": mine}))
+
+
+def _multi_valued(model: type[Model], path: str) -> bool:
+    """Whether a lookup path crosses a many-to-many or reverse foreign key anywhere."""
+    for name in path.split("__"):
+        field = model._meta.get_field(name)
+        if field.many_to_many or field.one_to_many:
+            return True
+        if field.related_model is None:
+            return False
+        model = field.related_model  # type: ignore[assignment]
+    return False
 
 
 def user_may_enter_admin(user: Any) -> bool:

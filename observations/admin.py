@@ -111,6 +111,26 @@ class PatrolAdmin(ReadOnlyPolicyAdmin):
     list_select_related = ["area", "submission__form"]
 
 
+# What the observation page shows: the location and personal fields through the policy.
+OBSERVATION_FIELDS = (
+    "time",
+    "category",
+    "vertical",
+    "area",
+    "shown_zone",
+    "count",
+    "notes",
+    "shown_location",
+    "uncertainty_m",
+    "generalisation",
+    "shown_observer",
+    "illicit_details",
+    "photos",
+    "patrol",
+    "submission",
+)
+
+
 @admin.register(Observation)
 class ObservationAdmin(ReadOnlyPolicyAdmin):
     # Law enforcement reads the illicit-activity records of its areas: the queryset is
@@ -121,24 +141,8 @@ class ObservationAdmin(ReadOnlyPolicyAdmin):
     search_fields = ["category__slug", "notes"]
     date_hierarchy = "time"
     list_select_related = ["area", "submission__form"]
-    fields = [
-        "time",
-        "category",
-        "vertical",
-        "area",
-        "shown_zone",
-        "count",
-        "notes",
-        "shown_location",
-        "uncertainty_m",
-        "generalisation",
-        "shown_observer",
-        "illicit_details",
-        "photos",
-        "patrol",
-        "submission",
-    ]
-    readonly_fields = fields
+    fields = OBSERVATION_FIELDS
+    readonly_fields = OBSERVATION_FIELDS
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return sensitivity.with_levels(queries.observations_visible_to(request.user))

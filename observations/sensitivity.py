@@ -60,11 +60,8 @@ def effective_level(observation: Observation) -> int:
     """The level of one observation: from the `with_levels` annotation when present."""
     rank = getattr(observation, "sensitivity_rank", None)
     if rank is None:
-        rank = (
-            with_levels(Observation.objects.filter(pk=observation.pk))
-            .values_list("sensitivity_rank", flat=True)
-            .first()
-        )
+        levels: Any = with_levels(Observation.objects.filter(pk=observation.pk))
+        rank = levels.values_list("sensitivity_rank", flat=True).first()
     return _LEVEL_OF_RANK[rank or 0]
 
 

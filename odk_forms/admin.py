@@ -226,6 +226,15 @@ class SubmissionAdmin(PolicyAdmin):
 
     exclude = ["xml_file", "decrypted_xml"]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Submission]:
+        # A form shared by two areas does not show one area's submissions to the other: the
+        # sender must also belong to one of the user's areas (as for edits,
+        # odk_forms.queries.may_edit_submission).
+        submissions = super().get_queryset(request)
+        return access.visible(
+            request.user, Capability.VIEW_RECORDS, submissions, "submitted_by__area_memberships__area"
+        )
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         # Submissions are evidence: nobody edits them here.
         return [f.name for f in Submission._meta.fields if f.name not in self.exclude]
