@@ -150,11 +150,12 @@ def collect_settings(
     else:
         raise ValueError("collect_settings needs a token or a password")
 
+    # The areas the phone will send to, as the access policy sees them (a national role
+    # covers them all).
     area_names = list(
-        ProtectedArea.objects.filter(memberships__user=user)
+        access.visible(user, Capability.SUBMIT, ProtectedArea.objects.all(), "id")
         .order_by("name")
         .values_list("name", flat=True)
-        .distinct()
     )
     name = area_names[0] if len(area_names) == 1 else f"fieldkit ({len(area_names)} areas)"
     return {
