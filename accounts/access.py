@@ -371,8 +371,9 @@ def declared_policy(view: Any) -> str | None:
         view,
         getattr(view, "cls", None),
         getattr(view, "view_class", None),
-        getattr(view, "admin_site", None),
+        # A model's admin page declares on its ModelAdmin, never through the site's.
         getattr(view, "model_admin", None),
+        getattr(view, "admin_site", None),
         getattr(getattr(view, "__wrapped__", None), "__self__", None),
         getattr(view, "__self__", None),
     ):
