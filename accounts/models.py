@@ -62,31 +62,54 @@ class User(AbstractUser):
 
 
 class Role(models.TextChoices):
+    """What a user does in an area; what each role may do is accounts.access.CAPABILITIES."""
+
     # Manages the area: forms, users, all records.
     MANAGER = "manager", "Manager"
-    # Reviews and edits records of the area.
+    # Ranger supervisor or data manager: reviews and edits records of the area.
     MEMBER = "member", "Member"
     # Sends data from the field (ODK Collect, web forms) and sees only its own forms.
     COLLECTOR = "collector", "Data collector"
     # Reads published indicators and maps, without sensitive locations or personal data.
     VIEWER = "viewer", "Viewer (NGO, donor)"
+    # Wildlife-crime unit: illicit-activity records and cases, with personal data and exact
+    # locations.
+    LAW_ENFORCEMENT = "law_enforcement", "Law enforcement"
 
 
 class AreaMembership(models.Model):
+    """A role in one protected area, or, with `national`, in every area, present and future
+    (a national data manager, a wildlife-crime unit, a funder reviewing the whole system)
+    without a row per area. Exactly one of `area` and `national` is set."""
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="area_memberships"
     )
-    area = models.ForeignKey(ProtectedArea, on_delete=models.CASCADE, related_name="memberships")
+    area = models.ForeignKey(
+        ProtectedArea, null=True, blank=True, on_delete=models.CASCADE, related_name="memberships"
+    )
+    national = models.BooleanField(
+        default=False, help_text="The role holds in every protected area, present and future."
+    )
     role = models.CharField(max_length=16, choices=Role.choices)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "area"], name="membership_unique_user_area"),
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(national=True), name="membership_unique_user_national"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(area__isnull=False, national=False)
+                | models.Q(area__isnull=True, national=True),
+                name="membership_area_xor_national",
+            ),
         ]
+        indexes = [models.Index(fields=["user", "role"], name="membership_user_role_idx")]
 
     def __str__(self) -> str:
-        return f"{self.user} – {self.area} ({self.role})"
+        return f"{self.user} – {self.area if self.area_id else 'all areas'} ({self.role})"
 
 
 def new_collector_token() -> str:
@@ -141,3 +164,68 @@ class DigestNonce(models.Model):
 
     def __str__(self) -> str:
         return f"{self.nonce} nc={self.nc}"
+
+
+class AppendOnly(Exception):
+    """An audit row was about to be changed or deleted."""
+
+
+class AccessEventQuerySet(models.QuerySet["AccessEvent"]):
+    # Bulk paths bypass Model.save()/delete(): they are closed too.
+    def update(self, **kwargs):  # type: ignore[no-untyped-def]
+        raise AppendOnly("access events are never changed")
+
+    def delete(self):  # type: ignore[no-untyped-def]
+        raise AppendOnly("access events are never deleted")
+
+    def bulk_update(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AppendOnly("access events are never changed")
+
+
+class AccessAction(models.TextChoices):
+    VIEW = "view", "Viewed"
+    EXPORT = "export", "Exported"
+    DOWNLOAD = "download", "Downloaded"
+
+
+class AccessEvent(models.Model):
+    """Who saw exact sensitive locations or personal data, when, what and from where.
+
+    Append-only: written by accounts.access.record_access whenever such data leaves the
+    server (a page, an API answer, an export, a photo with its GPS tags); the model refuses
+    updates and deletes, through instances and querysets alike. The user is kept by name as
+    well, so that the trail outlives the account.
+    """
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    username = models.CharField(max_length=150)
+    action = models.CharField(max_length=16, choices=AccessAction.choices)
+    # The record seen, as "app_label.model" and its primary key, and what of it.
+    object_type = models.CharField(max_length=100)
+    object_id = models.CharField(max_length=64)
+    fields = models.JSONField(default=list)
+    # The area of the record: managers of the area read the trail of their area.
+    area = models.ForeignKey(
+        ProtectedArea, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    path = models.CharField(max_length=500, blank=True)
+
+    objects = AccessEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["area", "at"], name="accessevent_area_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.action} {self.object_type} {self.object_id} {self.fields}"
+
+    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        if self.pk is not None:
+            raise AppendOnly("access events are never changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AppendOnly("access events are never deleted")

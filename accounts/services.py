@@ -1,4 +1,5 @@
-"""State changes of accounts: collectors and their tokens, and ODK Collect set-up codes."""
+"""State changes of accounts: memberships, collectors and their tokens, and ODK Collect
+set-up codes."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import access
+from accounts.access import Capability
 from accounts.models import AreaMembership, CollectorToken, Role, User
 from fieldkit import errors
 from protected_areas.models import ProtectedArea
@@ -66,6 +69,53 @@ def create_collector(
     return user, token
 
 
+def check_may_manage(by: Any, area: ProtectedArea | None, role: str) -> None:
+    """Managers change the members of their own areas, granting no role that opens more
+    than theirs does there (a manager cannot make anyone law enforcement: personal data is
+    not theirs to give); national roles and those above the granter's are for superusers."""
+    if access.is_superuser(by):
+        return
+    if area is None:
+        raise errors.MEMBERSHIP_NATIONAL()
+    if not access.can(by, Capability.MANAGE_MEMBERS, area):
+        raise errors.MEMBERSHIP_NOT_MANAGER(area=area.name)
+    if not access.CAPABILITIES.get(role, frozenset()) <= access.capabilities(by, area):
+        raise errors.MEMBERSHIP_ROLE_ABOVE_YOURS(role=role)
+
+
+@transaction.atomic
+def add_membership(by: Any, user: User, role: str, area: ProtectedArea | None) -> AreaMembership:
+    """Give `user` `role` in `area` (None: nationally), on behalf of `by`. Raises a Problem
+    when `by` may not, or when the user already has a role there."""
+    if role not in Role.values:
+        raise ValueError(f"unknown role {role!r}")
+    check_may_manage(by, area, role)
+    existing = AreaMembership.objects.filter(user=user)
+    existing = existing.filter(national=True) if area is None else existing.filter(area=area)
+    if existing.exists():
+        raise errors.MEMBERSHIP_EXISTS(username=user.username, area=area.name if area else "every area")
+    return AreaMembership.objects.create(user=user, area=area, national=area is None, role=role)
+
+
+@transaction.atomic
+def end_membership(by: Any, membership: AreaMembership) -> list[CollectorToken]:
+    """End `membership` on behalf of `by`. When the user may then send data nowhere, its
+    collector tokens are revoked: a phone left with a ranger who left the area stops working
+    at once. (While other areas remain the token stays, as it grants nothing in the area
+    left: every request is checked against the memberships of the moment.) Returns the
+    tokens revoked."""
+    check_may_manage(by, membership.area if not membership.national else None, membership.role)
+    user = membership.user
+    membership.delete()
+    if access.can(user, Capability.SUBMIT):
+        return []
+    revoked = []
+    for token in CollectorToken.objects.filter(user=user, revoked_at=None):
+        if revoke_token(token):
+            revoked.append(token)
+    return revoked
+
+
 def revoke_token(token: CollectorToken) -> bool:
     """Cut a phone off. False when the token was already revoked."""
     # Conditional UPDATE: two admins revoking at once keep the first revocation time.
@@ -100,11 +150,12 @@ def collect_settings(
     else:
         raise ValueError("collect_settings needs a token or a password")
 
+    # The areas the phone will send to, as the access policy sees them (a national role
+    # covers them all).
     area_names = list(
-        ProtectedArea.objects.filter(memberships__user=user)
+        access.visible(user, Capability.SUBMIT, ProtectedArea.objects.all(), "id")
         .order_by("name")
         .values_list("name", flat=True)
-        .distinct()
     )
     name = area_names[0] if len(area_names) == 1 else f"fieldkit ({len(area_names)} areas)"
     return {

@@ -17,6 +17,9 @@ its defaults), or `manage.py runserver` with DEBUG on as scripts/serve.sh starts
 Processing runs as the server runs it (--mode eager: in the web server, no broker) or in a
 Celery worker (--mode celery, with a Redis it starts).
 
+Then, for each number of clients, --form-list GETs of the collector's formList (the rate,
+p50/p95 and server CPU per request), as Collect refreshes its list of forms.
+
 Measured for each number of clients, in turn on the same server: N submissions sent by that
 many keep-alive clients, each waiting for its answer before sending the next; then the
 benchmark waits until none is left waiting for processing. Figures: submissions answered
@@ -441,6 +444,52 @@ def report(case: Case) -> None:
         print(f"    FAILED: {failure}")
 
 
+# --- Form list --------------------------------------------------------------------------------------
+
+
+def form_list_case(port: int, path: str, n: int, clients: int, cpu_roots: dict[str, int]) -> str:
+    """`n` formList GETs by `clients` keep-alive clients, as Collect refreshes its forms: the
+    rate, p50/p95 and the server CPU per request (same accounting as the submissions)."""
+    queue = iter(range(n))
+    lock = threading.Lock()
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    headers = {"X-OpenRosa-Version": "1.0"}
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        while True:
+            with lock:
+                if next(queue, None) is None:
+                    conn.close()
+                    return
+            started = time.perf_counter()
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            with lock:
+                latencies.append(time.perf_counter() - started)
+                statuses[response.status] = statuses.get(response.status, 0) + 1
+
+    hz = os.sysconf("SC_CLK_TCK")
+    before = {name: cpu_ticks(process_tree([pid])) for name, pid in cpu_roots.items()}
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    after = {name: cpu_ticks(process_tree([pid])) for name, pid in cpu_roots.items()}
+    cpu_ms = {name: 1000 * (after[name] - before[name]) / hz for name in cpu_roots}
+    parts = ", ".join(f"{name} {ms / n:.2f}" for name, ms in cpu_ms.items())
+    return (
+        f"{n} GETs by {clients} clients: {n / wall:.0f}/s, p50 {1000 * percentile(latencies, 50):.1f} ms, "
+        f"p95 {1000 * percentile(latencies, 95):.1f} ms; server CPU {sum(cpu_ms.values()) / n:.2f} ms "
+        f"per request ({parts}); answers {dict(sorted(statuses.items()))}"
+    )
+
+
 # --- Probes ---------------------------------------------------------------------------------------
 
 
@@ -565,6 +614,9 @@ def main() -> None:
     parser.add_argument("--celery-concurrency", type=int, default=2)
     parser.add_argument("--drain-seconds", type=float, default=600, help="how long to wait for processing")
     parser.add_argument("--large-mb", type=int, default=95, help="size of the large-upload probe (0: skip)")
+    parser.add_argument(
+        "--form-list", type=int, default=1000, help="formList GETs per number of clients (0: skip)"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument("--prepare", metavar="DIR", help=argparse.SUPPRESS)
@@ -682,6 +734,13 @@ def run(args: argparse.Namespace) -> int:
             case = run_case(port, path, batch, clients, db, cpu_roots, args.drain_seconds)
             report(case)
             failed = failed or bool(case.failures)
+
+        if args.form_list:
+            form_list_path = path.removesuffix("/submission") + "/formList"
+            form_list_case(port, form_list_path, 20, 1, cpu_roots)  # warm-up
+            for clients in args.clients:
+                outcome = form_list_case(port, form_list_path, args.form_list, clients, cpu_roots)
+                print(f"form list: {outcome}")
 
         resident = [rss_kb(pid) / 1024 for pid in process_tree([server.pid])]
         print(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework.response import Response
+from rest_framework.routers import APIRootView, DefaultRouter
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from fieldkit.errors import Problem
@@ -17,3 +18,16 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, Problem):
         return Response({"code": exc.code, "detail": exc.message}, status=exc.status)
     return drf_exception_handler(exc, context)
+
+
+class PublicAPIRootView(APIRootView):
+    """The list of endpoints under /api/v1/: names only, the same for everyone."""
+
+    access_policy = "public"
+
+
+class Router(DefaultRouter):
+    """The DefaultRouter of every app, with a root view whose access policy is declared
+    (accounts.access: every view declares one)."""
+
+    APIRootView = PublicAPIRootView

@@ -86,6 +86,23 @@ COLLECTOR_BAD_PASSWORD = ProblemType("400.32", 400, "Password refused: {reasons}
 COLLECTOR_BAD_USERNAME = ProblemType("400.33", 400, "Username refused: {reasons}")
 COLLECTOR_USERNAME_TAKEN = ProblemType("409.30", 409, "A user named {username!r} already exists.")
 
+# Memberships: who may grant which role where (accounts.services, accounts.access).
+MEMBERSHIP_NOT_MANAGER = ProblemType(
+    "403.70", 403, "Only managers of {area} add or remove its members; ask one of them or an administrator."
+)
+MEMBERSHIP_NATIONAL = ProblemType(
+    "403.71", 403, "Only administrators grant or end national roles (roles in every protected area)."
+)
+MEMBERSHIP_ROLE_ABOVE_YOURS = ProblemType(
+    "403.72", 403, "The role {role!r} opens data your own role does not; an administrator grants it."
+)
+MEMBERSHIP_EXISTS = ProblemType("409.70", 409, "{username!r} already has a role in {area}; remove it first.")
+MEMBERSHIP_NO_AREA = ProblemType(
+    "400.70", 400, "A membership is either in one protected area or national, not both, not neither."
+)
+MEMBERSHIP_UNKNOWN_USER = ProblemType("400.71", 400, "No user named {username!r}.")
+MEMBERSHIP_UNKNOWN_AREA = ProblemType("400.72", 400, "No protected area with id {id}.")
+
 
 # OpenRosa: forms, submissions. Codes follow ODK Central's where one exists (409.1, 404.6,
 # 409.2, 409.9, 404.5), so that a message a ranger reads out can be matched to either.

@@ -23,6 +23,7 @@ from django.contrib.gis.db import models
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Q
 
+from accounts.generalisation import Sensitivity
 from odk_forms.models import FormVersion, Submission
 from protected_areas.models import ProtectedArea, Zone
 
@@ -84,27 +85,6 @@ class IUCNStatus(models.TextChoices):
 THREATENED = (IUCNStatus.CR, IUCNStatus.EN, IUCNStatus.VU)
 
 
-class Sensitivity(models.IntegerChoices):
-    """Chapman (2020) sensitivity categories: how much a location is generalised for anyone
-    without the right to see it exactly."""
-
-    OPEN = 0, "Not sensitive: exact location"
-    EXTREME = 1, "Extreme: withheld (or 1°)"
-    HIGH = 2, "High: 0.1° (~10 km)"
-    MEDIUM = 3, "Medium: 0.01° (~1 km)"
-    LOW = 4, "Low: 0.001° (~100 m)"
-
-
-# Grid size in degrees that published coordinates are rounded to, per sensitivity.
-GENERALISATION_DEGREES = {
-    Sensitivity.OPEN: 0.0,
-    Sensitivity.EXTREME: 1.0,
-    Sensitivity.HIGH: 0.1,
-    Sensitivity.MEDIUM: 0.01,
-    Sensitivity.LOW: 0.001,
-}
-
-
 class Taxon(models.Model):
     slug = models.SlugField(max_length=128, unique=True)
     scientific_name = models.CharField(max_length=255, unique=True)
@@ -131,6 +111,38 @@ class Taxon(models.Model):
     @property
     def is_threatened(self) -> bool:
         return self.iucn_category in THREATENED
+
+
+class SensitivityRule(models.Model):
+    """A taxon's sensitivity raised in one area, or nationally (ALA's per-zone rules): a
+    species common in one area may be critical in another. A rule only ever raises the
+    taxon's own level (accounts.generalisation.strictest): one below it changes nothing.
+    observations.sensitivity applies the rules."""
+
+    taxon = models.ForeignKey(Taxon, on_delete=models.CASCADE, related_name="sensitivity_rules")
+    area = models.ForeignKey(
+        ProtectedArea, null=True, blank=True, on_delete=models.CASCADE, related_name="sensitivity_rules"
+    )
+    national = models.BooleanField(default=False, help_text="The rule holds in every area.")
+    level = models.PositiveSmallIntegerField(choices=Sensitivity.choices)
+    reason = models.CharField(max_length=255, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["taxon", "area"], name="sensitivityrule_unique_area"),
+            models.UniqueConstraint(
+                fields=["taxon"], condition=Q(national=True), name="sensitivityrule_unique_national"
+            ),
+            models.CheckConstraint(
+                condition=Q(area__isnull=False, national=False) | Q(area__isnull=True, national=True),
+                name="sensitivityrule_area_xor_national",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        where = self.area if self.area_id else "national"
+        return f"{self.taxon}: {Sensitivity(self.level).label} ({where})"
 
 
 # --- Records made from submissions -----------------------------------------------------

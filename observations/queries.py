@@ -34,6 +34,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from accounts import access
+from accounts.access import Capability
 from observations import parsing
 from observations.models import (
     METTScore,
@@ -43,6 +45,7 @@ from observations.models import (
     SpeciesObservation,
     Taxon,
     TrackSegment,
+    Vertical,
 )
 from protected_areas.models import ProtectedArea, Zone
 
@@ -184,6 +187,17 @@ def days_too_fast(
 
 
 # --- Observations ----------------------------------------------------------------------------
+
+
+def observations_visible_to(user: Any) -> QuerySet[Observation]:
+    """Observations `user` may read: every record of the areas where it holds VIEW_RECORDS,
+    and the illicit-activity records of those where it holds VIEW_ILLICIT_RECORDS (law
+    enforcement). Filtered in the database (accounts.access.visible)."""
+    illicit = access.visible(user, Capability.VIEW_ILLICIT_RECORDS, Observation.objects.all())
+    every = access.visible(user, Capability.VIEW_RECORDS, Observation.objects.all())
+    if access.is_superuser(user):
+        return every
+    return illicit.filter(Q(vertical=Vertical.ILLICIT) | Q(pk__in=every.values("pk")))
 
 
 _POINT_IN = {

@@ -14,6 +14,9 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from accounts import access
+from accounts.access import Capability
+from accounts.admin_policy import PolicyAdmin
 from fieldkit.errors import Problem
 from odk_forms import processing, publishing, receiving, webforms
 from odk_forms.models import (
@@ -63,7 +66,11 @@ class FormVersionInline(admin.TabularInline):
 
 
 @admin.register(Form)
-class FormAdmin(admin.ModelAdmin):
+class FormAdmin(PolicyAdmin):
+    # Managers see the forms of their areas; publishing and state changes check that they
+    # manage every area of the form (odk_forms.publishing).
+    access_policy = "capability:manage_forms"
+    area_field = "areas"
     list_display = ["xml_form_id", "title", "state", "current_version", "web_form_link", "updated"]
     list_filter = ["state", "areas"]
     search_fields = ["xml_form_id", "title"]
@@ -73,7 +80,7 @@ class FormAdmin(admin.ModelAdmin):
     actions = ["make_open", "make_closing", "make_closed", "publish_drafts"]
     change_list_template = "admin/odk_forms/form/change_list.html"
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # forms are added by publishing a file
 
     def get_list_display(self, request: HttpRequest) -> Any:
@@ -144,6 +151,9 @@ class FormAdmin(admin.ModelAdmin):
             elif preview is not None and preview.error:
                 parts.append(format_html('<p class="errornote">Draft preview: {}</p>', preview.error))
         return format_html_join("", "{}", ((p,) for p in parts))
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._holds(request)
 
     def get_urls(self) -> list[Any]:
         publish = path(
@@ -225,7 +235,9 @@ class MediaFileInline(admin.TabularInline):
 
 
 @admin.register(FormVersion)
-class FormVersionAdmin(admin.ModelAdmin):
+class FormVersionAdmin(PolicyAdmin):
+    access_policy = "capability:manage_forms"
+    area_field = "form__areas"
     list_display = ["form", "version", "is_draft", "published_at", "md5"]
     list_filter = ["is_draft"]
     exclude = ["xml"]
@@ -246,13 +258,15 @@ class FormVersionAdmin(admin.ModelAdmin):
     ]
     inlines = [MediaFileInline]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
 class AttachmentInline(admin.TabularInline):
     model = Attachment
-    fields = readonly_fields = ("name", "file", "size", "md5", "is_referenced")
+    # No link to the file: photos leave the server through the observations API, which
+    # strips their GPS tags for whoever may not see the exact point.
+    fields = readonly_fields = ("name", "size", "md5", "is_referenced")
     extra = 0
     can_delete = False
 
@@ -261,7 +275,11 @@ class AttachmentInline(admin.TabularInline):
 
 
 @admin.register(Submission)
-class SubmissionAdmin(admin.ModelAdmin):
+class SubmissionAdmin(PolicyAdmin):
+    # Metadata only: the raw XML holds personal data and exact locations
+    # (accounts.access.PERSONAL_FIELDS) and is not shown here.
+    access_policy = "capability:view_records"
+    area_field = "form__areas"
     list_display = [
         "instance_id",
         "form",
@@ -277,13 +295,24 @@ class SubmissionAdmin(admin.ModelAdmin):
     inlines = [AttachmentInline]
     actions = ["reprocess", "edit_in_browser"]
 
+    exclude = ["xml_file", "decrypted_xml"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Submission]:
+        # A form shared by two areas does not show one area's submissions to the other: the
+        # sender must also belong to one of the user's areas (as for edits,
+        # odk_forms.queries.may_edit_submission).
+        submissions = super().get_queryset(request)
+        return access.visible(
+            request.user, Capability.VIEW_RECORDS, submissions, "submitted_by__area_memberships__area"
+        )
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         # Submissions are evidence: nobody edits them here. An edit (in Enketo, or from
         # ODK Collect) makes a new version and keeps this one.
-        fields = [f.name for f in Submission._meta.fields]
+        fields = [f.name for f in Submission._meta.fields if f.name not in self.exclude]
         return [*fields, "edit_link"] if webforms.enabled() else fields
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     def get_urls(self) -> list[Any]:
@@ -303,7 +332,7 @@ class SubmissionAdmin(admin.ModelAdmin):
 
     def edit_in_browser_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """Opens the record in Enketo's edit view; the edit comes back as a new version."""
-        record = get_object_or_404(Submission.objects.select_related("form"), pk=pk)
+        record = get_object_or_404(self.get_queryset(request).select_related("form"), pk=pk)
         change = reverse("admin:odk_forms_submission_change", args=[record.pk])
         if not self.has_view_permission(request, record):
             return HttpResponseRedirect(reverse("admin:index"))
@@ -330,15 +359,25 @@ class SubmissionAdmin(admin.ModelAdmin):
         record = queryset.get()
         return HttpResponseRedirect(reverse("admin:odk_forms_submission_edit_in_browser", args=[record.pk]))
 
+    def get_actions(self, request: HttpRequest) -> Any:
+        actions = super().get_actions(request)
+        if not access.can(request.user, Capability.EDIT_RECORDS):
+            actions.pop("reprocess", None)
+        return actions
+
     @admin.action(description="Process again")
     def reprocess(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
+        queryset = access.visible(request.user, Capability.EDIT_RECORDS, queryset, "form__areas")
         count = sum(processing.reprocess_submission(s) for s in queryset)
         self.message_user(request, f"{count} submission(s) queued for processing.")
 
 
 @admin.register(RejectedSubmission)
-class RejectedSubmissionAdmin(admin.ModelAdmin):
-    """Submissions the server refused, kept with their files until received again."""
+class RejectedSubmissionAdmin(PolicyAdmin):
+    """Submissions the server refused, kept with their files until received again. They
+    belong to no area (the form may be unknown): administrators only."""
+
+    access_policy = "superuser"
 
     list_display = [
         "xml_form_id",
@@ -357,7 +396,7 @@ class RejectedSubmissionAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [f.name for f in RejectedSubmission._meta.fields]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     @admin.action(description="Receive again (after publishing or reopening the form)")

@@ -148,6 +148,9 @@ class StateSerializer(serializers.Serializer):
 
 
 class FormViewSet(viewsets.ReadOnlyModelViewSet):
+    # The forms of the areas where the user collects, reviews or manages forms
+    # (odk_forms.queries.forms_visible_to); changes need MANAGE_FORMS in every area of the form.
+    access_policy = "authenticated"
     serializer_class = FormSerializer
     permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser, FormParser, JSONParser]

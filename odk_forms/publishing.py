@@ -120,7 +120,7 @@ def _record_version(
     form, created = Form.objects.select_for_update().get_or_create(
         xml_form_id=info.form_id, defaults={"title": info.title}
     )
-    managed = queries.managed_area_ids(user) if user is not None and not user.is_superuser else None
+    managed = queries.managed_area_ids(user) if user is not None else None
     if managed is not None:
         if not created and not queries.is_manager_of_form(user, form):
             raise errors.FORM_NOT_MANAGER(form_id=form.xml_form_id)

@@ -7,67 +7,56 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 
+from accounts import access
+from accounts.access import Capability
+from accounts.access import Capability as C
 from accounts.models import AreaMembership
 from odk_forms.models import Form, FormState, FormVersion, Submission
 from protected_areas.models import ProtectedArea
-from protected_areas.queries import area_ids_of_member
 
-# Roles (accounts.models.Role) that collect data: they list, download and submit forms.
-COLLECTING_ROLES = ("manager", "member", "collector")
-MANAGER_ROLES = ("manager",)
-
-
-def _forms_of_areas(area_ids: QuerySet[Any]) -> QuerySet[Form]:
-    # Exists() rather than a join: a form in two of the user's areas is listed once.
-    links = Form.areas.through.objects.filter(form_id=OuterRef("pk"), protectedarea_id__in=area_ids)
-    return Form.objects.filter(Exists(links))
+# Roles that collect data: they list, download and submit forms (accounts.access).
+COLLECTING_ROLES = access.ROLES_WITH[Capability.SUBMIT]
 
 
 def forms_for_collection(user: Any) -> QuerySet[Form]:
-    """Forms a user may download and send data to: those of its areas."""
-    if getattr(user, "is_superuser", False):
-        return Form.objects.all()
-    return _forms_of_areas(area_ids_of_member(user, COLLECTING_ROLES))
+    """Forms a user may download and send data to: those of the areas where it may submit."""
+    return access.visible(user, Capability.SUBMIT, Form.objects.all(), area_field="areas")
 
 
 def forms_visible_to(user: Any) -> QuerySet[Form]:
-    """Forms a user may look at in the API: those of any area it belongs to."""
-    if getattr(user, "is_superuser", False):
-        return Form.objects.all()
-    return _forms_of_areas(area_ids_of_member(user))
+    """Forms a user may look at in the API: those of the areas where it collects, reviews
+    records or manages forms."""
+    caps = (C.SUBMIT, C.VIEW_RECORDS, C.VIEW_ILLICIT_RECORDS, C.MANAGE_FORMS)
+    return access.visible_any(user, caps, Form.objects.all(), area_field="areas")
 
 
 def is_manager_of_form(user: Any, form: Form) -> bool:
     """Managers of every area of the form may change it (state, versions, areas)."""
-    if getattr(user, "is_superuser", False):
+    if access.is_superuser(user):
         return True
-    managed = set(area_ids_of_member(user, MANAGER_ROLES))
-    areas = set(form.areas.values_list("id", flat=True))
-    return bool(areas) and areas <= managed
+    return access.can_everywhere(user, Capability.MANAGE_FORMS, form.areas.values_list("id", flat=True))
 
 
-def managed_area_ids(user: Any) -> set[int]:
-    return set(area_ids_of_member(user, MANAGER_ROLES))
+def managed_area_ids(user: Any) -> frozenset[int] | None:
+    """Ids of the areas whose forms `user` manages; None: every area."""
+    return access.area_ids_with(user, Capability.MANAGE_FORMS)
 
 
 def may_publish(user: Any, area_ids: set[int]) -> bool:
     """Whether `user` may publish forms at all, for `area_ids`: a manager of some area, and
     of each of `area_ids`. Cheap, so that it runs before a form file is converted."""
-    if getattr(user, "is_superuser", False):
-        return True
-    managed = managed_area_ids(user)
-    return bool(managed) and area_ids <= managed
+    return access.can_everywhere(user, Capability.MANAGE_FORMS, area_ids)
 
 
 def draft_viewer(user: Any) -> Callable[[Form], bool]:
     """Whether `user` may see a form's draft, and so its test URLs, which open the draft to
     anyone who holds them: only those who manage the form. One query for all the forms of a
     list; each form's areas should be prefetched."""
-    if getattr(user, "is_superuser", False):
-        return lambda form: True
     managed = managed_area_ids(user)
+    if managed is None:
+        return lambda form: True
 
     def sees_drafts(form: Form) -> bool:
         areas = {area.pk for area in form.areas.all()}
@@ -81,15 +70,15 @@ def areas_for_submission(user: Any, form: Form) -> QuerySet[ProtectedArea]:
     placed in, and the only ones its area lists offer. A superuser has every area of the
     form; without a user (a draft's test URL) the form's areas are what it has."""
     areas = ProtectedArea.objects.filter(odk_forms=form)
-    if user is None or getattr(user, "is_superuser", False):
+    if user is None:
         return areas
-    return areas.filter(id__in=area_ids_of_member(user, COLLECTING_ROLES))
+    return access.visible(user, Capability.SUBMIT, areas, area_field="id")
 
 
 def placeable_area_ids(user: Any, form: Form) -> frozenset[int] | None:
     """Ids of the areas where records `user` sent through `form` may be placed; None when
     any area will do (a superuser, trusted everywhere)."""
-    if user is not None and getattr(user, "is_superuser", False):
+    if user is not None and access.is_superuser(user):
         return None
     return frozenset(areas_for_submission(user, form).values_list("id", flat=True))
 
@@ -122,9 +111,11 @@ def submission_target(user: Any, xml_form_id: str, version: str) -> FormVersion 
 
     Written in SQL: it runs for every submission, and building the equivalent ORM query
     (select_related, only, an Exists annotation) cost about 1 ms of CPU each time, an
-    eighth of the whole request."""
-    superuser = bool(getattr(user, "is_superuser", False))
-    user_id = getattr(user, "pk", None) if getattr(user, "is_authenticated", False) else None
+    eighth of the whole request. The roles are accounts.access's: those granting SUBMIT in
+    an area of the form, or nationally."""
+    superuser = access.is_superuser(user)
+    active = getattr(user, "is_authenticated", False) and getattr(user, "is_active", False)
+    user_id = getattr(user, "pk", None) if active else None
     with connection.cursor() as cursor:
         cursor.execute(_SUBMISSION_TARGET_SQL, [user_id, *COLLECTING_ROLES, xml_form_id, version])
         row = cursor.fetchone()
@@ -157,8 +148,9 @@ def _submission_target_sql() -> str:
     return f"""
         SELECT v.id, v.form_id, v.version, v.binary_paths, v.is_draft,
                EXISTS (
-                   SELECT 1 FROM {links} l JOIN {membership} m ON m.area_id = l.protectedarea_id
-                   WHERE l.form_id = v.form_id AND m.user_id = %s AND m.role IN ({roles})
+                   SELECT 1 FROM {membership} m
+                   WHERE m.user_id = %s AND m.role IN ({roles}) AND (m.national OR m.area_id IN (
+                       SELECT l.protectedarea_id FROM {links} l WHERE l.form_id = v.form_id))
                ),
                f.xml_form_id, f.state
         FROM {version} v JOIN {form} f ON f.id = v.form_id
@@ -178,8 +170,8 @@ def draft_version(draft_token: str) -> FormVersion | None:
     return FormVersion.objects.select_related("form").filter(draft_token=draft_token, is_draft=True).first()
 
 
-# Roles that review and correct the records of their areas (accounts.models.Role).
-EDITING_ROLES = ("manager", "member")
+# Roles that review and correct the records of their areas (accounts.access).
+EDITING_ROLES = access.ROLES_WITH[Capability.EDIT_RECORDS]
 
 
 def may_edit_submission(user: Any, record: Submission) -> bool:
@@ -193,9 +185,9 @@ def may_edit_submission(user: Any, record: Submission) -> bool:
     own records: a form shared by two areas does not let one area's people rewrite the
     other's.
     """
-    if not getattr(user, "is_authenticated", False):
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
-    if user.is_superuser:
+    if access.is_superuser(user):
         return True
     if record.root_id is None:
         sender_id = record.submitted_by_id
@@ -206,6 +198,8 @@ def may_edit_submission(user: Any, record: Submission) -> bool:
     if sender_id == user.pk:
         return True
     form_areas = Form.areas.through.objects.filter(form_id=record.form_id).values("protectedarea_id")
+    if AreaMembership.objects.filter(user=user, role__in=EDITING_ROLES, national=True).exists():
+        return True
     editor_areas = AreaMembership.objects.filter(user=user, role__in=EDITING_ROLES, area_id__in=form_areas)
     if sender_id is not None:
         sender_areas = AreaMembership.objects.filter(

@@ -1,9 +1,9 @@
 from django.urls import include, path
-from rest_framework.routers import DefaultRouter
 
+from fieldkit.api import Router
 from odk_forms import api, views
 
-router = DefaultRouter()
+router = Router()
 router.register("forms", api.FormViewSet, basename="form")
 
 urlpatterns = [

@@ -8,12 +8,14 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 
-from accounts import openrosa_auth
+from accounts import access, openrosa_auth
 from fieldkit.errors import Problem
 from odk_forms import queries, webforms
 from odk_forms.models import Attachment, Submission
 
 
+# The token is the credential, as on the OpenRosa endpoints it comes from.
+@access.policy("openrosa")
 @never_cache
 def collector_web_forms(request: HttpRequest, token: str) -> HttpResponse:
     """The page at a collector's token URL: each form they may fill, with its online and
@@ -46,6 +48,8 @@ def collector_web_forms(request: HttpRequest, token: str) -> HttpResponse:
     return response
 
 
+# Those who may edit the record (odk_forms.queries.may_edit_submission); 404 for others.
+@access.policy("capability:edit_records")
 @login_required
 def submission_attachment(request: HttpRequest, pk: int, name: str) -> HttpResponseBase:
     """A file of a stored record, for those who may edit it: Enketo's edit view loads the

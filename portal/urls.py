@@ -4,13 +4,22 @@ from drf_spectacular.views import SpectacularAPIView
 
 from portal import views
 
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI document: the shape of the API, the same for everyone."""
+
+    access_policy = "public"
+
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("protected_areas.urls")),
     path("api/v1/", include("odk_forms.urls")),
-    path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/v1/", include("observations.urls")),
+    path("api/v1/", include("accounts.urls")),
+    path("api/v1/schema/", SchemaView.as_view(), name="api-schema"),
     # OpenRosa (ODK Collect, Enketo): /formList, /submission, /forms/..., /key/..., /test/...
     path("", include("odk_forms.openrosa.urls")),
 ]

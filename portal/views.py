@@ -6,9 +6,11 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from accounts import access
 from protected_areas import queries
 
 
+@access.policy("public")
 def healthz(request: HttpRequest) -> HttpResponse:
     """Liveness for load balancers and docker-compose: the database answers."""
     with connection.cursor() as cursor:
@@ -16,6 +18,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"status": "ok"})
 
 
+@access.policy("public")
 def home(request: HttpRequest) -> HttpResponse:
     areas = queries.areas_visible_to(request.user).only("id", "name", "designation_eng", "area_km2")
     return render(request, "portal/home.html", {"areas": areas})

@@ -13,6 +13,9 @@ class ZoneInline(LeafletGeoAdminMixin, admin.StackedInline):
 
 @admin.register(ProtectedArea)
 class ProtectedAreaAdmin(LeafletGeoAdmin):
+    # Boundaries are public reference data; only administrators change them
+    # (accounts.access: "superuser", held by Django's model permissions here).
+    access_policy = "superuser"
     list_display = ["name", "wdpa_id", "designation", "iucn_category", "iso3", "area_km2", "timezone"]
     list_filter = ["iso3", "iucn_category", "status", "designation_type", "marine", "source"]
     search_fields = ["name", "orig_name", "source_id", "wdpa_pid"]
@@ -41,6 +44,7 @@ class ProtectedAreaAdmin(LeafletGeoAdmin):
 
 @admin.register(Zone)
 class ZoneAdmin(LeafletGeoAdmin):
+    access_policy = "superuser"
     list_display = ["name", "area", "kind", "code", "area_km2"]
     list_filter = ["kind", "area"]
     search_fields = ["name", "code", "area__name"]

@@ -80,6 +80,8 @@ class AreaFilter(django_filters.FilterSet):
 
 
 class ProtectedAreaViewSet(viewsets.ReadOnlyModelViewSet):
+    # Boundaries are public reference data (WDPA publishes them): accounts.access "public".
+    access_policy = "public"
     bbox_filter_field = "boundary"
     bbox_filter_include_overlapping = True
     filter_backends = [BBoxFilter, django_filters.rest_framework.DjangoFilterBackend]
@@ -107,6 +109,7 @@ class ZoneSerializer(GeoFeatureModelSerializer):
 
 
 class ZoneViewSet(viewsets.ReadOnlyModelViewSet):
+    access_policy = "public"
     serializer_class = ZoneSerializer
     bbox_filter_field = "boundary"
     bbox_filter_include_overlapping = True

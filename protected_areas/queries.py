@@ -19,13 +19,3 @@ def areas_visible_to(user: Any) -> QuerySet[ProtectedArea]:
 
 def zones_visible_to(user: Any) -> QuerySet[Zone]:
     return Zone.objects.filter(area__in=areas_visible_to(user))
-
-
-def area_ids_of_member(user: Any, roles: tuple[str, ...] | None = None) -> QuerySet[Any]:
-    """Ids of the areas a user belongs to (optionally with one of `roles`)."""
-    if not getattr(user, "is_authenticated", False):
-        return ProtectedArea.objects.none().values_list("id", flat=True)
-    memberships = user.area_memberships.all()
-    if roles:
-        memberships = memberships.filter(role__in=roles)
-    return memberships.values_list("area_id", flat=True)

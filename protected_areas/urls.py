@@ -1,9 +1,9 @@
 from django.urls import include, path
-from rest_framework.routers import DefaultRouter
 
+from fieldkit.api import Router
 from protected_areas import api
 
-router = DefaultRouter()
+router = Router()
 router.register("areas", api.ProtectedAreaViewSet, basename="area")
 router.register("zones", api.ZoneViewSet, basename="zone")
 

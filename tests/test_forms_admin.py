@@ -67,6 +67,22 @@ class PublishRightInAdminTest(BaseTestCase):
                 "/admin/odk_forms/form/publish/",
                 {"file": SimpleUploadedFile("patrol.xml", make_xform()), "areas": [self.area.pk]},
             )
+        # Django's model permission is not enough: the access policy wants MANAGE_FORMS.
+        self.assertEqual(response.status_code, 302)
+        convert.assert_not_called()
+        self.assertFalse(Form.objects.exists())
+
+    def test_a_manager_never_publishes_to_another_area(self) -> None:
+        self.owner.is_staff = True
+        self.owner.save()
+        self.client.force_login(self.owner)
+        with mock.patch.object(
+            conversion, "prepare_form", side_effect=AssertionError("converted")
+        ) as convert:
+            response = self.client.post(
+                "/admin/odk_forms/form/publish/",
+                {"file": SimpleUploadedFile("patrol.xml", make_xform()), "areas": [self.other_area.pk]},
+            )
         self.assertEqual(response.status_code, 200)
         self.assertContains(response, "Only an area manager may publish forms")
         convert.assert_not_called()

@@ -5,9 +5,10 @@ import io
 import pytest
 from django.core.management import call_command
 
+from accounts import access
+from accounts.access import Capability
 from accounts.models import AreaMembership, User
 from protected_areas.models import ProtectedArea, Zone
-from protected_areas.queries import area_ids_of_member
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +34,7 @@ def test_it_loads_areas_zones_and_users_and_is_idempotent():
     assert User.objects.get(username="admin").is_superuser
     ranger = User.objects.get(username="ranger")
     assert ranger.digest_ha1
-    assert set(area_ids_of_member(ranger)) == set(areas.values_list("id", flat=True))
+    assert set(access.area_ids_with(ranger, Capability.SUBMIT)) == set(areas.values_list("id", flat=True))
 
     second = load()
     assert "0 created, 0 updated, 5 unchanged" in second

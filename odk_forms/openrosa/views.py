@@ -16,6 +16,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBas
 from django.urls import reverse
 from django.utils.module_loading import import_string
 
+from accounts import access
 from fieldkit import errors
 from odk_forms import queries, receiving
 from odk_forms.models import FormVersion, MediaFile
@@ -57,6 +58,7 @@ def _find_version(
     return version
 
 
+@access.policy("openrosa")
 @openrosa_endpoint(("GET", "HEAD"))
 def form_list(request: HttpRequest, user: Any, draft_token: str | None = None) -> HttpResponse:
     if request.method == "HEAD":
@@ -87,6 +89,7 @@ def form_list(request: HttpRequest, user: Any, draft_token: str | None = None) -
     return xml_response(responses.form_list(entries))
 
 
+@access.policy("openrosa")
 @openrosa_endpoint(("GET",))
 def form_download(
     request: HttpRequest,
@@ -115,6 +118,7 @@ def _user_media(version: FormVersion, name: str, user: Any) -> bytes | None:
     return renderer(version, user) if renderer is not None else None
 
 
+@access.policy("openrosa")
 @openrosa_endpoint(("GET",))
 def manifest(
     request: HttpRequest,
@@ -140,6 +144,7 @@ def manifest(
     return xml_response(responses.manifest(entries))
 
 
+@access.policy("openrosa")
 @openrosa_endpoint(("GET",))
 def media(
     request: HttpRequest,
@@ -163,6 +168,7 @@ def media(
     return response
 
 
+@access.policy("openrosa")
 @openrosa_endpoint(("HEAD", "GET", "POST"))
 def submission(request: HttpRequest, user: Any, draft_token: str | None = None) -> HttpResponse:
     draft = None

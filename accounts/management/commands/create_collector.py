@@ -74,6 +74,7 @@ class Command(BaseCommand):
         areas = ", ".join(
             f"{membership.area.name} (#{membership.area_id})"
             for membership in user.area_memberships.select_related("area").order_by("area__name")
+            if membership.area is not None
         )
         self.stdout.write(f"Created collector {name!r} for: {areas}.")
         self.stdout.write("Server URL to type into ODK Collect (no username or password needed):")
