@@ -80,7 +80,13 @@ def placeable_area_ids(user: Any, form: Form) -> frozenset[int] | None:
     any area will do (a superuser, trusted everywhere)."""
     if user is not None and access.is_superuser(user):
         return None
-    return frozenset(areas_for_submission(user, form).values_list("id", flat=True))
+    # Two plain queries rather than areas_for_submission's subquery: this runs for every
+    # submission, and building the subquery cost about 1 ms of CPU.
+    form_areas = frozenset(
+        Form.areas.through.objects.filter(form_id=form.pk).values_list("protectedarea_id", flat=True)
+    )
+    held = access.area_ids_with(user, Capability.SUBMIT) if user is not None else None
+    return form_areas if held is None else form_areas & held
 
 
 def listed_forms(user: Any, xml_form_id: str | None = None) -> QuerySet[Form]:
