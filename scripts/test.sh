@@ -32,6 +32,14 @@ REDIS_PORT=$($SERVICES free-port "${FIELDKIT_TEST_REDIS_PORT:-56379}")
 $SERVICES start-redis "$WORK/redis" "$REDIS_PORT"
 
 echo "== pytest on PostGIS (port $PG_PORT, redis $REDIS_PORT)"
+# The killed-worker test starts a real Celery worker and kills its child; it runs in a
+# pytest process of its own, after the rest, so no state an earlier test left in the
+# process can stand between the phone's request and that worker.
+KILLED=tests/test_processing_worker_killed.py
 DATABASE_URL="postgis://postgres@127.0.0.1:$PG_PORT/fieldkit" \
 FIELDKIT_TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
-  $PY -m pytest -q -n 2 "$@"
+  $PY -m pytest -q -n 2 --deselect "$KILLED" "$@"
+echo "== pytest on PostGIS: $KILLED on its own"
+DATABASE_URL="postgis://postgres@127.0.0.1:$PG_PORT/fieldkit" \
+FIELDKIT_TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
+  $PY -m pytest -q "$KILLED"
