@@ -128,6 +128,24 @@ def names_of_areas_crossed(track: GEOSGeometry, excluding: Iterable[int]) -> lis
 # --- Tracks ----------------------------------------------------------------------------------
 
 
+def _areas_then_zones(placeable: frozenset[int] | None) -> list[tuple[str, str, str, str, list[int]]]:
+    """The two boundary tables a point or track is joined to, as (table, zone expression,
+    area expression, SQL condition keeping only `placeable` areas, its parameters): the
+    areas (no zone), then the zones (with their area). `a` is the joined table's alias."""
+    tables = [
+        (ProtectedArea._meta.db_table, "CAST(NULL AS BIGINT)", "a.id"),
+        (Zone._meta.db_table, "a.id", "a.area_id"),
+    ]
+    if placeable is None:
+        return [(table, zone, area, "", []) for table, zone, area in tables]
+    allowed = sorted(placeable)
+    marks = ", ".join(["%s"] * len(allowed))
+    return [
+        (table, zone, area, f" AND {area} IN ({marks})" if allowed else " AND 1=0", allowed)
+        for table, zone, area in tables
+    ]
+
+
 def measure_tracks(patrol_id: int, placeable: frozenset[int] | None) -> None:
     """Geodesic length of each leg-day's track, whole and clipped to every area and zone
     it crosses (TrackSegment rows), computed by the database in three statements per
@@ -139,16 +157,8 @@ def measure_tracks(patrol_id: int, placeable: frozenset[int] | None) -> None:
     )
     length = _CLIPPED_LENGTH[connection.vendor]
     segments, days = TrackSegment._meta.db_table, PatrolLegDay._meta.db_table
-    allowed = sorted(placeable) if placeable is not None else None
     with connection.cursor() as cursor:
-        for table, zone, area in (
-            (ProtectedArea._meta.db_table, "CAST(NULL AS BIGINT)", "a.id"),
-            (Zone._meta.db_table, "a.id", "a.area_id"),
-        ):
-            only = ""
-            if allowed is not None:
-                marks = ", ".join(["%s"] * len(allowed))
-                only = f" AND {area} IN ({marks})" if allowed else " AND 1=0"
+        for table, zone, area, only, allowed in _areas_then_zones(placeable):
             cursor.execute(
                 f"INSERT INTO {segments} (leg_day_id, area_id, zone_id, distance_km, "  # noqa: S608
                 "patrol_hours, field_hours, person_days, has_track) "
@@ -161,7 +171,7 @@ def measure_tracks(patrol_id: int, placeable: frozenset[int] | None) -> None:
                 "d.field_hours AS fh, d.person_days AS pd "
                 f"FROM {days} d JOIN {table} a ON {_INTERSECTS[connection.vendor]} "
                 f"WHERE d.patrol_id = %s AND d.track IS NOT NULL{only}) clipped",
-                [True, patrol_id, *(allowed or [])],
+                [True, patrol_id, *allowed],
             )
 
 
@@ -215,22 +225,14 @@ def place_observations(
     of that area's). Returns the ids of those left outside every such area, and of these,
     the ones inside an area where the sender may not send data, with that area's name."""
     places, observations = ObservationPlace._meta.db_table, Observation._meta.db_table
-    allowed = sorted(placeable) if placeable is not None else None
     with connection.cursor() as cursor:
-        for table, zone, area in (
-            (ProtectedArea._meta.db_table, "CAST(NULL AS BIGINT)", "a.id"),
-            (Zone._meta.db_table, "a.id", "a.area_id"),
-        ):
-            only = ""
-            if allowed is not None:
-                marks = ", ".join(["%s"] * len(allowed))
-                only = f" AND {area} IN ({marks})" if allowed else " AND 1=0"
+        for table, zone, area, only, allowed in _areas_then_zones(placeable):
             cursor.execute(
                 f"INSERT INTO {places} (observation_id, area_id, zone_id) "  # noqa: S608
                 f"SELECT o.id, {area}, {zone} FROM {observations} o "
                 f"JOIN {table} a ON {_POINT_IN[connection.vendor]} "
                 f"WHERE o.submission_id = %s AND o.location IS NOT NULL{only}",
-                [submission_id, *(allowed or [])],
+                [submission_id, *allowed],
             )
     located = Observation.objects.filter(submission_id=submission_id, location__isnull=False)
     located.update(
