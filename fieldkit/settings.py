@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "odk_forms",
     "observations",
     "standard_forms",
+    "enforcement",
     # The top: URLconf, home page, demo loader (nothing imports it).
     "portal",
 ]
@@ -257,6 +258,11 @@ OPENROSA_MAX_SUBMISSION_BYTES = envint("OPENROSA_MAX_SUBMISSION_BYTES", "1000000
 ODK_FORMS_FSYNC = envbool("ODK_FORMS_FSYNC", "true")
 # Check published forms with ODK Validate (Java). Off only where Java is missing.
 ODK_FORMS_VALIDATE = envbool("ODK_FORMS_VALIDATE", "true")
+# Dotted paths of callables `(receipt: odk_forms.receiving.Receipt) -> None` run when a
+# submission's files are written and fsynced, before anything parses them: the evidence
+# ledger records their hashes there. A hook that raises refuses the submission (a busy
+# database: 503, the phone sends again).
+ODK_FORMS_RECEIPT_HOOKS: list[str] = ["enforcement.evidence.record_receipt"]
 # Dotted paths of callables `(submission, xml: bytes) -> None` run in order, in one
 # transaction, when a submission is processed after the phone got its answer
 # (odk_forms.processing). Apps that map submissions into their own tables add theirs here.

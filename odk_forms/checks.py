@@ -39,7 +39,12 @@ def check_fsync(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
 
 # Settings that name code by dotted path: a typo would otherwise fail every submission, every
 # publication or every download of a form's media, at run time.
-HOOK_SETTINGS = ("ODK_FORMS_SUBMISSION_PROCESSORS", "ODK_FORMS_FORM_CHECKS", "ODK_FORMS_USER_MEDIA")
+HOOK_SETTINGS = (
+    "ODK_FORMS_RECEIPT_HOOKS",
+    "ODK_FORMS_SUBMISSION_PROCESSORS",
+    "ODK_FORMS_FORM_CHECKS",
+    "ODK_FORMS_USER_MEDIA",
+)
 
 
 @register(Tags.compatibility)

@@ -19,6 +19,7 @@ def test_the_configured_hooks_import():
 @pytest.mark.parametrize(
     "name, value",
     [
+        ("ODK_FORMS_RECEIPT_HOOKS", ["enforcement.evidence.record_reciept"]),
         ("ODK_FORMS_SUBMISSION_PROCESSORS", ["observations.records.record_submision"]),
         ("ODK_FORMS_FORM_CHECKS", ["observations.no_such_module.check_form"]),
         ("ODK_FORMS_USER_MEDIA", {"areas.csv": "standard_forms.install.areas_csv_for"}),

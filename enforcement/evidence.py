@@ -1,0 +1,161 @@
+"""Appending to the evidence ledger, and reading it back for verification.
+
+The chain (enforcement.ledger) is pure; this module stores it. Every append locks the
+chain's head row (SELECT … FOR UPDATE) inside the caller's transaction, so the entries join
+whatever the caller writes (a case opened and its entry commit together, or neither) and
+concurrent appends queue on the head instead of forking the chain. The lock is held until
+the caller commits: callers append last, just before their transaction ends.
+
+On SQLite the transaction already holds the database's write lock from its start
+(transaction_mode IMMEDIATE), which serialises appends the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from enforcement import ledger
+from enforcement.models import LedgerEntry, LedgerHead
+
+CHAIN = "evidence"
+SYSTEM = "system"
+# Rows read at a time when the chain is verified: memory stays constant.
+READ_CHUNK = 2000
+
+_ENTRY_FIELDS = (
+    "sequence",
+    "kind",
+    "time",
+    "actor",
+    "subject",
+    "content_hash",
+    "file",
+    "previous_hash",
+    "entry_hash",
+)
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    """What a caller appends; the sequence, time and hashes are the ledger's to give."""
+
+    kind: ledger.Kind
+    subject: str
+    content_hash: str
+    actor: str = SYSTEM
+    file: str | None = None
+
+
+def actor_of(user: Any) -> str:
+    """A stable identifier of who acted: "user:<id>", or "system" without a user."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return SYSTEM
+    return f"user:{user.pk}"
+
+
+def append(entry: NewEntry, *, time: datetime | None = None) -> ledger.Entry:
+    return append_many([entry], time=time)[0]
+
+
+def append_many(entries: Sequence[NewEntry], *, time: datetime | None = None) -> list[ledger.Entry]:
+    """Append `entries`, in order, in the caller's transaction (required: the head stays
+    locked until it commits). Two statements and the head's update: lock and read the head,
+    insert the entries, move the head."""
+    if not entries:
+        return []
+    if not connection.in_atomic_block:
+        raise RuntimeError("append to the ledger inside the transaction that writes what it records")
+    moment = time or timezone.now()
+    head = _lock_head()
+    previous: ledger.Entry | ledger.Head = head
+    made: list[ledger.Entry] = []
+    for new in entries:
+        previous = ledger.next_entry(
+            previous,
+            kind=new.kind,
+            time=moment,
+            actor=new.actor,
+            subject=new.subject,
+            content_hash=new.content_hash,
+            file=new.file,
+        )
+        made.append(previous)
+    LedgerEntry.objects.bulk_create(
+        [LedgerEntry(**dict(zip(_ENTRY_FIELDS, entry, strict=True))) for entry in made]
+    )
+    last = made[-1]
+    LedgerHead.objects.filter(chain=CHAIN).update(sequence=last.sequence, entry_hash=last.entry_hash)
+    return made
+
+
+def _lock_head() -> ledger.Head:
+    row = (
+        LedgerHead.objects.select_for_update()
+        .filter(chain=CHAIN)
+        .values_list("sequence", "entry_hash")
+        .first()
+    )
+    if row is None:
+        # The first append of a new database (the migration creates the row, a flushed test
+        # database has none): create it, in a savepoint, then lock it like any other.
+        LedgerHead.objects.get_or_create(chain=CHAIN)
+        row = (
+            LedgerHead.objects.select_for_update()
+            .filter(chain=CHAIN)
+            .values_list("sequence", "entry_hash")
+            .get()
+        )
+    return ledger.Head(*row)
+
+
+def current_head() -> ledger.Head:
+    """The head as recorded (no lock: a reader's snapshot)."""
+    row = LedgerHead.objects.filter(chain=CHAIN).values_list("sequence", "entry_hash").first()
+    return ledger.GENESIS_HEAD if row is None else ledger.Head(*row)
+
+
+def entries(order: str = "sequence", after: int = 0, upto: int | None = None) -> Iterator[ledger.Entry]:
+    """The stored entries in `order` ("sequence", or "id": the order the rows were inserted),
+    read in chunks by keyset (constant memory, no server-side cursor needed)."""
+    if order not in ("sequence", "id"):
+        raise ValueError(order)
+    last = after if order == "sequence" else 0
+    while True:
+        rows = LedgerEntry.objects.order_by(order).filter(**{f"{order}__gt": last})
+        if upto is not None:
+            rows = rows.filter(sequence__lte=upto)
+        chunk = list(rows.values_list("id", *_ENTRY_FIELDS)[:READ_CHUNK])
+        if not chunk:
+            return
+        for row in chunk:
+            if order == "id" and row[1] <= after:
+                continue
+            yield ledger.Entry(*row[1:])
+        last = chunk[-1][0] if order == "id" else chunk[-1][1]
+
+
+def record_receipt(receipt: Any) -> None:
+    """The receipt hook (settings.ODK_FORMS_RECEIPT_HOOKS): a submission's XML and each of
+    its files, hashed when they were written and before anything parsed them, enter the
+    ledger. The entries name the upload by its storage stem, generated by the server (never
+    a name the phone chose, which could hold personal data); a file that turns out to be a
+    duplicate is removed later, so no file name is recorded, only its hash, which the stored
+    submission and attachment rows repeat."""
+    actor = actor_of(receipt.user)
+    subject = f"upload:{receipt.base}"
+    new: list[NewEntry] = []
+    if receipt.xml is not None:
+        new.append(NewEntry(ledger.Kind.SUBMISSION_RECEIVED, subject, receipt.xml.sha256, actor))
+    new.extend(
+        NewEntry(ledger.Kind.ATTACHMENT_RECEIVED, subject, part.sha256, actor) for part in receipt.parts
+    )
+    with transaction.atomic():
+        append_many(new)
+
+
