@@ -28,6 +28,7 @@ SYSTEM = "system"
 # Rows read at a time when the chain is verified: memory stays constant.
 READ_CHUNK = 2000
 
+_LOCK_SQL = "SELECT sequence, entry_hash FROM {table} WHERE chain = %s"
 _ENTRY_FIELDS = (
     "sequence",
     "kind",
@@ -86,31 +87,50 @@ def append_many(entries: Sequence[NewEntry], *, time: datetime | None = None) ->
             file=new.file,
         )
         made.append(previous)
-    LedgerEntry.objects.bulk_create(
-        [LedgerEntry(**dict(zip(_ENTRY_FIELDS, entry, strict=True))) for entry in made]
-    )
-    last = made[-1]
-    LedgerHead.objects.filter(chain=CHAIN).update(sequence=last.sequence, entry_hash=last.entry_hash)
+    _store(made)
     return made
 
 
+def _store(made: list[ledger.Entry]) -> None:
+    """Insert the entries and move the head: one statement on PostgreSQL (a data-modifying
+    WITH), two on SQLite. Written in SQL: the ORM's bulk_create and update cost more CPU
+    than the hashing, on every submission received."""
+    ops = connection.ops
+    entry_table = ops.quote_name(LedgerEntry._meta.db_table)
+    head_table = ops.quote_name(LedgerHead._meta.db_table)
+    columns = ", ".join(ops.quote_name(name) for name in _ENTRY_FIELDS)
+    values = ", ".join(["(" + ", ".join(["%s"] * len(_ENTRY_FIELDS)) + ")"] * len(made))
+    params: list[Any] = []
+    for entry in made:
+        params.extend(entry)
+        params[-7] = ops.adapt_datetimefield_value(entry.time)
+    insert = f"INSERT INTO {entry_table} ({columns}) VALUES {values}"  # noqa: S608 - names are ours
+    move = f"UPDATE {head_table} SET sequence = %s, entry_hash = %s WHERE chain = %s"  # noqa: S608
+    last = made[-1]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"WITH added AS ({insert}) {move}", [*params, last.sequence, last.entry_hash, CHAIN]
+            )
+        else:
+            cursor.execute(insert, params)
+            cursor.execute(move, [last.sequence, last.entry_hash, CHAIN])
+
+
 def _lock_head() -> ledger.Head:
-    row = (
-        LedgerHead.objects.select_for_update()
-        .filter(chain=CHAIN)
-        .values_list("sequence", "entry_hash")
-        .first()
-    )
-    if row is None:
-        # The first append of a new database (the migration creates the row, a flushed test
-        # database has none): create it, in a savepoint, then lock it like any other.
-        LedgerHead.objects.get_or_create(chain=CHAIN)
-        row = (
-            LedgerHead.objects.select_for_update()
-            .filter(chain=CHAIN)
-            .values_list("sequence", "entry_hash")
-            .get()
-        )
+    """Lock the head row until the transaction ends, and read it."""
+    sql = _LOCK_SQL.format(table=connection.ops.quote_name(LedgerHead._meta.db_table))
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [CHAIN])
+        row = cursor.fetchone()
+        if row is None:
+            # The first append of a new database (the migration creates the row, a flushed
+            # test database has none): create it, in a savepoint, then lock it like any other.
+            LedgerHead.objects.get_or_create(chain=CHAIN)
+            cursor.execute(sql, [CHAIN])
+            row = cursor.fetchone()
     return ledger.Head(*row)
 
 
@@ -157,5 +177,3 @@ def record_receipt(receipt: Any) -> None:
     )
     with transaction.atomic():
         append_many(new)
-
-
