@@ -76,7 +76,16 @@ CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.COLLECTOR: frozenset({C.SUBMIT}),
     Role.MEMBER: frozenset(_DATA_MANAGEMENT),
     Role.MANAGER: frozenset(
-        {*_DATA_MANAGEMENT, C.VIEW_RANGER_NAMES, C.MANAGE_FORMS, C.MANAGE_MEMBERS, C.VIEW_ACCESS_EVENTS}
+        {
+            *_DATA_MANAGEMENT,
+            C.VIEW_RANGER_NAMES,
+            C.MANAGE_FORMS,
+            C.MANAGE_MEMBERS,
+            C.VIEW_ACCESS_EVENTS,
+            # Managers verify, dismiss and close their area's cases (enforcement.permissions);
+            # personal data in them stays law enforcement's.
+            C.VIEW_CASES,
+        }
     ),
     Role.VIEWER: frozenset(_REVIEW),
     Role.LAW_ENFORCEMENT: frozenset(

@@ -147,6 +147,10 @@ class Kind(StrEnum):
     CUSTODY_TRANSFERRED = "custody_transferred"
     FILE_ADDED = "file_added"
     REDACTION = "redaction"
+    RECORD_LINKED = "record_linked"  # a field record linked to a case
+    PERSON_LINKED = "person_linked"  # a person of interest (salted facts) linked to a case
+    NOTE_ADDED = "note_added"
+    OUTCOME_RECORDED = "outcome_recorded"  # the court's outcome and penalty
 
 
 class Head(NamedTuple):

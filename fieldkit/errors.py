@@ -322,3 +322,18 @@ INGEST_DUPLICATE_BUDGET = ProblemType(
     "fiscal year have one return. Correct that one by editing its submission; this submission is "
     "kept, not recorded.",
 )
+
+# Law-enforcement cases (enforcement.actions).
+CASE_INVALID = ProblemType("400.50", 400, "{detail}")
+CASE_RECORD_NOT_ILLICIT = ProblemType(
+    "400.51", 400, "Record {record} is not an illicit-activity record of the case's area."
+)
+CASE_FORBIDDEN = ProblemType("403.50", 403, "You may not work on cases of this area.")
+CASE_TRANSITION_FORBIDDEN = ProblemType(
+    "403.51", 403, "Your role may not move a case from {current} to {target}."
+)
+CASE_PERSONAL_DATA_FORBIDDEN = ProblemType("403.52", 403, "You may not read or change personal data here.")
+CASE_TRANSITION_INVALID = ProblemType(
+    "409.50", 409, "A case cannot go from {current} to {target}; from {current} it may go to: {allowed}."
+)
+CASE_CLOSED = ProblemType("409.51", 409, "The case is {status}: it takes no more changes.")

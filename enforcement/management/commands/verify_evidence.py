@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from enforcement import ledger, verification
@@ -44,4 +45,12 @@ class Command(BaseCommand):
 
 
 def _case_subjects(case_id: str) -> list[str]:
-    raise CommandError("cases are not recorded yet")
+    """The ledger subjects of a case: the case itself and its exhibits."""
+    from enforcement.models import Case, Exhibit
+
+    try:
+        case = Case.objects.get(uuid=case_id)
+    except (Case.DoesNotExist, ValueError, ValidationError):
+        raise CommandError(f"no case {case_id}") from None
+    exhibits = Exhibit.objects.filter(case=case).values_list("uuid", flat=True)
+    return [case.subject, *(f"exhibit:{uuid}" for uuid in exhibits)]
