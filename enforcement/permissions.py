@@ -21,6 +21,7 @@ from accounts import access
 from accounts.access import Capability
 from enforcement.models import Case, CaseStatus
 from fieldkit import errors
+from observations.models import Observation
 
 S = CaseStatus
 
@@ -100,6 +101,17 @@ def check_supervisor(user: Any, area_id: int) -> None:
     check_case_access(user, area_id)
     if Part.SUPERVISE not in parts(user, area_id):
         raise errors.CASE_FORBIDDEN()
+
+
+def linked_records_for(user: Any, case: Case) -> QuerySet[Observation]:
+    """The illicit-activity records linked to `case` that `user` may read."""
+    uuids = case.records.values_list("record_uuid", flat=True)
+    records = Observation.objects.filter(record_uuid__in=uuids, illicit__isnull=False)
+    return access.visible(user, Capability.VIEW_ILLICIT_RECORDS, records)
+
+
+def may_see_exact_locations(user: Any, area_id: int) -> bool:
+    return access.can(user, Capability.VIEW_EXACT_SENSITIVE_LOCATIONS, area_id)
 
 
 def may_read_personal_data(user: Any, area_id: int) -> bool:

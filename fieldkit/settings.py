@@ -84,6 +84,10 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", "true
 # it is withdrawn: a choice for the domain's owner, never a default (see security.W021 below).
 SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", "false")
 
+# The pages' sign-in (portal); the admin has its own.
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/cases/"
+
 DATA_DIR = Path(os.getenv("DATA_DIR", str(BASE_DIR / "var")))
 
 INSTALLED_APPS = [

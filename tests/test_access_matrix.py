@@ -20,6 +20,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from accounts import access
 from accounts.access import Capability
 from accounts.models import AreaMembership, CollectorToken
+from enforcement import actions
 from observations.models import Observation, Patrol
 from odk_forms import publishing
 from odk_forms.models import Attachment, Form
@@ -70,6 +71,7 @@ class AccessMatrixTest(TestCase):
         )
         for name in ("law", "outside_law", "national_law", "admin"):
             cls.tokens[name] = CollectorToken.objects.create(user=getattr(cls, name))
+        cls.case = actions.open_case(cls.law, area_id=cls.area.pk, title="Shot eagle")
 
     def setUp(self) -> None:
         stored = Attachment.objects.get(submission=self.submission, name=scene.PHOTO)
@@ -125,6 +127,8 @@ class AccessMatrixTest(TestCase):
         illicit_readers = (*readers_of_area, "law", "national_law")
         sees_area_forms = (*submitters_of_area, "viewer", "law", "national_viewer", "national_law")
         managers = ("manager", "admin")
+        case_readers = ("law", "manager", "national_law", "admin")
+        case = f"/cases/{self.case.uuid}/"
         record_files = f"/api/v1/submissions/{self.submission.pk}/attachments"
         incident_xml = ob.instance_xml(
             "fk_incident",
@@ -269,6 +273,29 @@ class AccessMatrixTest(TestCase):
                 everyone(204),
             ),
             ("bad draft token", lambda r: self.ask(r, "get", "/test/nope/formList"), everyone(404)),
+            # Signing in to the pages.
+            ("sign in", lambda r: self.ask(r, "get", "/accounts/login/"), everyone()),
+            ("sign out", lambda r: self.ask(r, "post", "/accounts/logout/"), everyone(302)),
+            # Cases: the list is each user's own (empty for most); a case of the area is for law
+            # enforcement and the managers of the area (404 for others: ids reveal nothing); the
+            # forms answer with the action's error on purpose (no change is made).
+            ("cases", lambda r: self.ask(r, "get", "/cases/"), everyone(200, anonymous=302)),
+            ("case", lambda r: self.ask(r, "get", case), only(*case_readers, anonymous=302)),
+            (
+                "case status (unknown)",
+                lambda r: self.ask(r, "post", f"{case}status", {"status": "nope"}),
+                only(*case_readers, yes=409, anonymous=302),
+            ),
+            (
+                "case note (empty)",
+                lambda r: self.ask(r, "post", f"{case}notes", {"text": ""}),
+                only(*case_readers, yes=400, anonymous=302),
+            ),
+            (
+                "case outcome (not in court)",
+                lambda r: self.ask(r, "post", f"{case}outcome", {"outcome": "x"}),
+                only(*case_readers, yes=409, anonymous=302),
+            ),
             # The token URL opened in a browser: the collector's web forms page.
             ("web forms page", lambda r: self.openrosa(r, "get", "/"), everyone(200, anonymous=403)),
             # A stored record's photo, for those who may edit the record (Enketo's edit view).

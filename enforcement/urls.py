@@ -1,0 +1,13 @@
+from django.urls import path
+
+from enforcement import views
+
+app_name = "enforcement"
+
+urlpatterns = [
+    path("", views.case_list, name="cases"),
+    path("<uuid:case_uuid>/", views.case_detail, name="case"),
+    path("<uuid:case_uuid>/status", views.case_status, name="case-status"),
+    path("<uuid:case_uuid>/notes", views.case_note, name="case-note"),
+    path("<uuid:case_uuid>/outcome", views.case_outcome, name="case-outcome"),
+]
