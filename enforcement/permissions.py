@@ -122,6 +122,9 @@ def may_see_illicit_records(user: Any, area_id: int) -> bool:
     return access.can(user, Capability.VIEW_ILLICIT_RECORDS, area_id)
 
 
-def record_personal_access(request: Any, obj: Any, fields: list[str], area_id: int) -> None:
-    """Personal data shown (or exported) is logged in the access audit."""
-    access.record_access(request, obj, fields, area=area_id, action=access.AccessAction.VIEW)
+def record_personal_access(
+    request: Any, obj: Any, fields: list[str], area_id: int, *, export: bool = False
+) -> None:
+    """Personal data shown (or exported in a case file) is logged in the access audit."""
+    action = access.AccessAction.EXPORT if export else access.AccessAction.VIEW
+    access.record_access(request, obj, fields, area=area_id, action=action)

@@ -10,4 +10,5 @@ urlpatterns = [
     path("<uuid:case_uuid>/status", views.case_status, name="case-status"),
     path("<uuid:case_uuid>/notes", views.case_note, name="case-note"),
     path("<uuid:case_uuid>/outcome", views.case_outcome, name="case-outcome"),
+    path("<uuid:case_uuid>/case-file.zip", views.case_file, name="case-file"),
 ]

@@ -7,12 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts import access
-from enforcement import actions, permissions
+from enforcement import actions, casefile, permissions
 from enforcement.models import Case, CaseStatus, PersonOfInterest
 from fieldkit.errors import Problem
 
@@ -120,3 +120,14 @@ def case_outcome(request: HttpRequest, case_uuid: Any) -> HttpResponse:
             request.user, case, request.POST.get("outcome", ""), request.POST.get("penalty", "")
         ),
     )
+
+
+@access.policy("capability:view_cases")
+@login_required
+def case_file(request: HttpRequest, case_uuid: Any) -> StreamingHttpResponse:
+    """The case file (enforcement.casefile), streamed: exhibits can be large."""
+    case = _case(request, case_uuid)
+    response = StreamingHttpResponse(casefile.case_file(request, case), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{casefile.file_name(case)}"'
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -11,6 +11,8 @@ APT_PACKAGES=(
   postgresql-15 postgresql-15-postgis-3 redis-server docker-compose
   # Browser tests (headless Chromium) and checks of generated PDFs (pdftoppm, pdftotext).
   chromium chromium-driver poppler-utils
+  # WeasyPrint (case files' PDF summaries): Pango and a font.
+  libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
 )
 
 missing=()

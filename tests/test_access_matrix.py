@@ -282,6 +282,11 @@ class AccessMatrixTest(TestCase):
             ("cases", lambda r: self.ask(r, "get", "/cases/"), everyone(200, anonymous=302)),
             ("case", lambda r: self.ask(r, "get", case), only(*case_readers, anonymous=302)),
             (
+                "case file",
+                lambda r: self.ask(r, "get", f"{case}case-file.zip"),
+                only(*case_readers, anonymous=302),
+            ),
+            (
                 "case status (unknown)",
                 lambda r: self.ask(r, "post", f"{case}status", {"status": "nope"}),
                 only(*case_readers, yes=409, anonymous=302),
