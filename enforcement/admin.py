@@ -7,8 +7,16 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from accounts.admin_policy import ReadOnlyPolicyAdmin
-from enforcement.models import Case, Exhibit, LedgerEntry, LedgerHead, PersonOfInterest
+from accounts.admin_policy import PolicyAdmin, ReadOnlyPolicyAdmin
+from enforcement.models import (
+    AlertLog,
+    AlertRule,
+    Case,
+    Exhibit,
+    LedgerEntry,
+    LedgerHead,
+    PersonOfInterest,
+)
 
 
 @admin.register(Case)
@@ -45,3 +53,19 @@ class LedgerEntryAdmin(ReadOnlyPolicyAdmin):
 class LedgerHeadAdmin(ReadOnlyPolicyAdmin):
     access_policy = "superuser"
     list_display = ("chain", "sequence", "entry_hash")
+
+
+@admin.register(AlertRule)
+class AlertRuleAdmin(PolicyAdmin):
+    """Rules are set up by administrators (recipients are checked again at each digest)."""
+
+    access_policy = "superuser"
+    list_display = ("name", "area", "category", "priority", "window_minutes", "active")
+    filter_horizontal = ("recipients",)
+    exclude = ("next_digest_at",)
+
+
+@admin.register(AlertLog)
+class AlertLogAdmin(ReadOnlyPolicyAdmin):
+    access_policy = "superuser"
+    list_display = ("rule", "at", "records", "recipients", "error")

@@ -267,3 +267,55 @@ class Redaction(models.Model):
 
     def __str__(self) -> str:
         return f"redaction of {self.person_id}"
+
+
+class AlertRule(models.Model):
+    """Send an e-mail to `recipients` when a record of `category` (or below it) arrives from
+    `area`: at most one digest per `window_minutes`, however many records come in."""
+
+    name = models.CharField(max_length=200)
+    area = models.ForeignKey("protected_areas.ProtectedArea", on_delete=models.CASCADE, related_name="+")
+    category = models.CharField(max_length=128, help_text="A category slug; its subtree matches too.")
+    priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.HIGH)
+    window_minutes = models.PositiveIntegerField(default=15)
+    recipients = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+")
+    active = models.BooleanField(default=True)
+    # The start of the next interval that may send a digest: claimed by a conditional UPDATE.
+    next_digest_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AlertLog(models.Model):
+    """One digest sent (or that failed to send) for a rule."""
+
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="logs")
+    at = models.DateTimeField()
+    recipients = models.JSONField(default=list)
+    records = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.rule} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class PendingAlert(models.Model):
+    """A matching record waiting for its rule's next digest."""
+
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="pending")
+    record_uuid = models.UUIDField()
+    category = models.CharField(max_length=128)
+    observed_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField()
+    log = models.ForeignKey(AlertLog, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["rule", "record_uuid"], name="pending_alert_once")]
+        indexes = [models.Index(fields=["rule", "log"])]
+
+    def __str__(self) -> str:
+        return str(self.record_uuid)

@@ -114,6 +114,13 @@ def may_see_exact_locations(user: Any, area_id: int) -> bool:
     return access.can(user, Capability.VIEW_EXACT_SENSITIVE_LOCATIONS, area_id)
 
 
+def may_get_alerts(user: Any, area_id: int) -> bool:
+    """Alerts go to those who may read the area's illicit records and its cases."""
+    return access.can(user, Capability.VIEW_CASES, area_id) and access.can(
+        user, Capability.VIEW_ILLICIT_RECORDS, area_id
+    )
+
+
 def may_read_personal_data(user: Any, area_id: int) -> bool:
     return access.can(user, Capability.VIEW_PERSONAL_DATA, area_id)
 

@@ -84,6 +84,14 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", "true
 # it is withdrawn: a choice for the domain's owner, never a default (see security.W021 below).
 SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", "false")
 
+# E-mail (alerts to law enforcement): an SMTP server, by default on this host.
+EMAIL_HOST = os.getenv("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", "25")
+EMAIL_HOST_USER = os.getenv("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = envsecret("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "false")
+DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "fieldkit <fieldkit@localhost>")
+
 # The pages' sign-in (portal); the admin has its own.
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/cases/"
@@ -270,7 +278,11 @@ ODK_FORMS_RECEIPT_HOOKS: list[str] = ["enforcement.evidence.record_receipt"]
 # Dotted paths of callables `(submission, xml: bytes) -> None` run in order, in one
 # transaction, when a submission is processed after the phone got its answer
 # (odk_forms.processing). Apps that map submissions into their own tables add theirs here.
-ODK_FORMS_SUBMISSION_PROCESSORS: list[str] = ["observations.records.record_submission"]
+ODK_FORMS_SUBMISSION_PROCESSORS: list[str] = [
+    "observations.records.record_submission",
+    # Alerts to law enforcement for matching illicit records (after the records are made).
+    "enforcement.alerts.match_submission",
+]
 # Without a broker, processing runs in a worker thread of the serving process, after the
 # answer, as a Celery worker would; off, it runs in the request before the answer (the test
 # suite, for determinism).
@@ -349,6 +361,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "odk_forms.sweep_submissions",
         "schedule": float(ODK_FORMS_SWEEP_INTERVAL),
     },
+    # Alert digests whose interval came round (enforcement.alerts).
+    "send-alert-digests": {"task": "enforcement.send_alert_digests", "schedule": 60.0},
 }
 
 SILENCED_SYSTEM_CHECKS = [
