@@ -36,9 +36,18 @@ def test_it_loads_areas_zones_and_users_and_is_idempotent():
     assert ranger.digest_ha1
     assert set(access.area_ids_with(ranger, Capability.SUBMIT)) == set(areas.values_list("id", flat=True))
 
+    # Cases at every stage, from the demo's illicit incidents, for the officer's pages.
+    officer = User.objects.get(username="officer")
+    area_ids = set(areas.values_list("id", flat=True))
+    assert set(access.area_ids_with(officer, Capability.VIEW_CASES)) == area_ids
+    # Here the submissions wait for processing (it runs on commit); tests/test_demo_cases.py
+    # opens the cases from processed demo records.
+    assert "demo cases opened" in first
+
     second = load()
+    assert "0 demo cases opened" in second
     assert "0 created, 0 updated, 5 unchanged" in second
     assert "0 zones created or updated" in second
     assert "password" not in second
     assert Zone.objects.count() == 35
-    assert AreaMembership.objects.count() == 15
+    assert AreaMembership.objects.count() == 20

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -15,6 +16,7 @@ DEMO_USERS = [
     ("admin", Role.MANAGER),
     ("ranger", Role.COLLECTOR),
     ("donor", Role.VIEWER),
+    ("officer", Role.LAW_ENFORCEMENT),
 ]
 
 
@@ -61,6 +63,11 @@ class Command(BaseCommand):
         report = load_demo_records(User.objects.get(username="ranger"), year=year, years=years)
         forms = ", ".join(f"{stem} {count}" for stem, count in sorted(report.by_form.items()))
         self.stdout.write(f"{report.sent} field submissions sent, {report.new} new ({forms})")
+        from portal.demo_cases import load_demo_cases
+
+        began = time.perf_counter()
+        cases = load_demo_cases(User.objects.get(username="officer"), User.objects.get(username="admin"))
+        self.stdout.write(f"{cases} demo cases opened ({time.perf_counter() - began:.1f} s)")
 
     def demo_users(self, password: str) -> list[str]:
         created = []
