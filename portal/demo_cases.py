@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+
 from enforcement import actions
 from enforcement.models import Case, CaseStatus, Priority
 from observations.models import Observation
@@ -21,11 +24,19 @@ def load_demo_cases(officer: Any, manager: Any) -> int:
     """Open one case per stage from the latest illicit incidents; returns the cases made."""
     if Case.objects.exists():
         return 0
+    with_photo = Exists(Attachment.objects.filter(submission=OuterRef("submission")))
     incidents = list(
         Observation.objects.filter(illicit__isnull=False, area__isnull=False, illicit__suspects__gt=0)
         .select_related("category", "area")
-        .order_by("-time")[: len(STAGES)]
+        .order_by(with_photo.desc(), "-time")[: len(STAGES)]
     )
+    # One transaction: one commit for every step of every case, not one each.
+    with transaction.atomic():
+        _open(incidents, officer, manager)
+    return len(incidents)
+
+
+def _open(incidents: list[Observation], officer: Any, manager: Any) -> None:
     for n, (record, stage) in enumerate(zip(incidents, STAGES, strict=False)):
         assert record.area is not None and record.area_id is not None  # filtered above
         title = f"{record.category.label_en} at {record.area.name}"
@@ -71,4 +82,3 @@ def load_demo_cases(officer: Any, manager: Any) -> int:
             continue
         actions.record_outcome(officer, case, "Convicted on both counts", penalty="PGK 2000.00 fine")
         actions.change_status(manager, case, S.CLOSED)
-    return len(incidents)
