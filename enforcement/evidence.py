@@ -177,3 +177,28 @@ def record_receipt(receipt: Any) -> None:
     )
     with transaction.atomic():
         append_many(new)
+
+
+def record_edit(submission: Any, xml: bytes) -> None:
+    """A submission processor (settings.ODK_FORMS_SUBMISSION_PROCESSORS): an edit sent from
+    the phone (a replacement naming its deprecatedID) becomes an entry of its own, naming the
+    record it replaces; its bytes were hashed at receipt, and the entry repeats that hash.
+    Processing runs again after a failure or a reprocessing: the edit is recorded once."""
+    if not submission.deprecated_id:
+        return
+    subject = f"submission:{submission.form.xml_form_id}/{submission.deprecated_id}"
+    try:
+        ledger.next_entry(
+            None,
+            kind=ledger.Kind.SUBMISSION_EDITED,
+            time=timezone.now(),
+            actor=SYSTEM,
+            subject=subject,
+            content_hash=submission.xml_sha256,
+        )
+    except ValueError:
+        subject = f"submission:{submission.pk}"  # an identifier the ledger cannot hold as it is
+    kind = ledger.Kind.SUBMISSION_EDITED
+    if LedgerEntry.objects.filter(subject=subject, kind=kind, content_hash=submission.xml_sha256).exists():
+        return
+    append(NewEntry(kind, subject, submission.xml_sha256, actor_of(submission.submitted_by)))

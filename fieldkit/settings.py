@@ -280,6 +280,8 @@ ODK_FORMS_RECEIPT_HOOKS: list[str] = ["enforcement.evidence.record_receipt"]
 # (odk_forms.processing). Apps that map submissions into their own tables add theirs here.
 ODK_FORMS_SUBMISSION_PROCESSORS: list[str] = [
     "observations.records.record_submission",
+    # An edit from the phone (deprecatedID) enters the evidence ledger.
+    "enforcement.evidence.record_edit",
     # Alerts to law enforcement for matching illicit records (after the records are made).
     "enforcement.alerts.match_submission",
 ]

@@ -81,6 +81,25 @@ class ReceiptTest(BaseTestCase):
         self.assertTrue(entries[0].subject.startswith("upload:submissions/"))
         self.assertIsNone(entries[0].file)
 
+    def test_an_edit_from_the_phone_is_an_entry_of_its_own(self):
+        with self.captureOnCommitCallbacks(execute=True):
+            post_submission(self.client, make_instance(instance_id="uuid:first"))
+        with self.captureOnCommitCallbacks(execute=True):
+            response = post_submission(
+                self.client, make_instance(instance_id="uuid:second", deprecated_id="uuid:first")
+            )
+        self.assertEqual(response.status_code, 201, response.content)
+        edit = Submission.objects.get(instance_id="uuid:second")
+        self.assertEqual(edit.state, "processed", edit.processing_error)
+        kinds = [(e.kind, e.subject) for e in evidence.entries() if not e.subject.startswith("upload:")]
+        self.assertEqual(kinds, [("submission_edited", "submission:patrol/uuid:first")])
+        entry = next(e for e in evidence.entries() if e.kind == "submission_edited")
+        self.assertEqual(entry.content_hash, edit.xml_sha256)
+        # Processed again: recorded once.
+        with transaction.atomic():
+            evidence.record_edit(edit, b"")
+        self.assertEqual(sum(e.kind == "submission_edited" for e in evidence.entries()), 1)
+
     def test_a_refused_submission_is_in_the_ledger_too(self):
         response = post_submission(self.client, b"<not xml")
         self.assertEqual(response.status_code, 400)
