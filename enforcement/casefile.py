@@ -130,7 +130,7 @@ def case_file(request: Any, case: Case) -> Iterator[bytes]:
             (
                 r.location.x,
                 r.location.y,
-                f"{r.category} {r.time:%Y-%m-%d %H:%M}" if r.time else str(r.category),
+                f"{r.category.label_en} {r.time:%Y-%m-%d %H:%M}" if r.time else r.category.label_en,
             )
             for r in records
             if r.location is not None and permissions.may_see_exact_locations(user, case.area_id)

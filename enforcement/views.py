@@ -50,7 +50,7 @@ def _render_case(request: HttpRequest, case: Case, problem: Problem | None = Non
         {
             "lon": r.location.x,
             "lat": r.location.y,
-            "label": str(r.category),
+            "label": r.category.label_en,
             "time": r.time.isoformat() if r.time else "",
         }
         for r in records
