@@ -1,7 +1,7 @@
-"""Admin pages, read-only: a case changes only through enforcement.actions, which append
-every change to the ledger; the ledger itself is never edited. Cases are listed for those
-who hold view_cases in their area; the ledger, persons of interest and exhibits are for
-administrators (the case pages show them to law enforcement)."""
+"""Admin pages for administrators, read-only: a case changes only through
+enforcement.actions, which append every change to the ledger; the ledger itself is never
+edited. Law enforcement and managers work on the case pages (/cases/). Alert rules are
+set up here."""
 
 from __future__ import annotations
 
@@ -21,8 +21,7 @@ from enforcement.models import (
 
 @admin.register(Case)
 class CaseAdmin(ReadOnlyPolicyAdmin):
-    access_policy = "capability:view_cases"
-    area_field = "area"
+    access_policy = "superuser"
     list_display = ("title", "area", "status", "priority", "opened_at")
     list_filter = ("status", "priority")
     search_fields = ("title", "uuid")
