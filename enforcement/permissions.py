@@ -22,6 +22,7 @@ from accounts.access import Capability
 from enforcement.models import Case, CaseStatus
 from fieldkit import errors
 from observations.models import Observation
+from protected_areas.models import ProtectedArea
 
 S = CaseStatus
 
@@ -53,6 +54,11 @@ _PART_CAPABILITY = {
 def cases_for(user: Any) -> QuerySet[Case]:
     """The cases `user` may see: those of the areas where they hold VIEW_CASES."""
     return access.visible(user, Capability.VIEW_CASES, Case.objects.all())
+
+
+def case_areas_for(user: Any) -> QuerySet[ProtectedArea]:
+    """The areas where `user` may open cases."""
+    return ProtectedArea.objects.filter(access.areas_with(user, Capability.VIEW_CASES).q("id"))
 
 
 def parts(user: Any, area_id: int) -> frozenset[Part]:

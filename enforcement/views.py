@@ -4,6 +4,7 @@ see answers 404, like every record of fieldkit."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -13,7 +14,8 @@ from django.views.decorators.http import require_POST
 
 from accounts import access
 from enforcement import actions, casefile, permissions
-from enforcement.models import Case, CaseStatus, PersonOfInterest
+from enforcement.models import Case, CaseStatus, PersonOfInterest, Priority
+from fieldkit import errors
 from fieldkit.errors import Problem
 
 
@@ -27,8 +29,37 @@ def case_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "enforcement/case_list.html",
-        {"cases": cases[:500], "statuses": CaseStatus.choices, "status": status},
+        {
+            "cases": cases[:500],
+            "statuses": CaseStatus.choices,
+            "status": status,
+            "areas": permissions.case_areas_for(request.user).only("id", "name"),
+            "priorities": Priority.choices,
+        },
     )
+
+
+@access.policy("capability:view_cases")
+@login_required
+@require_POST
+def case_open(request: HttpRequest) -> HttpResponse:
+    """Open a case, from an illicit-activity record when its identifier is given."""
+    try:
+        area_id = int(request.POST.get("area", ""))
+        records = [uuid.UUID(request.POST["record"])] if request.POST.get("record", "").strip() else []
+    except ValueError:
+        return HttpResponse("Choose an area and give a record's identifier (a UUID).", status=400)
+    try:
+        case = actions.open_case(
+            request.user,
+            area_id=area_id,
+            title=request.POST.get("title", ""),
+            priority=request.POST.get("priority", Priority.NORMAL),
+            records=records,
+        )
+    except Problem as problem:
+        return HttpResponse(f"{problem.message} ({problem.code})", status=problem.status)
+    return redirect("enforcement:case", case_uuid=case.uuid)
 
 
 def _case(request: HttpRequest, case_uuid: Any) -> Case:
@@ -98,6 +129,22 @@ def case_status(request: HttpRequest, case_uuid: Any) -> HttpResponse:
             request.user, case, request.POST.get("status", ""), request.POST.get("reason", "")
         ),
     )
+
+
+@access.policy("capability:view_cases")
+@login_required
+@require_POST
+def case_record(request: HttpRequest, case_uuid: Any) -> HttpResponse:
+    """Link an illicit-activity record (by its identifier) to the case."""
+
+    def link(case: Case) -> None:
+        try:
+            record = uuid.UUID(request.POST.get("record", "").strip())
+        except ValueError:
+            raise errors.CASE_INVALID(detail="A record is named by its identifier (a UUID).") from None
+        actions.link_record(request.user, case, record)
+
+    return _act(request, case_uuid, link)
 
 
 @access.policy("capability:view_cases")

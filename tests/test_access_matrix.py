@@ -282,6 +282,16 @@ class AccessMatrixTest(TestCase):
             ("cases", lambda r: self.ask(r, "get", "/cases/"), everyone(200, anonymous=302)),
             ("case", lambda r: self.ask(r, "get", case), only(*case_readers, anonymous=302)),
             (
+                "case open (no title)",
+                lambda r: self.ask(r, "post", "/cases/open", {"area": self.area.pk, "title": ""}),
+                only(*case_readers, yes=400, no=403, anonymous=302),
+            ),
+            (
+                "case record (not a uuid)",
+                lambda r: self.ask(r, "post", f"{case}records", {"record": "x"}),
+                only(*case_readers, yes=400, anonymous=302),
+            ),
+            (
                 "case file",
                 lambda r: self.ask(r, "get", f"{case}case-file.zip"),
                 only(*case_readers, anonymous=302),

@@ -87,6 +87,46 @@ class CasePagesTest(TestCase):
         response = self.client.post(f"{self.url}outcome", {"outcome": "Convicted"})
         self.assertEqual(response.status_code, 409)
 
+    def test_a_case_opened_from_a_record(self):
+        self.as_("law")
+        response = self.client.post(
+            "/cases/open",
+            {
+                "area": self.area.pk,
+                "title": "Eagle shot",
+                "priority": "high",
+                "record": self.eagle_obs.record_uuid,
+            },
+        )
+        self.assertEqual(response.status_code, 302)
+        case = self.law_cases().get(title="Eagle shot")
+        self.assertEqual(
+            list(case.records.values_list("record_uuid", flat=True)), [self.eagle_obs.record_uuid]
+        )
+        self.assertEqual(response["Location"], f"/cases/{case.uuid}/")
+
+    def law_cases(self):  # type: ignore[no-untyped-def]
+        from enforcement.models import Case
+
+        return Case.objects.filter(area=self.area)
+
+    def test_no_case_is_opened_in_an_area_of_others(self):
+        for name in ("outside_law", "viewer"):
+            with self.subTest(user=name):
+                self.as_(name)
+                response = self.client.post("/cases/open", {"area": self.area.pk, "title": "x"})
+                self.assertEqual(response.status_code, 403)
+                self.assertIn("403.50", response.content.decode())
+        self.assertEqual(self.law_cases().count(), 1)
+
+    def test_only_illicit_records_are_linked(self):
+        self.as_("law")
+        response = self.client.post(f"{self.url}records", {"record": self.cassowary_obs.record_uuid})
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("400.51", response.content.decode())
+        response = self.client.post(f"{self.url}records", {"record": "not-a-uuid"})
+        self.assertEqual(response.status_code, 400)
+
     def test_personal_data_is_shown_to_law_enforcement_and_audited(self):
         actions.add_person(self.law, self.case, name="Peter Kaupa")
         self.as_("law")
