@@ -322,3 +322,8 @@ INGEST_DUPLICATE_BUDGET = ProblemType(
     "fiscal year have one return. Correct that one by editing its submission; this submission is "
     "kept, not recorded.",
 )
+
+
+# Map data (maps/): the page asked for something that is not a map view.
+MAP_BAD_VIEW = ProblemType("400.90", 400, "Map request not understood: {detail}.")
+MAP_BAD_FILTER = ProblemType("400.91", 400, "Filter not understood: {detail}.")

@@ -271,6 +271,17 @@ class AccessMatrixTest(TestCase):
             ("bad draft token", lambda r: self.ask(r, "get", "/test/nope/formList"), everyone(404)),
             # The token URL opened in a browser: the collector's web forms page.
             ("web forms page", lambda r: self.openrosa(r, "get", "/"), everyone(200, anonymous=403)),
+            # Map layers: every signed-in user, each seeing what its roles allow (maps/).
+            (
+                "map observations",
+                lambda r: self.ask(r, "get", "/maps/data/observations.geojson"),
+                everyone(200, anonymous=401),
+            ),
+            (
+                "map tracks",
+                lambda r: self.ask(r, "get", "/maps/data/tracks.geojson"),
+                everyone(200, anonymous=401),
+            ),
             # A stored record's photo, for those who may edit the record (Enketo's edit view).
             (
                 "record attachment",
