@@ -12,6 +12,7 @@ by one through observations.api.feature, the same code as the API, audited the s
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,28 +22,35 @@ from typing import Any
 from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.contrib.gis.geos import Polygon
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.db.models import (
-    Avg,
-    Case,
     Count,
     F,
     FloatField,
     Func,
-    Q,
+    Max,
     QuerySet,
     Sum,
     Value,
-    When,
 )
-from django.db.models.functions import Floor
 
 from accounts import access
 from accounts.access import Capability
 from accounts.generalisation import CELL_DEGREES, STRICTNESS, Sensitivity
-from maps.geo import POINTS_ZOOM, Bounds, cluster_cell, simplify_tolerance
+from maps.geo import (
+    BLOCK_CELLS,
+    POINTS_ZOOM,
+    Bounds,
+    block_bounds,
+    blocks_covering,
+    cluster_cell,
+    simplify_tolerance,
+)
 from observations import queries, sensitivity
 from observations.api import feature
-from observations.models import Observation, PatrolLegDay
+from observations.models import Observation, PatrolLegDay, SensitivityRule, Taxon
+from odk_forms.models import Submission
 from protected_areas.models import ProtectedArea
 
 # At most this many single points in one answer; beyond it the answer is clusters.
@@ -79,6 +87,9 @@ class Filters:
     vertical: str | None = None
     category: str | None = None
 
+    def key(self) -> str:
+        return f"{self.area}:{self.since}:{self.until}:{self.vertical}:{self.category}"
+
     def observations(self, rows: QuerySet[Observation]) -> QuerySet[Observation]:
         if self.area is not None:
             rows = rows.filter(places__area_id=self.area, places__zone=None)
@@ -102,73 +113,149 @@ class Filters:
         return rows
 
 
-def _exact_where(view: sensitivity.UserView) -> Q:
-    """Rows whose exact point this user may see: open records, and any record of an area
-    where the user holds VIEW_EXACT_SENSITIVE_LOCATIONS."""
+def _exact_sql(view: sensitivity.UserView) -> str:
+    """SQL true for rows whose exact point this user may see: open records, and any record
+    of an area where the user holds VIEW_EXACT_SENSITIVE_LOCATIONS."""
     areas = view.by_capability[Capability.VIEW_EXACT_SENSITIVE_LOCATIONS]
     if areas is None:
-        return Q(pk__isnull=False)
-    return Q(sensitivity_rank=0) | Q(area_id__in=sorted(areas))
+        return "1 = 1"
+    ids = ", ".join(str(int(a)) for a in sorted(areas))
+    return f"(t.sensitivity_rank = 0 OR t.aid IN ({ids}))" if ids else "t.sensitivity_rank = 0"
 
 
-def _generalised(coordinate: Func, exact: Q) -> Case:
-    """The coordinate as the user may see it: exact, or the centre of the record's cell."""
-    whens = [When(exact, then=coordinate)]
+def _generalised_sql(column: str, exact: str) -> str:
+    """The coordinate as the user may see it: exact, or the centre of the record's grid
+    cell (accounts.generalisation.CELL_DEGREES, in SQL)."""
+    whens = [f"WHEN {exact} THEN t.{column}"]
     for level, cell in CELL_DEGREES.items():
         if cell:
             size = float(cell)
             whens.append(
-                When(
-                    sensitivity_rank=STRICTNESS[level],
-                    then=Floor(coordinate / Value(size)) * Value(size) + Value(size / 2),
-                )
+                f"WHEN t.sensitivity_rank = {STRICTNESS[level]} "
+                f"THEN FLOOR(t.{column} / {size!r}) * {size!r} + {size / 2!r}"
             )
-    return Case(*whens, default=Value(None), output_field=FloatField())
+    return f"CASE {' '.join(whens)} END"
 
 
-def shown_observations(user: Any, filters: Filters, bounds: Bounds) -> QuerySet[Observation]:
-    """The user's observations with their coordinates as shown (`gx`, `gy`), inside
-    `bounds`, withheld ones left out."""
+# Keeps the database from folding the derived table into the outer query, which would
+# compute each record's level once per use of it instead of once (PostgreSQL's OFFSET 0
+# optimisation fence; SQLite's equivalent, a LIMIT that limits nothing).
+_FENCE = {"postgresql": " OFFSET 0", "sqlite": " LIMIT -1 OFFSET 0"}
+
+
+def _query(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    """Run a map query. On PostgreSQL without JIT compilation: these queries are short, and
+    compiling them took longer than running them."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL jit = off")
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+def _shown_sql(user: Any, filters: Filters, bounds: Bounds) -> tuple[str, list[Any]]:
+    """SQL of the user's observations in `bounds` as they may be shown: columns id,
+    vertical, gx, gy (the generalised coordinates); withheld ones left out. The level of
+    each record is computed once (a derived table), not once per use."""
     view = sensitivity.UserView.of(user)
-    exact = _exact_where(view)
-    rows = filters.observations(queries.observations_visible_to(user)).filter(location__isnull=False)
+    exact = _exact_sql(view)
     box = Polygon.from_bbox(
         (bounds.west - _MARGIN, bounds.south - _MARGIN, bounds.east + _MARGIN, bounds.north + _MARGIN)
     )
-    rows = sensitivity.with_levels(rows.filter(location__intersects=box))
-    rows = rows.exclude(Q(sensitivity_rank=STRICTNESS[Sensitivity.EXTREME]) & ~exact)
-    rows = rows.annotate(gx=_generalised(STX("location"), exact), gy=_generalised(STY("location"), exact))
-    return rows.filter(gx__gte=bounds.west, gx__lte=bounds.east, gy__gte=bounds.south, gy__lte=bounds.north)
+    rows = filters.observations(queries.observations_visible_to(user))
+    rows = rows.filter(location__isnull=False, location__intersects=box)
+    rows = (
+        sensitivity.with_levels(rows)
+        .annotate(oid=F("id"), aid=F("area_id"), vert=F("vertical"), lon=STX("location"), lat=STY("location"))
+        .order_by()
+        .values("oid", "vert", "aid", "sensitivity_rank", "lon", "lat")
+    )
+    inner, params = rows.query.sql_with_params()
+    withheld = STRICTNESS[Sensitivity.EXTREME]
+    sql = (
+        f"SELECT s.id, s.vertical, s.gx, s.gy FROM ("  # noqa: S608 (no user text: numbers)
+        f"SELECT t.oid AS id, t.vert AS vertical, {_generalised_sql('lon', exact)} AS gx, "
+        f"{_generalised_sql('lat', exact)} AS gy FROM ({inner}{_FENCE[connection.vendor]}) t "
+        f"WHERE NOT (t.sensitivity_rank = {withheld} AND NOT {exact})) s "
+        "WHERE s.gx >= %s AND s.gx <= %s AND s.gy >= %s AND s.gy <= %s"
+    )
+    return sql, [*params, bounds.west, bounds.east, bounds.south, bounds.north]
+
+
+def shown_rows(user: Any, filters: Filters, bounds: Bounds) -> list[tuple[int, str, float, float]]:
+    """(id, vertical, longitude, latitude) of each observation as the user may see it."""
+    sql, params = _shown_sql(user, filters, bounds)
+    return _query(sql, params)  # type: ignore[return-value]
+
+
+# Cached cluster blocks live this long at most; a new submission or a new sensitivity rule
+# makes new keys at once (data_version).
+CLUSTER_CACHE_SECONDS = 600
+
+
+def data_version() -> str:
+    """Changes whenever what a map shows may have changed: a submission received or edited
+    (edits are new submissions), a sensitivity rule or a taxon's level changed. Four
+    indexed aggregates over small or indexed columns."""
+    latest = Submission.objects.aggregate(m=Max("pk"))["m"]
+    rules = SensitivityRule.objects.aggregate(m=Max("pk"), n=Count("pk"), s=Sum(F("pk") * F("level")))
+    levels = Taxon.objects.exclude(sensitivity=0).aggregate(n=Count("pk"), s=Sum(F("pk") * F("sensitivity")))
+    return f"{latest}.{rules['m']}.{rules['n']}.{rules['s']}.{levels['n']}.{levels['s']}"
+
+
+def _signature(user: Any) -> str:
+    """Users with the same answer share cache entries: who sees which areas' records,
+    illicit records and exact points."""
+    view = sensitivity.UserView.of(user)
+    caps = (Capability.VIEW_RECORDS, Capability.VIEW_ILLICIT_RECORDS)
+    scopes = [access.area_ids_with(user, cap) for cap in caps]
+    scopes.append(view.by_capability[Capability.VIEW_EXACT_SENSITIVE_LOCATIONS])
+    text = "|".join("*" if s is None else ",".join(map(str, sorted(s))) for s in scopes)
+    return hashlib.sha256(f"{access.is_superuser(user)}|{text}".encode()).hexdigest()[:24]
+
+
+def _cluster_rows(user: Any, filters: Filters, bounds: Bounds, zoom: int) -> list[tuple[Any, ...]]:
+    cell = cluster_cell(zoom)
+    shown, params = _shown_sql(user, filters, bounds)
+    sql = (
+        f"SELECT FLOOR(c.gx / {cell!r}) AS bx, FLOOR(c.gy / {cell!r}) AS by_, c.vertical, "  # noqa: S608
+        f"COUNT(*), AVG(c.gx), AVG(c.gy) FROM ({shown}) c GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+    )
+    return _query(sql, params)
 
 
 def observation_clusters(user: Any, filters: Filters, bounds: Bounds, zoom: int) -> list[dict[str, Any]]:
     """Observations counted per vertical on the zoom's cluster grid: one GeoJSON feature per
-    cell and vertical, at the mean of the (generalised) points in it."""
-    cell = cluster_cell(zoom)
-    rows = (
-        shown_observations(user, filters, bounds)
-        .annotate(bx=Floor(F("gx") / Value(cell)), by=Floor(F("gy") / Value(cell)))
-        .order_by()
-        .values("bx", "by", "vertical")
-        .annotate(n=Count("pk"), x=Avg("gx"), y=Avg("gy"))
-        .order_by("bx", "by", "vertical")
-    )
-    return [
-        {
-            "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [round(row["x"], 6), round(row["y"], 6)]},
-            "properties": {"cluster": True, "count": row["n"], "vertical": row["vertical"]},
-        }
-        for row in rows
-    ]
+    cell and vertical, at the mean of the (generalised) points in it. Computed per block of
+    cells, the missing blocks in one query, and cached per block for users who see alike."""
+    blocks = blocks_covering(bounds, zoom)
+    prefix = f"maps:clusters:{data_version()}:{_signature(user)}:{filters.key()}:{zoom}"
+    keys = {block: f"{prefix}:{block[0]}:{block[1]}" for block in blocks}
+    found = cache.get_many(keys.values())
+    missing = [block for block in blocks if keys[block] not in found]
+    if missing:
+        fresh: dict[tuple[int, int], list[dict[str, Any]]] = {block: [] for block in missing}
+        wanted = set(missing)
+        for bx, by, vertical, n, x, y in _cluster_rows(user, filters, block_bounds(zoom, missing), zoom):
+            block = (int(bx) // BLOCK_CELLS, int(by) // BLOCK_CELLS)
+            if block in wanted:
+                fresh[block].append(
+                    {
+                        "type": "Feature",
+                        "geometry": {"type": "Point", "coordinates": [round(x, 6), round(y, 6)]},
+                        "properties": {"cluster": True, "count": n, "vertical": vertical},
+                    }
+                )
+        cache.set_many({keys[block]: features for block, features in fresh.items()}, CLUSTER_CACHE_SECONDS)
+        found.update({keys[block]: features for block, features in fresh.items()})
+    return [feature for block in blocks for feature in found[keys[block]]]
 
 
 def observation_points(request: Any, filters: Filters, bounds: Bounds) -> list[dict[str, Any]] | None:
     """Single observations, each as the API shows it (generalised, personal fields only
     where open, audited); None when there are more than MAX_POINTS."""
-    ids = list(
-        shown_observations(request.user, filters, bounds).values_list("pk", flat=True)[: MAX_POINTS + 1]
-    )
+    shown, params = _shown_sql(request.user, filters, bounds)
+    ids = [row[0] for row in _query(f"SELECT p.id FROM ({shown}) p LIMIT {MAX_POINTS + 1}", params)]  # noqa: S608
     if len(ids) > MAX_POINTS:
         return None
     rows = sensitivity.with_levels(

@@ -3,8 +3,11 @@ points are clustered on. No database, no Django.
 
 Zoom levels are those of Leaflet and every slippy map: at zoom z the world (Web Mercator)
 is 2^z tiles of 256 pixels across. Clusters are counted on a grid in degrees whose cells are
-about `CLUSTER_PX` screen pixels wide at the requested zoom, snapped to whole multiples of
-the cell so that the same point falls in the same cluster whatever the map's bounds.
+`CLUSTER_PX` screen pixels wide at the requested zoom, snapped to whole multiples of the
+cell so that the same point falls in the same cluster whatever the map's bounds. Cells are
+grouped in square blocks of `BLOCK_CELLS` × `BLOCK_CELLS` (a tile's width), the unit in
+which clusters are computed and cached: a map moved by a few pixels asks again only for the
+blocks it did not have.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from dataclasses import dataclass
 TILE_PX = 256
 MAX_ZOOM = 22
 # A cluster covers about this many pixels across; below POINTS_ZOOM points come as clusters.
-CLUSTER_PX = 48
+CLUSTER_PX = 64
+BLOCK_CELLS = TILE_PX // CLUSTER_PX
 POINTS_ZOOM = 14
 # Simplified lines and polygons keep detail down to about this many pixels.
 SIMPLIFY_PX = 1.0
@@ -72,6 +76,30 @@ def cluster_cell(zoom: int) -> float:
     """The side of a cluster grid cell in degrees at `zoom`: a power of two times a small
     unit, so that cells at one zoom nest in those of the zoom below."""
     return degrees_per_pixel(zoom) * CLUSTER_PX
+
+
+def block_size(zoom: int) -> float:
+    """The side of a cluster block in degrees at `zoom` (a whole number of cells)."""
+    return cluster_cell(zoom) * BLOCK_CELLS
+
+
+def blocks_covering(bounds: Bounds, zoom: int) -> list[tuple[int, int]]:
+    """The (column, row) of every block that `bounds` touches, west to east, south to north."""
+    size = block_size(zoom)
+    columns = range(math.floor(bounds.west / size), math.floor(bounds.east / size) + 1)
+    rows = range(math.floor(bounds.south / size), math.floor(bounds.north / size) + 1)
+    return [(column, row) for row in rows for column in columns]
+
+
+def block_bounds(zoom: int, blocks: list[tuple[int, int]]) -> Bounds:
+    """The box around `blocks` (not clamped: a block may reach past the antimeridian)."""
+    size = block_size(zoom)
+    return Bounds(
+        min(c for c, _ in blocks) * size,
+        min(r for _, r in blocks) * size,
+        (max(c for c, _ in blocks) + 1) * size,
+        (max(r for _, r in blocks) + 1) * size,
+    )
 
 
 def simplify_tolerance(zoom: int) -> float:

@@ -8,10 +8,12 @@ import random
 from typing import Any
 
 from django.contrib.gis.geos import LineString, MultiLineString, Point
+from django.db import connection
 from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
 
 from accounts.generalisation import Sensitivity, generalise
-from accounts.models import AccessEvent
+from accounts.models import AccessEvent, Role
 from maps import data, geo
 from observations.models import Observation, PatrolLegDay
 from tests import access_scene as scene
@@ -95,10 +97,11 @@ class MapDataTest(TestCase):
             for _ in range(20):
                 lon, lat = round(rng.uniform(147.2, 147.6), 6), round(rng.uniform(-9.6, -9.3), 6)
                 Observation.objects.filter(pk=self.eagle_obs.pk).update(location=Point(lon, lat, srid=4326))
-                row = data.shown_observations(self.viewer, data.Filters(), world).get(pk=self.eagle_obs.pk)
+                rows = data.shown_rows(self.viewer, data.Filters(), world)
+                gx, gy = next(r[2:] for r in rows if r[0] == self.eagle_obs.pk)
                 expected = generalise(lon, lat, level)
-                self.assertAlmostEqual(row.gx, expected.lon, places=9)
-                self.assertAlmostEqual(row.gy, expected.lat, places=9)
+                self.assertAlmostEqual(gx, expected.lon, places=9)
+                self.assertAlmostEqual(gy, expected.lat, places=9)
 
     def test_bad_requests_are_explained(self) -> None:
         for params, code in (
@@ -140,3 +143,39 @@ class MapDataTest(TestCase):
 
         self.assertLessEqual(vertices(8), 3)
         self.assertEqual(vertices(22), 400)
+
+
+class ClusterCacheTest(TestCase):
+    """Clusters are cached per block for users who see alike; new data makes new keys."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        scene.build(cls)
+        cls.second_viewer = scene.user("second_viewer", Role.VIEWER, cls.area)
+
+    def counts(self, role: str) -> int:
+        self.client.force_login(getattr(self, role))
+        body = self.client.get(OBS, {"bbox": PARK, "zoom": 8}).json()
+        return sum(f["properties"]["count"] for f in body["features"])
+
+    def test_cached_answers_follow_the_data_and_the_user(self) -> None:
+        self.assertEqual(self.counts("viewer"), 2)
+        # Another user who sees alike is answered from the cache, in fewer queries.
+        with CaptureQueriesContext(connection) as cached:
+            self.assertEqual(self.counts("second_viewer"), 2)
+        self.assertFalse(any("GROUP BY" in q["sql"] for q in cached.captured_queries))
+        # Law enforcement sees otherwise: its own entry.
+        self.assertEqual(self.counts("law"), 1)
+        # A taxon made extreme: the viewer's clusters lose the eagle at once.
+        self.eagle.sensitivity = Sensitivity.EXTREME
+        self.eagle.save()
+        self.assertEqual(self.counts("viewer"), 1)
+        self.assertEqual(self.counts("member"), 2)
+
+    def test_blocks_cover_the_view_whatever_its_edges(self) -> None:
+        whole = self.counts("member")
+        self.client.force_login(self.member)
+        for shift in (0.013, 0.05, 0.11):
+            box = f"{147.2 + shift},-9.6,{147.6 + shift},-9.3"
+            body = self.client.get(OBS, {"bbox": box, "zoom": 8}).json()
+            self.assertEqual(sum(f["properties"]["count"] for f in body["features"]), whole)
