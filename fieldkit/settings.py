@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "odk_forms",
     "observations",
     "standard_forms",
+    "indicators",
     # The top: URLconf, home page, demo loader (nothing imports it).
     "portal",
 ]

@@ -1,0 +1,686 @@
+"""Indicators computed in the database: one INSERT … SELECT per family of indicators, over
+every area and period of a computation at once (GROUP BY), rows never passing through
+Python. The same statements run on PostGIS and SpatiaLite; only the date arithmetic and
+the projection call differ (`_Dialect`).
+
+A computation has a *scope*: rows of ComputeScope, one per area and period (month,
+quarter, year) to replace, under one job number. Its values are deleted and inserted
+again in one transaction, family by family:
+
+1. effort per month (from TrackSegment: the area rows with no zone, and each zone's);
+2. counts per month: records and summed counts per category subtree, vertical, taxon and
+   IUCN category (ObservationPlace: every area and zone containing the observation);
+3. records per grid cell and vertical per month;
+4. quarters and years of the additive families above, summed from the months in SQL;
+5. encounter rates (CPUE) for every period, from the counts and the effort of the same
+   area, zone and period, with Garwood's interval joined from PoissonBound;
+6. biodiversity for every period, from counts per species per period (not additive:
+   richness, Chao1, Shannon and Pielou are recomputed from the species counts);
+7. METT per WCPA element and finance per year.
+
+The formulas are those of indicators.formulas, written in SQL; tests compare the two.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+from django.db import connection, transaction
+from scipy.special import gammaincinv
+
+from indicators.models import CELL_M, EQUAL_AREA_SRID, LARGE_AREA_KM2, LARGE_CELL_M, PoissonBound
+
+# z for the two-sided 95 % intervals (NormalDist().inv_cdf(0.975)).
+Z95 = 1.959963984540054
+
+# Effort units rates are given per, and the scale (formulas.DEFAULT_SCALE).
+RATE_UNITS = (("km", 10.0), ("field_hours", 100.0), ("person_days", 100.0))
+
+INDICATORS: dict[str, str] = {
+    "effort.km": "km patrolled (tracks clipped to the area or zone)",
+    "effort.patrol_hours": "patrol hours, apportioned by distance",
+    "effort.field_hours": "field hours, apportioned by distance",
+    "effort.person_days": "person-days, apportioned by distance",
+    "effort.leg_days": "leg-days with effort in the area or zone",
+    "count.records": "records (subject: category, vertical, taxon or IUCN category)",
+    "count.individuals": "summed counts of the records",
+    "cell.records": "records in a grid cell (subject: vertical)",
+    **{
+        f"cpue.{n}.{unit}": f"{n} per {scale:g} {unit.replace('_', ' ')}, Garwood 95 % interval"
+        for n in ("records", "individuals")
+        for unit, scale in RATE_UNITS
+    },
+    "bio.richness": "observed species richness",
+    "bio.chao1": "bias-corrected Chao1 with its log-normal 95 % interval",
+    "bio.chao1_variance": "variance of Chao1",
+    "bio.shannon": "Shannon H′ on individual counts (natural log)",
+    "bio.pielou": "Pielou evenness J = H′ / ln S",
+    "bio.species": "species seen (subject: IUCN category)",
+    "mett.percent": "METT score as % of the applicable maximum (subject: WCPA element or '')",
+    "finance.spend_per_km2": "actual spending per km² (subject: currency)",
+    "finance.budget_per_km2": "planned spending per km² (subject: currency)",
+    "finance.spend_per_km": "actual spending per km patrolled (subject: currency)",
+    "finance.spend": "actual spending by category (subject: currency:category)",
+    "finance.income": "actual income by source (subject: currency:source)",
+    "finance.gap_basic": "basic need − actual income (subject: currency)",
+    "finance.gap_optimal": "optimal need − actual income (subject: currency)",
+}
+
+# A typed NULL: PostgreSQL types an untyped NULL in a UNION as text.
+_N = "CAST(NULL AS double precision)"
+IV = "indicators_indicatorvalue"
+SCOPE = "indicators_computescope"
+COLUMNS = (
+    "area_id, zone_id, cell_id, period_kind, period_start, indicator, subject, "
+    "value, numerator, denominator, lower, upper, effort"
+)
+
+
+@dataclass(frozen=True)
+class _Dialect:
+    postgres: bool
+
+    def month(self, day: str) -> str:
+        return (
+            f"CAST(date_trunc('month', {day}) AS date)" if self.postgres else f"date({day}, 'start of month')"
+        )
+
+    def quarter(self, month: str) -> str:
+        if self.postgres:
+            return f"CAST(date_trunc('quarter', {month}) AS date)"
+        return f"date({month}, '-' || ((CAST(strftime('%m', {month}) AS integer) - 1) % 3) || ' months')"
+
+    def year(self, month: str) -> str:
+        return (
+            f"CAST(date_trunc('year', {month}) AS date)"
+            if self.postgres
+            else f"date({month}, 'start of year')"
+        )
+
+    def end(self, start: str, months: int) -> str:
+        if self.postgres:
+            return f"CAST({start} + interval '{months} months' - interval '1 day' AS date)"
+        return f"date({start}, '+{months} months', '-1 day')"
+
+    def year_start(self, year: str) -> str:
+        if self.postgres:
+            return f"make_date(CAST({year} AS integer), 1, 1)"
+        return f"date(printf('%04d-01-01', {year}))"
+
+    def year_of(self, day: str) -> str:
+        return (
+            f"CAST(EXTRACT(YEAR FROM {day}) AS integer)"
+            if self.postgres
+            else f"CAST(strftime('%Y', {day}) AS integer)"
+        )
+
+    def x(self, geom: str) -> str:
+        return f"ST_X(ST_Transform({geom}, {EQUAL_AREA_SRID}))"
+
+    def y(self, geom: str) -> str:
+        return f"ST_Y(ST_Transform({geom}, {EQUAL_AREA_SRID}))"
+
+    def floor(self, expr: str) -> str:
+        # SQLite's CAST truncates towards zero: floor by hand for negative coordinates.
+        if self.postgres:
+            return f"CAST(floor({expr}) AS integer)"
+        return f"(CAST({expr} AS integer) - ({expr} < CAST({expr} AS integer)))"
+
+
+def dialect() -> _Dialect:
+    return _Dialect(postgres=connection.vendor == "postgresql")
+
+
+def new_job() -> int:
+    return random.getrandbits(62)
+
+
+def _execute(sql: str, params: Iterable[Any] = ()) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(params))
+        return cursor.rowcount
+
+
+# --- Scope ----------------------------------------------------------------------------------------
+
+
+def scope_months_with_data(job: int, area_ids: list[int] | None, since: date | None) -> None:
+    """Scope rows for every month that has effort or observations (full computation)."""
+    d = dialect()
+    where_ts, where_op = "", ""
+    params: list[Any] = []
+    if area_ids is not None:
+        marks = ", ".join(["%s"] * len(area_ids)) or "NULL"
+        where_ts += f" AND ts.area_id IN ({marks})"
+        where_op += f" AND op.area_id IN ({marks})"
+        params += area_ids
+    if since is not None:
+        where_ts += " AND d.day >= %s"
+        where_op += " AND o.day >= %s"
+        params.append(since)
+    ts_params = params
+    area_params = list(area_ids or [])
+
+    def where_yearly(alias: str) -> str:
+        # METT and budgets belong to a year (January's month row stands for it).
+        if area_ids is None:
+            return "1 = 1"
+        return f"{alias}.area_id IN ({', '.join(['%s'] * len(area_ids)) or 'NULL'})"
+
+    _execute(
+        f"""
+        INSERT INTO {SCOPE} (job, area_id, period_kind, period_start, period_end)
+        SELECT %s, area_id, 'M', m, {d.end("m", 1)} FROM (
+            SELECT DISTINCT ts.area_id, {d.month("d.day")} AS m
+            FROM observations_tracksegment ts
+            JOIN observations_patrollegday d ON d.id = ts.leg_day_id
+            WHERE ts.zone_id IS NULL {where_ts}
+            UNION
+            SELECT DISTINCT op.area_id, {d.month("o.day")} AS m
+            FROM observations_observationplace op
+            JOIN observations_observation o ON o.id = op.observation_id
+            WHERE op.zone_id IS NULL AND o.day IS NOT NULL {where_op}
+            UNION
+            SELECT DISTINCT a.area_id, {d.year_start("a.year")} AS m
+            FROM observations_mettassessment a WHERE {where_yearly("a")}
+            UNION
+            SELECT DISTINCT b.area_id, {d.year_start("b.fiscal_year")} AS m
+            FROM observations_budgetreturn b WHERE {where_yearly("b")}
+        ) months
+        """,
+        [job, *ts_params, *ts_params, *area_params, *area_params],
+    )
+    _scope_years(job)
+
+
+def scope_months(job: int, keys: Iterable[tuple[int, date]]) -> None:
+    """Scope rows for the given (area, first day of month) keys and their quarters and years."""
+    rows = [(job, area_id, "M", month, _month_end(month)) for area_id, month in set(keys)]
+    if rows:
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {SCOPE} (job, area_id, period_kind, period_start, period_end)"
+                " VALUES (%s, %s, %s, %s, %s)",
+                rows,
+            )
+    _scope_years(job)
+
+
+def _month_end(month: date) -> date:
+    nxt = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    return date.fromordinal(nxt.toordinal() - 1)
+
+
+def _scope_years(job: int) -> None:
+    d = dialect()
+    for kind, start, months in (("Q", d.quarter("period_start"), 3), ("Y", d.year("period_start"), 12)):
+        _execute(
+            f"""
+            INSERT INTO {SCOPE} (job, area_id, period_kind, period_start, period_end)
+            SELECT %s, area_id, '{kind}', p, {d.end("p", months)} FROM (
+                SELECT DISTINCT area_id, {start} AS p FROM {SCOPE} WHERE job = %s AND period_kind = 'M'
+            ) periods
+            """,
+            [job, job],
+        )
+
+
+def clear_scope(job: int) -> None:
+    _execute(f"DELETE FROM {SCOPE} WHERE job = %s", [job])
+
+
+# --- Poisson bounds ---------------------------------------------------------------------------------
+
+
+def ensure_poisson_bounds(upto: int) -> None:
+    """Tabulate Garwood's 95 % bounds for every count up to `upto` (formulas.poisson_interval,
+    vectorised: the same gamma quantiles)."""
+    have = PoissonBound.objects.count()
+    if have > upto:
+        return
+    top = max(upto, 2 * have, 1024)
+    ks = np.arange(have, top + 1)
+    lower = np.where(ks == 0, 0.0, gammaincinv(np.maximum(ks, 1), 0.025))
+    upper = gammaincinv(ks + 1, 0.975)
+    PoissonBound.objects.bulk_create(
+        [
+            PoissonBound(k=int(k), lower=float(lo), upper=float(up))
+            for k, lo, up in zip(ks, lower, upper, strict=True)
+        ],
+        batch_size=2000,
+        ignore_conflicts=True,
+    )
+
+
+# --- The families -----------------------------------------------------------------------------------
+
+
+def _delete(job: int, area_ids: list[int] | None, since: date | None, full: bool) -> None:
+    _execute(
+        f"""DELETE FROM {IV} WHERE EXISTS (SELECT 1 FROM {SCOPE} s WHERE s.job = %s
+            AND s.area_id = {IV}.area_id AND s.period_kind = {IV}.period_kind
+            AND s.period_start = {IV}.period_start)""",
+        [job],
+    )
+    if full:
+        # Months that lost all their records have no scope row: clear the area from `since`.
+        where: list[str] = []
+        params: list[Any] = []
+        if area_ids is not None:
+            where.append(f"area_id IN ({', '.join(['%s'] * len(area_ids)) or 'NULL'})")
+            params += area_ids
+        if since is not None:
+            where.append("period_start >= %s")
+            params.append(date(since.year, since.month, 1))
+        _execute(f"DELETE FROM {IV} WHERE {' AND '.join(where) or '1 = 1'}", params)
+
+
+def _effort_months(job: int) -> None:
+    d = dialect()
+    units = (
+        ("effort.km", "km"),
+        ("effort.patrol_hours", "ph"),
+        ("effort.field_hours", "fh"),
+        ("effort.person_days", "pd"),
+        ("effort.leg_days", "legdays"),
+    )
+    selects = " UNION ALL ".join(
+        f"SELECT area_id, zone_id, 0, 'M', period_start, '{code}', '', {col}, {col}, {_N}, {_N}, {_N}, {col}"
+        " FROM seg"
+        for code, col in units
+    )
+    _execute(
+        f"""
+        INSERT INTO {IV} ({COLUMNS})
+        WITH seg AS (
+            SELECT s.area_id, COALESCE(ts.zone_id, 0) AS zone_id, s.period_start,
+                SUM(ts.distance_km) AS km, SUM(ts.patrol_hours) AS ph, SUM(ts.field_hours) AS fh,
+                SUM(ts.person_days) AS pd, COUNT(*) AS legdays
+            FROM observations_tracksegment ts
+            JOIN observations_patrollegday d ON d.id = ts.leg_day_id
+            JOIN {SCOPE} s ON s.job = %s AND s.period_kind = 'M' AND s.area_id = ts.area_id
+                AND s.period_start = {d.month("d.day")}
+            GROUP BY s.area_id, COALESCE(ts.zone_id, 0), s.period_start
+        )
+        {selects}
+        """,
+        [job],
+    )
+
+
+def _observations_in_scope(d: _Dialect, kind: str = "M") -> str:
+    """Observation places of the scope's periods of `kind` (month: joined on the month)."""
+    if kind == "M":
+        on = f"s.period_start = {d.month('o.day')}"
+    else:
+        on = "o.day BETWEEN s.period_start AND s.period_end"
+    return f"""
+        FROM observations_observationplace op
+        JOIN observations_observation o ON o.id = op.observation_id
+        JOIN {SCOPE} s ON s.job = %s AND s.period_kind = '{kind}' AND s.area_id = op.area_id AND {on}
+    """
+
+
+def _count_months(job: int) -> None:
+    d = dialect()
+    places = _observations_in_scope(d)
+    _execute(
+        f"""
+        INSERT INTO {IV} ({COLUMNS})
+        WITH anc AS (
+            SELECT c.slug AS slug, a.slug AS ancestor FROM observations_category c
+            JOIN observations_category a
+              ON c.slug = a.slug OR substr(c.slug, 1, length(a.slug) + 1) = a.slug || '.'
+        ),
+        obs AS (
+            SELECT s.area_id, COALESCE(op.zone_id, 0) AS zone_id, s.period_start, o.category, o.vertical,
+                COALESCE(o.count, 1) AS n, t.slug AS taxon, t.iucn_category AS iucn,
+                COALESCE(sp.individual_count, o.count, 1) AS sn
+            {places}
+            LEFT JOIN observations_speciesobservation sp ON sp.observation_id = o.id AND sp.is_occurrence
+            LEFT JOIN observations_taxon t ON t.id = sp.taxon_id
+        ),
+        subjects AS (
+            SELECT area_id, zone_id, period_start, 'category:' || anc.ancestor AS subject, n
+            FROM obs JOIN anc ON anc.slug = obs.category
+            UNION ALL
+            SELECT area_id, zone_id, period_start, 'vertical:' || vertical, n FROM obs
+            UNION ALL
+            SELECT area_id, zone_id, period_start, 'taxon:' || taxon, sn FROM obs WHERE taxon IS NOT NULL
+            UNION ALL
+            SELECT area_id, zone_id, period_start, 'iucn:' || iucn, sn FROM obs WHERE taxon IS NOT NULL
+        ),
+        agg AS (
+            SELECT area_id, zone_id, period_start, subject, COUNT(*) AS records, SUM(n) AS individuals
+            FROM subjects GROUP BY area_id, zone_id, period_start, subject
+        )
+        SELECT area_id, zone_id, 0, 'M', period_start, 'count.records', subject,
+            records, records, {_N}, {_N}, {_N}, {_N} FROM agg
+        UNION ALL
+        SELECT area_id, zone_id, 0, 'M', period_start, 'count.individuals', subject,
+            individuals, individuals, {_N}, {_N}, {_N}, {_N} FROM agg
+        """,
+        [job],
+    )
+
+
+def _cell_months(job: int) -> None:
+    d = dialect()
+    places = _observations_in_scope(d)
+    _execute(
+        f"""
+        INSERT INTO {IV} ({COLUMNS})
+        WITH pts AS (
+            SELECT s.area_id, s.period_start, o.vertical, {d.x("o.location")} AS x, {d.y("o.location")} AS y,
+                CASE WHEN pa.area_km2 > {LARGE_AREA_KM2} THEN {LARGE_CELL_M} ELSE {CELL_M} END AS size
+            {places}
+            JOIN protected_areas_protectedarea pa ON pa.id = op.area_id
+            WHERE op.zone_id IS NULL AND o.location IS NOT NULL
+        ),
+        agg AS (
+            SELECT g.area_id, g.id AS cell_id, pts.period_start, pts.vertical, COUNT(*) AS records
+            FROM pts JOIN indicators_gridcell g ON g.area_id = pts.area_id AND g.size_m = pts.size
+                AND g.ix = {d.floor("pts.x / pts.size")} AND g.iy = {d.floor("pts.y / pts.size")}
+            GROUP BY g.area_id, g.id, pts.period_start, pts.vertical
+        )
+        SELECT area_id, 0, cell_id, 'M', period_start, 'cell.records', 'vertical:' || vertical,
+            records, records, {_N}, {_N}, {_N}, {_N} FROM agg
+        """,
+        [job],
+    )
+
+
+def _additive_years(job: int) -> None:
+    """Quarters and years of effort, counts and cells: sums of the months they contain."""
+    _execute(
+        f"""
+        INSERT INTO {IV} ({COLUMNS})
+        SELECT s.area_id, v.zone_id, v.cell_id, s.period_kind, s.period_start, v.indicator, v.subject,
+            SUM(v.value), SUM(v.numerator), {_N}, {_N}, {_N}, SUM(v.effort)
+        FROM {SCOPE} s
+        JOIN {IV} v ON v.area_id = s.area_id AND v.period_kind = 'M'
+            AND v.period_start BETWEEN s.period_start AND s.period_end
+        WHERE s.job = %s AND s.period_kind IN ('Q', 'Y')
+            AND (v.indicator LIKE 'effort.%%' OR v.indicator LIKE 'count.%%' OR v.indicator LIKE 'cell.%%')
+        GROUP BY s.area_id, v.zone_id, v.cell_id, s.period_kind, s.period_start, v.indicator, v.subject
+        """,
+        [job],
+    )
+
+
+def _rates(job: int) -> None:
+    """CPUE for every period in scope: count ÷ effort × scale, Garwood's bounds scaled alike.
+    No effort (no row, or 0) → value NULL: no data, never 0 (formulas.encounter_rate)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT MAX(v.numerator) FROM {IV} v JOIN {SCOPE} s ON s.job = %s AND s.area_id = v.area_id
+                AND s.period_kind = v.period_kind AND s.period_start = v.period_start
+                WHERE v.indicator IN ('count.records', 'count.individuals')""",
+            [job],
+        )
+        top = cursor.fetchone()[0]
+    ensure_poisson_bounds(int(top or 0))
+    for unit, scale in RATE_UNITS:
+        _execute(
+            f"""
+            INSERT INTO {IV} ({COLUMNS})
+            SELECT c.area_id, c.zone_id, 0, c.period_kind, c.period_start,
+                'cpue.' || substr(c.indicator, 7) || '.{unit}', c.subject,
+                CASE WHEN e.value > 0 THEN c.numerator * {scale} / e.value END,
+                c.numerator, e.value,
+                CASE WHEN e.value > 0 THEN pb.lower * {scale} / e.value END,
+                CASE WHEN e.value > 0 THEN pb.upper * {scale} / e.value END,
+                e.value
+            FROM {SCOPE} s
+            JOIN {IV} c ON c.area_id = s.area_id AND c.period_kind = s.period_kind
+                AND c.period_start = s.period_start AND c.cell_id = 0
+                AND c.indicator IN ('count.records', 'count.individuals')
+            LEFT JOIN {IV} e ON e.area_id = c.area_id AND e.zone_id = c.zone_id AND e.cell_id = 0
+                AND e.period_kind = c.period_kind AND e.period_start = c.period_start
+                AND e.indicator = 'effort.{unit}' AND e.subject = ''
+            LEFT JOIN indicators_poissonbound pb ON pb.k = CAST(c.numerator AS integer)
+            WHERE s.job = %s
+            """,
+            [job],
+        )
+
+
+def _biodiversity(job: int) -> None:
+    """Richness, Chao1 (bias-corrected, Chao 1987; variance and interval as
+    formulas.chao1), Shannon H′ and Pielou J for every period in scope, from counts per
+    species per period: none of them is a sum of the months'."""
+    d = dialect()
+    units = []
+    for kind in ("M", "Q", "Y"):
+        units.append(
+            f"""SELECT s.period_kind, s.area_id, COALESCE(op.zone_id, 0) AS zone_id, s.period_start,
+                sp.taxon_id, t.iucn_category AS iucn,
+                CAST(SUM(COALESCE(sp.individual_count, o.count, 1)) AS double precision) AS n
+            {_observations_in_scope(d, kind)}
+            JOIN observations_speciesobservation sp ON sp.observation_id = o.id
+            JOIN observations_taxon t ON t.id = sp.taxon_id
+            WHERE sp.is_occurrence
+            GROUP BY s.period_kind, s.area_id, COALESCE(op.zone_id, 0), s.period_start,
+                sp.taxon_id, t.iucn_category"""
+        )
+    z = Z95
+    _execute(
+        f"""
+        INSERT INTO {IV} ({COLUMNS})
+        WITH species AS ({" UNION ALL ".join(units)}),
+        st AS (
+            SELECT period_kind, area_id, zone_id, period_start,
+                CAST(COUNT(*) AS double precision) AS s_obs,
+                CAST(SUM(CASE WHEN n = 1 THEN 1 ELSE 0 END) AS double precision) AS f1,
+                CAST(SUM(CASE WHEN n = 2 THEN 1 ELSE 0 END) AS double precision) AS f2,
+                CAST(SUM(n) AS double precision) AS total,
+                SUM(n * ln(n)) AS nlogn,
+                SUM(exp(-n) - exp(-2.0 * n)) AS v0a,
+                SUM(n * exp(-n)) AS v0b,
+                SUM(exp(-n)) AS p0
+            FROM species WHERE n > 0
+            GROUP BY period_kind, area_id, zone_id, period_start
+        ),
+        ch AS (
+            SELECT st.*, f1 * (f1 - 1) / (2 * (f2 + 1)) AS unseen,
+                CASE
+                    WHEN f1 > 1 AND f2 > 0 THEN
+                        f1 * (f1 - 1) / (2 * (f2 + 1))
+                        + f1 * (2 * f1 - 1) * (2 * f1 - 1) / (4 * (f2 + 1) * (f2 + 1))
+                        + f1 * f1 * f2 * (f1 - 1) * (f1 - 1) / (4 * (f2 + 1) * (f2 + 1) * (f2 + 1) * (f2 + 1))
+                    WHEN f1 > 1 THEN
+                        f1 * (f1 - 1) / 2 + f1 * (2 * f1 - 1) * (2 * f1 - 1) / 4
+                        - f1 * f1 * f1 * f1 / (4 * (s_obs + f1 * (f1 - 1) / 2))
+                    ELSE CASE WHEN v0a - v0b * v0b / total > 0 THEN v0a - v0b * v0b / total ELSE 0 END
+                END AS var
+            FROM st
+        ),
+        ci AS (
+            SELECT ch.*,
+                CASE WHEN unseen > 0 THEN exp({z} * sqrt(ln(1 + var / (unseen * unseen)))) END AS c,
+                p0 / s_obs AS p
+            FROM ch
+        ),
+        out AS (
+            SELECT ci.*, s_obs + unseen AS chao,
+                CASE WHEN unseen > 0 THEN s_obs + unseen / c
+                     WHEN s_obs / (1 - p) - {z} * sqrt(var) / (1 - p) > s_obs
+                        THEN s_obs / (1 - p) - {z} * sqrt(var) / (1 - p)
+                     ELSE s_obs END AS lo,
+                CASE WHEN unseen > 0 THEN s_obs + unseen * c
+                     ELSE s_obs / (1 - p) + {z} * sqrt(var) / (1 - p) END AS hi,
+                ln(total) - nlogn / total AS h
+            FROM ci
+        )
+        SELECT area_id, zone_id, 0, period_kind, period_start,
+            'bio.richness', '', s_obs, s_obs, {_N}, {_N}, {_N}, {_N}
+            FROM out
+        UNION ALL
+        SELECT area_id, zone_id, 0, period_kind, period_start,
+            'bio.chao1', '', chao, s_obs, {_N}, lo, hi, {_N}
+            FROM out
+        UNION ALL
+        SELECT area_id, zone_id, 0, period_kind, period_start,
+            'bio.chao1_variance', '', var, {_N}, {_N}, {_N}, {_N}, {_N}
+            FROM out
+        UNION ALL
+        SELECT area_id, zone_id, 0, period_kind, period_start,
+            'bio.shannon', '', h, total, {_N}, {_N}, {_N}, {_N}
+            FROM out
+        UNION ALL
+        SELECT area_id, zone_id, 0, period_kind, period_start,
+            'bio.pielou', '',
+            CASE WHEN s_obs > 1 THEN h / ln(s_obs) END, {_N}, {_N}, {_N}, {_N}, {_N}
+            FROM out
+        UNION ALL
+        SELECT area_id, zone_id, 0, period_kind, period_start,
+            'bio.species', 'iucn:' || iucn,
+            COUNT(*), COUNT(*), {_N}, {_N}, {_N}, {_N} FROM species WHERE n > 0
+            GROUP BY area_id, zone_id, period_kind, period_start, iucn
+        """,
+        [job, job, job],
+    )
+
+
+def _mett(job: int) -> None:
+    """METT % of the applicable maximum per WCPA element and overall (formulas.mett_score,
+    mett_by_element): N/A questions count nowhere; a bonus point counts (in total and
+    maximum, one point) only where its question applies."""
+    d = dialect()
+    _execute(
+        f"""
+        INSERT INTO {IV} ({COLUMNS})
+        WITH items AS (
+            SELECT a.area_id, {d.year_start("a.year")} AS period_start, q.element, q.second_element,
+                CASE WHEN q.is_bonus THEN CASE WHEN p.score IS NOT NULL THEN COALESCE(q.score, 0) END
+                     ELSE q.score END AS points,
+                CASE WHEN q.is_bonus THEN CASE WHEN p.score IS NOT NULL THEN 1 END
+                     WHEN q.score IS NOT NULL THEN 3 END AS top
+            FROM observations_mettassessment a
+            JOIN {SCOPE} s ON s.job = %s AND s.period_kind = 'Y' AND s.area_id = a.area_id
+                AND s.period_start = {d.year_start("a.year")}
+            JOIN observations_mettscore q ON q.assessment_id = a.id
+            LEFT JOIN observations_mettscore p ON q.is_bonus AND p.assessment_id = a.id
+                AND p.question = substr(q.question, 1, length(q.question) - 1)
+        ),
+        tagged AS (
+            SELECT area_id, period_start, element AS subject, points, top FROM items
+            UNION ALL
+            SELECT area_id, period_start, second_element, points, top FROM items WHERE second_element <> ''
+            UNION ALL
+            SELECT area_id, period_start, '', points, top FROM items
+        )
+        SELECT area_id, 0, 0, 'Y', period_start, 'mett.percent', subject,
+            CASE WHEN SUM(top) > 0 THEN 100.0 * SUM(points) / SUM(top) END,
+            COALESCE(SUM(points), 0), COALESCE(SUM(top), 0), {_N}, {_N}, {_N}
+        FROM tagged GROUP BY area_id, period_start, subject
+        """,
+        [job],
+    )
+
+
+def _finance(job: int) -> None:
+    """Per fiscal year (the Y row of the calendar year it starts in): spending and budget
+    per km² and per km patrolled, spending by category, income by source, funding gaps.
+    Every figure is in the return's currency and keyed by it: amounts in two currencies
+    are never added (formulas.CurrencyMismatch)."""
+    d = dialect()
+    ys = d.year_start("b.fiscal_year")
+    _execute(
+        f"""
+        INSERT INTO {IV} ({COLUMNS})
+        WITH lines AS (
+            SELECT b.area_id, {ys} AS period_start, b.currency, b.need_basic, b.need_optimal,
+                l.kind, l.category, CAST(l.actual AS double precision) AS actual,
+                CAST(l.planned AS double precision) AS planned, pa.area_km2
+            FROM observations_budgetreturn b
+            JOIN {SCOPE} s ON s.job = %s AND s.period_kind = 'Y' AND s.area_id = b.area_id
+                AND s.period_start = {ys}
+            JOIN protected_areas_protectedarea pa ON pa.id = b.area_id
+            JOIN observations_budgetline l ON l.budget_id = b.id
+        ),
+        tot AS (
+            SELECT area_id, period_start, currency, MAX(area_km2) AS km2,
+                SUM(CASE WHEN kind = 'spend' THEN actual END) AS spend,
+                SUM(CASE WHEN kind = 'spend' THEN planned END) AS budget,
+                SUM(CASE WHEN kind = 'income' THEN actual END) AS income,
+                CAST(MAX(need_basic) AS double precision) AS basic,
+                CAST(MAX(need_optimal) AS double precision) AS optimal
+            FROM lines GROUP BY area_id, period_start, currency
+        )
+        SELECT area_id, 0, 0, 'Y', period_start, 'finance.spend_per_km2', 'currency:' || currency,
+            CASE WHEN km2 > 0 THEN spend / km2 END, spend, km2, {_N}, {_N}, {_N}
+            FROM tot WHERE spend IS NOT NULL
+        UNION ALL
+        SELECT area_id, 0, 0, 'Y', period_start, 'finance.budget_per_km2', 'currency:' || currency,
+            CASE WHEN km2 > 0 THEN budget / km2 END, budget, km2, {_N}, {_N}, {_N}
+            FROM tot WHERE budget IS NOT NULL
+        UNION ALL
+        SELECT t.area_id, 0, 0, 'Y', t.period_start, 'finance.spend_per_km', 'currency:' || t.currency,
+            CASE WHEN e.value > 0 THEN t.spend / e.value END, t.spend, e.value, {_N}, {_N}, e.value
+            FROM tot t LEFT JOIN {IV} e ON e.area_id = t.area_id AND e.zone_id = 0 AND e.cell_id = 0
+                AND e.period_kind = 'Y' AND e.period_start = t.period_start
+                AND e.indicator = 'effort.km' AND e.subject = ''
+            WHERE t.spend IS NOT NULL
+        UNION ALL
+        SELECT area_id, 0, 0, 'Y', period_start, 'finance.gap_basic', 'currency:' || currency,
+            basic - COALESCE(income, 0), COALESCE(income, 0), basic, {_N}, {_N}, {_N}
+            FROM tot WHERE basic IS NOT NULL
+        UNION ALL
+        SELECT area_id, 0, 0, 'Y', period_start, 'finance.gap_optimal', 'currency:' || currency,
+            optimal - COALESCE(income, 0), COALESCE(income, 0), optimal, {_N}, {_N}, {_N}
+            FROM tot WHERE optimal IS NOT NULL
+        UNION ALL
+        SELECT area_id, 0, 0, 'Y', period_start,
+            CASE WHEN kind = 'spend' THEN 'finance.spend' ELSE 'finance.income' END,
+            'currency:' || currency || ':' || category, SUM(actual), SUM(actual), {_N}, {_N}, {_N}, {_N}
+            FROM lines WHERE actual IS NOT NULL GROUP BY area_id, period_start, currency, kind, category
+        """,
+        [job],
+    )
+
+
+def compute_scope(
+    job: int, *, area_ids: list[int] | None = None, since: date | None = None, full: bool
+) -> None:
+    """Replace the values of the scope of `job` (already written), in the caller's transaction."""
+    _delete(job, area_ids, since, full)
+    _effort_months(job)
+    _count_months(job)
+    _cell_months(job)
+    _additive_years(job)
+    _rates(job)
+    _biodiversity(job)
+    _mett(job)
+    _finance(job)
+
+
+def compute_full(area_ids: list[int] | None = None, since: date | None = None) -> None:
+    """Recompute every period with data of the given areas (all: None) from `since`, in one
+    transaction per call (callers partition by area: compute_indicators, the nightly task)."""
+    job = new_job()
+    with transaction.atomic():
+        scope_months_with_data(job, area_ids, since)
+        compute_scope(job, area_ids=area_ids, since=since, full=True)
+        clear_scope(job)
+
+
+def compute_months(keys: Iterable[tuple[int, date]]) -> None:
+    """Recompute the given (area, month) keys, and the quarters and years containing them."""
+    job = new_job()
+    with transaction.atomic():
+        scope_months(job, keys)
+        compute_scope(job, full=False)
+        clear_scope(job)
+
+
+# --- The grid -----------------------------------------------------------------------------------------
+
+
+def cell_size_m(area_km2: float) -> int:
+    return LARGE_CELL_M if area_km2 > LARGE_AREA_KM2 else CELL_M
