@@ -665,6 +665,7 @@ def compute_full(area_ids: list[int] | None = None, since: date | None = None) -
     transaction per call (callers partition by area: compute_indicators, the nightly task)."""
     job = new_job()
     with transaction.atomic():
+        _lock_areas(area_ids)
         scope_months_with_data(job, area_ids, since)
         compute_scope(job, area_ids=area_ids, since=since, full=True)
         clear_scope(job)
@@ -673,10 +674,33 @@ def compute_full(area_ids: list[int] | None = None, since: date | None = None) -
 def compute_months(keys: Iterable[tuple[int, date]]) -> None:
     """Recompute the given (area, month) keys, and the quarters and years containing them."""
     job = new_job()
+    keys = set(keys)
     with transaction.atomic():
+        _lock_areas(sorted({area_id for area_id, _ in keys}))
         scope_months(job, keys)
         compute_scope(job, full=False)
         clear_scope(job)
+
+
+# Advisory lock namespace of indicator computations (pg_advisory_xact_lock(namespace, area)).
+_LOCK_NAMESPACE = 7411
+
+
+def _lock_areas(area_ids: list[int] | None) -> None:
+    """Serialise computations of the same area: two replacing the same year at once would
+    both delete, then both insert. SQLite has a single writer already."""
+    if connection.vendor != "postgresql":
+        return
+    if area_ids is None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id FROM protected_areas_protectedarea")
+            area_ids = [row[0] for row in cursor.fetchall()]
+    with connection.cursor() as cursor:
+        # One round trip, in a fixed order: no two computations wait on each other in a ring.
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, a) FROM unnest(%s::integer[]) AS a ORDER BY a",
+            [_LOCK_NAMESPACE, sorted(area_ids)],
+        )
 
 
 # --- The grid -----------------------------------------------------------------------------------------
