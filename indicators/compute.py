@@ -24,7 +24,8 @@ The formulas are those of indicators.formulas, written in SQL; tests compare the
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -37,6 +38,13 @@ from indicators.models import CELL_M, EQUAL_AREA_SRID, LARGE_AREA_KM2, LARGE_CEL
 
 # z for the two-sided 95 % intervals (NormalDist().inv_cdf(0.975)).
 Z95 = 1.959963984540054
+
+# Seconds spent in each step since the process started (bench/indicators.py prints them).
+TIMINGS: dict[str, float] = {}
+
+# e^-n for n at or above this is left out of Chao1's sums (below 1e-130): PostgreSQL raises an
+# underflow error where Python returns 0.
+EXP_LIMIT = 300
 
 # Effort units rates are given per, and the scale (formulas.DEFAULT_SCALE).
 RATE_UNITS = (("km", 10.0), ("field_hours", 100.0), ("person_days", 100.0))
@@ -236,15 +244,18 @@ def clear_scope(job: int) -> None:
 
 # --- Poisson bounds ---------------------------------------------------------------------------------
 
+# Counts up to this have their exact bounds in PoissonBound; above it, Wilson and Hilferty's
+# cube-root approximation of the same chi-square quantiles (relative error < 1e-5 there).
+POISSON_TABLE = 10_000
 
-def ensure_poisson_bounds(upto: int) -> None:
+
+def ensure_poisson_bounds(upto: int = POISSON_TABLE) -> None:
     """Tabulate Garwood's 95 % bounds for every count up to `upto` (formulas.poisson_interval,
     vectorised: the same gamma quantiles)."""
-    have = PoissonBound.objects.count()
-    if have > upto:
+    if PoissonBound.objects.filter(k=upto).exists():
         return
-    top = max(upto, 2 * have, 1024)
-    ks = np.arange(have, top + 1)
+    have = PoissonBound.objects.count()
+    ks = np.arange(have, upto + 1)
     lower = np.where(ks == 0, 0.0, gammaincinv(np.maximum(ks, 1), 0.025))
     upper = gammaincinv(ks + 1, 0.975)
     PoissonBound.objects.bulk_create(
@@ -257,16 +268,48 @@ def ensure_poisson_bounds(upto: int) -> None:
     )
 
 
+def _wh_lower(k: str) -> str:
+    return f"{k} * power(1 - 1 / (9.0 * {k}) - {Z95} / (3 * sqrt({k})), 3)"
+
+
+def _wh_upper(k: str) -> str:
+    return f"({k} + 1) * power(1 - 1 / (9.0 * ({k} + 1)) + {Z95} / (3 * sqrt({k} + 1)), 3)"
+
+
 # --- The families -----------------------------------------------------------------------------------
+#
+# Every family reads the records of the scope's areas within the scope's dates once,
+# groups them by month first (a hash aggregate over the rows, whatever their number), and
+# only then joins the few grouped rows to the scope's periods: a month row counts in its
+# month, its quarter and its year, each summed from the months (additive figures) or from
+# the counts per species (biodiversity).
+
+
+def _in_scope(area: str, day: str) -> str:
+    """Rows of the scope's areas between its first and last day (3 job parameters)."""
+    return (
+        f"{area} IN (SELECT area_id FROM {SCOPE} WHERE job = %s)"
+        f" AND {day} BETWEEN (SELECT MIN(period_start) FROM {SCOPE} WHERE job = %s)"
+        f" AND (SELECT MAX(period_end) FROM {SCOPE} WHERE job = %s)"
+    )
+
+
+def _periods(alias: str) -> str:
+    """The scope's periods containing the month `alias`.m of area `alias`.area_id (1 job parameter)."""
+    return (
+        f"JOIN {SCOPE} s ON s.job = %s AND s.area_id = {alias}.area_id"
+        f" AND {alias}.m BETWEEN s.period_start AND s.period_end"
+    )
 
 
 def _delete(job: int, area_ids: list[int] | None, since: date | None, full: bool) -> None:
-    _execute(
-        f"""DELETE FROM {IV} WHERE EXISTS (SELECT 1 FROM {SCOPE} s WHERE s.job = %s
-            AND s.area_id = {IV}.area_id AND s.period_kind = {IV}.period_kind
-            AND s.period_start = {IV}.period_start)""",
-        [job],
-    )
+    if not full or since is not None:
+        _execute(
+            f"""DELETE FROM {IV} WHERE EXISTS (SELECT 1 FROM {SCOPE} s WHERE s.job = %s
+                AND s.area_id = {IV}.area_id AND s.period_kind = {IV}.period_kind
+                AND s.period_start = {IV}.period_start)""",
+            [job],
+        )
     if full:
         # Months that lost all their records have no scope row: clear the area from `since`.
         where: list[str] = []
@@ -280,55 +323,37 @@ def _delete(job: int, area_ids: list[int] | None, since: date | None, full: bool
         _execute(f"DELETE FROM {IV} WHERE {' AND '.join(where) or '1 = 1'}", params)
 
 
-def _effort_months(job: int) -> None:
+def _activity(job: int) -> None:
+    """Effort, counts per subject and encounter rates (CPUE), for every period in scope, in
+    one statement: effort from TrackSegment, counts from ObservationPlace (the same areas
+    and zones), rates as count ÷ effort × scale with Garwood's bounds scaled alike
+    (formulas.encounter_rate, summed_count_rate). No effort (none, or 0) → value NULL: no
+    data, never 0."""
     d = dialect()
-    units = (
-        ("effort.km", "km"),
-        ("effort.patrol_hours", "ph"),
-        ("effort.field_hours", "fh"),
-        ("effort.person_days", "pd"),
-        ("effort.leg_days", "legdays"),
-    )
-    selects = " UNION ALL ".join(
-        f"SELECT area_id, zone_id, 0, 'M', period_start, '{code}', '', {col}, {col}, {_N}, {_N}, {_N}, {col}"
-        " FROM seg"
-        for code, col in units
-    )
-    _execute(
-        f"""
-        INSERT INTO {IV} ({COLUMNS})
-        WITH seg AS (
-            SELECT s.area_id, COALESCE(ts.zone_id, 0) AS zone_id, s.period_start,
-                SUM(ts.distance_km) AS km, SUM(ts.patrol_hours) AS ph, SUM(ts.field_hours) AS fh,
-                SUM(ts.person_days) AS pd, COUNT(*) AS legdays
-            FROM observations_tracksegment ts
-            JOIN observations_patrollegday d ON d.id = ts.leg_day_id
-            JOIN {SCOPE} s ON s.job = %s AND s.period_kind = 'M' AND s.area_id = ts.area_id
-                AND s.period_start = {d.month("d.day")}
-            GROUP BY s.area_id, COALESCE(ts.zone_id, 0), s.period_start
+    effort_rows = " UNION ALL ".join(
+        f"SELECT area_id, zone_id, 0, kind, start, 'effort.{code}', '', {col}, {col}, {_N}, {_N}, {_N}, {col}"
+        " FROM ef"
+        for code, col in (
+            ("km", "km"),
+            ("patrol_hours", "ph"),
+            ("field_hours", "fh"),
+            ("person_days", "pd"),
+            ("leg_days", "legdays"),
         )
-        {selects}
-        """,
-        [job],
     )
-
-
-def _observations_in_scope(d: _Dialect, kind: str = "M") -> str:
-    """Observation places of the scope's periods of `kind` (month: joined on the month)."""
-    if kind == "M":
-        on = f"s.period_start = {d.month('o.day')}"
-    else:
-        on = "o.day BETWEEN s.period_start AND s.period_end"
-    return f"""
-        FROM observations_observationplace op
-        JOIN observations_observation o ON o.id = op.observation_id
-        JOIN {SCOPE} s ON s.job = %s AND s.period_kind = '{kind}' AND s.area_id = op.area_id AND {on}
-    """
-
-
-def _count_months(job: int) -> None:
-    d = dialect()
-    places = _observations_in_scope(d)
+    rate_rows = []
+    for numerator, bound in (("records", "pr"), ("individuals", "pi")):
+        for unit, scale in RATE_UNITS:
+            col = {"km": "km", "field_hours": "fh", "person_days": "pd"}[unit]
+            k = f"rt.{numerator}"
+            rate_rows.append(
+                f"""SELECT area_id, zone_id, 0, kind, start, 'cpue.{numerator}.{unit}', subject,
+                    CASE WHEN {col} > 0 THEN {k} * {scale} / {col} END, {k}, {col},
+                    CASE WHEN {col} > 0 THEN COALESCE({bound}_lower, {_wh_lower(k)}) * {scale} / {col} END,
+                    CASE WHEN {col} > 0 THEN COALESCE({bound}_upper, {_wh_upper(k)}) * {scale} / {col} END,
+                    {col}
+                FROM rt"""
+            )
     _execute(
         f"""
         INSERT INTO {IV} ({COLUMNS})
@@ -337,117 +362,102 @@ def _count_months(job: int) -> None:
             JOIN observations_category a
               ON c.slug = a.slug OR substr(c.slug, 1, length(a.slug) + 1) = a.slug || '.'
         ),
-        obs AS (
-            SELECT s.area_id, COALESCE(op.zone_id, 0) AS zone_id, s.period_start, o.category, o.vertical,
-                COALESCE(o.count, 1) AS n, t.slug AS taxon, t.iucn_category AS iucn,
-                COALESCE(sp.individual_count, o.count, 1) AS sn
-            {places}
+        eb AS (
+            SELECT ts.area_id, COALESCE(ts.zone_id, 0) AS zone_id, {d.month("d.day")} AS m,
+                SUM(ts.distance_km) AS km, SUM(ts.patrol_hours) AS ph, SUM(ts.field_hours) AS fh,
+                SUM(ts.person_days) AS pd, COUNT(*) AS legdays
+            FROM observations_tracksegment ts
+            JOIN observations_patrollegday d ON d.id = ts.leg_day_id
+            WHERE {_in_scope("ts.area_id", "d.day")}
+            GROUP BY ts.area_id, COALESCE(ts.zone_id, 0), {d.month("d.day")}
+        ),
+        ef AS (
+            SELECT s.period_kind AS kind, s.period_start AS start, eb.area_id, eb.zone_id,
+                SUM(km) AS km, SUM(ph) AS ph, SUM(fh) AS fh, SUM(pd) AS pd, SUM(legdays) AS legdays
+            FROM eb {_periods("eb")}
+            GROUP BY s.period_kind, s.period_start, eb.area_id, eb.zone_id
+        ),
+        ob AS (
+            SELECT op.area_id, COALESCE(op.zone_id, 0) AS zone_id, {d.month("o.day")} AS m, o.category,
+                o.vertical, t.slug AS taxon, t.iucn_category AS iucn, COUNT(*) AS records,
+                SUM(COALESCE(o.count, 1)) AS n, SUM(COALESCE(sp.individual_count, o.count, 1)) AS sn
+            FROM observations_observationplace op
+            JOIN observations_observation o ON o.id = op.observation_id
             LEFT JOIN observations_speciesobservation sp ON sp.observation_id = o.id AND sp.is_occurrence
             LEFT JOIN observations_taxon t ON t.id = sp.taxon_id
+            WHERE {_in_scope("op.area_id", "o.day")}
+            GROUP BY op.area_id, COALESCE(op.zone_id, 0), {d.month("o.day")}, o.category, o.vertical,
+                t.slug, t.iucn_category
         ),
-        subjects AS (
-            SELECT area_id, zone_id, period_start, 'category:' || anc.ancestor AS subject, n
-            FROM obs JOIN anc ON anc.slug = obs.category
+        subj AS (
+            SELECT area_id, zone_id, m, 'category:' || anc.ancestor AS subject, records, n
+            FROM ob JOIN anc ON anc.slug = ob.category
             UNION ALL
-            SELECT area_id, zone_id, period_start, 'vertical:' || vertical, n FROM obs
+            SELECT area_id, zone_id, m, 'vertical:' || vertical, records, n FROM ob
             UNION ALL
-            SELECT area_id, zone_id, period_start, 'taxon:' || taxon, sn FROM obs WHERE taxon IS NOT NULL
+            SELECT area_id, zone_id, m, 'taxon:' || taxon, records, sn FROM ob WHERE taxon IS NOT NULL
             UNION ALL
-            SELECT area_id, zone_id, period_start, 'iucn:' || iucn, sn FROM obs WHERE taxon IS NOT NULL
+            SELECT area_id, zone_id, m, 'iucn:' || iucn, records, sn FROM ob WHERE taxon IS NOT NULL
         ),
-        agg AS (
-            SELECT area_id, zone_id, period_start, subject, COUNT(*) AS records, SUM(n) AS individuals
-            FROM subjects GROUP BY area_id, zone_id, period_start, subject
+        ct AS (
+            SELECT s.period_kind AS kind, s.period_start AS start, subj.area_id, subj.zone_id, subj.subject,
+                SUM(records) AS records, SUM(n) AS individuals
+            FROM subj {_periods("subj")}
+            GROUP BY s.period_kind, s.period_start, subj.area_id, subj.zone_id, subj.subject
+        ),
+        rt AS (
+            SELECT ct.*, ef.km, ef.fh, ef.pd, pr.lower AS pr_lower, pr.upper AS pr_upper,
+                pi.lower AS pi_lower, pi.upper AS pi_upper
+            FROM ct
+            LEFT JOIN ef ON ef.area_id = ct.area_id AND ef.zone_id = ct.zone_id AND ef.kind = ct.kind
+                AND ef.start = ct.start
+            LEFT JOIN indicators_poissonbound pr ON pr.k = ct.records
+            LEFT JOIN indicators_poissonbound pi ON pi.k = CAST(ct.individuals AS integer)
         )
-        SELECT area_id, zone_id, 0, 'M', period_start, 'count.records', subject,
-            records, records, {_N}, {_N}, {_N}, {_N} FROM agg
+        {effort_rows}
         UNION ALL
-        SELECT area_id, zone_id, 0, 'M', period_start, 'count.individuals', subject,
-            individuals, individuals, {_N}, {_N}, {_N}, {_N} FROM agg
+        SELECT area_id, zone_id, 0, kind, start, 'count.records', subject,
+            records, records, {_N}, {_N}, {_N}, {_N} FROM ct
+        UNION ALL
+        SELECT area_id, zone_id, 0, kind, start, 'count.individuals', subject,
+            individuals, individuals, {_N}, {_N}, {_N}, {_N} FROM ct
+        UNION ALL
+        {" UNION ALL ".join(rate_rows)}
         """,
-        [job],
+        [*[job] * 4, *[job] * 4],
     )
 
 
-def _cell_months(job: int) -> None:
+def _cells(job: int) -> None:
+    """Records per grid cell and vertical, for every period in scope."""
     d = dialect()
-    places = _observations_in_scope(d)
+    size = f"CASE WHEN pa.area_km2 > {LARGE_AREA_KM2} THEN {LARGE_CELL_M} ELSE {CELL_M} END"
+    x, y = d.x("o.location"), d.y("o.location")
     _execute(
         f"""
         INSERT INTO {IV} ({COLUMNS})
         WITH pts AS (
-            SELECT s.area_id, s.period_start, o.vertical, {d.x("o.location")} AS x, {d.y("o.location")} AS y,
-                CASE WHEN pa.area_km2 > {LARGE_AREA_KM2} THEN {LARGE_CELL_M} ELSE {CELL_M} END AS size
-            {places}
+            SELECT op.area_id, {d.month("o.day")} AS m, o.vertical, {size} AS size,
+                {d.floor(f"{x} / {size}")} AS ix, {d.floor(f"{y} / {size}")} AS iy
+            FROM observations_observationplace op
+            JOIN observations_observation o ON o.id = op.observation_id
             JOIN protected_areas_protectedarea pa ON pa.id = op.area_id
-            WHERE op.zone_id IS NULL AND o.location IS NOT NULL
+            WHERE {_in_scope("op.area_id", "o.day")} AND op.zone_id IS NULL AND o.location IS NOT NULL
         ),
-        agg AS (
-            SELECT g.area_id, g.id AS cell_id, pts.period_start, pts.vertical, COUNT(*) AS records
-            FROM pts JOIN indicators_gridcell g ON g.area_id = pts.area_id AND g.size_m = pts.size
-                AND g.ix = {d.floor("pts.x / pts.size")} AND g.iy = {d.floor("pts.y / pts.size")}
-            GROUP BY g.area_id, g.id, pts.period_start, pts.vertical
+        cb AS (
+            SELECT area_id, m, vertical, size, ix, iy, COUNT(*) AS records FROM pts
+            GROUP BY area_id, m, vertical, size, ix, iy
         )
-        SELECT area_id, 0, cell_id, 'M', period_start, 'cell.records', 'vertical:' || vertical,
-            records, records, {_N}, {_N}, {_N}, {_N} FROM agg
+        SELECT cb.area_id, 0, g.id, s.period_kind, s.period_start, 'cell.records', 'vertical:' || cb.vertical,
+            SUM(records), SUM(records), {_N}, {_N}, {_N}, {_N}
+        FROM cb
+        JOIN indicators_gridcell g ON g.area_id = cb.area_id AND g.size_m = cb.size
+            AND g.ix = cb.ix AND g.iy = cb.iy
+        {_periods("cb")}
+        GROUP BY cb.area_id, g.id, s.period_kind, s.period_start, cb.vertical
         """,
-        [job],
+        [job, job, job, job],
     )
-
-
-def _additive_years(job: int) -> None:
-    """Quarters and years of effort, counts and cells: sums of the months they contain."""
-    _execute(
-        f"""
-        INSERT INTO {IV} ({COLUMNS})
-        SELECT s.area_id, v.zone_id, v.cell_id, s.period_kind, s.period_start, v.indicator, v.subject,
-            SUM(v.value), SUM(v.numerator), {_N}, {_N}, {_N}, SUM(v.effort)
-        FROM {SCOPE} s
-        JOIN {IV} v ON v.area_id = s.area_id AND v.period_kind = 'M'
-            AND v.period_start BETWEEN s.period_start AND s.period_end
-        WHERE s.job = %s AND s.period_kind IN ('Q', 'Y')
-            AND (v.indicator LIKE 'effort.%%' OR v.indicator LIKE 'count.%%' OR v.indicator LIKE 'cell.%%')
-        GROUP BY s.area_id, v.zone_id, v.cell_id, s.period_kind, s.period_start, v.indicator, v.subject
-        """,
-        [job],
-    )
-
-
-def _rates(job: int) -> None:
-    """CPUE for every period in scope: count ÷ effort × scale, Garwood's bounds scaled alike.
-    No effort (no row, or 0) → value NULL: no data, never 0 (formulas.encounter_rate)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""SELECT MAX(v.numerator) FROM {IV} v JOIN {SCOPE} s ON s.job = %s AND s.area_id = v.area_id
-                AND s.period_kind = v.period_kind AND s.period_start = v.period_start
-                WHERE v.indicator IN ('count.records', 'count.individuals')""",
-            [job],
-        )
-        top = cursor.fetchone()[0]
-    ensure_poisson_bounds(int(top or 0))
-    for unit, scale in RATE_UNITS:
-        _execute(
-            f"""
-            INSERT INTO {IV} ({COLUMNS})
-            SELECT c.area_id, c.zone_id, 0, c.period_kind, c.period_start,
-                'cpue.' || substr(c.indicator, 7) || '.{unit}', c.subject,
-                CASE WHEN e.value > 0 THEN c.numerator * {scale} / e.value END,
-                c.numerator, e.value,
-                CASE WHEN e.value > 0 THEN pb.lower * {scale} / e.value END,
-                CASE WHEN e.value > 0 THEN pb.upper * {scale} / e.value END,
-                e.value
-            FROM {SCOPE} s
-            JOIN {IV} c ON c.area_id = s.area_id AND c.period_kind = s.period_kind
-                AND c.period_start = s.period_start AND c.cell_id = 0
-                AND c.indicator IN ('count.records', 'count.individuals')
-            LEFT JOIN {IV} e ON e.area_id = c.area_id AND e.zone_id = c.zone_id AND e.cell_id = 0
-                AND e.period_kind = c.period_kind AND e.period_start = c.period_start
-                AND e.indicator = 'effort.{unit}' AND e.subject = ''
-            LEFT JOIN indicators_poissonbound pb ON pb.k = CAST(c.numerator AS integer)
-            WHERE s.job = %s
-            """,
-            [job],
-        )
 
 
 def _biodiversity(job: int) -> None:
@@ -455,24 +465,26 @@ def _biodiversity(job: int) -> None:
     formulas.chao1), Shannon H′ and Pielou J for every period in scope, from counts per
     species per period: none of them is a sum of the months'."""
     d = dialect()
-    units = []
-    for kind in ("M", "Q", "Y"):
-        units.append(
-            f"""SELECT s.period_kind, s.area_id, COALESCE(op.zone_id, 0) AS zone_id, s.period_start,
-                sp.taxon_id, t.iucn_category AS iucn,
-                CAST(SUM(COALESCE(sp.individual_count, o.count, 1)) AS double precision) AS n
-            {_observations_in_scope(d, kind)}
-            JOIN observations_speciesobservation sp ON sp.observation_id = o.id
-            JOIN observations_taxon t ON t.id = sp.taxon_id
-            WHERE sp.is_occurrence
-            GROUP BY s.period_kind, s.area_id, COALESCE(op.zone_id, 0), s.period_start,
-                sp.taxon_id, t.iucn_category"""
-        )
     z = Z95
     _execute(
         f"""
         INSERT INTO {IV} ({COLUMNS})
-        WITH species AS ({" UNION ALL ".join(units)}),
+        WITH sb AS (
+            SELECT op.area_id, COALESCE(op.zone_id, 0) AS zone_id, {d.month("o.day")} AS m,
+                sp.taxon_id, t.iucn_category AS iucn, SUM(COALESCE(sp.individual_count, o.count, 1)) AS n
+            FROM observations_observationplace op
+            JOIN observations_observation o ON o.id = op.observation_id
+            JOIN observations_speciesobservation sp ON sp.observation_id = o.id
+            JOIN observations_taxon t ON t.id = sp.taxon_id
+            WHERE {_in_scope("op.area_id", "o.day")} AND sp.is_occurrence
+            GROUP BY op.area_id, COALESCE(op.zone_id, 0), {d.month("o.day")}, sp.taxon_id, t.iucn_category
+        ),
+        species AS (
+            SELECT s.period_kind, sb.area_id, sb.zone_id, s.period_start, sb.taxon_id, sb.iucn,
+                CAST(SUM(sb.n) AS double precision) AS n
+            FROM sb {_periods("sb")}
+            GROUP BY s.period_kind, sb.area_id, sb.zone_id, s.period_start, sb.taxon_id, sb.iucn
+        ),
         st AS (
             SELECT period_kind, area_id, zone_id, period_start,
                 CAST(COUNT(*) AS double precision) AS s_obs,
@@ -480,9 +492,9 @@ def _biodiversity(job: int) -> None:
                 CAST(SUM(CASE WHEN n = 2 THEN 1 ELSE 0 END) AS double precision) AS f2,
                 CAST(SUM(n) AS double precision) AS total,
                 SUM(n * ln(n)) AS nlogn,
-                SUM(exp(-n) - exp(-2.0 * n)) AS v0a,
-                SUM(n * exp(-n)) AS v0b,
-                SUM(exp(-n)) AS p0
+                SUM(CASE WHEN n < {EXP_LIMIT} THEN exp(-n) - exp(-2.0 * n) ELSE 0 END) AS v0a,
+                SUM(CASE WHEN n < {EXP_LIMIT} THEN n * exp(-n) ELSE 0 END) AS v0b,
+                SUM(CASE WHEN n < {EXP_LIMIT} THEN exp(-n) ELSE 0 END) AS p0
             FROM species WHERE n > 0
             GROUP BY period_kind, area_id, zone_id, period_start
         ),
@@ -543,7 +555,7 @@ def _biodiversity(job: int) -> None:
             COUNT(*), COUNT(*), {_N}, {_N}, {_N}, {_N} FROM species WHERE n > 0
             GROUP BY area_id, zone_id, period_kind, period_start, iucn
         """,
-        [job, job, job],
+        [job, job, job, job],
     )
 
 
@@ -649,15 +661,19 @@ def compute_scope(
     job: int, *, area_ids: list[int] | None = None, since: date | None = None, full: bool
 ) -> None:
     """Replace the values of the scope of `job` (already written), in the caller's transaction."""
-    _delete(job, area_ids, since, full)
-    _effort_months(job)
-    _count_months(job)
-    _cell_months(job)
-    _additive_years(job)
-    _rates(job)
-    _biodiversity(job)
-    _mett(job)
-    _finance(job)
+    steps: list[tuple[str, Callable[[], None]]] = [
+        ("delete", lambda: _delete(job, area_ids, since, full)),
+        ("effort, counts and rates", lambda: _activity(job)),
+        ("cells", lambda: _cells(job)),
+        ("biodiversity", lambda: _biodiversity(job)),
+        ("mett", lambda: _mett(job)),
+        ("finance", lambda: _finance(job)),
+    ]
+    ensure_poisson_bounds()
+    for name, step in steps:
+        started = time.perf_counter()
+        step()
+        TIMINGS[name] = TIMINGS.get(name, 0.0) + time.perf_counter() - started
 
 
 def compute_full(area_ids: list[int] | None = None, since: date | None = None) -> None:

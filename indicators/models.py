@@ -107,11 +107,18 @@ class PoissonBound(models.Model):
 class ComputeScope(models.Model):
     """The periods one computation replaces, joined by its SQL (rows of one `job` only)."""
 
-    job = models.BigIntegerField(db_index=True)
+    job = models.BigIntegerField()
     area_id = models.IntegerField()
     period_kind = models.CharField(max_length=1)
     period_start = models.DateField()
     period_end = models.DateField()  # last day, inclusive
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["job", "area_id", "period_start", "period_end"], name="computescope_job_idx"
+            ),
+        ]
 
 
 class DirtyKey(models.Model):
