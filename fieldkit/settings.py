@@ -15,6 +15,7 @@ import dj_database_url
 import pyogrio  # noqa: F401
 import pyproj  # noqa: F401
 import shapely  # noqa: F401
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from whitenoise.compress import Compressor
 
@@ -106,6 +107,7 @@ INSTALLED_APPS = [
     "odk_forms",
     "observations",
     "standard_forms",
+    "indicators",
     "maps",
     # The top: URLconf, home page, demo loader (nothing imports it).
     "portal",
@@ -261,7 +263,11 @@ ODK_FORMS_VALIDATE = envbool("ODK_FORMS_VALIDATE", "true")
 # Dotted paths of callables `(submission, xml: bytes) -> None` run in order, in one
 # transaction, when a submission is processed after the phone got its answer
 # (odk_forms.processing). Apps that map submissions into their own tables add theirs here.
-ODK_FORMS_SUBMISSION_PROCESSORS: list[str] = ["observations.records.record_submission"]
+ODK_FORMS_SUBMISSION_PROCESSORS: list[str] = [
+    "observations.records.record_submission",
+    # After the records: marks the area-months they touch for the indicators update.
+    "indicators.incremental.after_submission",
+]
 # Without a broker, processing runs in a worker thread of the serving process, after the
 # answer, as a Celery worker would; off, it runs in the request before the answer (the test
 # suite, for determinism).
@@ -340,7 +346,24 @@ CELERY_BEAT_SCHEDULE = {
         "task": "odk_forms.sweep_submissions",
         "schedule": float(ODK_FORMS_SWEEP_INTERVAL),
     },
+    # Dirty area-months a lost update left behind.
+    "indicators-update": {
+        "task": "indicators.update",
+        "schedule": float(envint("INDICATORS_UPDATE_INTERVAL", "60")),
+    },
+    # Every indicator of every area, one task per area, at 02:30 UTC.
+    "indicators-nightly": {
+        "task": "indicators.nightly",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
+
+# Indicators (indicators.incremental): seconds an update waits after a submission so that a
+# burst is computed once; seconds between looks for dirty keys left behind (Celery beat, or
+# the background thread without a broker); seconds a worker holds the keys it computes.
+INDICATORS_UPDATE_DELAY = envint("INDICATORS_UPDATE_DELAY", "2")
+INDICATORS_UPDATE_INTERVAL = envint("INDICATORS_UPDATE_INTERVAL", "60")
+INDICATORS_LEASE = envint("INDICATORS_LEASE", "600")
 
 SILENCED_SYSTEM_CHECKS = [
     # Debian 12 ships GDAL 3.6; Django 5.2 warns below 3.9. Everything we use is supported.

@@ -20,6 +20,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from accounts import access
 from accounts.access import Capability
 from accounts.models import AreaMembership, CollectorToken
+from indicators import compute, grid
+from indicators.models import IndicatorValue
 from observations.models import Observation, Patrol
 from odk_forms import publishing
 from odk_forms.models import Attachment, Form
@@ -125,6 +127,14 @@ class AccessMatrixTest(TestCase):
         illicit_readers = (*readers_of_area, "law", "national_law")
         sees_area_forms = (*submitters_of_area, "viewer", "law", "national_viewer", "national_law")
         managers = ("manager", "admin")
+        indicator_readers = (*readers_of_area, "law", "national_law")
+        grid.build_grid(self.area)
+        compute.compute_full()
+        value = IndicatorValue.objects.filter(area=self.area, cell_id=0).first()
+        cells = (
+            f"/api/v1/indicators/cells/?area={self.area.pk}&indicator=cell.records"
+            "&subject=vertical:illicit&period_kind=Y&period_start=2024-01-01"
+        )
         record_files = f"/api/v1/submissions/{self.submission.pk}/attachments"
         incident_xml = ob.instance_xml(
             "fk_incident",
@@ -201,6 +211,22 @@ class AccessMatrixTest(TestCase):
                 "eagle photo",
                 lambda r: self.ask(r, "get", f"/api/v1/observations/{eagle}/photos/{scene.PHOTO}"),
                 only(*illicit_readers, anonymous=ANON),
+            ),
+            # Indicators: those of the areas where the user reads indicators.
+            (
+                "indicators",
+                lambda r: self.ask(r, "get", "/api/v1/indicators/"),
+                everyone(200, anonymous=ANON),
+            ),
+            (
+                "indicator",
+                lambda r: self.ask(r, "get", f"/api/v1/indicators/{value.pk}/"),
+                only(*indicator_readers, anonymous=ANON),
+            ),
+            (
+                "indicator cells",
+                lambda r: self.ask(r, "get", cells),
+                only(*indicator_readers, anonymous=ANON),
             ),
             # Memberships: managers of the area.
             (
