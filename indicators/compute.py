@@ -101,7 +101,9 @@ class _Dialect:
     def quarter(self, month: str) -> str:
         if self.postgres:
             return f"CAST(date_trunc('quarter', {month}) AS date)"
-        return f"date({month}, '-' || ((CAST(strftime('%m', {month}) AS integer) - 1) % 3) || ' months')"
+        # Percent signs doubled: the statement goes through the DB-API's %-formatting (and,
+        # with DEBUG on, through Django's query log), which would read them as placeholders.
+        return f"date({month}, '-' || ((CAST(strftime('%%m', {month}) AS integer) - 1) %% 3) || ' months')"
 
     def year(self, month: str) -> str:
         return (
@@ -118,13 +120,13 @@ class _Dialect:
     def year_start(self, year: str) -> str:
         if self.postgres:
             return f"make_date(CAST({year} AS integer), 1, 1)"
-        return f"date(printf('%04d-01-01', {year}))"
+        return f"date(printf('%%04d-01-01', {year}))"
 
     def year_of(self, day: str) -> str:
         return (
             f"CAST(EXTRACT(YEAR FROM {day}) AS integer)"
             if self.postgres
-            else f"CAST(strftime('%Y', {day}) AS integer)"
+            else f"CAST(strftime('%%Y', {day}) AS integer)"
         )
 
     def x(self, geom: str) -> str:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -38,6 +37,7 @@ from django.db.models import (
 from accounts import access
 from accounts.access import Capability
 from accounts.generalisation import CELL_DEGREES, STRICTNESS, Sensitivity
+from indicators.models import NO_CELL, NO_ZONE, IndicatorValue, PeriodKind
 from maps.geo import (
     BLOCK_CELLS,
     POINTS_ZOOM,
@@ -51,7 +51,7 @@ from observations import queries, sensitivity
 from observations.api import feature
 from observations.models import Observation, PatrolLegDay, SensitivityRule, Taxon
 from odk_forms.models import Submission
-from protected_areas.models import ProtectedArea
+from protected_areas.queries import areas_visible_to
 
 # At most this many single points in one answer; beyond it the answer is clusters.
 MAX_POINTS = 2000
@@ -317,25 +317,70 @@ def tracks_layer(user: Any, filters: Filters, bounds: Bounds, zoom: int) -> dict
     return {"type": "FeatureCollection", "features": features}
 
 
-def areas_layer(area_ids: Iterable[int] | None = None) -> dict[str, Any]:
-    """Area outlines (the simplified boundary kept with each area) with name, code and
-    size: the base of the overview map's choropleth."""
-    rows = ProtectedArea.objects.all()
-    if area_ids is not None:
-        rows = rows.filter(pk__in=list(area_ids))
-    rows = rows.annotate(shape=AsGeoJSON("boundary_simplified", precision=5)).order_by("name")
-    return {
-        "type": "FeatureCollection",
-        "features": [
+def areas_layer(user: Any, indicator: str, subject: str, year: int) -> dict[str, Any]:
+    """Area outlines (the simplified boundary kept with each area) with the year's value of
+    `indicator` for the area as a whole: `value` None is "no data" (no row, or a row with
+    no value, such as a rate without effort), never 0; `shared` False where the user may
+    not read the area's indicators."""
+    values_of = access.visible(user, Capability.VIEW_INDICATORS, IndicatorValue.objects.all())
+    if subject == "currency":
+        # Each area in its own currency: "currency:PGK", never a category of it.
+        values_of = values_of.filter(subject__startswith="currency:").exclude(
+            subject__regex=r"^currency:[^:]*:"
+        )
+    else:
+        values_of = values_of.filter(subject=subject)
+    areas = areas_visible_to(user).annotate(shape=AsGeoJSON("boundary_simplified", precision=5))
+    readable = access.area_ids_with(user, Capability.VIEW_INDICATORS)
+    values = {
+        row["area_id"]: row
+        for row in values_of.filter(
+            indicator=indicator,
+            zone_id=NO_ZONE,
+            cell_id=NO_CELL,
+            period_kind=PeriodKind.YEAR,
+            period_start=date(year, 1, 1),
+        ).values("area_id", "value", "lower", "upper", "effort", "subject")
+    }
+    features = []
+    for row in areas.order_by("name").values("pk", "shape", "name", "area_km2"):
+        found = values.get(row["pk"], {})
+        features.append(
             {
                 "type": "Feature",
                 "id": row["pk"],
                 "geometry": json.loads(row["shape"]) if row["shape"] else None,
-                "properties": {"name": row["name"], "area_km2": row["area_km2"]},
+                "properties": {
+                    "name": row["name"],
+                    "area_km2": row["area_km2"],
+                    "shared": readable is None or row["pk"] in readable,
+                    "value": found.get("value"),
+                    "lower": found.get("lower"),
+                    "upper": found.get("upper"),
+                    "effort": found.get("effort"),
+                    "subject": found.get("subject"),
+                },
             }
-            for row in rows.values("pk", "shape", "name", "area_km2")
-        ],
+        )
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "indicator": indicator,
+        "subject": subject,
+        "year": year,
     }
+
+
+def indicator_years(user: Any) -> list[int]:
+    """The years with yearly indicator values the user may read, newest first."""
+    starts = (
+        access.visible(user, Capability.VIEW_INDICATORS, IndicatorValue.objects.all())
+        .filter(period_kind=PeriodKind.YEAR, zone_id=NO_ZONE, cell_id=NO_CELL)
+        .order_by("-period_start")
+        .values_list("period_start", flat=True)
+        .distinct()
+    )
+    return [start.year for start in starts]
 
 
 def effort_totals(user: Any, filters: Filters) -> dict[str, float]:

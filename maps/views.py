@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from accounts import access
 from fieldkit import errors
 from fieldkit.errors import Problem
+from indicators.compute import INDICATORS
 from maps import data, geo
 from observations.models import Vertical
 
@@ -88,5 +89,26 @@ def tracks(request: HttpRequest) -> HttpResponse:
         layer = data.tracks_layer(request.user, filters, bounds, zoom)
         layer["effort"] = data.effort_totals(request.user, filters)
         return JsonResponse(layer)
+    except Problem as exc:
+        return problem(exc)
+
+
+@require_GET
+@access.policy("authenticated")
+def areas(request: HttpRequest) -> HttpResponse:
+    """GET /maps/data/areas.geojson?indicator=CODE|SUBJECT&year= Area outlines with the
+    year's value of the indicator for each area the user reads indicators of ("no data" is
+    null). SUBJECT "currency" takes each area's own currency."""
+    try:
+        _signed_in(request)
+        indicator, _, subject = (
+            request.GET.get("indicator") or "cpue.records.km|vertical:illicit"
+        ).partition("|")
+        if indicator not in INDICATORS:
+            raise errors.MAP_BAD_FILTER(detail=f"no indicator {indicator!r}")
+        year = request.GET.get("year") or ""
+        if not (year.isdigit() and 1900 < int(year) < 2200):
+            raise errors.MAP_BAD_FILTER(detail="year must be a year, such as 2024")
+        return JsonResponse(data.areas_layer(request.user, indicator, subject, int(year)))
     except Problem as exc:
         return problem(exc)
