@@ -298,6 +298,17 @@ class AccessMatrixTest(TestCase):
             # The token URL opened in a browser: the collector's web forms page.
             ("web forms page", lambda r: self.openrosa(r, "get", "/"), everyone(200, anonymous=403)),
             # Map layers: every signed-in user, each seeing what its roles allow (maps/).
+            ("overview map", lambda r: self.ask(r, "get", "/maps/"), everyone(200, anonymous=302)),
+            (
+                "area dashboard",
+                lambda r: self.ask(r, "get", f"/maps/areas/{self.area.pk}/"),
+                only(*readers_of_area, "law", "national_law", anonymous=302),
+            ),
+            (
+                "map areas",
+                lambda r: self.ask(r, "get", "/maps/data/areas.geojson", {"year": 2024}),
+                everyone(200, anonymous=401),
+            ),
             (
                 "map observations",
                 lambda r: self.ask(r, "get", "/maps/data/observations.geojson"),

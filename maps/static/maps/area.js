@@ -158,6 +158,10 @@
     chart("chart-effort", { type: "bar", data: { labels: effort.map(function (r) { return r.period_start.slice(0, 7); }), datasets: [{ label: "km", data: effort.map(function (r) { return r.value; }), backgroundColor: "#81c784" }] }, options: { plugins: { legend: { display: false } } } });
 
     var rate = series(monthly, "cpue.records.km", subject());
+    document.querySelectorAll(".subject-label").forEach(function (el) {
+      var f = filters();
+      el.textContent = f.category ? form.elements.category.selectedOptions[0].textContent : f.vertical ? form.elements.vertical.selectedOptions[0].textContent : "illicit activity";
+    });
     chart("chart-rate", {
       type: "lineWithErrorBars",
       data: { labels: rate.map(function (r) { return r.period_start.slice(0, 7); }), datasets: [{ label: "records per 10 km", borderColor: "#c62828", backgroundColor: "#c62828", data: rate.map(function (r) { return { y: r.value, yMin: r.lower, yMax: r.upper }; }) }] },
