@@ -16,6 +16,8 @@
   }, { collapsed: false }).addTo(map);
   var charts = {};
   var pending = 0;
+  /* For whoever drives the page (and its browser tests). */
+  window.dashboard = { map: map, layers: layers };
   function busy(delta) { pending += delta; document.body.dataset.loading = String(pending); }
 
   function filters() {
