@@ -78,7 +78,7 @@ def test_overview_map_draws_every_area(fieldkit_server, demo, page, page_log):
     sign_in(page, fieldkit_server, "donor")
     page.goto(fieldkit_server.url("/maps/?indicator=effort.km|"))
     page.wait_for_function("document.body.dataset.loaded === 'areas'")
-    # Drawn on a canvas (preferCanvas): the layers are counted, not SVG paths.
+    # The layers are counted: what Leaflet holds, whatever it draws with.
     assert page.evaluate("window.overviewLayer.getLayers().length") == 5
     legend = page.locator("#legend").inner_text()
     assert "no data (not the same as 0)" in legend and "km" in legend
@@ -143,6 +143,9 @@ def test_area_dashboard_filters_prints_and_withholds_sensitive_points(fieldkit_s
 
     # Printed on A4: map, cards and charts on the pages.
     page.emulate_media(media="print")
+    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+    page.wait_for_function("document.body.dataset.loading === '0'")
+    page.wait_for_timeout(500)
     pdf = artifact_path("maps-dashboard.pdf")
     page.pdf(path=str(pdf), format="A4", print_background=True)
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout

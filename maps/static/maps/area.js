@@ -50,6 +50,7 @@
   FK.getJSON("/api/v1/areas/" + area + "/").then(function (feature) {
     var outline = L.geoJSON(feature, { style: { color: "#1b5e20", weight: 2, fill: false }, interactive: false }).addTo(map);
     map.fitBounds(outline.getBounds());
+    window.dashboard.bounds = outline.getBounds();
     reloadLayers();
   });
   FK.getJSON("/api/v1/zones/?" + FK.query({ area: area })).then(function (data) {
@@ -245,5 +246,11 @@
     if (document.getElementById("cards")) { reloadFigures(); }
   });
   document.getElementById("print").addEventListener("click", function () { window.print(); });
+  /* Charts and the map are sized for the screen: fit them to the paper before printing. */
+  window.addEventListener("beforeprint", function () {
+    Object.keys(charts).forEach(function (id) { charts[id].resize(); });
+    map.invalidateSize({ animate: false, pan: false });
+    if (window.dashboard.bounds) { map.fitBounds(window.dashboard.bounds, { animate: false }); }
+  });
   reloadFigures();
 })();

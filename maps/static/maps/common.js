@@ -34,7 +34,8 @@
 
   /* A Leaflet map that draws its own layers whether or not the basemap is reachable. */
   FK.map = function (id) {
-    var map = L.map(id, { preferCanvas: true, zoomSnap: 0.5 }).setView(FK.options.center, FK.options.zoom);
+    /* SVG, not canvas: a printed page resizes the map, and SVG redraws at once. */
+    var map = L.map(id, { zoomSnap: 0.5 }).setView(FK.options.center, FK.options.zoom);
     if (FK.options.basemap) {
       L.tileLayer(FK.options.basemap, { attribution: FK.options.attribution, maxZoom: 19 }).addTo(map);
     }
