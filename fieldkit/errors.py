@@ -337,3 +337,7 @@ CASE_TRANSITION_INVALID = ProblemType(
     "409.50", 409, "A case cannot go from {current} to {target}; from {current} it may go to: {allowed}."
 )
 CASE_CLOSED = ProblemType("409.51", 409, "The case is {status}: it takes no more changes.")
+
+# Map data (maps/): the page asked for something that is not a map view.
+MAP_BAD_VIEW = ProblemType("400.90", 400, "Map request not understood: {detail}.")
+MAP_BAD_FILTER = ProblemType("400.91", 400, "Filter not understood: {detail}.")

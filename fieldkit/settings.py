@@ -15,6 +15,7 @@ import dj_database_url
 import pyogrio  # noqa: F401
 import pyproj  # noqa: F401
 import shapely  # noqa: F401
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from whitenoise.compress import Compressor
 
@@ -119,6 +120,8 @@ INSTALLED_APPS = [
     "observations",
     "standard_forms",
     "enforcement",
+    "indicators",
+    "maps",
     # The top: URLconf, home page, demo loader (nothing imports it).
     "portal",
 ]
@@ -284,6 +287,8 @@ ODK_FORMS_SUBMISSION_PROCESSORS: list[str] = [
     "enforcement.evidence.record_edit",
     # Alerts to law enforcement for matching illicit records (after the records are made).
     "enforcement.alerts.match_submission",
+    # After the records: marks the area-months they touch for the indicators update.
+    "indicators.incremental.after_submission",
 ]
 # Without a broker, processing runs in a worker thread of the serving process, after the
 # answer, as a Celery worker would; off, it runs in the request before the answer (the test
@@ -365,7 +370,24 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Alert digests whose interval came round (enforcement.alerts).
     "send-alert-digests": {"task": "enforcement.send_alert_digests", "schedule": 60.0},
+    # Dirty area-months a lost update left behind.
+    "indicators-update": {
+        "task": "indicators.update",
+        "schedule": float(envint("INDICATORS_UPDATE_INTERVAL", "60")),
+    },
+    # Every indicator of every area, one task per area, at 02:30 UTC.
+    "indicators-nightly": {
+        "task": "indicators.nightly",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
+
+# Indicators (indicators.incremental): seconds an update waits after a submission so that a
+# burst is computed once; seconds between looks for dirty keys left behind (Celery beat, or
+# the background thread without a broker); seconds a worker holds the keys it computes.
+INDICATORS_UPDATE_DELAY = envint("INDICATORS_UPDATE_DELAY", "2")
+INDICATORS_UPDATE_INTERVAL = envint("INDICATORS_UPDATE_INTERVAL", "60")
+INDICATORS_LEASE = envint("INDICATORS_LEASE", "600")
 
 SILENCED_SYSTEM_CHECKS = [
     # Debian 12 ships GDAL 3.6; Django 5.2 warns below 3.9. Everything we use is supported.

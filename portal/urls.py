@@ -21,7 +21,9 @@ urlpatterns = [
     path("api/v1/", include("protected_areas.urls")),
     path("api/v1/", include("odk_forms.urls")),
     path("api/v1/", include("observations.urls")),
+    path("api/v1/", include("indicators.urls")),
     path("api/v1/", include("accounts.urls")),
+    path("maps/", include("maps.urls")),
     path("api/v1/schema/", SchemaView.as_view(), name="api-schema"),
     # OpenRosa (ODK Collect, Enketo): /formList, /submission, /forms/..., /key/..., /test/...
     path("", include("odk_forms.openrosa.urls")),

@@ -17,6 +17,15 @@ def _processing_in_the_request(settings):
     settings.ODK_FORMS_BACKGROUND_PROCESSING = False
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: rolled-back tests reuse ids, and a cached map
+    answer keyed by them would outlive its data."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
     """On SpatiaLite the test database is a file (one per test process), not memory: the

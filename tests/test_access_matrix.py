@@ -21,6 +21,8 @@ from accounts import access
 from accounts.access import Capability
 from accounts.models import AreaMembership, CollectorToken
 from enforcement import actions
+from indicators import compute, grid
+from indicators.models import IndicatorValue
 from observations.models import Observation, Patrol
 from odk_forms import publishing
 from odk_forms.models import Attachment, Form
@@ -129,6 +131,14 @@ class AccessMatrixTest(TestCase):
         managers = ("manager", "admin")
         case_readers = ("law", "manager", "national_law", "admin")
         case = f"/cases/{self.case.uuid}/"
+        indicator_readers = (*readers_of_area, "law", "national_law")
+        grid.build_grid(self.area)
+        compute.compute_full()
+        value = IndicatorValue.objects.filter(area=self.area, cell_id=0).first()
+        cells = (
+            f"/api/v1/indicators/cells/?area={self.area.pk}&indicator=cell.records"
+            "&subject=vertical:illicit&period_kind=Y&period_start=2024-01-01"
+        )
         record_files = f"/api/v1/submissions/{self.submission.pk}/attachments"
         incident_xml = ob.instance_xml(
             "fk_incident",
@@ -205,6 +215,22 @@ class AccessMatrixTest(TestCase):
                 "eagle photo",
                 lambda r: self.ask(r, "get", f"/api/v1/observations/{eagle}/photos/{scene.PHOTO}"),
                 only(*illicit_readers, anonymous=ANON),
+            ),
+            # Indicators: those of the areas where the user reads indicators.
+            (
+                "indicators",
+                lambda r: self.ask(r, "get", "/api/v1/indicators/"),
+                everyone(200, anonymous=ANON),
+            ),
+            (
+                "indicator",
+                lambda r: self.ask(r, "get", f"/api/v1/indicators/{value.pk}/"),
+                only(*indicator_readers, anonymous=ANON),
+            ),
+            (
+                "indicator cells",
+                lambda r: self.ask(r, "get", cells),
+                only(*indicator_readers, anonymous=ANON),
             ),
             # Memberships: managers of the area.
             (
@@ -313,6 +339,28 @@ class AccessMatrixTest(TestCase):
             ),
             # The token URL opened in a browser: the collector's web forms page.
             ("web forms page", lambda r: self.openrosa(r, "get", "/"), everyone(200, anonymous=403)),
+            # Map layers: every signed-in user, each seeing what its roles allow (maps/).
+            ("overview map", lambda r: self.ask(r, "get", "/maps/"), everyone(200, anonymous=302)),
+            (
+                "area dashboard",
+                lambda r: self.ask(r, "get", f"/maps/areas/{self.area.pk}/"),
+                only(*readers_of_area, "law", "national_law", anonymous=302),
+            ),
+            (
+                "map areas",
+                lambda r: self.ask(r, "get", "/maps/data/areas.geojson", {"year": 2024}),
+                everyone(200, anonymous=401),
+            ),
+            (
+                "map observations",
+                lambda r: self.ask(r, "get", "/maps/data/observations.geojson"),
+                everyone(200, anonymous=401),
+            ),
+            (
+                "map tracks",
+                lambda r: self.ask(r, "get", "/maps/data/tracks.geojson"),
+                everyone(200, anonymous=401),
+            ),
             # A stored record's photo, for those who may edit the record (Enketo's edit view).
             (
                 "record attachment",

@@ -1,0 +1,284 @@
+"""Indicators benchmark: a national data set written straight into PostGIS, then the full
+recomputation and the incremental update after one submission, timed.
+
+    DATABASE_URL=postgis://postgres@127.0.0.1:5432/fieldkit .venv/bin/python bench/indicators.py [--scale 1.0]
+
+At scale 1: 100 areas (with a zone each and their 1 km grids), 5 years, 120,000 leg-days
+with their effort per area and zone, 1,000,000 observations (40 % species records of 20
+taxa) with their places. Everything is generated with SQL (generate_series) in a database
+of its own (`<name>_bench`, dropped and made again), not sent through HTTP. --scale 0.1
+gives 10 areas and 100,000 observations.
+
+Printed: the time to generate, the full recomputation (compute_full over every area, one
+transaction), the incremental update after one submission (a patrol day and five
+observations in one area: marking its keys, and the update that recomputes that month, its
+quarter and its year), the rows written, and the peak memory of this process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+YEARS = 5
+FIRST_YEAR = 2020
+
+
+def database_urls() -> tuple[str, str]:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgis://"):
+        sys.exit("bench/indicators.py needs DATABASE_URL=postgis://… (a PostGIS server)")
+    base, _, name = url.rpartition("/")
+    return url, f"{base}/{name}_bench"
+
+
+def recreate(url: str, bench_url: str) -> None:
+    import psycopg
+
+    bench_name = bench_url.rpartition("/")[2]
+    conninfo = url.replace("postgis://", "postgresql://").rpartition("/")[0] + "/postgres"
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{bench_name}"')
+        conn.execute(f'CREATE DATABASE "{bench_name}"')
+
+
+def setup(bench_url: str) -> None:
+    os.environ["DATABASE_URL"] = bench_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fieldkit.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def generate(areas: int, legdays_per_area_month: int, observations: int) -> None:
+    from django.contrib.gis.geos import MultiPolygon, Polygon
+    from django.db import connection
+
+    from observations.models import Taxon
+    from protected_areas.models import ProtectedArea, Zone
+    from tests import observation_builders as ob
+
+    version = ob.publish(ob.incident_form_md(), name="incident.md")
+    made = []
+    for i in range(areas):
+        west, south = 140.0 + (i % 10) * 0.2, -10.0 + (i // 10) * 0.2
+        box = MultiPolygon(Polygon.from_bbox((west, south, west + 0.1, south + 0.1)), srid=4326)
+        area = ProtectedArea.objects.create(source="bench", source_id=str(i), name=f"Bench area {i}", boundary=box)
+        inner = MultiPolygon(Polygon.from_bbox((west, south, west + 0.05, south + 0.05)), srid=4326)
+        Zone.objects.create(area=area, code="core", name="Core", boundary=inner)
+        made.append(area)
+    taxa = list(Taxon.objects.order_by("pk").values_list("pk", flat=True)[:20])
+    categories = [
+        ("human_activity.weapons.snare", "illicit"),
+        ("human_activity.weapons.firearm", "illicit"),
+        ("human_activity.camp", "illicit"),
+        ("human_activity.gunshot", "illicit"),
+        ("human_activity.encroachment", "illicit"),
+        ("animals.live", "biodiversity"),
+        ("animals.sign.track", "biodiversity"),
+        ("animals.sign.dung", "biodiversity"),
+        ("features.water", "other"),
+        ("resource_use.timber", "resource_use"),
+    ]
+    with connection.cursor() as c:
+        c.execute("SELECT slug FROM observations_category")
+        known = {row[0] for row in c.fetchall()}
+        categories = [(slug, v) for slug, v in categories if slug in known]
+        c.execute("SELECT setseed(0.42)")
+        c.execute(
+            """INSERT INTO odk_forms_submission (form_id, form_version_id, instance_id, xml_file, xml_sha256,
+                xml_size, is_encrypted, is_draft, instance_name, deprecated_id, is_current, state,
+                processing_error, processing_attempts, leases_lost, metadata, device_id, received_at, updated)
+            VALUES (%s, %s, 'uuid:bench', 'bench.xml', '', 0, false, false, '', '', true, 'processed', '', 1, 0,
+                '{}', '', now(), now()) RETURNING id""",
+            [version.form_id, version.pk],
+        )
+        sub = c.fetchone()[0]
+        c.execute("CREATE TEMP TABLE bench_area AS SELECT row_number() OVER (ORDER BY a.id) - 1 AS n, a.id, "
+                  "z.id AS zone_id, ST_XMin(a.boundary) AS x0, ST_YMin(a.boundary) AS y0 "
+                  "FROM protected_areas_protectedarea a JOIN protected_areas_zone z ON z.area_id = a.id")
+        # One patrol, leg and leg-day per (area, month, k); days spread over the month.
+        months = YEARS * 12
+        c.execute(
+            f"""CREATE TEMP TABLE bench_day AS
+            SELECT ba.id AS area_id, ba.zone_id,
+                (date '{FIRST_YEAR}-01-01' + (m || ' months')::interval + ((random() * 27)::int || ' days')::interval)::date AS day,
+                5 + random() * 20 AS km, random() < 0.5 AS in_zone
+            FROM bench_area ba, generate_series(0, {months - 1}) m, generate_series(1, {legdays_per_area_month}) k"""
+        )
+        c.execute("ALTER TABLE bench_day ADD COLUMN n serial")
+        c.execute(
+            """INSERT INTO observations_patrol (submission_id, root_submission_id, form_version_id, instance_path,
+                record_uuid, patrol_id, station, team, objective, notes, area_id)
+            SELECT %s, %s, %s, 'bench/' || n, gen_random_uuid(), '', '', '', '', '', area_id FROM bench_day ORDER BY n""",
+            [sub, sub, version.pk],
+        )
+        c.execute(
+            """INSERT INTO observations_patrolleg (patrol_id, number, transport, mandate, leader, members, member_count,
+                record_uuid)
+            SELECT id, 1, 'foot', '', '', '[]', 4, gen_random_uuid() FROM observations_patrol
+            WHERE root_submission_id = %s ORDER BY id""",
+            [sub],
+        )
+        c.execute(
+            """CREATE TEMP TABLE bench_legday AS SELECT d.*, p.id AS patrol_id, l.id AS leg_id
+            FROM bench_day d JOIN observations_patrol p ON p.instance_path = 'bench/' || d.n
+            JOIN observations_patrolleg l ON l.patrol_id = p.id"""
+        )
+        c.execute(
+            """INSERT INTO observations_patrollegday (leg_id, patrol_id, day, rest_minutes, distance_km,
+                patrol_hours, field_hours, members, person_days, record_uuid)
+            SELECT leg_id, patrol_id, day, 60, km, km / 3, km / 3 - 1, 4, 4, gen_random_uuid() FROM bench_legday"""
+        )
+        c.execute(
+            """INSERT INTO observations_tracksegment (leg_day_id, area_id, zone_id, distance_km, patrol_hours,
+                field_hours, person_days, has_track)
+            SELECT d.id, b.area_id, NULL, d.distance_km, d.patrol_hours, d.field_hours, d.person_days, true
+            FROM observations_patrollegday d JOIN bench_legday b ON b.patrol_id = d.patrol_id
+            UNION ALL
+            SELECT d.id, b.area_id, b.zone_id, d.distance_km / 3, d.patrol_hours / 3, d.field_hours / 3,
+                d.person_days / 3, true
+            FROM observations_patrollegday d JOIN bench_legday b ON b.patrol_id = d.patrol_id WHERE b.in_zone"""
+        )
+        c.execute(f"CREATE TEMP TABLE bench_cat AS SELECT * FROM (VALUES {', '.join(['(%s, %s, %s)'] * len(categories))}) AS t(i, slug, vertical)",
+                  [v for i, (slug, vertical) in enumerate(categories) for v in (i, slug, vertical)])
+        c.execute(
+            f"CREATE TEMP TABLE bench_taxon AS SELECT * FROM (VALUES {', '.join(['(%s, %s)'] * len(taxa))}) AS t(i, id)",
+            [v for i, pk in enumerate(taxa) for v in (i, pk)],
+        )
+        ncat, ntax = len(categories), len(taxa)
+        c.execute(
+            f"""CREATE TEMP TABLE bench_obs AS
+            SELECT g AS n, ba.id AS area_id, ba.zone_id,
+                ba.x0 + random() * 0.1 AS x, ba.y0 + random() * 0.1 AS y,
+                (date '{FIRST_YEAR}-01-01' + ((random() * ({YEARS} * 365 - 1))::int || ' days')::interval)::date AS day,
+                (random() * {ncat - 1})::int AS cat, floor(power(random(), 2) * {ntax})::int AS tax,
+                1 + floor(random() * 4)::int AS cnt
+            FROM generate_series(1, {observations}) g
+            JOIN bench_area ba ON ba.n = g % {areas}"""
+        )
+        c.execute(
+            """INSERT INTO observations_observation (submission_id, root_submission_id, form_version_id, instance_path,
+                record_uuid, category, vertical, notes, observer, photos, location, day, time, area_id, count)
+            SELECT %s, %s, %s, 'o/' || o.n, gen_random_uuid(), bc.slug, bc.vertical, '', '', '[]',
+                ST_SetSRID(ST_MakePoint(o.x, o.y), 4326), o.day, o.day + time '10:00', o.area_id, o.cnt
+            FROM bench_obs o JOIN bench_cat bc ON bc.i = o.cat ORDER BY o.n""",
+            [sub, sub, version.pk],
+        )
+        c.execute(
+            """INSERT INTO observations_observationplace (observation_id, area_id, zone_id)
+            SELECT id, area_id, NULL FROM observations_observation WHERE root_submission_id = %s
+            UNION ALL
+            SELECT o.id, o.area_id, ba.zone_id FROM observations_observation o JOIN bench_area ba ON ba.id = o.area_id
+            WHERE o.root_submission_id = %s
+                AND ST_X(o.location) < ba.x0 + 0.05 AND ST_Y(o.location) < ba.y0 + 0.05""",
+            [sub, sub],
+        )
+        c.execute(
+            """INSERT INTO observations_speciesobservation (observation_id, taxon_id, taxon_name, individual_count,
+                evidence, is_occurrence)
+            SELECT o.id, bt.id, '', o.count::int, 'direct', true
+            FROM observations_observation o JOIN bench_obs b ON b.n = substr(o.instance_path, 3)::int
+            JOIN bench_taxon bt ON bt.i = b.tax
+            WHERE o.root_submission_id = %s AND o.vertical = 'biodiversity'""",
+            [sub],
+        )
+        c.execute("ANALYZE")
+    from indicators import grid
+
+    grid.ensure_grids()
+
+
+def one_submission() -> tuple[float, float]:
+    """A patrol day and five observations in the first area, as a processed submission
+    leaves them; returns the seconds to mark its keys and to update."""
+    from datetime import date
+
+    from django.db import transaction
+
+    from indicators import incremental
+    from protected_areas.models import ProtectedArea
+    from tests import indicator_builders as ib
+
+    area = ProtectedArea.objects.order_by("pk").first()
+    assert area is not None
+    day = date(FIRST_YEAR + 2, 6, 15)
+    with transaction.atomic():
+        sub = ib.submission()
+        ib.leg_day(area, day, km=12, sub=sub)
+        for i in range(5):
+            ib.observation(area, day, taxon="casuarius_casuarius" if i % 2 else None, individuals=2,
+                           point=(area.boundary.extent[0] + 0.01 * (i + 1), area.boundary.extent[1] + 0.01), sub=sub)
+        started = time.perf_counter()
+        incremental.after_submission(sub, b"")
+        marked = time.perf_counter() - started
+    started = time.perf_counter()
+    incremental.update()
+    return marked, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=float, default=1.0, help="1.0: 100 areas and 1,000,000 observations")
+    scale = parser.parse_args().scale
+    areas = max(1, round(100 * scale))
+    observations = round(1_000_000 * scale)
+    url, bench_url = database_urls()
+    recreate(url, bench_url)
+    setup(bench_url)
+
+    from django.db import connection
+
+    from indicators import compute
+    from indicators.models import IndicatorValue
+
+    started = time.perf_counter()
+    generate(areas, 20, observations)
+    generated = time.perf_counter() - started
+    with connection.cursor() as c:
+        counts = {}
+        for table in ("observations_observation", "observations_patrollegday", "observations_tracksegment",
+                      "observations_observationplace", "observations_speciesobservation", "indicators_gridcell"):
+            c.execute(f"SELECT count(*) FROM {table}")
+            counts[table] = c.fetchone()[0]
+    print(f"generated in {generated:.1f} s: " + ", ".join(f"{t.split('_', 1)[1]} {n:,}" for t, n in counts.items()))
+
+    started = time.perf_counter()
+    compute.compute_full()
+    full = time.perf_counter() - started
+    rows = IndicatorValue.objects.count()
+    print(f"full recompute: {full:.2f} s ({rows:,} indicator values, {areas} areas × {YEARS} years)")
+    print("  " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in compute.TIMINGS.items()))
+    with connection.cursor() as c:
+        c.execute(
+            "SELECT split_part(indicator, '.', 1), count(*) FROM indicators_indicatorvalue GROUP BY 1 ORDER BY 2 DESC"
+        )
+        print("  rows: " + ", ".join(f"{family} {n:,}" for family, n in c.fetchall()))
+    compute.TIMINGS.clear()
+
+    started = time.perf_counter()
+    compute.compute_full()
+    again = time.perf_counter() - started
+    print(f"full recompute again (replacing every value): {again:.2f} s")
+
+    marked, updated = one_submission()
+    marked2, updated2 = one_submission()
+    print(
+        f"incremental after one submission: mark {marked * 1000:.1f} ms + update {updated * 1000:.1f} ms"
+        f" = {(marked + updated) * 1000:.1f} ms (second: {(marked2 + updated2) * 1000:.1f} ms)"
+    )
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"peak memory (this process): {peak_kib / 1024:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,258 @@
+"""Map data benchmark: latency of the layers the map pages load, over a million points.
+
+    .venv/bin/python bench/maps.py [--points 1000000] [--requests 200]
+
+Without DATABASE_URL it starts a throwaway PostGIS cluster on a free loopback port (and
+stops it afterwards); with DATABASE_URL it uses that PostGIS server. The work happens in a
+test database created and dropped by Django's test machinery.
+
+Set-up, not timed: the five demo areas with their zones, the species list (5 % of taxa made
+sensitive), the standard forms, and `--points` observations written straight into the
+database with generate_series (not through HTTP): spread over the areas' extents, five
+years, every vertical, a third of them species records, each with its ObservationPlace row.
+
+Timed, through Django's test client as a signed-in national viewer (every area, sensitive
+points generalised, so the generalisation is in every answer): the observation layer at
+random viewports of a 1280×800 screen, clusters at zooms 5–13 and single points at zoom
+15–16, each asked with an empty cache ("cold") and then again ("again": the cached blocks
+of clusters); the tracks layer. Figures printed: p50 and p95 per layer, in ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVICES = ["bash", str(ROOT / "scripts" / "services.sh")]
+SCREEN = (1280, 800)
+
+
+def sh(*args: str, capture: bool = False) -> str:
+    result = subprocess.run(args, check=True, text=True, capture_output=capture, cwd=ROOT)
+    return result.stdout if capture else ""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--points", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=200, help="requests per layer")
+    parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.inner or os.getenv("DATABASE_URL"):
+        run(args.points, args.requests, args.seed)
+        return
+    work = Path(tempfile.mkdtemp(prefix="fieldkit-bench-maps-"))
+    port = int(sh(*SERVICES, "free-port", "55640", capture=True).strip())
+    try:
+        sh(*SERVICES, "start-postgis", str(work / "pg"), str(port))
+        env = {**os.environ, "DATABASE_URL": f"postgis://postgres@127.0.0.1:{port}/fieldkit_bench"}
+        command = [sys.executable, __file__, "--inner", "--points", str(args.points)]
+        command += ["--requests", str(args.requests), "--seed", str(args.seed)]
+        subprocess.run(command, check=True, env=env, cwd=ROOT)
+    finally:
+        sh(*SERVICES, "stop-postgis", str(work / "pg"))
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run(points: int, requests: int, seed: int) -> None:
+    media = tempfile.mkdtemp(prefix="fieldkit-bench-media-")
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "fieldkit.settings",
+            "MEDIA_ROOT": media,
+            "DATA_DIR": media,
+            "ODK_FORMS_FSYNC": "false",
+            "LOG_LEVEL": "WARNING",
+            "SECRET_KEY": uuid.uuid4().hex,
+        }
+    )
+    os.environ.pop("CELERY_BROKER_URL", None)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test.utils import setup_databases, setup_test_environment, teardown_databases
+
+    setup_test_environment()
+    old = setup_databases(verbosity=0, interactive=False)
+    try:
+        if connection.vendor != "postgresql":
+            raise SystemExit("bench/maps.py measures PostGIS: set DATABASE_URL or let it start one")
+        user, extent = prepare(points, seed)
+        measure(user, extent, requests, seed)
+    finally:
+        teardown_databases(old, verbosity=0)
+        shutil.rmtree(media, ignore_errors=True)
+
+
+def prepare(points: int, seed: int) -> tuple[object, tuple[float, float, float, float]]:
+    from django.db import connection
+
+    from accounts.models import AreaMembership, Role, User
+    from observations.models import Category, Observation, Taxon
+    from odk_forms import processing, receiving
+    from portal import demo
+    from protected_areas.demo import load_demo_areas
+    from protected_areas.models import ProtectedArea
+
+    started = time.perf_counter()
+    load_demo_areas()
+    demo.load_demo_taxa()
+    areas = list(ProtectedArea.objects.order_by("wdpa_id"))
+    ranger = User.objects.create_user("bench-ranger", "ranger@example.org", uuid.uuid4().hex)
+    AreaMembership.objects.bulk_create(
+        AreaMembership(user=ranger, area=a, role=Role.COLLECTOR) for a in areas
+    )
+    versions = demo.publish_standard_forms(areas, validate=False)
+    # Real demo submissions first (patrols with tracks), processed as the task does.
+    for _stem, xml in list(demo.generate_submissions(areas, versions, 2024, seed=seed))[:300]:
+        submission = receiving.receive_submission(xml, {}, user=ranger).submission
+        processing.process_submission(submission.pk)
+    template = Observation.objects.order_by("pk").first()
+    assert template is not None
+    taxa = list(Taxon.objects.order_by("pk").values_list("pk", flat=True))
+    rng = random.Random(seed)
+    Taxon.objects.filter(pk__in=rng.sample(taxa, max(1, len(taxa) // 20))).update(sensitivity=3)
+    categories = list(Category.objects.exclude(vertical="").values_list("slug", "vertical"))
+    boxes = [a.boundary.extent for a in areas]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH box(i, area_id, xmin, ymin, xmax, ymax) AS (
+                SELECT ordinality - 1, (b->>0)::int, (b->>1)::float, (b->>2)::float,
+                       (b->>3)::float, (b->>4)::float
+                FROM jsonb_array_elements(%(boxes)s::jsonb) WITH ORDINALITY AS t(b, ordinality)
+            ), cat(i, slug, vertical) AS (
+                SELECT ordinality - 1, c->>0, c->>1
+                FROM jsonb_array_elements(%(categories)s::jsonb) WITH ORDINALITY AS t(c, ordinality)
+            ), g AS (
+                SELECT n, timestamptz '2020-01-01' + random() * interval '1826 days' AS t
+                FROM generate_series(1, %(points)s) n
+            )
+            INSERT INTO observations_observation (
+                submission_id, root_submission_id, form_version_id, instance_path, record_uuid,
+                location, accuracy_m, time, day, area_id, category, vertical, count, notes,
+                observer, photos)
+            SELECT %(submission)s, %(root)s, %(version)s, 'bench[' || g.n || ']', gen_random_uuid(),
+                   ST_SetSRID(ST_MakePoint(box.xmin + random() * (box.xmax - box.xmin),
+                                           box.ymin + random() * (box.ymax - box.ymin)), 4326),
+                   10, g.t, g.t::date, box.area_id, cat.slug, cat.vertical, 1, '', '', '[]'
+            FROM g
+            JOIN box ON box.i = g.n %% %(n_boxes)s
+            JOIN cat ON cat.i = (g.n / 7) %% %(n_categories)s
+            """,
+            {
+                "boxes": __import__("json").dumps(
+                    [[a.pk, *box] for a, box in zip(areas, boxes, strict=True)]
+                ),
+                "categories": __import__("json").dumps(categories),
+                "points": points,
+                "n_boxes": len(boxes),
+                "n_categories": len(categories),
+                "submission": template.submission_id,
+                "root": template.root_submission_id,
+                "version": template.form_version_id,
+            },
+        )
+        cursor.execute(
+            "INSERT INTO observations_observationplace (observation_id, area_id, zone_id) "
+            "SELECT id, area_id, NULL FROM observations_observation WHERE instance_path LIKE 'bench[%%'"
+        )
+        cursor.execute(
+            "INSERT INTO observations_speciesobservation (observation_id, taxon_id, taxon_name, "
+            "individual_count, evidence, is_occurrence) "
+            "SELECT id, (%s::int[])[1 + id %% %s], '', 1, '', true FROM observations_observation "
+            "WHERE instance_path LIKE 'bench[%%' AND id %% 3 = 0",
+            [taxa, len(taxa)],
+        )
+        cursor.execute("ANALYZE")
+    viewer = User.objects.create_user("bench-viewer", "viewer@example.org", uuid.uuid4().hex)
+    AreaMembership.objects.create(user=viewer, national=True, role=Role.VIEWER)
+    xs = [b[0] for b in boxes] + [b[2] for b in boxes]
+    ys = [b[1] for b in boxes] + [b[3] for b in boxes]
+    total = Observation.objects.count()
+    print(f"set-up: {total:,} observations in {len(areas)} areas, {time.perf_counter() - started:.0f} s")
+    return viewer, (min(xs), min(ys), max(xs), max(ys))
+
+
+def viewport(rng: random.Random, extent: tuple[float, float, float, float], zoom: int) -> str:
+    from maps.geo import degrees_per_pixel
+
+    width, height = (px * degrees_per_pixel(zoom) for px in SCREEN)
+    x = rng.uniform(extent[0], extent[2])
+    y = rng.uniform(extent[1], extent[3])
+    return f"{x - width / 2},{y - height / 2},{x + width / 2},{y + height / 2}"
+
+
+def timed(client: object, url: str, params: dict[str, object], n: int) -> tuple[list[float], int]:
+    times, size = [], 0
+    for _ in range(n):
+        t0 = time.perf_counter()
+        response = client.get(url, params, secure=True)  # type: ignore[attr-defined]
+        times.append((time.perf_counter() - t0) * 1000)
+        assert response.status_code == 200, (response.status_code, response.content[:300])
+        size = max(size, len(response.content))
+    return times, size
+
+
+def report(label: str, times: list[float], size: int) -> None:
+    times = sorted(times)
+    p95 = times[min(len(times) - 1, round(0.95 * len(times)) - 1)]
+    print(
+        f"  {label:<34} p50 {statistics.median(times):7.1f} ms   p95 {p95:7.1f} ms   "
+        f"largest answer {size / 1024:,.0f} KiB   ({len(times)} requests)"
+    )
+
+
+def measure(user: object, extent: tuple[float, float, float, float], requests: int, seed: int) -> None:
+    from django.core.cache import cache
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    rng = random.Random(seed)
+    print("latency, as a national viewer (sensitive points generalised):")
+    for label, zooms in (
+        ("observation clusters, zoom 5-13", range(5, 14)),
+        ("single points, zoom 15-16", (15, 16)),
+    ):
+        views = []
+        for _ in range(requests):
+            zoom = rng.choice(list(zooms))
+            views.append({"bbox": viewport(rng, extent, zoom), "zoom": zoom})
+        cold, warm, size = [], [], 0
+        for params in views:
+            cache.clear()
+            t, s = timed(client, "/maps/data/observations.geojson", params, 1)
+            cold += t
+            size = max(size, s)
+            warm += timed(client, "/maps/data/observations.geojson", params, 1)[0]
+        report(label + ", cold", cold, size)
+        report(label + ", again", warm, size)
+    times, size = [], 0
+    for _ in range(requests):
+        zoom = rng.choice(range(8, 14))
+        t, s = timed(
+            client, "/maps/data/tracks.geojson", {"bbox": viewport(rng, extent, zoom), "zoom": zoom}, 1
+        )
+        times += t
+        size = max(size, s)
+    report("patrol tracks, zoom 8-13", times, size)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,728 @@
+"""Indicators computed in the database: one INSERT … SELECT per family of indicators, over
+every area and period of a computation at once (GROUP BY), rows never passing through
+Python. The same statements run on PostGIS and SpatiaLite; only the date arithmetic and
+the projection call differ (`_Dialect`).
+
+A computation has a *scope*: rows of ComputeScope, one per area and period (month,
+quarter, year) to replace, under one job number. Its values are deleted and inserted
+again in one transaction, family by family:
+
+1. effort per month (from TrackSegment: the area rows with no zone, and each zone's);
+2. counts per month: records and summed counts per category subtree, vertical, taxon and
+   IUCN category (ObservationPlace: every area and zone containing the observation);
+3. records per grid cell and vertical per month;
+4. quarters and years of the additive families above, summed from the months in SQL;
+5. encounter rates (CPUE) for every period, from the counts and the effort of the same
+   area, zone and period, with Garwood's interval joined from PoissonBound;
+6. biodiversity for every period, from counts per species per period (not additive:
+   richness, Chao1, Shannon and Pielou are recomputed from the species counts);
+7. METT per WCPA element and finance per year.
+
+The formulas are those of indicators.formulas, written in SQL; tests compare the two.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+from django.db import connection, transaction
+from scipy.special import gammaincinv
+
+from indicators.models import CELL_M, EQUAL_AREA_SRID, LARGE_AREA_KM2, LARGE_CELL_M, PoissonBound
+
+# z for the two-sided 95 % intervals (NormalDist().inv_cdf(0.975)).
+Z95 = 1.959963984540054
+
+# Seconds spent in each step since the process started (bench/indicators.py prints them).
+TIMINGS: dict[str, float] = {}
+
+# e^-n for n at or above this is left out of Chao1's sums (below 1e-130): PostgreSQL raises an
+# underflow error where Python returns 0.
+EXP_LIMIT = 300
+
+# Effort units rates are given per, and the scale (formulas.DEFAULT_SCALE).
+RATE_UNITS = (("km", 10.0), ("field_hours", 100.0), ("person_days", 100.0))
+
+INDICATORS: dict[str, str] = {
+    "effort.km": "km patrolled (tracks clipped to the area or zone)",
+    "effort.patrol_hours": "patrol hours, apportioned by distance",
+    "effort.field_hours": "field hours, apportioned by distance",
+    "effort.person_days": "person-days, apportioned by distance",
+    "effort.leg_days": "leg-days with effort in the area or zone",
+    "count.records": "records (subject: category, vertical, taxon or IUCN category)",
+    "count.individuals": "summed counts of the records",
+    "cell.records": "records in a grid cell (subject: vertical)",
+    **{
+        f"cpue.{n}.{unit}": f"{n} per {scale:g} {unit.replace('_', ' ')}, Garwood 95 % interval"
+        for n in ("records", "individuals")
+        for unit, scale in RATE_UNITS
+    },
+    "bio.richness": "observed species richness",
+    "bio.chao1": "bias-corrected Chao1 with its log-normal 95 % interval",
+    "bio.chao1_variance": "variance of Chao1",
+    "bio.shannon": "Shannon H′ on individual counts (natural log)",
+    "bio.pielou": "Pielou evenness J = H′ / ln S",
+    "bio.species": "species seen (subject: IUCN category)",
+    "mett.percent": "METT score as % of the applicable maximum (subject: WCPA element or '')",
+    "finance.spend_per_km2": "actual spending per km² (subject: currency)",
+    "finance.budget_per_km2": "planned spending per km² (subject: currency)",
+    "finance.spend_per_km": "actual spending per km patrolled (subject: currency)",
+    "finance.spend": "actual spending by category (subject: currency:category)",
+    "finance.income": "actual income by source (subject: currency:source)",
+    "finance.gap_basic": "basic need − actual income (subject: currency)",
+    "finance.gap_optimal": "optimal need − actual income (subject: currency)",
+}
+
+# A typed NULL: PostgreSQL types an untyped NULL in a UNION as text.
+_N = "CAST(NULL AS double precision)"
+IV = "indicators_indicatorvalue"
+SCOPE = "indicators_computescope"
+COLUMNS = (
+    "area_id, zone_id, cell_id, period_kind, period_start, indicator, subject, "
+    "value, numerator, denominator, lower, upper, effort"
+)
+
+
+@dataclass(frozen=True)
+class _Dialect:
+    postgres: bool
+
+    def month(self, day: str) -> str:
+        return (
+            f"CAST(date_trunc('month', {day}) AS date)" if self.postgres else f"date({day}, 'start of month')"
+        )
+
+    def quarter(self, month: str) -> str:
+        if self.postgres:
+            return f"CAST(date_trunc('quarter', {month}) AS date)"
+        # Percent signs doubled: the statement goes through the DB-API's %-formatting (and,
+        # with DEBUG on, through Django's query log), which would read them as placeholders.
+        return f"date({month}, '-' || ((CAST(strftime('%%m', {month}) AS integer) - 1) %% 3) || ' months')"
+
+    def year(self, month: str) -> str:
+        return (
+            f"CAST(date_trunc('year', {month}) AS date)"
+            if self.postgres
+            else f"date({month}, 'start of year')"
+        )
+
+    def end(self, start: str, months: int) -> str:
+        if self.postgres:
+            return f"CAST({start} + interval '{months} months' - interval '1 day' AS date)"
+        return f"date({start}, '+{months} months', '-1 day')"
+
+    def year_start(self, year: str) -> str:
+        if self.postgres:
+            return f"make_date(CAST({year} AS integer), 1, 1)"
+        return f"date(printf('%%04d-01-01', {year}))"
+
+    def year_of(self, day: str) -> str:
+        return (
+            f"CAST(EXTRACT(YEAR FROM {day}) AS integer)"
+            if self.postgres
+            else f"CAST(strftime('%%Y', {day}) AS integer)"
+        )
+
+    def x(self, geom: str) -> str:
+        return f"ST_X(ST_Transform({geom}, {EQUAL_AREA_SRID}))"
+
+    def y(self, geom: str) -> str:
+        return f"ST_Y(ST_Transform({geom}, {EQUAL_AREA_SRID}))"
+
+    def floor(self, expr: str) -> str:
+        # SQLite's CAST truncates towards zero: floor by hand for negative coordinates.
+        if self.postgres:
+            return f"CAST(floor({expr}) AS integer)"
+        return f"(CAST({expr} AS integer) - ({expr} < CAST({expr} AS integer)))"
+
+
+def dialect() -> _Dialect:
+    return _Dialect(postgres=connection.vendor == "postgresql")
+
+
+def new_job() -> int:
+    return random.getrandbits(62)
+
+
+def _execute(sql: str, params: Iterable[Any] = ()) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(params))
+        return cursor.rowcount
+
+
+# --- Scope ----------------------------------------------------------------------------------------
+
+
+def scope_months_with_data(job: int, area_ids: list[int] | None, since: date | None) -> None:
+    """Scope rows for every month that has effort or observations (full computation)."""
+    d = dialect()
+    where_ts, where_op = "", ""
+    params: list[Any] = []
+    if area_ids is not None:
+        marks = ", ".join(["%s"] * len(area_ids)) or "NULL"
+        where_ts += f" AND ts.area_id IN ({marks})"
+        where_op += f" AND op.area_id IN ({marks})"
+        params += area_ids
+    if since is not None:
+        where_ts += " AND d.day >= %s"
+        where_op += " AND o.day >= %s"
+        params.append(since)
+    ts_params = params
+    area_params = list(area_ids or [])
+
+    def where_yearly(alias: str) -> str:
+        # METT and budgets belong to a year (January's month row stands for it).
+        if area_ids is None:
+            return "1 = 1"
+        return f"{alias}.area_id IN ({', '.join(['%s'] * len(area_ids)) or 'NULL'})"
+
+    _execute(
+        f"""
+        INSERT INTO {SCOPE} (job, area_id, period_kind, period_start, period_end)
+        SELECT %s, area_id, 'M', m, {d.end("m", 1)} FROM (
+            SELECT DISTINCT ts.area_id, {d.month("d.day")} AS m
+            FROM observations_tracksegment ts
+            JOIN observations_patrollegday d ON d.id = ts.leg_day_id
+            WHERE ts.zone_id IS NULL {where_ts}
+            UNION
+            SELECT DISTINCT op.area_id, {d.month("o.day")} AS m
+            FROM observations_observationplace op
+            JOIN observations_observation o ON o.id = op.observation_id
+            WHERE op.zone_id IS NULL AND o.day IS NOT NULL {where_op}
+            UNION
+            SELECT DISTINCT a.area_id, {d.year_start("a.year")} AS m
+            FROM observations_mettassessment a WHERE {where_yearly("a")}
+            UNION
+            SELECT DISTINCT b.area_id, {d.year_start("b.fiscal_year")} AS m
+            FROM observations_budgetreturn b WHERE {where_yearly("b")}
+        ) months
+        """,
+        [job, *ts_params, *ts_params, *area_params, *area_params],
+    )
+    _scope_years(job)
+
+
+def scope_months(job: int, keys: Iterable[tuple[int, date]]) -> None:
+    """Scope rows for the given (area, first day of month) keys and their quarters and years."""
+    rows = [(job, area_id, "M", month, _month_end(month)) for area_id, month in set(keys)]
+    if rows:
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {SCOPE} (job, area_id, period_kind, period_start, period_end)"
+                " VALUES (%s, %s, %s, %s, %s)",
+                rows,
+            )
+    _scope_years(job)
+
+
+def _month_end(month: date) -> date:
+    nxt = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    return date.fromordinal(nxt.toordinal() - 1)
+
+
+def _scope_years(job: int) -> None:
+    d = dialect()
+    for kind, start, months in (("Q", d.quarter("period_start"), 3), ("Y", d.year("period_start"), 12)):
+        _execute(
+            f"""
+            INSERT INTO {SCOPE} (job, area_id, period_kind, period_start, period_end)
+            SELECT %s, area_id, '{kind}', p, {d.end("p", months)} FROM (
+                SELECT DISTINCT area_id, {start} AS p FROM {SCOPE} WHERE job = %s AND period_kind = 'M'
+            ) periods
+            """,
+            [job, job],
+        )
+
+
+def clear_scope(job: int) -> None:
+    _execute(f"DELETE FROM {SCOPE} WHERE job = %s", [job])
+
+
+# --- Poisson bounds ---------------------------------------------------------------------------------
+
+# Counts up to this have their exact bounds in PoissonBound; above it, Wilson and Hilferty's
+# cube-root approximation of the same chi-square quantiles (relative error < 1e-5 there).
+POISSON_TABLE = 10_000
+
+
+def ensure_poisson_bounds(upto: int = POISSON_TABLE) -> None:
+    """Tabulate Garwood's 95 % bounds for every count up to `upto` (formulas.poisson_interval,
+    vectorised: the same gamma quantiles)."""
+    if PoissonBound.objects.filter(k=upto).exists():
+        return
+    have = PoissonBound.objects.count()
+    ks = np.arange(have, upto + 1)
+    lower = np.where(ks == 0, 0.0, gammaincinv(np.maximum(ks, 1), 0.025))
+    upper = gammaincinv(ks + 1, 0.975)
+    PoissonBound.objects.bulk_create(
+        [
+            PoissonBound(k=int(k), lower=float(lo), upper=float(up))
+            for k, lo, up in zip(ks, lower, upper, strict=True)
+        ],
+        batch_size=2000,
+        ignore_conflicts=True,
+    )
+
+
+def _wh_lower(k: str) -> str:
+    return f"{k} * power(1 - 1 / (9.0 * {k}) - {Z95} / (3 * sqrt({k})), 3)"
+
+
+def _wh_upper(k: str) -> str:
+    return f"({k} + 1) * power(1 - 1 / (9.0 * ({k} + 1)) + {Z95} / (3 * sqrt({k} + 1)), 3)"
+
+
+# --- The families -----------------------------------------------------------------------------------
+#
+# Every family reads the records of the scope's areas within the scope's dates once,
+# groups them by month first (a hash aggregate over the rows, whatever their number), and
+# only then joins the few grouped rows to the scope's periods: a month row counts in its
+# month, its quarter and its year, each summed from the months (additive figures) or from
+# the counts per species (biodiversity).
+
+
+def _in_scope(area: str, day: str) -> str:
+    """Rows of the scope's areas between its first and last day (3 job parameters)."""
+    return (
+        f"{area} IN (SELECT area_id FROM {SCOPE} WHERE job = %s)"
+        f" AND {day} BETWEEN (SELECT MIN(period_start) FROM {SCOPE} WHERE job = %s)"
+        f" AND (SELECT MAX(period_end) FROM {SCOPE} WHERE job = %s)"
+    )
+
+
+def _periods(alias: str) -> str:
+    """The scope's periods containing the month `alias`.m of area `alias`.area_id (1 job parameter)."""
+    return (
+        f"JOIN {SCOPE} s ON s.job = %s AND s.area_id = {alias}.area_id"
+        f" AND {alias}.m BETWEEN s.period_start AND s.period_end"
+    )
+
+
+def _delete(job: int, area_ids: list[int] | None, since: date | None, full: bool) -> None:
+    if not full or since is not None:
+        _execute(
+            f"""DELETE FROM {IV} WHERE EXISTS (SELECT 1 FROM {SCOPE} s WHERE s.job = %s
+                AND s.area_id = {IV}.area_id AND s.period_kind = {IV}.period_kind
+                AND s.period_start = {IV}.period_start)""",
+            [job],
+        )
+    if full:
+        # Months that lost all their records have no scope row: clear the area from `since`.
+        where: list[str] = []
+        params: list[Any] = []
+        if area_ids is not None:
+            where.append(f"area_id IN ({', '.join(['%s'] * len(area_ids)) or 'NULL'})")
+            params += area_ids
+        if since is not None:
+            where.append("period_start >= %s")
+            params.append(date(since.year, since.month, 1))
+        _execute(f"DELETE FROM {IV} WHERE {' AND '.join(where) or '1 = 1'}", params)
+
+
+def _activity(job: int) -> None:
+    """Effort, counts per subject and encounter rates (CPUE), for every period in scope, in
+    one statement: effort from TrackSegment, counts from ObservationPlace (the same areas
+    and zones), rates as count ÷ effort × scale with Garwood's bounds scaled alike
+    (formulas.encounter_rate, summed_count_rate). No effort (none, or 0) → value NULL: no
+    data, never 0."""
+    d = dialect()
+    effort_rows = " UNION ALL ".join(
+        f"SELECT area_id, zone_id, 0, kind, start, 'effort.{code}', '', {col}, {col}, {_N}, {_N}, {_N}, {col}"
+        " FROM ef"
+        for code, col in (
+            ("km", "km"),
+            ("patrol_hours", "ph"),
+            ("field_hours", "fh"),
+            ("person_days", "pd"),
+            ("leg_days", "legdays"),
+        )
+    )
+    rate_rows = []
+    for numerator, bound in (("records", "pr"), ("individuals", "pi")):
+        for unit, scale in RATE_UNITS:
+            col = {"km": "km", "field_hours": "fh", "person_days": "pd"}[unit]
+            k = f"rt.{numerator}"
+            rate_rows.append(
+                f"""SELECT area_id, zone_id, 0, kind, start, 'cpue.{numerator}.{unit}', subject,
+                    CASE WHEN {col} > 0 THEN {k} * {scale} / {col} END, {k}, {col},
+                    CASE WHEN {col} > 0 THEN COALESCE({bound}_lower, {_wh_lower(k)}) * {scale} / {col} END,
+                    CASE WHEN {col} > 0 THEN COALESCE({bound}_upper, {_wh_upper(k)}) * {scale} / {col} END,
+                    {col}
+                FROM rt"""
+            )
+    _execute(
+        f"""
+        INSERT INTO {IV} ({COLUMNS})
+        WITH anc AS (
+            SELECT c.slug AS slug, a.slug AS ancestor FROM observations_category c
+            JOIN observations_category a
+              ON c.slug = a.slug OR substr(c.slug, 1, length(a.slug) + 1) = a.slug || '.'
+        ),
+        eb AS (
+            SELECT ts.area_id, COALESCE(ts.zone_id, 0) AS zone_id, {d.month("d.day")} AS m,
+                SUM(ts.distance_km) AS km, SUM(ts.patrol_hours) AS ph, SUM(ts.field_hours) AS fh,
+                SUM(ts.person_days) AS pd, COUNT(*) AS legdays
+            FROM observations_tracksegment ts
+            JOIN observations_patrollegday d ON d.id = ts.leg_day_id
+            WHERE {_in_scope("ts.area_id", "d.day")}
+            GROUP BY ts.area_id, COALESCE(ts.zone_id, 0), {d.month("d.day")}
+        ),
+        ef AS (
+            SELECT s.period_kind AS kind, s.period_start AS start, eb.area_id, eb.zone_id,
+                SUM(km) AS km, SUM(ph) AS ph, SUM(fh) AS fh, SUM(pd) AS pd, SUM(legdays) AS legdays
+            FROM eb {_periods("eb")}
+            GROUP BY s.period_kind, s.period_start, eb.area_id, eb.zone_id
+        ),
+        ob AS (
+            SELECT op.area_id, COALESCE(op.zone_id, 0) AS zone_id, {d.month("o.day")} AS m, o.category,
+                o.vertical, t.slug AS taxon, t.iucn_category AS iucn, COUNT(*) AS records,
+                SUM(COALESCE(o.count, 1)) AS n, SUM(COALESCE(sp.individual_count, o.count, 1)) AS sn
+            FROM observations_observationplace op
+            JOIN observations_observation o ON o.id = op.observation_id
+            LEFT JOIN observations_speciesobservation sp ON sp.observation_id = o.id AND sp.is_occurrence
+            LEFT JOIN observations_taxon t ON t.id = sp.taxon_id
+            WHERE {_in_scope("op.area_id", "o.day")}
+            GROUP BY op.area_id, COALESCE(op.zone_id, 0), {d.month("o.day")}, o.category, o.vertical,
+                t.slug, t.iucn_category
+        ),
+        subj AS (
+            SELECT area_id, zone_id, m, 'category:' || anc.ancestor AS subject, records, n
+            FROM ob JOIN anc ON anc.slug = ob.category
+            UNION ALL
+            SELECT area_id, zone_id, m, 'vertical:' || vertical, records, n FROM ob
+            UNION ALL
+            SELECT area_id, zone_id, m, 'taxon:' || taxon, records, sn FROM ob WHERE taxon IS NOT NULL
+            UNION ALL
+            SELECT area_id, zone_id, m, 'iucn:' || iucn, records, sn FROM ob WHERE taxon IS NOT NULL
+        ),
+        ct AS (
+            SELECT s.period_kind AS kind, s.period_start AS start, subj.area_id, subj.zone_id, subj.subject,
+                SUM(records) AS records, SUM(n) AS individuals
+            FROM subj {_periods("subj")}
+            GROUP BY s.period_kind, s.period_start, subj.area_id, subj.zone_id, subj.subject
+        ),
+        rt AS (
+            SELECT ct.*, ef.km, ef.fh, ef.pd, pr.lower AS pr_lower, pr.upper AS pr_upper,
+                pi.lower AS pi_lower, pi.upper AS pi_upper
+            FROM ct
+            LEFT JOIN ef ON ef.area_id = ct.area_id AND ef.zone_id = ct.zone_id AND ef.kind = ct.kind
+                AND ef.start = ct.start
+            LEFT JOIN indicators_poissonbound pr ON pr.k = ct.records
+            LEFT JOIN indicators_poissonbound pi ON pi.k = CAST(ct.individuals AS integer)
+        )
+        {effort_rows}
+        UNION ALL
+        SELECT area_id, zone_id, 0, kind, start, 'count.records', subject,
+            records, records, {_N}, {_N}, {_N}, {_N} FROM ct
+        UNION ALL
+        SELECT area_id, zone_id, 0, kind, start, 'count.individuals', subject,
+            individuals, individuals, {_N}, {_N}, {_N}, {_N} FROM ct
+        UNION ALL
+        {" UNION ALL ".join(rate_rows)}
+        """,
+        [*[job] * 4, *[job] * 4],
+    )
+
+
+def _cells(job: int) -> None:
+    """Records per grid cell and vertical, for every period in scope."""
+    d = dialect()
+    size = f"CASE WHEN pa.area_km2 > {LARGE_AREA_KM2} THEN {LARGE_CELL_M} ELSE {CELL_M} END"
+    x, y = d.x("o.location"), d.y("o.location")
+    _execute(
+        f"""
+        INSERT INTO {IV} ({COLUMNS})
+        WITH pts AS (
+            SELECT op.area_id, {d.month("o.day")} AS m, o.vertical, {size} AS size,
+                {d.floor(f"{x} / {size}")} AS ix, {d.floor(f"{y} / {size}")} AS iy
+            FROM observations_observationplace op
+            JOIN observations_observation o ON o.id = op.observation_id
+            JOIN protected_areas_protectedarea pa ON pa.id = op.area_id
+            WHERE {_in_scope("op.area_id", "o.day")} AND op.zone_id IS NULL AND o.location IS NOT NULL
+        ),
+        cb AS (
+            SELECT area_id, m, vertical, size, ix, iy, COUNT(*) AS records FROM pts
+            GROUP BY area_id, m, vertical, size, ix, iy
+        )
+        SELECT cb.area_id, 0, g.id, s.period_kind, s.period_start, 'cell.records', 'vertical:' || cb.vertical,
+            SUM(records), SUM(records), {_N}, {_N}, {_N}, {_N}
+        FROM cb
+        JOIN indicators_gridcell g ON g.area_id = cb.area_id AND g.size_m = cb.size
+            AND g.ix = cb.ix AND g.iy = cb.iy
+        {_periods("cb")}
+        GROUP BY cb.area_id, g.id, s.period_kind, s.period_start, cb.vertical
+        """,
+        [job, job, job, job],
+    )
+
+
+def _biodiversity(job: int) -> None:
+    """Richness, Chao1 (bias-corrected, Chao 1987; variance and interval as
+    formulas.chao1), Shannon H′ and Pielou J for every period in scope, from counts per
+    species per period: none of them is a sum of the months'."""
+    d = dialect()
+    z = Z95
+    _execute(
+        f"""
+        INSERT INTO {IV} ({COLUMNS})
+        WITH sb AS (
+            SELECT op.area_id, COALESCE(op.zone_id, 0) AS zone_id, {d.month("o.day")} AS m,
+                sp.taxon_id, t.iucn_category AS iucn, SUM(COALESCE(sp.individual_count, o.count, 1)) AS n
+            FROM observations_observationplace op
+            JOIN observations_observation o ON o.id = op.observation_id
+            JOIN observations_speciesobservation sp ON sp.observation_id = o.id
+            JOIN observations_taxon t ON t.id = sp.taxon_id
+            WHERE {_in_scope("op.area_id", "o.day")} AND sp.is_occurrence
+            GROUP BY op.area_id, COALESCE(op.zone_id, 0), {d.month("o.day")}, sp.taxon_id, t.iucn_category
+        ),
+        species AS (
+            SELECT s.period_kind, sb.area_id, sb.zone_id, s.period_start, sb.taxon_id, sb.iucn,
+                CAST(SUM(sb.n) AS double precision) AS n
+            FROM sb {_periods("sb")}
+            GROUP BY s.period_kind, sb.area_id, sb.zone_id, s.period_start, sb.taxon_id, sb.iucn
+        ),
+        st AS (
+            SELECT period_kind, area_id, zone_id, period_start,
+                CAST(COUNT(*) AS double precision) AS s_obs,
+                CAST(SUM(CASE WHEN n = 1 THEN 1 ELSE 0 END) AS double precision) AS f1,
+                CAST(SUM(CASE WHEN n = 2 THEN 1 ELSE 0 END) AS double precision) AS f2,
+                CAST(SUM(n) AS double precision) AS total,
+                SUM(n * ln(n)) AS nlogn,
+                SUM(CASE WHEN n < {EXP_LIMIT} THEN exp(-n) - exp(-2.0 * n) ELSE 0 END) AS v0a,
+                SUM(CASE WHEN n < {EXP_LIMIT} THEN n * exp(-n) ELSE 0 END) AS v0b,
+                SUM(CASE WHEN n < {EXP_LIMIT} THEN exp(-n) ELSE 0 END) AS p0
+            FROM species WHERE n > 0
+            GROUP BY period_kind, area_id, zone_id, period_start
+        ),
+        ch AS (
+            SELECT st.*, f1 * (f1 - 1) / (2 * (f2 + 1)) AS unseen,
+                CASE
+                    WHEN f1 > 1 AND f2 > 0 THEN
+                        f1 * (f1 - 1) / (2 * (f2 + 1))
+                        + f1 * (2 * f1 - 1) * (2 * f1 - 1) / (4 * (f2 + 1) * (f2 + 1))
+                        + f1 * f1 * f2 * (f1 - 1) * (f1 - 1) / (4 * (f2 + 1) * (f2 + 1) * (f2 + 1) * (f2 + 1))
+                    WHEN f1 > 1 THEN
+                        f1 * (f1 - 1) / 2 + f1 * (2 * f1 - 1) * (2 * f1 - 1) / 4
+                        - f1 * f1 * f1 * f1 / (4 * (s_obs + f1 * (f1 - 1) / 2))
+                    ELSE CASE WHEN v0a - v0b * v0b / total > 0 THEN v0a - v0b * v0b / total ELSE 0 END
+                END AS var
+            FROM st
+        ),
+        ci AS (
+            SELECT ch.*,
+                CASE WHEN unseen > 0 THEN exp({z} * sqrt(ln(1 + var / (unseen * unseen)))) END AS c,
+                p0 / s_obs AS p
+            FROM ch
+        ),
+        out AS (
+            SELECT ci.*, s_obs + unseen AS chao,
+                CASE WHEN unseen > 0 THEN s_obs + unseen / c
+                     WHEN s_obs / (1 - p) - {z} * sqrt(var) / (1 - p) > s_obs
+                        THEN s_obs / (1 - p) - {z} * sqrt(var) / (1 - p)
+                     ELSE s_obs END AS lo,
+                CASE WHEN unseen > 0 THEN s_obs + unseen * c
+                     ELSE s_obs / (1 - p) + {z} * sqrt(var) / (1 - p) END AS hi,
+                ln(total) - nlogn / total AS h
+            FROM ci
+        )
+        SELECT area_id, zone_id, 0, period_kind, period_start,
+            'bio.richness', '', s_obs, s_obs, {_N}, {_N}, {_N}, {_N}
+            FROM out
+        UNION ALL
+        SELECT area_id, zone_id, 0, period_kind, period_start,
+            'bio.chao1', '', chao, s_obs, {_N}, lo, hi, {_N}
+            FROM out
+        UNION ALL
+        SELECT area_id, zone_id, 0, period_kind, period_start,
+            'bio.chao1_variance', '', var, {_N}, {_N}, {_N}, {_N}, {_N}
+            FROM out
+        UNION ALL
+        SELECT area_id, zone_id, 0, period_kind, period_start,
+            'bio.shannon', '', h, total, {_N}, {_N}, {_N}, {_N}
+            FROM out
+        UNION ALL
+        SELECT area_id, zone_id, 0, period_kind, period_start,
+            'bio.pielou', '',
+            CASE WHEN s_obs > 1 THEN h / ln(s_obs) END, {_N}, {_N}, {_N}, {_N}, {_N}
+            FROM out
+        UNION ALL
+        SELECT area_id, zone_id, 0, period_kind, period_start,
+            'bio.species', 'iucn:' || iucn,
+            COUNT(*), COUNT(*), {_N}, {_N}, {_N}, {_N} FROM species WHERE n > 0
+            GROUP BY area_id, zone_id, period_kind, period_start, iucn
+        """,
+        [job, job, job, job],
+    )
+
+
+def _mett(job: int) -> None:
+    """METT % of the applicable maximum per WCPA element and overall (formulas.mett_score,
+    mett_by_element): N/A questions count nowhere; a bonus point counts (in total and
+    maximum, one point) only where its question applies."""
+    d = dialect()
+    _execute(
+        f"""
+        INSERT INTO {IV} ({COLUMNS})
+        WITH items AS (
+            SELECT a.area_id, {d.year_start("a.year")} AS period_start, q.element, q.second_element,
+                CASE WHEN q.is_bonus THEN CASE WHEN p.score IS NOT NULL THEN COALESCE(q.score, 0) END
+                     ELSE q.score END AS points,
+                CASE WHEN q.is_bonus THEN CASE WHEN p.score IS NOT NULL THEN 1 END
+                     WHEN q.score IS NOT NULL THEN 3 END AS top
+            FROM observations_mettassessment a
+            JOIN {SCOPE} s ON s.job = %s AND s.period_kind = 'Y' AND s.area_id = a.area_id
+                AND s.period_start = {d.year_start("a.year")}
+            JOIN observations_mettscore q ON q.assessment_id = a.id
+            LEFT JOIN observations_mettscore p ON q.is_bonus AND p.assessment_id = a.id
+                AND p.question = substr(q.question, 1, length(q.question) - 1)
+        ),
+        tagged AS (
+            SELECT area_id, period_start, element AS subject, points, top FROM items
+            UNION ALL
+            SELECT area_id, period_start, second_element, points, top FROM items WHERE second_element <> ''
+            UNION ALL
+            SELECT area_id, period_start, '', points, top FROM items
+        )
+        SELECT area_id, 0, 0, 'Y', period_start, 'mett.percent', subject,
+            CASE WHEN SUM(top) > 0 THEN 100.0 * SUM(points) / SUM(top) END,
+            COALESCE(SUM(points), 0), COALESCE(SUM(top), 0), {_N}, {_N}, {_N}
+        FROM tagged GROUP BY area_id, period_start, subject
+        """,
+        [job],
+    )
+
+
+def _finance(job: int) -> None:
+    """Per fiscal year (the Y row of the calendar year it starts in): spending and budget
+    per km² and per km patrolled, spending by category, income by source, funding gaps.
+    Every figure is in the return's currency and keyed by it: amounts in two currencies
+    are never added (formulas.CurrencyMismatch)."""
+    d = dialect()
+    ys = d.year_start("b.fiscal_year")
+    _execute(
+        f"""
+        INSERT INTO {IV} ({COLUMNS})
+        WITH lines AS (
+            SELECT b.area_id, {ys} AS period_start, b.currency, b.need_basic, b.need_optimal,
+                l.kind, l.category, CAST(l.actual AS double precision) AS actual,
+                CAST(l.planned AS double precision) AS planned, pa.area_km2
+            FROM observations_budgetreturn b
+            JOIN {SCOPE} s ON s.job = %s AND s.period_kind = 'Y' AND s.area_id = b.area_id
+                AND s.period_start = {ys}
+            JOIN protected_areas_protectedarea pa ON pa.id = b.area_id
+            JOIN observations_budgetline l ON l.budget_id = b.id
+        ),
+        tot AS (
+            SELECT area_id, period_start, currency, MAX(area_km2) AS km2,
+                SUM(CASE WHEN kind = 'spend' THEN actual END) AS spend,
+                SUM(CASE WHEN kind = 'spend' THEN planned END) AS budget,
+                SUM(CASE WHEN kind = 'income' THEN actual END) AS income,
+                CAST(MAX(need_basic) AS double precision) AS basic,
+                CAST(MAX(need_optimal) AS double precision) AS optimal
+            FROM lines GROUP BY area_id, period_start, currency
+        )
+        SELECT area_id, 0, 0, 'Y', period_start, 'finance.spend_per_km2', 'currency:' || currency,
+            CASE WHEN km2 > 0 THEN spend / km2 END, spend, km2, {_N}, {_N}, {_N}
+            FROM tot WHERE spend IS NOT NULL
+        UNION ALL
+        SELECT area_id, 0, 0, 'Y', period_start, 'finance.budget_per_km2', 'currency:' || currency,
+            CASE WHEN km2 > 0 THEN budget / km2 END, budget, km2, {_N}, {_N}, {_N}
+            FROM tot WHERE budget IS NOT NULL
+        UNION ALL
+        SELECT t.area_id, 0, 0, 'Y', t.period_start, 'finance.spend_per_km', 'currency:' || t.currency,
+            CASE WHEN e.value > 0 THEN t.spend / e.value END, t.spend, e.value, {_N}, {_N}, e.value
+            FROM tot t LEFT JOIN {IV} e ON e.area_id = t.area_id AND e.zone_id = 0 AND e.cell_id = 0
+                AND e.period_kind = 'Y' AND e.period_start = t.period_start
+                AND e.indicator = 'effort.km' AND e.subject = ''
+            WHERE t.spend IS NOT NULL
+        UNION ALL
+        SELECT area_id, 0, 0, 'Y', period_start, 'finance.gap_basic', 'currency:' || currency,
+            basic - COALESCE(income, 0), COALESCE(income, 0), basic, {_N}, {_N}, {_N}
+            FROM tot WHERE basic IS NOT NULL
+        UNION ALL
+        SELECT area_id, 0, 0, 'Y', period_start, 'finance.gap_optimal', 'currency:' || currency,
+            optimal - COALESCE(income, 0), COALESCE(income, 0), optimal, {_N}, {_N}, {_N}
+            FROM tot WHERE optimal IS NOT NULL
+        UNION ALL
+        SELECT area_id, 0, 0, 'Y', period_start,
+            CASE WHEN kind = 'spend' THEN 'finance.spend' ELSE 'finance.income' END,
+            'currency:' || currency || ':' || category, SUM(actual), SUM(actual), {_N}, {_N}, {_N}, {_N}
+            FROM lines WHERE actual IS NOT NULL GROUP BY area_id, period_start, currency, kind, category
+        """,
+        [job],
+    )
+
+
+def compute_scope(
+    job: int, *, area_ids: list[int] | None = None, since: date | None = None, full: bool
+) -> None:
+    """Replace the values of the scope of `job` (already written), in the caller's transaction."""
+    steps: list[tuple[str, Callable[[], None]]] = [
+        ("delete", lambda: _delete(job, area_ids, since, full)),
+        ("effort, counts and rates", lambda: _activity(job)),
+        ("cells", lambda: _cells(job)),
+        ("biodiversity", lambda: _biodiversity(job)),
+        ("mett", lambda: _mett(job)),
+        ("finance", lambda: _finance(job)),
+    ]
+    ensure_poisson_bounds()
+    for name, step in steps:
+        started = time.perf_counter()
+        step()
+        TIMINGS[name] = TIMINGS.get(name, 0.0) + time.perf_counter() - started
+
+
+def compute_full(area_ids: list[int] | None = None, since: date | None = None) -> None:
+    """Recompute every period with data of the given areas (all: None) from `since`, in one
+    transaction per call (callers partition by area: compute_indicators, the nightly task)."""
+    job = new_job()
+    with transaction.atomic():
+        _lock_areas(area_ids)
+        scope_months_with_data(job, area_ids, since)
+        compute_scope(job, area_ids=area_ids, since=since, full=True)
+        clear_scope(job)
+
+
+def compute_months(keys: Iterable[tuple[int, date]]) -> None:
+    """Recompute the given (area, month) keys, and the quarters and years containing them."""
+    job = new_job()
+    keys = set(keys)
+    with transaction.atomic():
+        _lock_areas(sorted({area_id for area_id, _ in keys}))
+        scope_months(job, keys)
+        compute_scope(job, full=False)
+        clear_scope(job)
+
+
+# Advisory lock namespace of indicator computations (pg_advisory_xact_lock(namespace, area)).
+_LOCK_NAMESPACE = 7411
+
+
+def _lock_areas(area_ids: list[int] | None) -> None:
+    """Serialise computations of the same area: two replacing the same year at once would
+    both delete, then both insert. SQLite has a single writer already."""
+    if connection.vendor != "postgresql":
+        return
+    if area_ids is None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id FROM protected_areas_protectedarea")
+            area_ids = [row[0] for row in cursor.fetchall()]
+    with connection.cursor() as cursor:
+        # One round trip, in a fixed order: no two computations wait on each other in a ring.
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, a) FROM unnest(%s::integer[]) AS a ORDER BY a",
+            [_LOCK_NAMESPACE, sorted(area_ids)],
+        )
+
+
+# --- The grid -----------------------------------------------------------------------------------------
+
+
+def cell_size_m(area_km2: float) -> int:
+    return LARGE_CELL_M if area_km2 > LARGE_AREA_KM2 else CELL_M

@@ -1,0 +1,156 @@
+"""Stored indicators: one long table of values, the equal-area grid they are mapped on,
+and the bookkeeping that keeps them current (dirty keys, what each submission touched).
+
+Nothing here is written by hand: indicators.compute fills IndicatorValue with SQL, and
+indicators.incremental keeps DirtyKey and Footprint.
+"""
+
+from __future__ import annotations
+
+from django.contrib.gis.db import models
+
+from protected_areas.models import ProtectedArea
+
+# Keys standing for "none" in IndicatorValue: NULL is never equal to NULL in a unique
+# constraint (PostgreSQL and SQLite alike), so "no zone" and "no cell" are 0, not NULL.
+NO_ZONE = 0
+NO_CELL = 0
+
+# Grid cells are squares of this many metres in EPSG:6933 (World Cylindrical Equal Area):
+# 1 km, or 5 km for an area larger than LARGE_AREA_KM2, to keep an area's grid to a few
+# thousand cells.
+EQUAL_AREA_SRID = 6933
+CELL_M = 1000
+LARGE_CELL_M = 5000
+LARGE_AREA_KM2 = 5000.0
+
+
+class PeriodKind(models.TextChoices):
+    MONTH = "M", "Month"
+    QUARTER = "Q", "Quarter"
+    YEAR = "Y", "Year"
+
+
+class GridCell(models.Model):
+    """One square of an area's grid, in EPSG:6933: column `ix` and row `iy` count cells of
+    `size_m` from the projection's origin, so a point's cell is floor(x / size_m),
+    floor(y / size_m) with no spatial join. Only cells meeting the area's boundary exist."""
+
+    area = models.ForeignKey(ProtectedArea, on_delete=models.CASCADE, related_name="+")
+    size_m = models.PositiveIntegerField()
+    ix = models.IntegerField()
+    iy = models.IntegerField()
+    geom = models.PolygonField(srid=EQUAL_AREA_SRID)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["area", "size_m", "ix", "iy"], name="gridcell_unique_square"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area_id}: {self.ix},{self.iy} ({self.size_m} m)"
+
+
+class IndicatorValue(models.Model):
+    """One figure: an indicator of one subject, for an area (or a zone of it, or a grid
+    cell), over one month, quarter or year of the area's local calendar.
+
+    `value` is what is shown; `numerator`, `denominator` and `effort` are what it was
+    computed from, so a rate can be recomputed, summed into a longer period and shown
+    with the effort beside it. `value` NULL is "no data" (a period without effort has no
+    encounter rate), never 0. The codes are listed in indicators.compute.INDICATORS.
+    """
+
+    area = models.ForeignKey(ProtectedArea, on_delete=models.CASCADE, related_name="+")
+    # Zone id or NO_ZONE; grid cell id or NO_CELL (not foreign keys: 0 is a key of its own).
+    zone_id = models.IntegerField(default=NO_ZONE)
+    cell_id = models.IntegerField(default=NO_CELL)
+    period_kind = models.CharField(max_length=1, choices=PeriodKind.choices)
+    period_start = models.DateField()
+    indicator = models.CharField(max_length=48)
+    # What the indicator is about: "" for the area as a whole, "category:<slug>",
+    # "taxon:<slug>", "vertical:<code>", "iucn:<code>", "element:<code>", "currency:<ISO>".
+    subject = models.CharField(max_length=160, default="", blank=True)
+    value = models.FloatField(null=True)
+    numerator = models.FloatField(null=True)
+    denominator = models.FloatField(null=True)
+    lower = models.FloatField(null=True)
+    upper = models.FloatField(null=True)
+    effort = models.FloatField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["area", "zone_id", "cell_id", "period_kind", "period_start", "indicator", "subject"],
+                name="indicatorvalue_unique_key",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["indicator", "period_kind", "period_start"], name="indicatorvalue_code_idx"),
+        ]
+
+    def __str__(self) -> str:
+        where = f"{self.area_id}/{self.zone_id}/{self.cell_id}"
+        return f"{self.indicator} {self.subject} {where} {self.period_start}"
+
+
+class PoissonBound(models.Model):
+    """Garwood's exact 95 % Poisson bounds for a count `k` (indicators.formulas
+    .poisson_interval), tabulated so that SQL can join rates to their intervals; filled up
+    to the largest count a computation needs."""
+
+    k = models.IntegerField(primary_key=True)
+    lower = models.FloatField()
+    upper = models.FloatField()
+
+
+class ComputeScope(models.Model):
+    """The periods one computation replaces, joined by its SQL (rows of one `job` only)."""
+
+    job = models.BigIntegerField()
+    area_id = models.IntegerField()
+    period_kind = models.CharField(max_length=1)
+    period_start = models.DateField()
+    period_end = models.DateField()  # last day, inclusive
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["job", "area_id", "period_start", "period_end"], name="computescope_job_idx"
+            ),
+        ]
+
+
+class DirtyKey(models.Model):
+    """An area-month whose records changed since its indicators were computed.
+
+    Marking bumps `generation`; a worker claims keys with a conditional UPDATE (unclaimed,
+    or claim older than the lease) and, once done, deletes only those whose generation did
+    not move meanwhile: a burst of submissions coalesces into one recomputation, and a
+    submission written during one is never lost."""
+
+    area_id = models.IntegerField()
+    month = models.DateField()
+    generation = models.IntegerField(default=0)
+    claimed_by = models.UUIDField(null=True)
+    claimed_at = models.DateTimeField(null=True)
+    claimed_generation = models.IntegerField(null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["area_id", "month"], name="dirtykey_unique")]
+
+
+class Footprint(models.Model):
+    """The area-months a submission's records counted in at its last processing: an edit
+    that moves or removes records dirties the months they left as well."""
+
+    root_submission_id = models.BigIntegerField()
+    area_id = models.IntegerField()
+    month = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["root_submission_id", "area_id", "month"], name="footprint_unique"
+            )
+        ]

@@ -1,0 +1,396 @@
+"""The map data the pages load, computed in the database: observation clusters and points,
+patrol tracks simplified to the zoom, area outlines. Every function takes the user and reads
+only what the access policy lets that user see (observations.queries, accounts.access).
+
+Sensitive points are generalised before they leave the database: the clusters are counted
+on the generalised coordinates (the centre of the record's grid cell, as
+accounts.generalisation computes it in Python), so neither a cluster's position nor its
+count can place a sensitive record more finely than its cell; withheld records are left out
+of the map altogether for whoever may not see them exactly. Points at street zoom come one
+by one through observations.api.feature, the same code as the API, audited the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.contrib.gis.db.models import GeometryField
+from django.contrib.gis.db.models.functions import AsGeoJSON
+from django.contrib.gis.geos import Polygon
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import (
+    Count,
+    F,
+    FloatField,
+    Func,
+    Max,
+    QuerySet,
+    Sum,
+    Value,
+)
+
+from accounts import access
+from accounts.access import Capability
+from accounts.generalisation import CELL_DEGREES, STRICTNESS, Sensitivity
+from indicators.models import NO_CELL, NO_ZONE, IndicatorValue, PeriodKind
+from maps.geo import (
+    BLOCK_CELLS,
+    POINTS_ZOOM,
+    Bounds,
+    block_bounds,
+    blocks_covering,
+    cluster_cell,
+    simplify_tolerance,
+)
+from observations import queries, sensitivity
+from observations.api import feature
+from observations.models import Observation, PatrolLegDay, SensitivityRule, Taxon
+from odk_forms.models import Submission
+from protected_areas.queries import areas_visible_to
+
+# At most this many single points in one answer; beyond it the answer is clusters.
+MAX_POINTS = 2000
+# Generalised points lie at most half the coarsest cell from the exact one: records this far
+# outside the box can still be drawn inside it.
+_MARGIN = float(max(c for c in CELL_DEGREES.values() if c)) / 2
+
+
+class STX(Func):
+    function = "ST_X"
+    output_field = FloatField()
+
+
+class STY(Func):
+    function = "ST_Y"
+    output_field = FloatField()
+
+
+class Simplify(Func):
+    """ST_Simplify (Douglas–Peucker), on PostGIS and SpatiaLite alike."""
+
+    function = "ST_Simplify"
+    output_field = GeometryField(srid=4326)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The one filter of the dashboard: period, area, vertical, category."""
+
+    area: int | None = None
+    since: date | None = None
+    until: date | None = None
+    vertical: str | None = None
+    category: str | None = None
+
+    def key(self) -> str:
+        return f"{self.area}:{self.since}:{self.until}:{self.vertical}:{self.category}"
+
+    def observations(self, rows: QuerySet[Observation]) -> QuerySet[Observation]:
+        if self.area is not None:
+            rows = rows.filter(places__area_id=self.area, places__zone=None)
+        if self.since is not None:
+            rows = rows.filter(day__gte=self.since)
+        if self.until is not None:
+            rows = rows.filter(day__lte=self.until)
+        if self.vertical:
+            rows = rows.filter(vertical=self.vertical)
+        if self.category:
+            rows = rows.filter(category_id=self.category)
+        return rows
+
+    def leg_days(self, rows: QuerySet[PatrolLegDay]) -> QuerySet[PatrolLegDay]:
+        if self.area is not None:
+            rows = rows.filter(segments__area_id=self.area, segments__zone=None)
+        if self.since is not None:
+            rows = rows.filter(day__gte=self.since)
+        if self.until is not None:
+            rows = rows.filter(day__lte=self.until)
+        return rows
+
+
+def _exact_sql(view: sensitivity.UserView) -> str:
+    """SQL true for rows whose exact point this user may see: open records, and any record
+    of an area where the user holds VIEW_EXACT_SENSITIVE_LOCATIONS."""
+    areas = view.by_capability[Capability.VIEW_EXACT_SENSITIVE_LOCATIONS]
+    if areas is None:
+        return "1 = 1"
+    ids = ", ".join(str(int(a)) for a in sorted(areas))
+    return f"(t.sensitivity_rank = 0 OR t.aid IN ({ids}))" if ids else "t.sensitivity_rank = 0"
+
+
+def _generalised_sql(column: str, exact: str) -> str:
+    """The coordinate as the user may see it: exact, or the centre of the record's grid
+    cell (accounts.generalisation.CELL_DEGREES, in SQL)."""
+    whens = [f"WHEN {exact} THEN t.{column}"]
+    for level, cell in CELL_DEGREES.items():
+        if cell:
+            size = float(cell)
+            whens.append(
+                f"WHEN t.sensitivity_rank = {STRICTNESS[level]} "
+                f"THEN FLOOR(t.{column} / {size!r}) * {size!r} + {size / 2!r}"
+            )
+    return f"CASE {' '.join(whens)} END"
+
+
+# Keeps the database from folding the derived table into the outer query, which would
+# compute each record's level once per use of it instead of once (PostgreSQL's OFFSET 0
+# optimisation fence; SQLite's equivalent, a LIMIT that limits nothing).
+_FENCE = {"postgresql": " OFFSET 0", "sqlite": " LIMIT -1 OFFSET 0"}
+
+
+def _query(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    """Run a map query. On PostgreSQL without JIT compilation: these queries are short, and
+    compiling them took longer than running them."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL jit = off")
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+def _shown_sql(user: Any, filters: Filters, bounds: Bounds) -> tuple[str, list[Any]]:
+    """SQL of the user's observations in `bounds` as they may be shown: columns id,
+    vertical, gx, gy (the generalised coordinates); withheld ones left out. The level of
+    each record is computed once (a derived table), not once per use."""
+    view = sensitivity.UserView.of(user)
+    exact = _exact_sql(view)
+    box = Polygon.from_bbox(
+        (bounds.west - _MARGIN, bounds.south - _MARGIN, bounds.east + _MARGIN, bounds.north + _MARGIN)
+    )
+    rows = filters.observations(queries.observations_visible_to(user))
+    rows = rows.filter(location__isnull=False, location__intersects=box)
+    rows = (
+        sensitivity.with_levels(rows)
+        .annotate(oid=F("id"), aid=F("area_id"), vert=F("vertical"), lon=STX("location"), lat=STY("location"))
+        .order_by()
+        .values("oid", "vert", "aid", "sensitivity_rank", "lon", "lat")
+    )
+    inner, params = rows.query.sql_with_params()
+    withheld = STRICTNESS[Sensitivity.EXTREME]
+    sql = (
+        f"SELECT s.id, s.vertical, s.gx, s.gy FROM ("  # noqa: S608 (no user text: numbers)
+        f"SELECT t.oid AS id, t.vert AS vertical, {_generalised_sql('lon', exact)} AS gx, "
+        f"{_generalised_sql('lat', exact)} AS gy FROM ({inner}{_FENCE[connection.vendor]}) t "
+        f"WHERE NOT (t.sensitivity_rank = {withheld} AND NOT {exact})) s "
+        "WHERE s.gx >= %s AND s.gx <= %s AND s.gy >= %s AND s.gy <= %s"
+    )
+    return sql, [*params, bounds.west, bounds.east, bounds.south, bounds.north]
+
+
+def shown_rows(user: Any, filters: Filters, bounds: Bounds) -> list[tuple[int, str, float, float]]:
+    """(id, vertical, longitude, latitude) of each observation as the user may see it."""
+    sql, params = _shown_sql(user, filters, bounds)
+    return _query(sql, params)  # type: ignore[return-value]
+
+
+# Cached cluster blocks live this long at most; a new submission or a new sensitivity rule
+# makes new keys at once (data_version).
+CLUSTER_CACHE_SECONDS = 600
+
+
+def data_version() -> str:
+    """Changes whenever what a map shows may have changed: a submission received or edited
+    (edits are new submissions), a sensitivity rule or a taxon's level changed. Four
+    indexed aggregates over small or indexed columns."""
+    latest = Submission.objects.aggregate(m=Max("pk"))["m"]
+    rules = SensitivityRule.objects.aggregate(m=Max("pk"), n=Count("pk"), s=Sum(F("pk") * F("level")))
+    levels = Taxon.objects.exclude(sensitivity=0).aggregate(n=Count("pk"), s=Sum(F("pk") * F("sensitivity")))
+    return f"{latest}.{rules['m']}.{rules['n']}.{rules['s']}.{levels['n']}.{levels['s']}"
+
+
+def _signature(user: Any) -> str:
+    """Users with the same answer share cache entries: who sees which areas' records,
+    illicit records and exact points."""
+    view = sensitivity.UserView.of(user)
+    caps = (Capability.VIEW_RECORDS, Capability.VIEW_ILLICIT_RECORDS)
+    scopes = [access.area_ids_with(user, cap) for cap in caps]
+    scopes.append(view.by_capability[Capability.VIEW_EXACT_SENSITIVE_LOCATIONS])
+    text = "|".join("*" if s is None else ",".join(map(str, sorted(s))) for s in scopes)
+    return hashlib.sha256(f"{access.is_superuser(user)}|{text}".encode()).hexdigest()[:24]
+
+
+def _cluster_rows(user: Any, filters: Filters, bounds: Bounds, zoom: int) -> list[tuple[Any, ...]]:
+    cell = cluster_cell(zoom)
+    shown, params = _shown_sql(user, filters, bounds)
+    sql = (
+        f"SELECT FLOOR(c.gx / {cell!r}) AS bx, FLOOR(c.gy / {cell!r}) AS by_, c.vertical, "  # noqa: S608
+        f"COUNT(*), AVG(c.gx), AVG(c.gy) FROM ({shown}) c GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+    )
+    return _query(sql, params)
+
+
+def observation_clusters(user: Any, filters: Filters, bounds: Bounds, zoom: int) -> list[dict[str, Any]]:
+    """Observations counted per vertical on the zoom's cluster grid: one GeoJSON feature per
+    cell and vertical, at the mean of the (generalised) points in it. Computed per block of
+    cells, the missing blocks in one query, and cached per block for users who see alike."""
+    blocks = blocks_covering(bounds, zoom)
+    prefix = f"maps:clusters:{data_version()}:{_signature(user)}:{filters.key()}:{zoom}"
+    keys = {block: f"{prefix}:{block[0]}:{block[1]}" for block in blocks}
+    found = cache.get_many(keys.values())
+    missing = [block for block in blocks if keys[block] not in found]
+    if missing:
+        fresh: dict[tuple[int, int], list[dict[str, Any]]] = {block: [] for block in missing}
+        wanted = set(missing)
+        for bx, by, vertical, n, x, y in _cluster_rows(user, filters, block_bounds(zoom, missing), zoom):
+            block = (int(bx) // BLOCK_CELLS, int(by) // BLOCK_CELLS)
+            if block in wanted:
+                fresh[block].append(
+                    {
+                        "type": "Feature",
+                        "geometry": {"type": "Point", "coordinates": [round(x, 6), round(y, 6)]},
+                        "properties": {"cluster": True, "count": n, "vertical": vertical},
+                    }
+                )
+        cache.set_many({keys[block]: features for block, features in fresh.items()}, CLUSTER_CACHE_SECONDS)
+        found.update({keys[block]: features for block, features in fresh.items()})
+    return [feature for block in blocks for feature in found[keys[block]]]
+
+
+def observation_points(request: Any, filters: Filters, bounds: Bounds) -> list[dict[str, Any]] | None:
+    """Single observations, each as the API shows it (generalised, personal fields only
+    where open, audited); None when there are more than MAX_POINTS."""
+    shown, params = _shown_sql(request.user, filters, bounds)
+    ids = [row[0] for row in _query(f"SELECT p.id FROM ({shown}) p LIMIT {MAX_POINTS + 1}", params)]  # noqa: S608
+    if len(ids) > MAX_POINTS:
+        return None
+    rows = sensitivity.with_levels(
+        Observation.objects.filter(pk__in=ids)
+        .select_related("species__taxon", "illicit")
+        .prefetch_related("illicit__actions", "illicit__seized_items")
+        .order_by("time", "pk")
+    )
+    view = sensitivity.UserView.of(request.user)
+    features, seen = [], []
+    for obs in rows:
+        data, disclosed = feature(obs, view)
+        data["properties"]["cluster"] = False
+        features.append(data)
+        seen.append((obs, disclosed, obs.area_id))
+    access.record_accesses(request, seen)
+    return features
+
+
+def observations_layer(request: Any, filters: Filters, bounds: Bounds, zoom: int) -> dict[str, Any]:
+    """What the map draws for observations at `zoom`: points when zoomed in and few enough,
+    else clusters."""
+    points = observation_points(request, filters, bounds) if zoom >= POINTS_ZOOM else None
+    features = points if points is not None else observation_clusters(request.user, filters, bounds, zoom)
+    return {"type": "FeatureCollection", "features": features, "clustered": points is None}
+
+
+def tracks_layer(user: Any, filters: Filters, bounds: Bounds, zoom: int) -> dict[str, Any]:
+    """Leg-day tracks in `bounds`, simplified to the zoom, with the effort the map colours
+    them by (km, patrol hours, person-days)."""
+    rows = access.visible(
+        user, Capability.VIEW_RECORDS, PatrolLegDay.objects.all(), area_field="patrol__area"
+    )
+    rows = filters.leg_days(rows).filter(track__isnull=False)
+    rows = rows.filter(
+        track__intersects=Polygon.from_bbox((bounds.west, bounds.south, bounds.east, bounds.north))
+    )
+    tolerance = simplify_tolerance(zoom)
+    rows = rows.annotate(shape=AsGeoJSON(Simplify("track", Value(tolerance)), precision=6)).order_by(
+        "day", "pk"
+    )
+    features = [
+        {
+            "type": "Feature",
+            "id": row["pk"],
+            "geometry": json.loads(row["shape"]) if row["shape"] else None,
+            "properties": {
+                "day": row["day"].isoformat(),
+                "patrol": row["patrol_id"],
+                "distance_km": round(row["distance_km"], 3),
+                "patrol_hours": round(row["patrol_hours"], 2),
+                "person_days": round(row["person_days"], 2),
+            },
+        }
+        for row in rows.values(
+            "pk", "shape", "day", "patrol_id", "distance_km", "patrol_hours", "person_days"
+        )
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def areas_layer(user: Any, indicator: str, subject: str, year: int) -> dict[str, Any]:
+    """Area outlines (the simplified boundary kept with each area) with the year's value of
+    `indicator` for the area as a whole: `value` None is "no data" (no row, or a row with
+    no value, such as a rate without effort), never 0; `shared` False where the user may
+    not read the area's indicators."""
+    values_of = access.visible(user, Capability.VIEW_INDICATORS, IndicatorValue.objects.all())
+    if subject == "currency":
+        # Each area in its own currency: "currency:PGK", never a category of it.
+        values_of = values_of.filter(subject__startswith="currency:").exclude(
+            subject__regex=r"^currency:[^:]*:"
+        )
+    else:
+        values_of = values_of.filter(subject=subject)
+    areas = areas_visible_to(user).annotate(shape=AsGeoJSON("boundary_simplified", precision=5))
+    readable = access.area_ids_with(user, Capability.VIEW_INDICATORS)
+    values = {
+        row["area_id"]: row
+        for row in values_of.filter(
+            indicator=indicator,
+            zone_id=NO_ZONE,
+            cell_id=NO_CELL,
+            period_kind=PeriodKind.YEAR,
+            period_start=date(year, 1, 1),
+        ).values("area_id", "value", "lower", "upper", "effort", "subject")
+    }
+    features = []
+    for row in areas.order_by("name").values("pk", "shape", "name", "area_km2"):
+        found = values.get(row["pk"], {})
+        features.append(
+            {
+                "type": "Feature",
+                "id": row["pk"],
+                "geometry": json.loads(row["shape"]) if row["shape"] else None,
+                "properties": {
+                    "name": row["name"],
+                    "area_km2": row["area_km2"],
+                    "shared": readable is None or row["pk"] in readable,
+                    "value": found.get("value"),
+                    "lower": found.get("lower"),
+                    "upper": found.get("upper"),
+                    "effort": found.get("effort"),
+                    "subject": found.get("subject"),
+                },
+            }
+        )
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "indicator": indicator,
+        "subject": subject,
+        "year": year,
+    }
+
+
+def indicator_years(user: Any) -> list[int]:
+    """The years with yearly indicator values the user may read, newest first."""
+    starts = (
+        access.visible(user, Capability.VIEW_INDICATORS, IndicatorValue.objects.all())
+        .filter(period_kind=PeriodKind.YEAR, zone_id=NO_ZONE, cell_id=NO_CELL)
+        .order_by("-period_start")
+        .values_list("period_start", flat=True)
+        .distinct()
+    )
+    return [start.year for start in starts]
+
+
+def effort_totals(user: Any, filters: Filters) -> dict[str, float]:
+    """Total effort behind the tracks layer, summed in the database (the legend's caption)."""
+    rows = access.visible(
+        user, Capability.VIEW_RECORDS, PatrolLegDay.objects.all(), area_field="patrol__area"
+    )
+    totals = (
+        filters.leg_days(rows)
+        .order_by()
+        .aggregate(km=Sum("distance_km"), hours=Sum("patrol_hours"), person_days=Sum("person_days"))
+    )
+    return {key: round(value or 0.0, 2) for key, value in totals.items()}

@@ -1,0 +1,256 @@
+/* An area's dashboard: one filter (period, vertical, category), kept in the URL, drives the
+   map layers, the cards and the charts together. */
+(function () {
+  "use strict";
+  var area = FK.options.area;
+  var form = document.getElementById("filters");
+  var url = new URL(window.location.href);
+  var FIELDS = ["since", "until", "vertical", "category"];
+  FIELDS.forEach(function (name) { if (url.searchParams.get(name)) { form.elements[name].value = url.searchParams.get(name); } });
+
+  var map = FK.map("map");
+  var overlays = {};
+  var layers = { tracks: L.layerGroup().addTo(map), observations: L.layerGroup().addTo(map), cells: L.layerGroup() };
+  var control = L.control.layers(null, {
+    "Patrol tracks (colour: km)": layers.tracks, "Observations": layers.observations, "Records per grid cell": layers.cells
+  }, { collapsed: false }).addTo(map);
+  var charts = {};
+  var pending = 0;
+  /* For whoever drives the page (and its browser tests). */
+  window.dashboard = { map: map, layers: layers };
+  function busy(delta) { pending += delta; document.body.dataset.loading = String(pending); }
+
+  function filters() {
+    var f = {};
+    FIELDS.forEach(function (n) { f[n] = form.elements[n].value; });
+    return f;
+  }
+  function firstDay(month) { return month ? month + "-01" : ""; }
+  function lastDay(month) {
+    if (!month) { return ""; }
+    var d = new Date(Date.UTC(+month.slice(0, 4), +month.slice(5, 7), 0));
+    return d.toISOString().slice(0, 10);
+  }
+  function layerParams() {
+    var f = filters(), b = map.getBounds();
+    return FK.query({
+      area: area, since: firstDay(f.since), until: lastDay(f.until), vertical: f.vertical, category: f.category,
+      bbox: [Math.max(-180, b.getWest()), Math.max(-90, b.getSouth()), Math.min(180, b.getEast()), Math.min(90, b.getNorth())].join(","),
+      zoom: Math.round(map.getZoom())
+    });
+  }
+  function subject() {
+    var f = filters();
+    /* Without a choice, rates and counts are those of illicit activity: the figure the
+       agency reports first. */
+    return f.category ? "category:" + f.category : f.vertical ? "vertical:" + f.vertical : "vertical:illicit";
+  }
+
+  /* --- Map ------------------------------------------------------------------------------ */
+  FK.getJSON("/api/v1/areas/" + area + "/").then(function (feature) {
+    var outline = L.geoJSON(feature, { style: { color: "#1b5e20", weight: 2, fill: false }, interactive: false }).addTo(map);
+    map.fitBounds(outline.getBounds());
+    window.dashboard.bounds = outline.getBounds();
+    reloadLayers();
+  });
+  FK.getJSON("/api/v1/zones/?" + FK.query({ area: area })).then(function (data) {
+    var zones = L.geoJSON(data.features ? data : { type: "FeatureCollection", features: data.results ? data.results.features || data.results : [] }, {
+      style: { color: "#6a1b9a", weight: 1, dashArray: "3 3", fillOpacity: 0.03 },
+      onEachFeature: function (f, l) { l.bindTooltip((f.properties && f.properties.name) || "zone"); }
+    });
+    control.addOverlay(zones, "Zones");
+    zones.addTo(map);
+  });
+
+  var trackRamp = ["#fee391", "#fec44f", "#fe9929", "#d95f0e", "#993404"];
+  function reloadLayers() {
+    var params = layerParams();
+    busy(2);
+    FK.getJSON("/maps/data/tracks.geojson?" + params).then(function (data) {
+      var breaks = FK.breaks(data.features.map(function (f) { return f.properties.distance_km; }));
+      layers.tracks.clearLayers();
+      layers.tracks.addLayer(L.geoJSON(data, {
+        style: function (f) { return { color: trackRamp[FK.classOf(f.properties.distance_km, breaks)], weight: 3, opacity: 0.9 }; },
+        onEachFeature: function (f, l) {
+          var p = f.properties;
+          l.bindPopup("<strong>Leg-day " + p.day + "</strong><br>" + FK.fmt(p.distance_km) + " km, " + FK.fmt(p.patrol_hours) + " patrol hours, " + FK.fmt(p.person_days) + " person-days");
+        }
+      }));
+      document.getElementById("map-legend").innerHTML = "Tracks in view: " + data.features.length + " leg-days · effort in the filter: " +
+        FK.fmt(data.effort.km) + " km, " + FK.fmt(data.effort.person_days) + " person-days";
+      window.trackCount = data.features.length;
+    }).finally(function () { busy(-1); });
+    FK.getJSON("/maps/data/observations.geojson?" + params).then(function (data) {
+      layers.observations.clearLayers();
+      layers.observations.addLayer(FK.observationLayer(data));
+      window.observationFeatures = data.features;
+    }).finally(function () { busy(-1); });
+  }
+  var moved = null;
+  map.on("moveend", function () { clearTimeout(moved); moved = setTimeout(reloadLayers, 250); });
+
+  function loadCells(year) {
+    layers.cells.clearLayers();
+    if (!year) { return; }
+    busy(1);
+    var f = filters();
+    FK.getJSON("/api/v1/indicators/cells/?" + FK.query({ area: area, indicator: "cell.records", period_kind: "Y", period_start: year + "-01-01", subject: f.vertical ? "vertical:" + f.vertical : "" }))
+      .then(function (data) {
+        var breaks = FK.breaks(data.features.map(function (c) { return c.properties.value; }));
+        layers.cells.addLayer(L.geoJSON(data, {
+          style: function (c) {
+            var v = c.properties.value;
+            if (v === null || v === undefined) { return { color: "#9e9e9e", weight: 0.3, fillColor: "#9e9e9e", fillOpacity: 0.08 }; }
+            return { color: "#555", weight: 0.3, fillColor: FK.ramp[FK.classOf(v, breaks)], fillOpacity: 0.7 };
+          },
+          onEachFeature: function (c, l) { l.bindTooltip(FK.fmt(c.properties.value) + " records in " + year); }
+        }));
+      }).catch(function () {}).finally(function () { busy(-1); });
+  }
+
+  /* --- Cards and charts ------------------------------------------------------------------- */
+  var CARDS = [
+    ["effort.km", "Patrol km"], ["effort.person_days", "Person-days"], ["count.records", "Records"],
+    ["cpue.records.km", "Records per 10 km"], ["bio.richness", "Species"], ["mett.percent", "METT %"]
+  ];
+
+  function series(rows, code, subj) {
+    return rows.filter(function (r) { return r.indicator === code && r.subject === (subj || ""); })
+      .sort(function (a, b) { return a.period_start < b.period_start ? -1 : 1; });
+  }
+  function chart(id, config) {
+    var el = document.getElementById(id);
+    if (!el) { return; }
+    if (charts[id]) { charts[id].destroy(); }
+    config.options = Object.assign({ animation: false, responsive: true, maintainAspectRatio: true, aspectRatio: 2 }, config.options || {});
+    charts[id] = new Chart(el, config);
+  }
+  function years(rows) {
+    var seen = {};
+    rows.forEach(function (r) { seen[r.period_start.slice(0, 4)] = true; });
+    return Object.keys(seen).sort();
+  }
+
+  function drawCards(yearly) {
+    var box = document.getElementById("cards");
+    box.innerHTML = "";
+    CARDS.forEach(function (card) {
+      var s = series(yearly, card[0], card[0].indexOf("cpue") === 0 || card[0] === "count.records" ? subject() : "");
+      var last = s[s.length - 1];
+      var div = document.createElement("div");
+      div.className = "card";
+      div.dataset.indicator = card[0];
+      var trend = "";
+      if (last && last.change !== null && last.change !== undefined) {
+        trend = last.change > 0 ? '<span class="trend up">▲ ' + FK.fmt(last.change) + "</span>" : last.change < 0 ? '<span class="trend down">▼ ' + FK.fmt(-last.change) + "</span>" : '<span class="trend">＝</span>';
+      }
+      div.innerHTML = '<div class="label">' + card[1] + (last ? " · " + last.period_start.slice(0, 4) : "") + '</div><div class="value">' + FK.fmt(last ? last.value : null) + "</div>" + trend + '<div class="spark"><canvas></canvas></div>';
+      box.appendChild(div);
+      if (s.length > 1) {
+        new Chart(div.querySelector("canvas"), {
+          type: "line",
+          data: { labels: s.map(function (r) { return r.period_start.slice(0, 4); }), datasets: [{ data: s.map(function (r) { return r.value; }), borderColor: "#2e7d32", pointRadius: 0, borderWidth: 1.5 }] },
+          options: { animation: false, plugins: { legend: { display: false }, tooltip: { enabled: false } }, scales: { x: { display: false }, y: { display: false } }, maintainAspectRatio: false }
+        });
+      }
+    });
+  }
+
+  function drawCharts(monthly, yearly) {
+    var effort = series(monthly, "effort.km");
+    chart("chart-effort", { type: "bar", data: { labels: effort.map(function (r) { return r.period_start.slice(0, 7); }), datasets: [{ label: "km", data: effort.map(function (r) { return r.value; }), backgroundColor: "#81c784" }] }, options: { plugins: { legend: { display: false } } } });
+
+    var rate = series(monthly, "cpue.records.km", subject());
+    document.querySelectorAll(".subject-label").forEach(function (el) {
+      var f = filters();
+      el.textContent = f.category ? form.elements.category.selectedOptions[0].textContent : f.vertical ? form.elements.vertical.selectedOptions[0].textContent : "illicit activity";
+    });
+    chart("chart-rate", {
+      type: "lineWithErrorBars",
+      data: { labels: rate.map(function (r) { return r.period_start.slice(0, 7); }), datasets: [{ label: "records per 10 km", borderColor: "#c62828", backgroundColor: "#c62828", data: rate.map(function (r) { return { y: r.value, yMin: r.lower, yMax: r.upper }; }) }] },
+      options: { plugins: { legend: { display: false } }, spanGaps: false }
+    });
+
+    var rich = series(yearly, "bio.richness"), chao = series(yearly, "bio.chao1");
+    var labels = years(rich.concat(chao));
+    function at(s, y, key) { var r = s.filter(function (x) { return x.period_start.slice(0, 4) === y; })[0]; return r ? r[key] : null; }
+    chart("chart-richness", {
+      type: "barWithErrorBars",
+      data: { labels: labels, datasets: [
+        { label: "observed species", backgroundColor: "#66bb6a", data: labels.map(function (y) { return { y: at(rich, y, "value") }; }) },
+        { label: "Chao1 (95 % interval)", backgroundColor: "#1e88e5", data: labels.map(function (y) { return { y: at(chao, y, "value"), yMin: at(chao, y, "lower"), yMax: at(chao, y, "upper") }; }) }
+      ] }
+    });
+
+    var mett = yearly.filter(function (r) { return r.indicator === "mett.percent" && r.subject !== ""; });
+    var elements = Object.keys(mett.reduce(function (o, r) { o[r.subject] = 1; return o; }, {})).sort();
+    var mettYears = years(mett);
+    var palette = ["#90a4ae", "#4db6ac", "#7986cb", "#e57373", "#ffb74d"];
+    chart("chart-mett", {
+      type: "radar",
+      data: { labels: elements, datasets: mettYears.map(function (y, i) {
+        return { label: y, borderColor: palette[i % palette.length], backgroundColor: "transparent", data: elements.map(function (e) { var r = mett.filter(function (x) { return x.subject === e && x.period_start.slice(0, 4) === y; })[0]; return r ? r.value : null; }) };
+      }) },
+      options: { scales: { r: { min: 0, max: 100 } } }
+    });
+
+    var budget = yearly.filter(function (r) { return r.indicator === "finance.budget_per_km2"; });
+    var spend = yearly.filter(function (r) { return r.indicator === "finance.spend_per_km2"; });
+    var gap = yearly.filter(function (r) { return r.indicator === "finance.gap_basic"; });
+    var currency = (budget[0] || spend[0] || gap[0] || { subject: "" }).subject;
+    var money = currency.replace("currency:", "");
+    var fy = years(budget.concat(spend, gap));
+    function val(s, y) { var r = s.filter(function (x) { return x.subject === currency && x.period_start.slice(0, 4) === y; })[0]; return r ? r.value : null; }
+    chart("chart-finance", {
+      data: { labels: fy, datasets: [
+        { type: "bar", label: "budget per km² (" + money + ")", backgroundColor: "#90caf9", data: fy.map(function (y) { return val(budget, y); }), yAxisID: "y" },
+        { type: "bar", label: "spent per km² (" + money + ")", backgroundColor: "#1565c0", data: fy.map(function (y) { return val(spend, y); }), yAxisID: "y" },
+        { type: "line", label: "funding gap, basic need (" + money + ")", borderColor: "#c62828", data: fy.map(function (y) { return val(gap, y); }), yAxisID: "gap" }
+      ] },
+      options: { scales: { y: { position: "left" }, gap: { position: "right", grid: { drawOnChartArea: false } } } }
+    });
+  }
+
+  function reloadFigures() {
+    var f = filters();
+    var range = { since: firstDay(f.since), until: lastDay(f.until) };
+    var base = { area: area, zone: 0, page_size: 5000 };
+    var sinceYear = f.since ? f.since.slice(0, 4) + "-01-01" : "", untilYear = f.until ? f.until.slice(0, 4) + "-12-31" : "";
+    document.getElementById("period-label").textContent = (f.since || "first record") + " to " + (f.until || "latest");
+    busy(2);
+    var yearlyP = FK.getAll("/api/v1/indicators/?" + FK.query(Object.assign({ period_kind: "Y", start: sinceYear, end: untilYear }, base)));
+    var month = Object.assign({ period_kind: "M", start: range.since, end: range.until }, base);
+    var monthlyP = Promise.all([
+      FK.getAll("/api/v1/indicators/?" + FK.query(Object.assign({ indicator: "effort.km" }, month))),
+      FK.getAll("/api/v1/indicators/?" + FK.query(Object.assign({ indicator: "cpue.records.km", subject: subject() }, month)))
+    ]).then(function (parts) { return parts[0].concat(parts[1]); });
+    Promise.all([yearlyP, monthlyP]).then(function (both) {
+      var yearly = both[0], monthly = both[1];
+      drawCards(yearly);
+      if (document.getElementById("chart-effort")) { drawCharts(monthly, yearly); }
+      var y = years(yearly);
+      loadCells(y[y.length - 1]);
+      var effort = series(yearly, "effort.km");
+      document.getElementById("limits").textContent = effort.length
+        ? "Rates are per 10 km of patrol track clipped to the area; periods without effort have no rate (no data, not zero). Intervals are exact Poisson (Garwood) 95 %."
+        : "No patrol effort recorded in this period: encounter rates cannot be computed.";
+      window.figuresLoaded = (window.figuresLoaded || 0) + 1;
+    }).catch(function (e) { document.getElementById("limits").textContent = "Figures could not be loaded: " + e.message; })
+      .finally(function () { busy(-2); });
+  }
+
+  form.addEventListener("change", function () {
+    FIELDS.forEach(function (n) { if (form.elements[n].value) { url.searchParams.set(n, form.elements[n].value); } else { url.searchParams.delete(n); } });
+    history.replaceState(null, "", url.toString());
+    reloadLayers();
+    if (document.getElementById("cards")) { reloadFigures(); }
+  });
+  document.getElementById("print").addEventListener("click", function () { window.print(); });
+  /* Charts and the map are sized for the screen: fit them to the paper before printing. */
+  window.addEventListener("beforeprint", function () {
+    Object.keys(charts).forEach(function (id) { charts[id].resize(); });
+    map.invalidateSize({ animate: false, pan: false });
+    if (window.dashboard.bounds) { map.fitBounds(window.dashboard.bounds, { animate: false }); }
+  });
+  reloadFigures();
+})();

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from maps import pages, views
+
+app_name = "maps"
+
+urlpatterns = [
+    path("", pages.overview, name="overview"),
+    path("areas/<int:pk>/", pages.area, name="area"),
+    path("data/areas.geojson", views.areas, name="areas-data"),
+    path("data/observations.geojson", views.observations, name="observations-data"),
+    path("data/tracks.geojson", views.tracks, name="tracks-data"),
+]

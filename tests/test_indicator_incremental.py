@@ -1,0 +1,143 @@
+"""indicators.incremental: dirty keys claimed and coalesced, a submission's old and new
+area-months both recomputed, and incremental results equal to a full recomputation after
+random sequences of new submissions, edits and re-runs."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+
+from django.test import TestCase
+
+from indicators import compute, incremental
+from indicators.models import DirtyKey, IndicatorValue
+from observations.models import Observation, Patrol
+from tests import indicator_builders as ib
+from tests import observation_builders as ob
+from tests.base import BaseTestCase
+from tests.builders import make_area
+
+MAY = date(2024, 5, 1)
+
+
+def snapshot() -> dict[tuple, tuple]:
+    return {
+        (v.area_id, v.zone_id, v.cell_id, v.period_kind, v.period_start, v.indicator, v.subject): (
+            v.value,
+            v.numerator,
+            v.denominator,
+            v.lower,
+            v.upper,
+            v.effort,
+        )
+        for v in IndicatorValue.objects.all()
+    }
+
+
+class DirtyKeysTest(TestCase):
+    def test_a_burst_coalesces_into_one_claim(self) -> None:
+        incremental.mark_dirty([(1, MAY)])
+        incremental.mark_dirty([(1, MAY), (2, MAY)])
+        incremental.mark_dirty([(1, MAY)])
+        self.assertEqual(DirtyKey.objects.count(), 2)
+        token, keys = incremental.claim()
+        self.assertEqual(sorted(keys), [(1, MAY), (2, MAY)])
+        # A second worker finds nothing to take.
+        self.assertEqual(incremental.claim()[1], [])
+        self.assertEqual(incremental.finish(token), 0)
+        self.assertFalse(DirtyKey.objects.exists())
+
+    def test_a_key_marked_during_its_computation_stays_dirty(self) -> None:
+        incremental.mark_dirty([(1, MAY)])
+        token, _ = incremental.claim()
+        incremental.mark_dirty([(1, MAY)])
+        self.assertEqual(incremental.finish(token), 1)
+        key = DirtyKey.objects.get()
+        self.assertIsNone(key.claimed_by)
+
+    def test_an_area_being_computed_is_left_to_its_worker(self) -> None:
+        incremental.mark_dirty([(1, MAY)])
+        incremental.claim()
+        incremental.mark_dirty([(1, date(2024, 6, 1)), (2, MAY)])
+        self.assertEqual(incremental.claim()[1], [(2, MAY)])
+
+
+class IncrementalEqualsFullTest(TestCase):
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.areas = [make_area(), make_area(bounds=(147.5, -9.5, 147.6, -9.4))]
+
+    def test_random_sequences(self) -> None:
+        for seed in range(12):
+            rng = random.Random(seed)
+            steps = [
+                (
+                    rng.choice(["new", "new", "edit", "rerun", "delete"]),
+                    rng.randint(0, 1),  # area
+                    rng.randint(1, 8),  # month
+                    rng.randint(0, 3),  # records
+                    rng.choice(["casuarius_casuarius", "goura_scheepmakeri", None]),
+                )
+                for _ in range(rng.randint(1, 8))
+            ]
+            with self.subTest(seed=seed, steps=steps):
+                self.run_steps(steps)
+
+    def run_steps(self, steps: list[tuple[str, int, int, int, str | None]]) -> None:
+        IndicatorValue.objects.all().delete()
+        roots = []
+        for action, area_index, month, records, taxon in steps:
+            area, day = self.areas[area_index], date(2024, month, 1 + records)
+            if action == "new" or not roots:
+                sub = ib.submission()
+                roots.append(sub)
+            else:
+                sub = roots[-1]
+                if action in ("edit", "delete"):
+                    Patrol.objects.filter(root_submission=sub).delete()
+                    Observation.objects.filter(root_submission=sub).delete()
+            if action != "rerun" and action != "delete":
+                ib.leg_day(area, day, km=3.0 + month, sub=sub)
+                for _ in range(records):
+                    ib.observation(area, day, taxon=taxon, individuals=records, sub=sub)
+            incremental.after_submission(sub, b"")
+            incremental.update()
+        incremental_values = snapshot()
+        IndicatorValue.objects.all().delete()
+        compute.compute_full()
+        self.assertEqual(incremental_values, snapshot())
+        Patrol.objects.all().delete()
+        Observation.objects.all().delete()
+
+
+class SubmissionUpdatesIndicatorsTest(BaseTestCase):
+    def test_a_new_submission_updates_its_area(self) -> None:
+        area, user = self.area, self.collector
+        ob.publish(ob.patrol_form_md(), [area])
+        compute.compute_full()
+        self.assertFalse(IndicatorValue.objects.exists())
+        xml = ob.instance_xml(
+            "fk_patrol",
+            ob.patrol_values(track=ob.geotrace([(147.36, -9.47), (147.36, -9.40)])),
+            {
+                "obs": [
+                    ob.observation_values(
+                        loc=ob.geopoint(147.36, -9.43),
+                        when="2024-05-14T09:00:00+10:00",
+                        category="human_activity.weapons.snare",
+                    )
+                ]
+            },
+        )
+        with self.captureOnCommitCallbacks(execute=True):
+            ob.submit(xml, user)
+        self.assertFalse(DirtyKey.objects.exists())
+        km = IndicatorValue.objects.get(area=area, indicator="effort.km", period_kind="M", period_start=MAY)
+        self.assertAlmostEqual(km.value, 7.8, delta=0.1)
+        rate = IndicatorValue.objects.get(
+            area=area,
+            indicator="cpue.records.km",
+            period_kind="Y",
+            subject="category:human_activity.weapons.snare",
+        )
+        self.assertAlmostEqual(rate.value, 10 / km.value)

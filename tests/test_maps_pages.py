@@ -1,0 +1,95 @@
+"""/maps/, /maps/areas/<id>/ and /maps/data/areas.geojson: the overview and the area
+dashboard for the area's member and viewer, a manager of another area, law enforcement and
+nobody signed in; the choropleth's values, "no data" kept apart from zero."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.test import TestCase
+
+from indicators.models import NO_CELL, NO_ZONE, IndicatorValue, PeriodKind
+from tests import access_scene as scene
+
+AREAS = "/maps/data/areas.geojson"
+
+
+def value(area: Any, indicator: str, amount: float | None, subject: str = "", year: int = 2024) -> None:
+    IndicatorValue.objects.create(
+        area=area,
+        zone_id=NO_ZONE,
+        cell_id=NO_CELL,
+        period_kind=PeriodKind.YEAR,
+        period_start=date(year, 1, 1),
+        indicator=indicator,
+        subject=subject,
+        value=amount,
+    )
+
+
+class MapPagesTest(TestCase):
+    @classmethod
+    def setUpTestData(cls) -> None:
+        scene.build(cls)
+        value(cls.area, "effort.km", 0.0)
+        value(cls.other_area, "effort.km", 120.5)
+        value(cls.area, "cpue.records.km", None, "vertical:illicit")
+        value(cls.area, "finance.spend_per_km2", 310.0, "currency:PGK")
+        value(cls.area, "finance.spend", 999.0, "currency:PGK:equipment")
+
+    def get(self, role: str | None, url: str, **params: Any) -> Any:
+        self.client.logout()
+        if role:
+            self.client.force_login(getattr(self, role))
+        return self.client.get(url, params)
+
+    def figures(self, role: str, indicator: str) -> dict[str, Any]:
+        body = self.get(role, AREAS, indicator=indicator, year=2024).json()
+        return {f["properties"]["name"]: f["properties"] for f in body["features"]}
+
+    def test_zero_is_a_value_and_a_rate_without_effort_is_no_data(self) -> None:
+        shown = self.figures("viewer", "effort.km|")
+        self.assertEqual(shown[self.area.name]["value"], 0.0)
+        self.assertTrue(shown[self.area.name]["shared"])
+        shown = self.figures("viewer", "cpue.records.km|vertical:illicit")
+        self.assertIsNone(shown[self.area.name]["value"])
+        self.assertIsNone(self.figures("viewer", "bio.richness|")[self.area.name]["value"])
+
+    def test_another_areas_figures_are_not_shared(self) -> None:
+        shown = self.figures("viewer", "effort.km|")
+        other = shown[self.other_area.name]
+        self.assertEqual((other["shared"], other["value"]), (False, None))
+        self.assertEqual(self.figures("outsider", "effort.km|")[self.other_area.name]["value"], 120.5)
+        self.assertIsNone(self.figures("outsider", "effort.km|")[self.area.name]["value"])
+        self.assertEqual(self.figures("national_viewer", "effort.km|")[self.other_area.name]["value"], 120.5)
+
+    def test_each_area_in_its_own_currency(self) -> None:
+        shown = self.figures("member", "finance.spend_per_km2|currency")
+        self.assertEqual(
+            (shown[self.area.name]["value"], shown[self.area.name]["subject"]), (310.0, "currency:PGK")
+        )
+
+    def test_bad_choices_are_explained(self) -> None:
+        for params in ({"indicator": "nope|", "year": 2024}, {"indicator": "effort.km|", "year": "last"}):
+            response = self.get("viewer", AREAS, **params)
+            self.assertEqual((response.status_code, response.json()["code"]), (400, "400.91"))
+        self.assertEqual(self.get(None, AREAS, year=2024).status_code, 401)
+
+    def test_the_overview_page(self) -> None:
+        response = self.get("viewer", "/maps/")
+        self.assertContains(response, "Illicit activity: records per 10 km")
+        self.assertContains(response, '<option value="2024">2024</option>', html=True)
+        self.assertContains(response, self.other_area.name)
+        self.assertEqual(self.get(None, "/maps/").status_code, 302)
+
+    def test_the_dashboard_opens_for_readers_of_the_area_only(self) -> None:
+        url = f"/maps/areas/{self.area.pk}/"
+        for role in ("member", "manager", "viewer", "law", "national_viewer", "admin"):
+            response = self.get(role, url)
+            self.assertContains(response, self.area.name, msg_prefix=role)
+            self.assertContains(response, 'id="chart-rate"', msg_prefix=role)
+        for role in ("outsider", "collector", "nobody"):
+            self.assertEqual(self.get(role, url).status_code, 404, role)
+        self.assertEqual(self.get(None, url).status_code, 302)
+        self.assertEqual(self.get("admin", "/maps/areas/999999/").status_code, 404)
