@@ -294,11 +294,16 @@ def _in_scope(area: str, day: str) -> str:
     )
 
 
-def _periods(alias: str) -> str:
-    """The scope's periods containing the month `alias`.m of area `alias`.area_id (1 job parameter)."""
-    return (
-        f"JOIN {SCOPE} s ON s.job = %s AND s.area_id = {alias}.area_id"
-        f" AND {alias}.m BETWEEN s.period_start AND s.period_end"
+def _periods(cte: str, columns: str) -> str:
+    """`cte`'s month rows (`m`, `area_id`), each with the scope's periods that contain it as
+    `kind` and `start`: three equi-joins, so that both databases look the period up by key
+    (3 job parameters)."""
+    d = dialect()
+    return " UNION ALL ".join(
+        f"""SELECT s.period_kind AS kind, s.period_start AS start, {columns} FROM {cte} x
+            JOIN {SCOPE} s ON s.job = %s AND s.area_id = x.area_id AND s.period_kind = '{kind}'
+                AND s.period_start = {start}"""
+        for kind, start in (("M", "x.m"), ("Q", d.quarter("x.m")), ("Y", d.year("x.m")))
     )
 
 
@@ -344,14 +349,14 @@ def _activity(job: int) -> None:
     rate_rows = []
     for numerator, bound in (("records", "pr"), ("individuals", "pi")):
         for unit, scale in RATE_UNITS:
-            col = {"km": "km", "field_hours": "fh", "person_days": "pd"}[unit]
+            col = {"km": "ekm", "field_hours": "efh", "person_days": "epd"}[unit]
             k = f"rt.{numerator}"
             rate_rows.append(
                 f"""SELECT area_id, zone_id, 0, kind, start, 'cpue.{numerator}.{unit}', subject,
-                    CASE WHEN {col} > 0 THEN {k} * {scale} / {col} END, {k}, {col},
+                    CASE WHEN {col} > 0 THEN {k} * {scale} / {col} END, {k}, NULLIF({col}, 0),
                     CASE WHEN {col} > 0 THEN COALESCE({bound}_lower, {_wh_lower(k)}) * {scale} / {col} END,
                     CASE WHEN {col} > 0 THEN COALESCE({bound}_upper, {_wh_upper(k)}) * {scale} / {col} END,
-                    {col}
+                    NULLIF({col}, 0)
                 FROM rt"""
             )
     _execute(
@@ -370,12 +375,6 @@ def _activity(job: int) -> None:
             JOIN observations_patrollegday d ON d.id = ts.leg_day_id
             WHERE {_in_scope("ts.area_id", "d.day")}
             GROUP BY ts.area_id, COALESCE(ts.zone_id, 0), {d.month("d.day")}
-        ),
-        ef AS (
-            SELECT s.period_kind AS kind, s.period_start AS start, eb.area_id, eb.zone_id,
-                SUM(km) AS km, SUM(ph) AS ph, SUM(fh) AS fh, SUM(pd) AS pd, SUM(legdays) AS legdays
-            FROM eb {_periods("eb")}
-            GROUP BY s.period_kind, s.period_start, eb.area_id, eb.zone_id
         ),
         ob AS (
             SELECT op.area_id, COALESCE(op.zone_id, 0) AS zone_id, {d.month("o.day")} AS m, o.category,
@@ -399,20 +398,30 @@ def _activity(job: int) -> None:
             UNION ALL
             SELECT area_id, zone_id, m, 'iucn:' || iucn, records, sn FROM ob WHERE taxon IS NOT NULL
         ),
-        ct AS (
-            SELECT s.period_kind AS kind, s.period_start AS start, subj.area_id, subj.zone_id, subj.subject,
-                SUM(records) AS records, SUM(n) AS individuals
-            FROM subj {_periods("subj")}
-            GROUP BY s.period_kind, s.period_start, subj.area_id, subj.zone_id, subj.subject
+        acts AS (
+            SELECT area_id, zone_id, m, '' AS subject, 0 AS records, 0 AS n, km, ph, fh, pd, legdays FROM eb
+            UNION ALL
+            SELECT area_id, zone_id, m, subject, records, n, 0, 0, 0, 0, 0 FROM subj
         ),
+        pa AS (
+            SELECT kind, start, area_id, zone_id, subject, SUM(records) AS records, SUM(n) AS individuals,
+                SUM(km) AS km, SUM(ph) AS ph, SUM(fh) AS fh, SUM(pd) AS pd, SUM(legdays) AS legdays
+            FROM ({_periods("acts", "x.*")}) p
+            GROUP BY kind, start, area_id, zone_id, subject
+        ),
+        ef AS (SELECT * FROM pa WHERE subject = ''),
+        ct AS (SELECT * FROM pa WHERE subject <> ''),
         rt AS (
-            SELECT ct.*, ef.km, ef.fh, ef.pd, pr.lower AS pr_lower, pr.upper AS pr_upper,
-                pi.lower AS pi_lower, pi.upper AS pi_upper
-            FROM ct
-            LEFT JOIN ef ON ef.area_id = ct.area_id AND ef.zone_id = ct.zone_id AND ef.kind = ct.kind
-                AND ef.start = ct.start
-            LEFT JOIN indicators_poissonbound pr ON pr.k = ct.records
-            LEFT JOIN indicators_poissonbound pi ON pi.k = CAST(ct.individuals AS integer)
+            -- The effort of a subject's area, zone and period is that of the row with no
+            -- subject, found by a window over the group rather than by a join.
+            SELECT w.*, pr.lower AS pr_lower, pr.upper AS pr_upper, pi.lower AS pi_lower, pi.upper AS pi_upper
+            FROM (
+                SELECT pa.*, MAX(km) OVER g AS ekm, MAX(fh) OVER g AS efh, MAX(pd) OVER g AS epd
+                FROM pa WINDOW g AS (PARTITION BY kind, start, area_id, zone_id)
+            ) w
+            LEFT JOIN indicators_poissonbound pr ON pr.k = w.records
+            LEFT JOIN indicators_poissonbound pi ON pi.k = CAST(w.individuals AS integer)
+            WHERE w.subject <> ''
         )
         {effort_rows}
         UNION ALL
@@ -424,7 +433,7 @@ def _activity(job: int) -> None:
         UNION ALL
         {" UNION ALL ".join(rate_rows)}
         """,
-        [*[job] * 4, *[job] * 4],
+        [*[job] * 3, *[job] * 3, *[job] * 3],
     )
 
 
@@ -448,15 +457,14 @@ def _cells(job: int) -> None:
             SELECT area_id, m, vertical, size, ix, iy, COUNT(*) AS records FROM pts
             GROUP BY area_id, m, vertical, size, ix, iy
         )
-        SELECT cb.area_id, 0, g.id, s.period_kind, s.period_start, 'cell.records', 'vertical:' || cb.vertical,
+        SELECT p.area_id, 0, g.id, p.kind, p.start, 'cell.records', 'vertical:' || p.vertical,
             SUM(records), SUM(records), {_N}, {_N}, {_N}, {_N}
-        FROM cb
-        JOIN indicators_gridcell g ON g.area_id = cb.area_id AND g.size_m = cb.size
-            AND g.ix = cb.ix AND g.iy = cb.iy
-        {_periods("cb")}
-        GROUP BY cb.area_id, g.id, s.period_kind, s.period_start, cb.vertical
+        FROM ({_periods("cb", "x.*")}) p
+        JOIN indicators_gridcell g ON g.area_id = p.area_id AND g.size_m = p.size
+            AND g.ix = p.ix AND g.iy = p.iy
+        GROUP BY p.area_id, g.id, p.kind, p.start, p.vertical
         """,
-        [job, job, job, job],
+        [*[job] * 3, *[job] * 3],
     )
 
 
@@ -480,10 +488,10 @@ def _biodiversity(job: int) -> None:
             GROUP BY op.area_id, COALESCE(op.zone_id, 0), {d.month("o.day")}, sp.taxon_id, t.iucn_category
         ),
         species AS (
-            SELECT s.period_kind, sb.area_id, sb.zone_id, s.period_start, sb.taxon_id, sb.iucn,
-                CAST(SUM(sb.n) AS double precision) AS n
-            FROM sb {_periods("sb")}
-            GROUP BY s.period_kind, sb.area_id, sb.zone_id, s.period_start, sb.taxon_id, sb.iucn
+            SELECT kind AS period_kind, area_id, zone_id, start AS period_start, taxon_id, iucn,
+                CAST(SUM(n) AS double precision) AS n
+            FROM ({_periods("sb", "x.*")}) p
+            GROUP BY kind, area_id, zone_id, start, taxon_id, iucn
         ),
         st AS (
             SELECT period_kind, area_id, zone_id, period_start,
@@ -555,7 +563,7 @@ def _biodiversity(job: int) -> None:
             COUNT(*), COUNT(*), {_N}, {_N}, {_N}, {_N} FROM species WHERE n > 0
             GROUP BY area_id, zone_id, period_kind, period_start, iucn
         """,
-        [job, job, job, job],
+        [*[job] * 3, *[job] * 3],
     )
 
 
