@@ -310,9 +310,8 @@ def _periods(cte: str, columns: str) -> str:
 def _delete(job: int, area_ids: list[int] | None, since: date | None, full: bool) -> None:
     if not full or since is not None:
         _execute(
-            f"""DELETE FROM {IV} WHERE EXISTS (SELECT 1 FROM {SCOPE} s WHERE s.job = %s
-                AND s.area_id = {IV}.area_id AND s.period_kind = {IV}.period_kind
-                AND s.period_start = {IV}.period_start)""",
+            f"""DELETE FROM {IV} WHERE (area_id, period_kind, period_start) IN
+                (SELECT area_id, period_kind, period_start FROM {SCOPE} WHERE job = %s)""",
             [job],
         )
     if full:
