@@ -285,13 +285,29 @@ def _wh_upper(k: str) -> str:
 # the counts per species (biodiversity).
 
 
-def _in_scope(area: str, day: str) -> str:
-    """Rows of the scope's areas between its first and last day (3 job parameters)."""
-    return (
-        f"{area} IN (SELECT area_id FROM {SCOPE} WHERE job = %s)"
-        f" AND {day} BETWEEN (SELECT MIN(period_start) FROM {SCOPE} WHERE job = %s)"
-        f" AND (SELECT MAX(period_end) FROM {SCOPE} WHERE job = %s)"
-    )
+@dataclass(frozen=True)
+class Where:
+    """Which records a computation reads: its areas (None: all) and its first and last day
+    (None: open). Passed as values, not as a subquery of the scope, so that the planner
+    sees one area as one area (an index scan) and every area as a whole table (a hash)."""
+
+    area_ids: list[int] | None = None
+    first: date | None = None
+    last: date | None = None
+
+    def sql(self, area: str, day: str) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if self.area_ids is not None:
+            clauses.append(f"{area} IN ({', '.join(['%s'] * len(self.area_ids)) or 'NULL'})")
+            params += self.area_ids
+        if self.first is not None:
+            clauses.append(f"{day} >= %s")
+            params.append(self.first)
+        if self.last is not None:
+            clauses.append(f"{day} <= %s")
+            params.append(self.last)
+        return " AND ".join(clauses) or "1 = 1", params
 
 
 def _periods(cte: str, columns: str) -> str:
@@ -327,13 +343,15 @@ def _delete(job: int, area_ids: list[int] | None, since: date | None, full: bool
         _execute(f"DELETE FROM {IV} WHERE {' AND '.join(where) or '1 = 1'}", params)
 
 
-def _activity(job: int) -> None:
+def _activity(job: int, where: Where) -> None:
     """Effort, counts per subject and encounter rates (CPUE), for every period in scope, in
     one statement: effort from TrackSegment, counts from ObservationPlace (the same areas
     and zones), rates as count ÷ effort × scale with Garwood's bounds scaled alike
     (formulas.encounter_rate, summed_count_rate). No effort (none, or 0) → value NULL: no
     data, never 0."""
     d = dialect()
+    ts_where, ts_params = where.sql("ts.area_id", "d.day")
+    op_where, op_params = where.sql("op.area_id", "o.day")
     effort_rows = " UNION ALL ".join(
         f"SELECT area_id, zone_id, 0, kind, start, 'effort.{code}', '', {col}, {col}, {_N}, {_N}, {_N}, {col}"
         " FROM ef"
@@ -372,7 +390,7 @@ def _activity(job: int) -> None:
                 SUM(ts.person_days) AS pd, COUNT(*) AS legdays
             FROM observations_tracksegment ts
             JOIN observations_patrollegday d ON d.id = ts.leg_day_id
-            WHERE {_in_scope("ts.area_id", "d.day")}
+            WHERE {ts_where}
             GROUP BY ts.area_id, COALESCE(ts.zone_id, 0), {d.month("d.day")}
         ),
         ob AS (
@@ -383,7 +401,7 @@ def _activity(job: int) -> None:
             JOIN observations_observation o ON o.id = op.observation_id
             LEFT JOIN observations_speciesobservation sp ON sp.observation_id = o.id AND sp.is_occurrence
             LEFT JOIN observations_taxon t ON t.id = sp.taxon_id
-            WHERE {_in_scope("op.area_id", "o.day")}
+            WHERE {op_where}
             GROUP BY op.area_id, COALESCE(op.zone_id, 0), {d.month("o.day")}, o.category, o.vertical,
                 t.slug, t.iucn_category
         ),
@@ -432,13 +450,14 @@ def _activity(job: int) -> None:
         UNION ALL
         {" UNION ALL ".join(rate_rows)}
         """,
-        [*[job] * 3, *[job] * 3, *[job] * 3],
+        [*ts_params, *op_params, *[job] * 3],
     )
 
 
-def _cells(job: int) -> None:
+def _cells(job: int, where: Where) -> None:
     """Records per grid cell and vertical, for every period in scope."""
     d = dialect()
+    op_where, op_params = where.sql("op.area_id", "o.day")
     size = f"CASE WHEN pa.area_km2 > {LARGE_AREA_KM2} THEN {LARGE_CELL_M} ELSE {CELL_M} END"
     x, y = d.x("o.location"), d.y("o.location")
     _execute(
@@ -450,7 +469,7 @@ def _cells(job: int) -> None:
             FROM observations_observationplace op
             JOIN observations_observation o ON o.id = op.observation_id
             JOIN protected_areas_protectedarea pa ON pa.id = op.area_id
-            WHERE {_in_scope("op.area_id", "o.day")} AND op.zone_id IS NULL AND o.location IS NOT NULL
+            WHERE {op_where} AND op.zone_id IS NULL AND o.location IS NOT NULL
         ),
         cb AS (
             SELECT area_id, m, vertical, size, ix, iy, COUNT(*) AS records FROM pts
@@ -463,15 +482,16 @@ def _cells(job: int) -> None:
             AND g.ix = p.ix AND g.iy = p.iy
         GROUP BY p.area_id, g.id, p.kind, p.start, p.vertical
         """,
-        [*[job] * 3, *[job] * 3],
+        [*op_params, *[job] * 3],
     )
 
 
-def _biodiversity(job: int) -> None:
+def _biodiversity(job: int, where: Where) -> None:
     """Richness, Chao1 (bias-corrected, Chao 1987; variance and interval as
     formulas.chao1), Shannon H′ and Pielou J for every period in scope, from counts per
     species per period: none of them is a sum of the months'."""
     d = dialect()
+    op_where, op_params = where.sql("op.area_id", "o.day")
     z = Z95
     _execute(
         f"""
@@ -483,7 +503,7 @@ def _biodiversity(job: int) -> None:
             JOIN observations_observation o ON o.id = op.observation_id
             JOIN observations_speciesobservation sp ON sp.observation_id = o.id
             JOIN observations_taxon t ON t.id = sp.taxon_id
-            WHERE {_in_scope("op.area_id", "o.day")} AND sp.is_occurrence
+            WHERE {op_where} AND sp.is_occurrence
             GROUP BY op.area_id, COALESCE(op.zone_id, 0), {d.month("o.day")}, sp.taxon_id, t.iucn_category
         ),
         species AS (
@@ -562,7 +582,7 @@ def _biodiversity(job: int) -> None:
             COUNT(*), COUNT(*), {_N}, {_N}, {_N}, {_N} FROM species WHERE n > 0
             GROUP BY area_id, zone_id, period_kind, period_start, iucn
         """,
-        [*[job] * 3, *[job] * 3],
+        [*op_params, *[job] * 3],
     )
 
 
@@ -665,14 +685,14 @@ def _finance(job: int) -> None:
 
 
 def compute_scope(
-    job: int, *, area_ids: list[int] | None = None, since: date | None = None, full: bool
+    job: int, where: Where, *, area_ids: list[int] | None = None, since: date | None = None, full: bool
 ) -> None:
     """Replace the values of the scope of `job` (already written), in the caller's transaction."""
     steps: list[tuple[str, Callable[[], None]]] = [
         ("delete", lambda: _delete(job, area_ids, since, full)),
-        ("effort, counts and rates", lambda: _activity(job)),
-        ("cells", lambda: _cells(job)),
-        ("biodiversity", lambda: _biodiversity(job)),
+        ("effort, counts and rates", lambda: _activity(job, where)),
+        ("cells", lambda: _cells(job, where)),
+        ("biodiversity", lambda: _biodiversity(job, where)),
         ("mett", lambda: _mett(job)),
         ("finance", lambda: _finance(job)),
     ]
@@ -690,7 +710,9 @@ def compute_full(area_ids: list[int] | None = None, since: date | None = None) -
     with transaction.atomic():
         _lock_areas(area_ids)
         scope_months_with_data(job, area_ids, since)
-        compute_scope(job, area_ids=area_ids, since=since, full=True)
+        # A quarter or year that `since` falls in is recomputed whole: read from its year.
+        first = date(since.year, 1, 1) if since else None
+        compute_scope(job, Where(area_ids, first), area_ids=area_ids, since=since, full=True)
         clear_scope(job)
 
 
@@ -698,10 +720,14 @@ def compute_months(keys: Iterable[tuple[int, date]]) -> None:
     """Recompute the given (area, month) keys, and the quarters and years containing them."""
     job = new_job()
     keys = set(keys)
+    if not keys:
+        return
     with transaction.atomic():
         _lock_areas(sorted({area_id for area_id, _ in keys}))
         scope_months(job, keys)
-        compute_scope(job, full=False)
+        years = sorted(month.year for _, month in keys)
+        where = Where(sorted({a for a, _ in keys}), date(years[0], 1, 1), date(years[-1], 12, 31))
+        compute_scope(job, where, full=False)
         clear_scope(job)
 
 
