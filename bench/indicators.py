@@ -72,7 +72,9 @@ def generate(areas: int, legdays_per_area_month: int, observations: int) -> None
     for i in range(areas):
         west, south = 140.0 + (i % 10) * 0.2, -10.0 + (i // 10) * 0.2
         box = MultiPolygon(Polygon.from_bbox((west, south, west + 0.1, south + 0.1)), srid=4326)
-        area = ProtectedArea.objects.create(source="bench", source_id=str(i), name=f"Bench area {i}", boundary=box)
+        area = ProtectedArea.objects.create(
+            source="bench", source_id=str(i), name=f"Bench area {i}", boundary=box
+        )
         inner = MultiPolygon(Polygon.from_bbox((west, south, west + 0.05, south + 0.05)), srid=4326)
         Zone.objects.create(area=area, code="core", name="Core", boundary=inner)
         made.append(area)
@@ -98,33 +100,38 @@ def generate(areas: int, legdays_per_area_month: int, observations: int) -> None
             """INSERT INTO odk_forms_submission (form_id, form_version_id, instance_id, xml_file, xml_sha256,
                 xml_size, is_encrypted, is_draft, instance_name, deprecated_id, is_current, state,
                 processing_error, processing_attempts, leases_lost, metadata, device_id, received_at, updated)
-            VALUES (%s, %s, 'uuid:bench', 'bench.xml', '', 0, false, false, '', '', true, 'processed', '', 1, 0,
-                '{}', '', now(), now()) RETURNING id""",
+            VALUES (%s, %s, 'uuid:bench', 'bench.xml', '', 0, false, false, '', '', true, 'processed', '',
+                1, 0, '{}', '', now(), now()) RETURNING id""",
             [version.form_id, version.pk],
         )
         sub = c.fetchone()[0]
-        c.execute("CREATE TEMP TABLE bench_area AS SELECT row_number() OVER (ORDER BY a.id) - 1 AS n, a.id, "
-                  "z.id AS zone_id, ST_XMin(a.boundary) AS x0, ST_YMin(a.boundary) AS y0 "
-                  "FROM protected_areas_protectedarea a JOIN protected_areas_zone z ON z.area_id = a.id")
+        c.execute(
+            "CREATE TEMP TABLE bench_area AS SELECT row_number() OVER (ORDER BY a.id) - 1 AS n, a.id, "
+            "z.id AS zone_id, ST_XMin(a.boundary) AS x0, ST_YMin(a.boundary) AS y0 "
+            "FROM protected_areas_protectedarea a JOIN protected_areas_zone z ON z.area_id = a.id"
+        )
         # One patrol, leg and leg-day per (area, month, k); days spread over the month.
         months = YEARS * 12
         c.execute(
             f"""CREATE TEMP TABLE bench_day AS
             SELECT ba.id AS area_id, ba.zone_id,
-                (date '{FIRST_YEAR}-01-01' + (m || ' months')::interval + ((random() * 27)::int || ' days')::interval)::date AS day,
+                (date '{FIRST_YEAR}-01-01' + (m || ' months')::interval
+                    + ((random() * 27)::int || ' days')::interval)::date AS day,
                 5 + random() * 20 AS km, random() < 0.5 AS in_zone
-            FROM bench_area ba, generate_series(0, {months - 1}) m, generate_series(1, {legdays_per_area_month}) k"""
+            FROM bench_area ba, generate_series(0, {months - 1}) m,
+                generate_series(1, {legdays_per_area_month}) k"""
         )
         c.execute("ALTER TABLE bench_day ADD COLUMN n serial")
         c.execute(
-            """INSERT INTO observations_patrol (submission_id, root_submission_id, form_version_id, instance_path,
-                record_uuid, patrol_id, station, team, objective, notes, area_id)
-            SELECT %s, %s, %s, 'bench/' || n, gen_random_uuid(), '', '', '', '', '', area_id FROM bench_day ORDER BY n""",
+            """INSERT INTO observations_patrol (submission_id, root_submission_id, form_version_id,
+                instance_path, record_uuid, patrol_id, station, team, objective, notes, area_id)
+            SELECT %s, %s, %s, 'bench/' || n, gen_random_uuid(), '', '', '', '', '', area_id
+            FROM bench_day ORDER BY n""",
             [sub, sub, version.pk],
         )
         c.execute(
-            """INSERT INTO observations_patrolleg (patrol_id, number, transport, mandate, leader, members, member_count,
-                record_uuid)
+            """INSERT INTO observations_patrolleg (patrol_id, number, transport, mandate, leader, members,
+                member_count, record_uuid)
             SELECT id, 1, 'foot', '', '', '[]', 4, gen_random_uuid() FROM observations_patrol
             WHERE root_submission_id = %s ORDER BY id""",
             [sub],
@@ -137,7 +144,8 @@ def generate(areas: int, legdays_per_area_month: int, observations: int) -> None
         c.execute(
             """INSERT INTO observations_patrollegday (leg_id, patrol_id, day, rest_minutes, distance_km,
                 patrol_hours, field_hours, members, person_days, record_uuid)
-            SELECT leg_id, patrol_id, day, 60, km, km / 3, km / 3 - 1, 4, 4, gen_random_uuid() FROM bench_legday"""
+            SELECT leg_id, patrol_id, day, 60, km, km / 3, km / 3 - 1, 4, 4, gen_random_uuid()
+            FROM bench_legday"""
         )
         c.execute(
             """INSERT INTO observations_tracksegment (leg_day_id, area_id, zone_id, distance_km, patrol_hours,
@@ -147,12 +155,18 @@ def generate(areas: int, legdays_per_area_month: int, observations: int) -> None
             UNION ALL
             SELECT d.id, b.area_id, b.zone_id, d.distance_km / 3, d.patrol_hours / 3, d.field_hours / 3,
                 d.person_days / 3, true
-            FROM observations_patrollegday d JOIN bench_legday b ON b.patrol_id = d.patrol_id WHERE b.in_zone"""
+            FROM observations_patrollegday d JOIN bench_legday b ON b.patrol_id = d.patrol_id
+            WHERE b.in_zone"""
         )
-        c.execute(f"CREATE TEMP TABLE bench_cat AS SELECT * FROM (VALUES {', '.join(['(%s, %s, %s)'] * len(categories))}) AS t(i, slug, vertical)",
-                  [v for i, (slug, vertical) in enumerate(categories) for v in (i, slug, vertical)])
+        rows = ", ".join(["(%s, %s, %s)"] * len(categories))
         c.execute(
-            f"CREATE TEMP TABLE bench_taxon AS SELECT * FROM (VALUES {', '.join(['(%s, %s)'] * len(taxa))}) AS t(i, id)",
+            f"CREATE TEMP TABLE bench_cat AS SELECT * FROM (VALUES {rows}) AS t(i, slug, vertical)",
+            [v for i, (slug, vertical) in enumerate(categories) for v in (i, slug, vertical)],
+        )
+        c.execute(
+            "CREATE TEMP TABLE bench_taxon AS SELECT * FROM (VALUES "
+            + ", ".join(["(%s, %s)"] * len(taxa))
+            + ") AS t(i, id)",
             [v for i, pk in enumerate(taxa) for v in (i, pk)],
         )
         ncat, ntax = len(categories), len(taxa)
@@ -160,15 +174,17 @@ def generate(areas: int, legdays_per_area_month: int, observations: int) -> None
             f"""CREATE TEMP TABLE bench_obs AS
             SELECT g AS n, ba.id AS area_id, ba.zone_id,
                 ba.x0 + random() * 0.1 AS x, ba.y0 + random() * 0.1 AS y,
-                (date '{FIRST_YEAR}-01-01' + ((random() * ({YEARS} * 365 - 1))::int || ' days')::interval)::date AS day,
+                (date '{FIRST_YEAR}-01-01'
+                    + ((random() * ({YEARS} * 365 - 1))::int || ' days')::interval)::date AS day,
                 (random() * {ncat - 1})::int AS cat, floor(power(random(), 2) * {ntax})::int AS tax,
                 1 + floor(random() * 4)::int AS cnt
             FROM generate_series(1, {observations}) g
             JOIN bench_area ba ON ba.n = g % {areas}"""
         )
         c.execute(
-            """INSERT INTO observations_observation (submission_id, root_submission_id, form_version_id, instance_path,
-                record_uuid, category, vertical, notes, observer, photos, location, day, time, area_id, count)
+            """INSERT INTO observations_observation (submission_id, root_submission_id, form_version_id,
+                instance_path, record_uuid, category, vertical, notes, observer, photos, location, day,
+                time, area_id, count)
             SELECT %s, %s, %s, 'o/' || o.n, gen_random_uuid(), bc.slug, bc.vertical, '', '', '[]',
                 ST_SetSRID(ST_MakePoint(o.x, o.y), 4326), o.day, o.day + time '10:00', o.area_id, o.cnt
             FROM bench_obs o JOIN bench_cat bc ON bc.i = o.cat ORDER BY o.n""",
@@ -178,14 +194,15 @@ def generate(areas: int, legdays_per_area_month: int, observations: int) -> None
             """INSERT INTO observations_observationplace (observation_id, area_id, zone_id)
             SELECT id, area_id, NULL FROM observations_observation WHERE root_submission_id = %s
             UNION ALL
-            SELECT o.id, o.area_id, ba.zone_id FROM observations_observation o JOIN bench_area ba ON ba.id = o.area_id
+            SELECT o.id, o.area_id, ba.zone_id
+            FROM observations_observation o JOIN bench_area ba ON ba.id = o.area_id
             WHERE o.root_submission_id = %s
                 AND ST_X(o.location) < ba.x0 + 0.05 AND ST_Y(o.location) < ba.y0 + 0.05""",
             [sub, sub],
         )
         c.execute(
-            """INSERT INTO observations_speciesobservation (observation_id, taxon_id, taxon_name, individual_count,
-                evidence, is_occurrence)
+            """INSERT INTO observations_speciesobservation (observation_id, taxon_id, taxon_name,
+                individual_count, evidence, is_occurrence)
             SELECT o.id, bt.id, '', o.count::int, 'direct', true
             FROM observations_observation o JOIN bench_obs b ON b.n = substr(o.instance_path, 3)::int
             JOIN bench_taxon bt ON bt.i = b.tax
@@ -216,8 +233,15 @@ def one_submission() -> tuple[float, float]:
         sub = ib.submission()
         ib.leg_day(area, day, km=12, sub=sub)
         for i in range(5):
-            ib.observation(area, day, taxon="casuarius_casuarius" if i % 2 else None, individuals=2,
-                           point=(area.boundary.extent[0] + 0.01 * (i + 1), area.boundary.extent[1] + 0.01), sub=sub)
+            west, south = area.boundary.extent[:2]
+            ib.observation(
+                area,
+                day,
+                taxon="casuarius_casuarius" if i % 2 else None,
+                individuals=2,
+                point=(west + 0.01 * (i + 1), south + 0.01),
+                sub=sub,
+            )
         started = time.perf_counter()
         incremental.after_submission(sub, b"")
         marked = time.perf_counter() - started
@@ -227,9 +251,15 @@ def one_submission() -> tuple[float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--scale", type=float, default=1.0, help="1.0: 100 areas and 1,000,000 observations")
-    scale = parser.parse_args().scale
+    parser.add_argument(
+        "--once", action="store_true", help="skip the second full recomputation (replacing every value)"
+    )
+    args = parser.parse_args()
+    scale = args.scale
     areas = max(1, round(100 * scale))
     observations = round(1_000_000 * scale)
     url, bench_url = database_urls()
@@ -246,11 +276,18 @@ def main() -> None:
     generated = time.perf_counter() - started
     with connection.cursor() as c:
         counts = {}
-        for table in ("observations_observation", "observations_patrollegday", "observations_tracksegment",
-                      "observations_observationplace", "observations_speciesobservation", "indicators_gridcell"):
+        for table in (
+            "observations_observation",
+            "observations_patrollegday",
+            "observations_tracksegment",
+            "observations_observationplace",
+            "observations_speciesobservation",
+            "indicators_gridcell",
+        ):
             c.execute(f"SELECT count(*) FROM {table}")
             counts[table] = c.fetchone()[0]
-    print(f"generated in {generated:.1f} s: " + ", ".join(f"{t.split('_', 1)[1]} {n:,}" for t, n in counts.items()))
+    made = ", ".join(f"{t.split('_', 1)[1]} {n:,}" for t, n in counts.items())
+    print(f"generated in {generated:.1f} s: {made}")
 
     started = time.perf_counter()
     compute.compute_full()
@@ -260,22 +297,27 @@ def main() -> None:
     print("  " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in compute.TIMINGS.items()))
     with connection.cursor() as c:
         c.execute(
-            "SELECT split_part(indicator, '.', 1), count(*) FROM indicators_indicatorvalue GROUP BY 1 ORDER BY 2 DESC"
+            "SELECT split_part(indicator, '.', 1), count(*) FROM indicators_indicatorvalue"
+            " GROUP BY 1 ORDER BY 2 DESC"
         )
         print("  rows: " + ", ".join(f"{family} {n:,}" for family, n in c.fetchall()))
     compute.TIMINGS.clear()
 
-    started = time.perf_counter()
-    compute.compute_full()
-    again = time.perf_counter() - started
-    print(f"full recompute again (replacing every value): {again:.2f} s")
+    if not args.once:
+        started = time.perf_counter()
+        compute.compute_full()
+        again = time.perf_counter() - started
+        print(f"full recompute again (replacing every value): {again:.2f} s")
 
+    compute.TIMINGS.clear()
     marked, updated = one_submission()
+    steps = ", ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in compute.TIMINGS.items())
     marked2, updated2 = one_submission()
     print(
         f"incremental after one submission: mark {marked * 1000:.1f} ms + update {updated * 1000:.1f} ms"
         f" = {(marked + updated) * 1000:.1f} ms (second: {(marked2 + updated2) * 1000:.1f} ms)"
     )
+    print(f"  {steps}")
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(f"peak memory (this process): {peak_kib / 1024:.0f} MiB")
 

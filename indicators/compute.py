@@ -287,29 +287,49 @@ def _wh_upper(k: str) -> str:
 # the counts per species (biodiversity).
 
 
-def _in_scope(area: str, day: str) -> str:
-    """Rows of the scope's areas between its first and last day (3 job parameters)."""
-    return (
-        f"{area} IN (SELECT area_id FROM {SCOPE} WHERE job = %s)"
-        f" AND {day} BETWEEN (SELECT MIN(period_start) FROM {SCOPE} WHERE job = %s)"
-        f" AND (SELECT MAX(period_end) FROM {SCOPE} WHERE job = %s)"
-    )
+@dataclass(frozen=True)
+class Where:
+    """Which records a computation reads: its areas (None: all) and its first and last day
+    (None: open). Passed as values, not as a subquery of the scope, so that the planner
+    sees one area as one area (an index scan) and every area as a whole table (a hash)."""
+
+    area_ids: list[int] | None = None
+    first: date | None = None
+    last: date | None = None
+
+    def sql(self, area: str, day: str) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if self.area_ids is not None:
+            clauses.append(f"{area} IN ({', '.join(['%s'] * len(self.area_ids)) or 'NULL'})")
+            params += self.area_ids
+        if self.first is not None:
+            clauses.append(f"{day} >= %s")
+            params.append(self.first)
+        if self.last is not None:
+            clauses.append(f"{day} <= %s")
+            params.append(self.last)
+        return " AND ".join(clauses) or "1 = 1", params
 
 
-def _periods(alias: str) -> str:
-    """The scope's periods containing the month `alias`.m of area `alias`.area_id (1 job parameter)."""
-    return (
-        f"JOIN {SCOPE} s ON s.job = %s AND s.area_id = {alias}.area_id"
-        f" AND {alias}.m BETWEEN s.period_start AND s.period_end"
+def _periods(cte: str, columns: str) -> str:
+    """`cte`'s month rows (`m`, `area_id`), each with the scope's periods that contain it as
+    `kind` and `start`: three equi-joins, so that both databases look the period up by key
+    (3 job parameters)."""
+    d = dialect()
+    return " UNION ALL ".join(
+        f"""SELECT s.period_kind AS kind, s.period_start AS start, {columns} FROM {cte} x
+            JOIN {SCOPE} s ON s.job = %s AND s.area_id = x.area_id AND s.period_kind = '{kind}'
+                AND s.period_start = {start}"""
+        for kind, start in (("M", "x.m"), ("Q", d.quarter("x.m")), ("Y", d.year("x.m")))
     )
 
 
 def _delete(job: int, area_ids: list[int] | None, since: date | None, full: bool) -> None:
     if not full or since is not None:
         _execute(
-            f"""DELETE FROM {IV} WHERE EXISTS (SELECT 1 FROM {SCOPE} s WHERE s.job = %s
-                AND s.area_id = {IV}.area_id AND s.period_kind = {IV}.period_kind
-                AND s.period_start = {IV}.period_start)""",
+            f"""DELETE FROM {IV} WHERE (area_id, period_kind, period_start) IN
+                (SELECT area_id, period_kind, period_start FROM {SCOPE} WHERE job = %s)""",
             [job],
         )
     if full:
@@ -325,13 +345,15 @@ def _delete(job: int, area_ids: list[int] | None, since: date | None, full: bool
         _execute(f"DELETE FROM {IV} WHERE {' AND '.join(where) or '1 = 1'}", params)
 
 
-def _activity(job: int) -> None:
+def _activity(job: int, where: Where) -> None:
     """Effort, counts per subject and encounter rates (CPUE), for every period in scope, in
     one statement: effort from TrackSegment, counts from ObservationPlace (the same areas
     and zones), rates as count ÷ effort × scale with Garwood's bounds scaled alike
     (formulas.encounter_rate, summed_count_rate). No effort (none, or 0) → value NULL: no
     data, never 0."""
     d = dialect()
+    ts_where, ts_params = where.sql("ts.area_id", "d.day")
+    op_where, op_params = where.sql("op.area_id", "o.day")
     effort_rows = " UNION ALL ".join(
         f"SELECT area_id, zone_id, 0, kind, start, 'effort.{code}', '', {col}, {col}, {_N}, {_N}, {_N}, {col}"
         " FROM ef"
@@ -346,14 +368,14 @@ def _activity(job: int) -> None:
     rate_rows = []
     for numerator, bound in (("records", "pr"), ("individuals", "pi")):
         for unit, scale in RATE_UNITS:
-            col = {"km": "km", "field_hours": "fh", "person_days": "pd"}[unit]
+            col = {"km": "ekm", "field_hours": "efh", "person_days": "epd"}[unit]
             k = f"rt.{numerator}"
             rate_rows.append(
                 f"""SELECT area_id, zone_id, 0, kind, start, 'cpue.{numerator}.{unit}', subject,
-                    CASE WHEN {col} > 0 THEN {k} * {scale} / {col} END, {k}, {col},
+                    CASE WHEN {col} > 0 THEN {k} * {scale} / {col} END, {k}, NULLIF({col}, 0),
                     CASE WHEN {col} > 0 THEN COALESCE({bound}_lower, {_wh_lower(k)}) * {scale} / {col} END,
                     CASE WHEN {col} > 0 THEN COALESCE({bound}_upper, {_wh_upper(k)}) * {scale} / {col} END,
-                    {col}
+                    NULLIF({col}, 0)
                 FROM rt"""
             )
     _execute(
@@ -370,14 +392,8 @@ def _activity(job: int) -> None:
                 SUM(ts.person_days) AS pd, COUNT(*) AS legdays
             FROM observations_tracksegment ts
             JOIN observations_patrollegday d ON d.id = ts.leg_day_id
-            WHERE {_in_scope("ts.area_id", "d.day")}
+            WHERE {ts_where}
             GROUP BY ts.area_id, COALESCE(ts.zone_id, 0), {d.month("d.day")}
-        ),
-        ef AS (
-            SELECT s.period_kind AS kind, s.period_start AS start, eb.area_id, eb.zone_id,
-                SUM(km) AS km, SUM(ph) AS ph, SUM(fh) AS fh, SUM(pd) AS pd, SUM(legdays) AS legdays
-            FROM eb {_periods("eb")}
-            GROUP BY s.period_kind, s.period_start, eb.area_id, eb.zone_id
         ),
         ob AS (
             SELECT op.area_id, COALESCE(op.zone_id, 0) AS zone_id, {d.month("o.day")} AS m, o.category,
@@ -387,7 +403,7 @@ def _activity(job: int) -> None:
             JOIN observations_observation o ON o.id = op.observation_id
             LEFT JOIN observations_speciesobservation sp ON sp.observation_id = o.id AND sp.is_occurrence
             LEFT JOIN observations_taxon t ON t.id = sp.taxon_id
-            WHERE {_in_scope("op.area_id", "o.day")}
+            WHERE {op_where}
             GROUP BY op.area_id, COALESCE(op.zone_id, 0), {d.month("o.day")}, o.category, o.vertical,
                 t.slug, t.iucn_category
         ),
@@ -401,20 +417,30 @@ def _activity(job: int) -> None:
             UNION ALL
             SELECT area_id, zone_id, m, 'iucn:' || iucn, records, sn FROM ob WHERE taxon IS NOT NULL
         ),
-        ct AS (
-            SELECT s.period_kind AS kind, s.period_start AS start, subj.area_id, subj.zone_id, subj.subject,
-                SUM(records) AS records, SUM(n) AS individuals
-            FROM subj {_periods("subj")}
-            GROUP BY s.period_kind, s.period_start, subj.area_id, subj.zone_id, subj.subject
+        acts AS (
+            SELECT area_id, zone_id, m, '' AS subject, 0 AS records, 0 AS n, km, ph, fh, pd, legdays FROM eb
+            UNION ALL
+            SELECT area_id, zone_id, m, subject, records, n, 0, 0, 0, 0, 0 FROM subj
         ),
+        pa AS (
+            SELECT kind, start, area_id, zone_id, subject, SUM(records) AS records, SUM(n) AS individuals,
+                SUM(km) AS km, SUM(ph) AS ph, SUM(fh) AS fh, SUM(pd) AS pd, SUM(legdays) AS legdays
+            FROM ({_periods("acts", "x.*")}) p
+            GROUP BY kind, start, area_id, zone_id, subject
+        ),
+        ef AS (SELECT * FROM pa WHERE subject = ''),
+        ct AS (SELECT * FROM pa WHERE subject <> ''),
         rt AS (
-            SELECT ct.*, ef.km, ef.fh, ef.pd, pr.lower AS pr_lower, pr.upper AS pr_upper,
-                pi.lower AS pi_lower, pi.upper AS pi_upper
-            FROM ct
-            LEFT JOIN ef ON ef.area_id = ct.area_id AND ef.zone_id = ct.zone_id AND ef.kind = ct.kind
-                AND ef.start = ct.start
-            LEFT JOIN indicators_poissonbound pr ON pr.k = ct.records
-            LEFT JOIN indicators_poissonbound pi ON pi.k = CAST(ct.individuals AS integer)
+            -- The effort of a subject's area, zone and period is that of the row with no
+            -- subject, found by a window over the group rather than by a join.
+            SELECT w.*, pr.lower AS pr_lower, pr.upper AS pr_upper, pi.lower AS pi_lower, pi.upper AS pi_upper
+            FROM (
+                SELECT pa.*, MAX(km) OVER g AS ekm, MAX(fh) OVER g AS efh, MAX(pd) OVER g AS epd
+                FROM pa WINDOW g AS (PARTITION BY kind, start, area_id, zone_id)
+            ) w
+            LEFT JOIN indicators_poissonbound pr ON pr.k = w.records
+            LEFT JOIN indicators_poissonbound pi ON pi.k = CAST(w.individuals AS integer)
+            WHERE w.subject <> ''
         )
         {effort_rows}
         UNION ALL
@@ -426,13 +452,14 @@ def _activity(job: int) -> None:
         UNION ALL
         {" UNION ALL ".join(rate_rows)}
         """,
-        [*[job] * 4, *[job] * 4],
+        [*ts_params, *op_params, *[job] * 3],
     )
 
 
-def _cells(job: int) -> None:
+def _cells(job: int, where: Where) -> None:
     """Records per grid cell and vertical, for every period in scope."""
     d = dialect()
+    op_where, op_params = where.sql("op.area_id", "o.day")
     size = f"CASE WHEN pa.area_km2 > {LARGE_AREA_KM2} THEN {LARGE_CELL_M} ELSE {CELL_M} END"
     x, y = d.x("o.location"), d.y("o.location")
     _execute(
@@ -444,29 +471,29 @@ def _cells(job: int) -> None:
             FROM observations_observationplace op
             JOIN observations_observation o ON o.id = op.observation_id
             JOIN protected_areas_protectedarea pa ON pa.id = op.area_id
-            WHERE {_in_scope("op.area_id", "o.day")} AND op.zone_id IS NULL AND o.location IS NOT NULL
+            WHERE {op_where} AND op.zone_id IS NULL AND o.location IS NOT NULL
         ),
         cb AS (
             SELECT area_id, m, vertical, size, ix, iy, COUNT(*) AS records FROM pts
             GROUP BY area_id, m, vertical, size, ix, iy
         )
-        SELECT cb.area_id, 0, g.id, s.period_kind, s.period_start, 'cell.records', 'vertical:' || cb.vertical,
+        SELECT p.area_id, 0, g.id, p.kind, p.start, 'cell.records', 'vertical:' || p.vertical,
             SUM(records), SUM(records), {_N}, {_N}, {_N}, {_N}
-        FROM cb
-        JOIN indicators_gridcell g ON g.area_id = cb.area_id AND g.size_m = cb.size
-            AND g.ix = cb.ix AND g.iy = cb.iy
-        {_periods("cb")}
-        GROUP BY cb.area_id, g.id, s.period_kind, s.period_start, cb.vertical
+        FROM ({_periods("cb", "x.*")}) p
+        JOIN indicators_gridcell g ON g.area_id = p.area_id AND g.size_m = p.size
+            AND g.ix = p.ix AND g.iy = p.iy
+        GROUP BY p.area_id, g.id, p.kind, p.start, p.vertical
         """,
-        [job, job, job, job],
+        [*op_params, *[job] * 3],
     )
 
 
-def _biodiversity(job: int) -> None:
+def _biodiversity(job: int, where: Where) -> None:
     """Richness, Chao1 (bias-corrected, Chao 1987; variance and interval as
     formulas.chao1), Shannon H′ and Pielou J for every period in scope, from counts per
     species per period: none of them is a sum of the months'."""
     d = dialect()
+    op_where, op_params = where.sql("op.area_id", "o.day")
     z = Z95
     _execute(
         f"""
@@ -478,14 +505,14 @@ def _biodiversity(job: int) -> None:
             JOIN observations_observation o ON o.id = op.observation_id
             JOIN observations_speciesobservation sp ON sp.observation_id = o.id
             JOIN observations_taxon t ON t.id = sp.taxon_id
-            WHERE {_in_scope("op.area_id", "o.day")} AND sp.is_occurrence
+            WHERE {op_where} AND sp.is_occurrence
             GROUP BY op.area_id, COALESCE(op.zone_id, 0), {d.month("o.day")}, sp.taxon_id, t.iucn_category
         ),
         species AS (
-            SELECT s.period_kind, sb.area_id, sb.zone_id, s.period_start, sb.taxon_id, sb.iucn,
-                CAST(SUM(sb.n) AS double precision) AS n
-            FROM sb {_periods("sb")}
-            GROUP BY s.period_kind, sb.area_id, sb.zone_id, s.period_start, sb.taxon_id, sb.iucn
+            SELECT kind AS period_kind, area_id, zone_id, start AS period_start, taxon_id, iucn,
+                CAST(SUM(n) AS double precision) AS n
+            FROM ({_periods("sb", "x.*")}) p
+            GROUP BY kind, area_id, zone_id, start, taxon_id, iucn
         ),
         st AS (
             SELECT period_kind, area_id, zone_id, period_start,
@@ -557,7 +584,7 @@ def _biodiversity(job: int) -> None:
             COUNT(*), COUNT(*), {_N}, {_N}, {_N}, {_N} FROM species WHERE n > 0
             GROUP BY area_id, zone_id, period_kind, period_start, iucn
         """,
-        [job, job, job, job],
+        [*op_params, *[job] * 3],
     )
 
 
@@ -660,14 +687,14 @@ def _finance(job: int) -> None:
 
 
 def compute_scope(
-    job: int, *, area_ids: list[int] | None = None, since: date | None = None, full: bool
+    job: int, where: Where, *, area_ids: list[int] | None = None, since: date | None = None, full: bool
 ) -> None:
     """Replace the values of the scope of `job` (already written), in the caller's transaction."""
     steps: list[tuple[str, Callable[[], None]]] = [
         ("delete", lambda: _delete(job, area_ids, since, full)),
-        ("effort, counts and rates", lambda: _activity(job)),
-        ("cells", lambda: _cells(job)),
-        ("biodiversity", lambda: _biodiversity(job)),
+        ("effort, counts and rates", lambda: _activity(job, where)),
+        ("cells", lambda: _cells(job, where)),
+        ("biodiversity", lambda: _biodiversity(job, where)),
         ("mett", lambda: _mett(job)),
         ("finance", lambda: _finance(job)),
     ]
@@ -685,7 +712,9 @@ def compute_full(area_ids: list[int] | None = None, since: date | None = None) -
     with transaction.atomic():
         _lock_areas(area_ids)
         scope_months_with_data(job, area_ids, since)
-        compute_scope(job, area_ids=area_ids, since=since, full=True)
+        # A quarter or year that `since` falls in is recomputed whole: read from its year.
+        first = date(since.year, 1, 1) if since else None
+        compute_scope(job, Where(area_ids, first), area_ids=area_ids, since=since, full=True)
         clear_scope(job)
 
 
@@ -693,10 +722,14 @@ def compute_months(keys: Iterable[tuple[int, date]]) -> None:
     """Recompute the given (area, month) keys, and the quarters and years containing them."""
     job = new_job()
     keys = set(keys)
+    if not keys:
+        return
     with transaction.atomic():
         _lock_areas(sorted({area_id for area_id, _ in keys}))
         scope_months(job, keys)
-        compute_scope(job, full=False)
+        years = sorted(month.year for _, month in keys)
+        where = Where(sorted({a for a, _ in keys}), date(years[0], 1, 1), date(years[-1], 12, 31))
+        compute_scope(job, where, full=False)
         clear_scope(job)
 
 

@@ -81,7 +81,8 @@ class IndicatorValue(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["area", "zone_id", "cell_id", "period_kind", "period_start", "indicator", "subject"],
+                # Period first: replacing an area's periods finds their rows by this prefix.
+                fields=["area", "period_kind", "period_start", "zone_id", "cell_id", "indicator", "subject"],
                 name="indicatorvalue_unique_key",
             ),
         ]
