@@ -219,12 +219,21 @@ def measure_tracks(patrol_id: int, placeable: frozenset[int] | None) -> dict[int
 # --- Observations ----------------------------------------------------------------------------
 
 
+# An observation is in its primary area and in every area containing it (ObservationPlace):
+# a role in a reserve reaches the records of the park inside it. The primary area too, for
+# records made before places were written.
+_OBSERVATION_AREAS = ("area", "places__area")
+
+
 def observations_visible_to(user: Any) -> QuerySet[Observation]:
     """Observations `user` may read: every record of the areas where it holds VIEW_RECORDS,
     and the illicit-activity records of those where it holds VIEW_ILLICIT_RECORDS (law
-    enforcement). Filtered in the database (accounts.access.visible)."""
-    illicit = access.visible(user, Capability.VIEW_ILLICIT_RECORDS, Observation.objects.all())
-    every = access.visible(user, Capability.VIEW_RECORDS, Observation.objects.all())
+    enforcement); a record is in every area that contains it. Filtered in the database
+    (accounts.access.visible)."""
+    illicit = access.visible(
+        user, Capability.VIEW_ILLICIT_RECORDS, Observation.objects.all(), _OBSERVATION_AREAS
+    )
+    every = access.visible(user, Capability.VIEW_RECORDS, Observation.objects.all(), _OBSERVATION_AREAS)
     if access.is_superuser(user):
         return every
     return illicit.filter(Q(vertical=Vertical.ILLICIT) | Q(pk__in=every.values("pk")))
