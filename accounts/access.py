@@ -227,15 +227,19 @@ def capabilities(user: Any, area: ProtectedArea | int | None) -> frozenset[Capab
 M = TypeVar("M", bound=Model)
 
 
-def visible(user: Any, cap: Capability, queryset: QuerySet[M], area_field: str = "area") -> QuerySet[M]:
+def visible(
+    user: Any, cap: Capability, queryset: QuerySet[M], area_field: str | tuple[str, ...] = "area"
+) -> QuerySet[M]:
     """The rows of `queryset` whose area (reached by `area_field`) is one where `user` holds
     `cap`, filtered in the database: an EXISTS on the national role, OR the area among the
-    user's areas (a subquery). Rows without an area: superusers and national roles only."""
+    user's areas (a subquery). Rows without an area: superusers and national roles only.
+    Several paths in `area_field`: a row is visible when any of them reaches such an area
+    (an observation's primary area, or any area containing it)."""
     return visible_any(user, (cap,), queryset, area_field)
 
 
 def visible_any(
-    user: Any, caps: Iterable[Capability], queryset: QuerySet[M], area_field: str = "area"
+    user: Any, caps: Iterable[Capability], queryset: QuerySet[M], area_field: str | tuple[str, ...] = "area"
 ) -> QuerySet[M]:
     """`visible` for a user holding any one of `caps` in the row's area."""
     if is_superuser(user):
@@ -243,14 +247,16 @@ def visible_any(
     if not _authenticated(user):
         return queryset.none()
     memberships = _memberships(user, *caps)
-    national = Exists(memberships.filter(national=True))
+    condition = Q(Exists(memberships.filter(national=True)))
     mine = memberships.filter(area__isnull=False).values("area_id")
     model = queryset.model
-    if _multi_valued(model, area_field):
-        # A join would repeat rows: match the primary keys in a subquery instead.
-        inner = model._default_manager.filter(**{f"{area_field}__in": mine}).values("pk")
-        return queryset.filter(Q(national) | Q(pk__in=inner))
-    return queryset.filter(Q(national) | Q(**{f"{area_field}__in": mine}))
+    for path in (area_field,) if isinstance(area_field, str) else area_field:
+        if _multi_valued(model, path):
+            # A join would repeat rows: match the primary keys in a subquery instead.
+            condition |= Q(pk__in=model._default_manager.filter(**{f"{path}__in": mine}).values("pk"))
+        else:
+            condition |= Q(**{f"{path}__in": mine})
+    return queryset.filter(condition)
 
 
 def _multi_valued(model: type[Model], path: str) -> bool:

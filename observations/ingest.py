@@ -10,6 +10,7 @@ clipping, taxon lookup) happens in observations.records, which writes these data
 
 from __future__ import annotations
 
+import copy
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -240,11 +241,21 @@ class MappedSubmission:
 
 
 def _find_all(element: Element, path: str) -> list[Element]:
-    """Elements at `path` ("a/b/c") below `element`, every instance of every repeat."""
+    """Elements at `path` ("a/b/c") below `element`, every instance of every repeat (in a
+    tree whose tags are local names: _local_tags)."""
     current = [element]
     for name in path.split("/") if path else []:
-        current = [child for parent in current for child in parent if xform.local_name(child.tag) == name]
+        current = [child for parent in current for child in parent if child.tag == name]
     return current
+
+
+def _local_tags(root: Element) -> Element:
+    """The instance with every tag reduced to its local name, once, rather than at each of
+    the thousands of look-ups a patrol's answers take."""
+    for element in root.iter():
+        if isinstance(element.tag, str) and element.tag.startswith("{"):
+            element.tag = xform.local_name(element.tag)
+    return root
 
 
 def _text_at(element: Element, path: str) -> str:
@@ -330,7 +341,7 @@ def map_instance(mapping: FormMapping, xml: bytes | Element, received_at: dateti
     `received_at` is when the server got the submission: times later than that are flagged
     as future times, so a re-run next year flags the same things.
     """
-    root = xform.parse_xml(xml) if isinstance(xml, bytes) else xml
+    root = _local_tags(xform.parse_xml(xml) if isinstance(xml, bytes) else copy.deepcopy(xml))
     result = MappedSubmission()
     if mapping.root is None:
         return result

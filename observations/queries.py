@@ -12,7 +12,6 @@ None: anywhere): only those areas receive records or effort.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -20,9 +19,7 @@ from django.contrib.gis.db.models.functions import Intersection, Length
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import connection
 from django.db.models import (
-    Case,
     ExpressionWrapper,
-    F,
     FloatField,
     OuterRef,
     Q,
@@ -30,7 +27,6 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
-    When,
 )
 from django.db.models.functions import Coalesce
 
@@ -38,6 +34,7 @@ from accounts import access
 from accounts.access import Capability
 from observations import parsing
 from observations.models import (
+    AgencyFiscalYear,
     METTScore,
     Observation,
     ObservationPlace,
@@ -58,12 +55,17 @@ _CLIPPED_LENGTH = {
     "'SPHEROID[\"WGS 84\",6378137,298.257223563]')",
     "sqlite": "GeodesicLength(Intersection(a.boundary, d.track))",
 }
+# The geodesic length of a leg-day's whole track (what Length(spheroid=True) compiles to).
+_TRACK_LENGTH = {
+    "postgresql": "ST_LengthSpheroid(track, 'SPHEROID[\"WGS 84\",6378137,298.257223563]')",
+    "sqlite": "GeodesicLength(track)",
+}
 _INTERSECTS = {
     "postgresql": "ST_Intersects(a.boundary, d.track)",
     "sqlite": "Intersects(a.boundary, d.track)",
 }
 # What recording needs of an area found for a record (not its boundary).
-_AREA_FIELDS = ("pk", "name", "timezone")
+_AREA_FIELDS = ("pk", "name", "timezone", "management_authority")
 
 
 def _km(length: Any) -> ExpressionWrapper:
@@ -78,14 +80,26 @@ def _areas(placeable: frozenset[int] | None) -> QuerySet[ProtectedArea]:
 # --- Areas ---------------------------------------------------------------------------------
 
 
+def recording_areas() -> QuerySet[ProtectedArea]:
+    """Areas as recording needs them: without their boundaries, with `fiscal_start_month`
+    (AgencyFiscalYear of their agency; None: January) read in the same query."""
+    month = AgencyFiscalYear.objects.filter(agency=OuterRef("management_authority")).values("start_month")
+    return ProtectedArea.objects.only(*_AREA_FIELDS).annotate(fiscal_start_month=Subquery(month[:1]))
+
+
 def area_by_code(code: str) -> ProtectedArea | None:
     """The area an answer names by its code (observations.parsing.parse_area_code)."""
     ref = parsing.parse_area_code(code)
     if ref is None:
         return None
     if ref.wdpa_id is not None:
-        return ProtectedArea.objects.filter(wdpa_id=ref.wdpa_id).order_by("pk").first()
-    return ProtectedArea.objects.filter(source=ref.source, source_id=ref.source_id).first()
+        return recording_areas().filter(wdpa_id=ref.wdpa_id).order_by("pk").first()
+    return recording_areas().filter(source=ref.source, source_id=ref.source_id).first()
+
+
+def form_areas(form_id: int) -> list[ProtectedArea]:
+    """A form's areas as recording needs them (recording_areas), in one query."""
+    return list(recording_areas().filter(odk_forms=form_id))
 
 
 def longest_stretch_area(
@@ -128,83 +142,98 @@ def names_of_areas_crossed(track: GEOSGeometry, excluding: Iterable[int]) -> lis
 # --- Tracks ----------------------------------------------------------------------------------
 
 
-def _areas_then_zones(placeable: frozenset[int] | None) -> list[tuple[str, str, str, str, list[int]]]:
-    """The two boundary tables a point or track is joined to, as (table, zone expression,
-    area expression, SQL condition keeping only `placeable` areas, its parameters): the
-    areas (no zone), then the zones (with their area). `a` is the joined table's alias."""
+def _areas_then_zones(
+    placeable: frozenset[int] | None, select: str, tail: str, params: list[Any]
+) -> tuple[str, list[Any]]:
+    """One SELECT over both boundary tables a point or track is joined to, the areas (no
+    zone) UNION ALL the zones (with their area), and its parameters: `select` is formatted
+    with `table`, `zone` and `area` (the zone and area expressions; `a` is the joined
+    table's alias), `tail` is added to each half with `params`, then the condition keeping
+    only `placeable` areas. One statement rather than one per table: this runs for every
+    submission."""
     tables = [
         (ProtectedArea._meta.db_table, "CAST(NULL AS BIGINT)", "a.id"),
         (Zone._meta.db_table, "a.id", "a.area_id"),
     ]
-    if placeable is None:
-        return [(table, zone, area, "", []) for table, zone, area in tables]
-    allowed = sorted(placeable)
+    allowed = sorted(placeable) if placeable is not None else []
     marks = ", ".join(["%s"] * len(allowed))
-    return [
-        (table, zone, area, f" AND {area} IN ({marks})" if allowed else " AND 1=0", allowed)
-        for table, zone, area in tables
-    ]
+    parts, args = [], []
+    for table, zone, area in tables:
+        only = ""
+        if placeable is not None:
+            only = f" AND {area} IN ({marks})" if allowed else " AND 1=0"
+        parts.append(select.format(table=table, zone=zone, area=area) + tail + only)
+        args += [*params, *allowed]
+    return " UNION ALL ".join(parts), args
 
 
-def measure_tracks(patrol_id: int, placeable: frozenset[int] | None) -> None:
+def measure_tracks(patrol_id: int, placeable: frozenset[int] | None) -> dict[int, float]:
     """Geodesic length of each leg-day's track, whole and clipped to every area and zone
-    it crosses (TrackSegment rows), computed by the database in three statements per
-    patrol, with the day's patrol hours, field hours and person-days apportioned by the
-    share of its distance inside each (TrackSegment says why). Only areas in `placeable`
-    get a share of the effort."""
-    PatrolLegDay.objects.filter(patrol_id=patrol_id, track__isnull=False).update(
-        distance_km=_km(Length("track", spheroid=True))
+    it crosses (TrackSegment rows), computed by the database in two statements per patrol,
+    with the day's patrol hours, field hours and person-days apportioned by the share of
+    its distance inside each (TrackSegment says why). Only areas in `placeable` get a
+    share of the effort. Returns each measured leg-day's km by id."""
+    days = PatrolLegDay._meta.db_table
+    measure = (
+        f"UPDATE {days} SET distance_km = COALESCE({_TRACK_LENGTH[connection.vendor]}, 0) / 1000.0 "  # noqa: S608
+        "WHERE patrol_id = %s AND track IS NOT NULL"
     )
     length = _CLIPPED_LENGTH[connection.vendor]
-    segments, days = TrackSegment._meta.db_table, PatrolLegDay._meta.db_table
+    segments = TrackSegment._meta.db_table
+    clipped, params = _areas_then_zones(
+        placeable,
+        "SELECT d.id AS id, {area} AS area, {zone} AS zone, "  # noqa: S608
+        f"COALESCE({length}, 0) / 1000.0 AS km, d.distance_km AS dkm, d.patrol_hours AS ph, "
+        "d.field_hours AS fh, d.person_days AS pd "
+        f"FROM {days} d JOIN {{table}} a ON {_INTERSECTS[connection.vendor]}",
+        " WHERE d.patrol_id = %s AND d.track IS NOT NULL",
+        [patrol_id],
+    )
     with connection.cursor() as cursor:
-        for table, zone, area, only, allowed in _areas_then_zones(placeable):
-            cursor.execute(
-                f"INSERT INTO {segments} (leg_day_id, area_id, zone_id, distance_km, "  # noqa: S608
-                "patrol_hours, field_hours, person_days, has_track) "
-                "SELECT id, area, zone, km, "
-                "CASE WHEN dkm > 0 THEN ph * km / dkm ELSE 0 END, "
-                "CASE WHEN dkm > 0 THEN fh * km / dkm ELSE 0 END, "
-                "CASE WHEN dkm > 0 THEN pd * km / dkm ELSE 0 END, %s "
-                f"FROM (SELECT d.id AS id, {area} AS area, {zone} AS zone, "
-                f"COALESCE({length}, 0) / 1000.0 AS km, d.distance_km AS dkm, d.patrol_hours AS ph, "
-                "d.field_hours AS fh, d.person_days AS pd "
-                f"FROM {days} d JOIN {table} a ON {_INTERSECTS[connection.vendor]} "
-                f"WHERE d.patrol_id = %s AND d.track IS NOT NULL{only}) clipped",
-                [True, patrol_id, *allowed],
+        if connection.features.can_return_rows_from_bulk_insert:
+            cursor.execute(f"{measure} RETURNING id, distance_km", [patrol_id])
+            measured = dict(cursor.fetchall())
+        else:
+            cursor.execute(measure, [patrol_id])
+            measured = dict(
+                PatrolLegDay.objects.filter(patrol_id=patrol_id, track__isnull=False).values_list(
+                    "pk", "distance_km"
+                )
             )
-
-
-def days_too_fast(
-    patrol_id: int, max_speed_kmh: dict[str, float]
-) -> list[tuple[int, float, float, str, date]]:
-    """(leg-day id, km/h over the day, the limit, transport, day) of the leg-days faster
-    than their transport's limit (`max_speed_kmh`, "" for a leg without transport)."""
-    limit = Case(
-        *[When(leg__transport=t, then=Value(v)) for t, v in max_speed_kmh.items() if t],
-        default=Value(max_speed_kmh[""]),
-        output_field=FloatField(),
-    )
-    return list(
-        PatrolLegDay.objects.filter(patrol_id=patrol_id, field_hours__gt=0)
-        .annotate(
-            speed=ExpressionWrapper(F("distance_km") / F("field_hours"), output_field=FloatField()),
-            limit=limit,
+        cursor.execute(
+            # MATERIALIZED: a subquery in FROM would be folded into the outer SELECT by
+            # both databases, clipping the track once for every use of `km`.
+            f"INSERT INTO {segments} (leg_day_id, area_id, zone_id, distance_km, "  # noqa: S608
+            "patrol_hours, field_hours, person_days, has_track) "
+            f"WITH clipped AS MATERIALIZED ({clipped}) "
+            "SELECT id, area, zone, km, "
+            "CASE WHEN dkm > 0 THEN ph * km / dkm ELSE 0 END, "
+            "CASE WHEN dkm > 0 THEN fh * km / dkm ELSE 0 END, "
+            "CASE WHEN dkm > 0 THEN pd * km / dkm ELSE 0 END, %s "
+            "FROM clipped",
+            [*params, True],
         )
-        .filter(speed__gt=F("limit"))
-        .values_list("pk", "speed", "limit", "leg__transport", "day")
-    )
+    return measured
 
 
 # --- Observations ----------------------------------------------------------------------------
 
 
+# An observation is in its primary area and in every area containing it (ObservationPlace):
+# a role in a reserve reaches the records of the park inside it. The primary area too, for
+# records made before places were written.
+_OBSERVATION_AREAS = ("area", "places__area")
+
+
 def observations_visible_to(user: Any) -> QuerySet[Observation]:
     """Observations `user` may read: every record of the areas where it holds VIEW_RECORDS,
     and the illicit-activity records of those where it holds VIEW_ILLICIT_RECORDS (law
-    enforcement). Filtered in the database (accounts.access.visible)."""
-    illicit = access.visible(user, Capability.VIEW_ILLICIT_RECORDS, Observation.objects.all())
-    every = access.visible(user, Capability.VIEW_RECORDS, Observation.objects.all())
+    enforcement); a record is in every area that contains it. Filtered in the database
+    (accounts.access.visible)."""
+    illicit = access.visible(
+        user, Capability.VIEW_ILLICIT_RECORDS, Observation.objects.all(), _OBSERVATION_AREAS
+    )
+    every = access.visible(user, Capability.VIEW_RECORDS, Observation.objects.all(), _OBSERVATION_AREAS)
     if access.is_superuser(user):
         return every
     # One WHERE with OR, not a subquery of every visible id: the database can then use the
@@ -222,38 +251,50 @@ def place_observations(
     submission_id: int, placeable: frozenset[int] | None
 ) -> tuple[set[int], dict[int, str]]:
     """Every area and zone holding each located observation of a submission, by
-    point-in-polygon among `placeable` areas, written as ObservationPlace rows in two
-    statements; then each observation's primary area (the smallest) and zone (the smallest
-    of that area's). Returns the ids of those left outside every such area, and of these,
-    the ones inside an area where the sender may not send data, with that area's name."""
+    point-in-polygon among `placeable` areas, written as ObservationPlace rows in one
+    statement; then each observation's primary area (the smallest) and zone (the smallest
+    of that area's) in another. Returns the ids of those left outside every such area, and
+    of these, the ones inside an area where the sender may not send data, with that
+    area's name."""
     places, observations = ObservationPlace._meta.db_table, Observation._meta.db_table
+    areas, zones = ProtectedArea._meta.db_table, Zone._meta.db_table
+    found, params = _areas_then_zones(
+        placeable,
+        f"SELECT o.id, {{area}}, {{zone}} FROM {observations} o "  # noqa: S608
+        f"JOIN {{table}} a ON {_POINT_IN[connection.vendor]}",
+        " WHERE o.submission_id = %s AND o.location IS NOT NULL",
+        [submission_id],
+    )
+    # The zone's subquery finds the primary area again (an UPDATE's SET clauses all see
+    # the row as it was), so that both are set in one statement.
+    primary = (
+        f"SELECT p.area_id FROM {places} p JOIN {areas} pa ON pa.id = p.area_id "  # noqa: S608
+        f"WHERE p.observation_id = {observations}.id AND p.zone_id IS NULL "
+        "ORDER BY pa.area_km2, pa.id LIMIT 1"
+    )
+    zone = (
+        f"SELECT z.zone_id FROM {places} z JOIN {zones} pz ON pz.id = z.zone_id "  # noqa: S608
+        f"WHERE z.observation_id = {observations}.id AND z.area_id = ({primary}) "
+        "ORDER BY pz.area_km2, pz.id LIMIT 1"
+    )
+    update = (
+        f"UPDATE {observations} SET area_id = ({primary}), zone_id = ({zone}) "  # noqa: S608
+        "WHERE submission_id = %s AND location IS NOT NULL"
+    )
+    returning = connection.features.can_return_rows_from_bulk_insert
     with connection.cursor() as cursor:
-        for table, zone, area, only, allowed in _areas_then_zones(placeable):
-            cursor.execute(
-                f"INSERT INTO {places} (observation_id, area_id, zone_id) "  # noqa: S608
-                f"SELECT o.id, {area}, {zone} FROM {observations} o "
-                f"JOIN {table} a ON {_POINT_IN[connection.vendor]} "
-                f"WHERE o.submission_id = %s AND o.location IS NOT NULL{only}",
-                [submission_id, *allowed],
-            )
-    located = Observation.objects.filter(submission_id=submission_id, location__isnull=False)
-    located.update(
-        area=Subquery(
-            ObservationPlace.objects.filter(observation=OuterRef("pk"), zone=None)
-            .order_by("area__area_km2", "area")
-            .values("area")[:1]
+        cursor.execute(f"INSERT INTO {places} (observation_id, area_id, zone_id) {found}", params)
+        if returning:
+            cursor.execute(f"{update} RETURNING id, area_id", [submission_id])
+            outside = {pk for pk, area_id in cursor.fetchall() if area_id is None}
+        else:
+            cursor.execute(update, [submission_id])
+    if not returning:
+        outside = set(
+            Observation.objects.filter(
+                submission_id=submission_id, location__isnull=False, area__isnull=True
+            ).values_list("pk", flat=True)
         )
-    )
-    located.filter(area__isnull=False).update(
-        zone=Subquery(
-            ObservationPlace.objects.filter(
-                observation=OuterRef("pk"), area=OuterRef("area"), zone__isnull=False
-            )
-            .order_by("zone__area_km2", "zone")
-            .values("zone")[:1]
-        )
-    )
-    outside = set(located.filter(area__isnull=True).values_list("pk", flat=True))
     forbidden: dict[int, str] = {}
     if outside and placeable is not None:
         # The smallest area holding each unplaced point, where it is in one at all.

@@ -32,12 +32,14 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib.gis.geos import LineString, MultiLineString, Point
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Exists, F, Q
 
 from fieldkit import errors
@@ -124,11 +126,11 @@ def delete_records(root_submission_id: int) -> None:
         table.objects.filter(root_submission_id=root_submission_id).delete()
 
 
-def _has_records(root_submission_id: int) -> bool:
+def _has_records(root_submission_id: int, or_flags: bool = False) -> bool:
     # One query to learn there is nothing there (the usual first processing), rather than
-    # a query per table.
+    # a query per table; `or_flags`: QA flags count too.
     exists = Q()
-    for table in _ROOT_TABLES:
+    for table in (*_ROOT_TABLES, QAFlag) if or_flags else _ROOT_TABLES:
         exists |= Q(Exists(table.objects.filter(root_submission_id=root_submission_id)))
     return Submission.objects.filter(exists, pk=root_submission_id).exists()
 
@@ -164,12 +166,13 @@ class _Writer:
         root = submission.root if submission.root_id else submission
         self.root_instance_id = (root or submission).instance_id
         self.flags: list[QAFlag] = []
-        self._form_areas: list[ProtectedArea] | None = None
-        self._form_timezones: set[str] | None = None
+        # The form's areas, read once per submission (without their boundaries): the
+        # default area, the timezones days are cut in, the fiscal year of a budget.
+        self.form_areas = queries.form_areas(submission.form_id)
         # Records go only to areas where the submitter may send data through this form
         # (odk_forms.queries.placeable_area_ids); None: anywhere (a superuser).
         self.placeable: frozenset[int] | None = odk_queries.placeable_area_ids(
-            submission.submitted_by, submission.form
+            submission.submitted_by, submission.form_id, frozenset(a.pk for a in self.form_areas)
         )
         self.track_crosses_forbidden = False
         self.existing = _Existing(self.root_id, False)
@@ -199,8 +202,10 @@ class _Writer:
         )
 
     def write(self, mapped: MappedSubmission) -> None:
-        QAFlag.objects.filter(root_submission_id=self.root_id).delete()
-        self.existing = _Existing(self.root_id, _has_records(self.root_id))
+        found = _has_records(self.root_id, or_flags=True)
+        if found:
+            QAFlag.objects.filter(root_submission_id=self.root_id).delete()
+        self.existing = _Existing(self.root_id, found)
         patrol: Patrol | None = None
         days: list[tuple[PatrolLegDay, DayPlan]] = []
         if mapped.patrol is not None:
@@ -227,9 +232,7 @@ class _Writer:
 
     def form_area(self) -> ProtectedArea | None:
         """The form's area when it has exactly one: the default for records naming none."""
-        if self._form_areas is None:
-            self._form_areas = list(self.submission.form.areas.all()[:2])
-        return self._form_areas[0] if len(self._form_areas) == 1 else None
+        return self.form_areas[0] if len(self.form_areas) == 1 else None
 
     def default_area(self) -> ProtectedArea | None:
         """The form's only area, if the submitter may place records there."""
@@ -240,9 +243,7 @@ class _Writer:
         return self.placeable is None or area_id in self.placeable
 
     def form_timezones(self) -> set[str]:
-        if self._form_timezones is None:
-            self._form_timezones = set(self.submission.form.areas.values_list("timezone", flat=True))
-        return set(self._form_timezones)
+        return {a.timezone for a in self.form_areas}
 
     def resolve_area(self, ref: str, target: str) -> ProtectedArea:
         """The area an answer names, which must be one where the submitter may send data:
@@ -384,14 +385,16 @@ class _Writer:
             for f in plan.flags:
                 self.flag(f, patrol=patrol, leg_day=day)
 
-        queries.measure_tracks(patrol.pk, self.placeable)
+        measured = queries.measure_tracks(patrol.pk, self.placeable)
+        for day, _ in days:
+            day.distance_km = measured.get(day.pk, day.distance_km)
         self.flag_forbidden_track(patrol, [d for d, _ in days], data.path)
         if patrol.area_id is None:
             longest = queries.longest_stretch_area(self.placeable, patrol_id=patrol.pk)
             if longest is not None:
                 patrol.area = longest
                 Patrol.objects.filter(pk=patrol.pk).update(area=longest)
-        self.flag_speeds(patrol)
+        self.flag_speeds(patrol, [d for d, _ in days])
         return patrol, days
 
     def keep_trackless_effort(self, patrol: Patrol, days: list[PatrolLegDay]) -> None:
@@ -435,8 +438,17 @@ class _Writer:
             )
             self.flag(Flag("area_not_permitted", detail, path), patrol=patrol)
 
-    def flag_speeds(self, patrol: Patrol) -> None:
-        for pk, speed, max_speed, transport, day in queries.days_too_fast(patrol.pk, MAX_SPEED_KMH):
+    def flag_speeds(self, patrol: Patrol, days: list[PatrolLegDay]) -> None:
+        """Leg-days faster over the day than their transport allows (MAX_SPEED_KMH)."""
+        for leg_day in days:
+            if not leg_day.field_hours or leg_day.field_hours <= 0:
+                continue
+            transport = leg_day.leg.transport
+            max_speed = MAX_SPEED_KMH.get(transport, MAX_SPEED_KMH[""])
+            speed = leg_day.distance_km / leg_day.field_hours
+            if speed <= max_speed:
+                continue
+            pk, day = leg_day.pk, leg_day.day
             detail = (
                 f"{day}: {speed:.1f} km/h over the day, above {max_speed:g} km/h for {transport or 'foot'}"
             )
@@ -600,6 +612,7 @@ class _Writer:
         outside, forbidden = queries.place_observations(self.submission.pk, self.placeable)
         default_area = patrol.area if patrol is not None and patrol.area_id else self.default_area()
         unlocated: list[ObservationPlace] = []
+        by_area: dict[int, list[int]] = {}
         for item, row in zip(items, rows, strict=True):
             if row.pk in forbidden:
                 lon, lat = row.location.coords if row.location else (None, None)
@@ -616,8 +629,10 @@ class _Writer:
             elif row.location is None:
                 area = self.resolve_area(item.area_ref, "observation.area") if item.area_ref else default_area
                 if area is not None:
-                    Observation.objects.filter(pk=row.pk).update(area=area)
+                    by_area.setdefault(area.pk, []).append(row.pk)
                     unlocated.append(ObservationPlace(observation=row, area=area))
+        for area_id, ids in by_area.items():
+            Observation.objects.filter(pk__in=ids).update(area=area_id)
         ObservationPlace.objects.bulk_create(unlocated)
         if not fixed_zone:
             # Days were taken in the phone's offset: the area's timezone wins where known.
@@ -629,14 +644,6 @@ class _Writer:
         area = self.required_area(data.area_ref, "METT assessment", "mett.area")
         if data.year is None:
             raise errors.INGEST_MISSING_VALUE(record="METT assessment", target="mett.year")
-        other = (
-            METTAssessment.objects.filter(area=area, year=data.year)
-            .exclude(root_submission_id=self.root_id)
-            .values_list("root_submission__instance_id", flat=True)
-            .first()
-        )
-        if other is not None:
-            raise errors.INGEST_DUPLICATE_ASSESSMENT(area=area.name, year=data.year, existing=other)
         total, maximum, answered = data.totals()
         fields = dict(
             self.common(data.path, data.uuid),
@@ -651,11 +658,19 @@ class _Writer:
             questions_answered=answered,
         )
         pk = self.existing.take(METTAssessment, fields["record_uuid"])
-        if pk is None:
-            assessment = METTAssessment.objects.create(**fields)
-        else:
-            METTAssessment.objects.filter(pk=pk).update(**fields)
-            assessment = METTAssessment(pk=pk, **fields)
+        # One assessment per area and year (mett_one_per_area_year): the constraint finds
+        # another submission's, rather than a look-up before every write.
+        with _duplicate_of(METTAssessment, area=area, year=data.year) as holder:
+            if pk is None:
+                assessment = METTAssessment.objects.create(**fields)
+            else:
+                METTAssessment.objects.filter(pk=pk).update(**fields)
+                assessment = METTAssessment(pk=pk, **fields)
+        if holder.instance_id is not None:
+            raise errors.INGEST_DUPLICATE_ASSESSMENT(
+                area=area.name, year=data.year, existing=holder.instance_id
+            )
+        if pk is not None:
             METTScore.objects.filter(assessment_id=pk).delete()
         METTScore.objects.bulk_create(
             METTScore(
@@ -677,14 +692,6 @@ class _Writer:
         area = self.required_area(data.area_ref, "budget return", "budget.area")
         if data.fiscal_year is None:
             raise errors.INGEST_MISSING_VALUE(record="budget return", target="budget.fiscal_year")
-        other = (
-            BudgetReturn.objects.filter(area=area, fiscal_year=data.fiscal_year)
-            .exclude(root_submission_id=self.root_id)
-            .values_list("root_submission__instance_id", flat=True)
-            .first()
-        )
-        if other is not None:
-            raise errors.INGEST_DUPLICATE_BUDGET(area=area.name, year=data.fiscal_year, existing=other)
         fields = dict(
             self.common(data.path, data.uuid),
             area=area,
@@ -698,11 +705,18 @@ class _Writer:
             notes=data.notes,
         )
         pk = self.existing.take(BudgetReturn, fields["record_uuid"])
-        if pk is None:
-            budget = BudgetReturn.objects.create(**fields)
-        else:
-            BudgetReturn.objects.filter(pk=pk).update(**fields)
-            budget = BudgetReturn(pk=pk, **fields)
+        # One return per area and fiscal year (budget_one_per_area_year), as for METT.
+        with _duplicate_of(BudgetReturn, area=area, fiscal_year=data.fiscal_year) as holder:
+            if pk is None:
+                budget = BudgetReturn.objects.create(**fields)
+            else:
+                BudgetReturn.objects.filter(pk=pk).update(**fields)
+                budget = BudgetReturn(pk=pk, **fields)
+        if holder.instance_id is not None:
+            raise errors.INGEST_DUPLICATE_BUDGET(
+                area=area.name, year=data.fiscal_year, existing=holder.instance_id
+            )
+        if pk is not None:
             BudgetLine.objects.filter(budget_id=pk).delete()
         BudgetLine.objects.bulk_create(
             BudgetLine(budget=budget, kind=kind, category=category, planned=planned, actual=actual)
@@ -714,15 +728,42 @@ class _Writer:
 
 def fiscal_year_start(area: ProtectedArea, fiscal_year: int) -> date:
     """First day of `fiscal_year` for the area's agency (AgencyFiscalYear; January where the
-    agency has none). A fiscal year is named by the calendar year it starts in."""
-    month = (
-        AgencyFiscalYear.objects.filter(agency=area.management_authority)
-        .values_list("start_month", flat=True)
-        .first()
-        if area.management_authority
-        else None
-    ) or 1
-    return date(fiscal_year, month, 1)
+    agency has none). A fiscal year is named by the calendar year it starts in. An area
+    read by observations.queries.recording_areas brings its agency's month along."""
+    if hasattr(area, "fiscal_start_month"):
+        month = area.fiscal_start_month
+    elif area.management_authority:
+        month = (
+            AgencyFiscalYear.objects.filter(agency=area.management_authority)
+            .values_list("start_month", flat=True)
+            .first()
+        )
+    else:
+        month = None
+    return date(fiscal_year, month or 1, 1)
+
+
+class _Holder:
+    """The instanceID of the submission holding a record a unique constraint kept out."""
+
+    instance_id: str | None = None
+
+
+@contextmanager
+def _duplicate_of(table: type[METTAssessment] | type[BudgetReturn], **unique: Any) -> Iterator[_Holder]:
+    """Run a write of `table` in a savepoint; if the area-and-year constraint refuses it,
+    roll the savepoint back and say which submission holds that area and year. Any other
+    integrity error goes on."""
+    holder = _Holder()
+    try:
+        with transaction.atomic():
+            yield holder
+    except IntegrityError:
+        holder.instance_id = (
+            table.objects.filter(**unique).values_list("root_submission__instance_id", flat=True).first()
+        )
+        if holder.instance_id is None:
+            raise
 
 
 # --- Helpers ---------------------------------------------------------------------------------

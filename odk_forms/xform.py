@@ -10,6 +10,7 @@ bytes themselves are never re-serialised; what is stored and served is what was 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -299,10 +300,7 @@ def fill_instance(
     questions from the enclosing dict. Unanswered questions are left empty, as Collect
     leaves them. `meta` answers the form's meta questions; instanceID is `instance_id`.
     """
-    root = parse_xml(xform_xml)
-    model = next(e for e in root.iter() if local_name(e.tag) == "model")
-    primary = next(e for e in model if local_name(e.tag) == "instance" and "id" not in e.attrib)
-    template = primary[0]
+    template = _instance_template(xform_xml)
     shaped = _shape(template, values)
     answers = shaped.get("meta")
     if not isinstance(answers, dict):
@@ -315,6 +313,16 @@ def fill_instance(
     answers.setdefault("instanceID", instance_id)
     attrib = {k: v for k, v in template.attrib.items() if "}" not in k}
     return write_instance(local_name(template.tag), attrib, shaped)
+
+
+@functools.lru_cache(maxsize=32)
+def _instance_template(xform_xml: bytes) -> Element:
+    """The primary instance's root element of an XForm, parsed once per document (a demo
+    or a benchmark fills thousands from a few forms). Read only: _shape never changes it."""
+    root = parse_xml(xform_xml)
+    model = next(e for e in root.iter() if local_name(e.tag) == "model")
+    primary = next(e for e in model if local_name(e.tag) == "instance" and "id" not in e.attrib)
+    return primary[0]
 
 
 def _shape(template: Element, values: Mapping[str, Any]) -> dict[str, Any]:

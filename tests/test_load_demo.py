@@ -51,3 +51,21 @@ def test_it_loads_areas_zones_and_users_and_is_idempotent():
     assert "password" not in second
     assert Zone.objects.count() == 35
     assert AreaMembership.objects.count() == 20
+
+
+
+def test_loading_restores_the_settings_it_changes(settings):
+    from portal.management.commands.load_demo import demo_loading
+
+    settings.ODK_FORMS_BACKGROUND_PROCESSING = True
+    settings.ODK_FORMS_FSYNC = True
+    with demo_loading():
+        assert settings.ODK_FORMS_BACKGROUND_PROCESSING is False
+        assert settings.ODK_FORMS_FSYNC is False
+    assert settings.ODK_FORMS_BACKGROUND_PROCESSING is True
+    assert settings.ODK_FORMS_FSYNC is True
+
+    with pytest.raises(RuntimeError), demo_loading():
+        raise RuntimeError("a failed load")
+    assert settings.ODK_FORMS_BACKGROUND_PROCESSING is True
+    assert settings.ODK_FORMS_FSYNC is True

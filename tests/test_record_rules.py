@@ -211,6 +211,16 @@ class NestedAreasTest(BaseTestCase):
             self.assertEqual(snares.count(), 1)
             self.assertTrue(TrackSegment.objects.filter(area=area, zone=None, distance_km__gt=0).exists())
 
+    def test_a_role_in_the_reserve_sees_the_records_of_the_park_inside_it(self) -> None:
+        values = ob.patrol_values(track=ob.geotrace(TRACK))
+        ob.submit(ob.instance_xml("fk_patrol", values, {"obs": [snare(147.36, -9.43)]}), self.collector)
+        snare_row = Observation.objects.get()
+        self.assertEqual(snare_row.area, self.area)
+        reserve_manager = self._user("reserve-manager", self.reserve, Role.MANAGER)
+        self.assertEqual(list(queries.observations_visible_to(reserve_manager)), [snare_row])
+        self.assertEqual(list(queries.observations_visible_to(self.owner)), [snare_row])
+        self.assertEqual(list(queries.observations_visible_to(self.outsider)), [])
+
     def test_an_observation_outside_the_park_but_in_the_reserve_counts_only_there(self) -> None:
         values = ob.patrol_values(track=ob.geotrace(TRACK))
         ob.submit(ob.instance_xml("fk_patrol", values, {"obs": [snare(147.50, -9.43)]}), self.collector)

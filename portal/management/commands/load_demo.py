@@ -2,10 +2,13 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import transaction
+from django.db import connection, transaction
 
 from accounts.models import AreaMembership, Role, User
 from protected_areas.demo import demo_areas, load_demo_areas
@@ -52,15 +55,11 @@ class Command(BaseCommand):
     def demo_records(self, year: int | None, years: int) -> None:
         """Years of patrols, incidents, surveys, resource use, METT and budgets, sent by the
         ranger through the OpenRosa submission path (portal.demo)."""
-        from django.conf import settings
-
         from portal.demo import load_demo_records, load_demo_taxa
 
-        # Process each submission as it is sent, in this process: a background thread would
-        # only compete with the sending for the database (one writer on SpatiaLite).
-        settings.ODK_FORMS_BACKGROUND_PROCESSING = False
         load_demo_taxa()
-        report = load_demo_records(User.objects.get(username="ranger"), year=year, years=years)
+        with demo_loading():
+            report = load_demo_records(User.objects.get(username="ranger"), year=year, years=years)
         forms = ", ".join(f"{stem} {count}" for stem, count in sorted(report.by_form.items()))
         self.stdout.write(f"{report.sent} field submissions sent, {report.new} new ({forms})")
         from portal.demo_cases import load_demo_cases
@@ -82,3 +81,35 @@ class Command(BaseCommand):
             for area in areas:
                 AreaMembership.objects.get_or_create(user=user, area=area, defaults={"role": role})
         return created
+
+
+@contextmanager
+def demo_loading() -> Iterator[None]:
+    """What loading a few thousand demo submissions needs, for as long as it lasts, then
+    restored (the process may go on, as tests do):
+
+    - each submission processed as it is sent, in this process: a background thread would
+      only compete with the sending for the database (one writer on SpatiaLite);
+    - no fsync of the received files: the demo is generated again from its seed, and
+      syncing each of them costs most of the run on a slow disk;
+    - on SpatiaLite, `synchronous = NORMAL`: the database is synced at checkpoints rather
+      than at every commit (a pragma that cannot change inside a transaction).
+    """
+    names = ("ODK_FORMS_BACKGROUND_PROCESSING", "ODK_FORMS_FSYNC")
+    saved = {name: getattr(settings, name) for name in names}
+    synchronous = None
+    try:
+        settings.ODK_FORMS_BACKGROUND_PROCESSING = False
+        settings.ODK_FORMS_FSYNC = False
+        if connection.vendor == "sqlite" and not connection.in_atomic_block:
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA synchronous")
+                synchronous = cursor.fetchone()[0]
+                cursor.execute("PRAGMA synchronous = NORMAL")
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(settings, name, value)
+        if synchronous is not None and not connection.in_atomic_block:
+            with connection.cursor() as cursor:
+                cursor.execute(f"PRAGMA synchronous = {int(synchronous)}")
