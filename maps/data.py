@@ -19,7 +19,7 @@ from datetime import date
 from typing import Any
 
 from django.contrib.gis.db.models import GeometryField
-from django.contrib.gis.db.models.functions import AsGeoJSON
+from django.contrib.gis.db.models.functions import AsGeoJSON, Centroid, Transform
 from django.contrib.gis.geos import Polygon
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -33,11 +33,12 @@ from django.db.models import (
     Sum,
     Value,
 )
+from django.db.models.functions import ExtractYear
 
 from accounts import access
 from accounts.access import Capability
 from accounts.generalisation import CELL_DEGREES, STRICTNESS, Sensitivity
-from indicators.models import NO_CELL, NO_ZONE, IndicatorValue, PeriodKind
+from indicators.models import NO_CELL, NO_ZONE, GridCell, IndicatorValue, PeriodKind
 from maps.geo import (
     BLOCK_CELLS,
     POINTS_ZOOM,
@@ -86,9 +87,10 @@ class Filters:
     until: date | None = None
     vertical: str | None = None
     category: str | None = None
+    taxon: str | None = None
 
     def key(self) -> str:
-        return f"{self.area}:{self.since}:{self.until}:{self.vertical}:{self.category}"
+        return f"{self.area}:{self.since}:{self.until}:{self.vertical}:{self.category}:{self.taxon}"
 
     def observations(self, rows: QuerySet[Observation]) -> QuerySet[Observation]:
         if self.area is not None:
@@ -101,6 +103,8 @@ class Filters:
             rows = rows.filter(vertical=self.vertical)
         if self.category:
             rows = rows.filter(category_id=self.category)
+        if self.taxon:
+            rows = rows.filter(species__taxon__slug=self.taxon)
         return rows
 
     def leg_days(self, rows: QuerySet[PatrolLegDay]) -> QuerySet[PatrolLegDay]:
@@ -394,3 +398,52 @@ def effort_totals(user: Any, filters: Filters) -> dict[str, float]:
         .aggregate(km=Sum("distance_km"), hours=Sum("patrol_hours"), person_days=Sum("person_days"))
     )
     return {key: round(value or 0.0, 2) for key, value in totals.items()}
+
+
+def species_records(user: Any, taxon: Any) -> list[dict[str, Any]]:
+    """Records of `taxon` per area and year among what the user may see, counted in the
+    database (records and summed individuals)."""
+    rows = (
+        queries.observations_visible_to(user)
+        .filter(species__taxon=taxon, day__isnull=False)
+        .annotate(year=ExtractYear("day"))
+        .order_by()
+        .values("area__name", "year")
+        .annotate(records=Count("pk"), individuals=Sum("species__individual_count"))
+        .order_by("area__name", "year")
+    )
+    return list(rows)
+
+
+def illicit_hotspots(user: Any, limit: int = 10) -> list[dict[str, Any]]:
+    """The grid cells with most illicit-activity records in the latest year with any, among
+    the areas where the user reads indicators: cell, area, count and the cell's centre."""
+    values = access.visible(user, Capability.VIEW_INDICATORS, IndicatorValue.objects.all()).filter(
+        indicator="cell.records", subject="vertical:illicit", period_kind=PeriodKind.YEAR
+    )
+    latest = values.order_by("-period_start").values_list("period_start", flat=True).first()
+    if latest is None:
+        return []
+    top = list(
+        values.filter(period_start=latest, value__gt=0)
+        .order_by("-value", "cell_id")
+        .values("cell_id", "area_id", "area__name", "value")[:limit]
+    )
+    centres = {
+        cell.pk: cell.centre
+        for cell in GridCell.objects.filter(pk__in=[row["cell_id"] for row in top]).annotate(
+            centre=Transform(Centroid("geom"), 4326)
+        )
+    }
+    return [
+        {
+            "cell": row["cell_id"],
+            "area": row["area__name"],
+            "records": row["value"],
+            "year": latest.year,
+            "lon": round(centres[row["cell_id"]].x, 5),
+            "lat": round(centres[row["cell_id"]].y, 5),
+        }
+        for row in top
+        if row["cell_id"] in centres
+    ]

@@ -8,13 +8,17 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 
 from accounts import access
 from accounts.access import Capability
+from accounts.generalisation import Sensitivity
 from maps import data
-from observations.models import Category, Vertical
+from observations import queries
+from observations.models import Category, Taxon, Vertical
 from protected_areas.models import Zone
 from protected_areas.queries import areas_visible_to
 
@@ -44,13 +48,32 @@ def map_options() -> dict[str, Any]:
     }
 
 
+def navigation(user: Any) -> list[tuple[str, str]]:
+    """The pages `user`'s roles open, as (title, URL): the home page and every map page
+    lead there."""
+    if not user.is_authenticated:
+        return []
+    links = [("Overview map", reverse("maps:overview")), ("Species", reverse("maps:species-index"))]
+    if access.can(user, Capability.VIEW_ILLICIT_RECORDS, None):
+        links.append(("Illicit activity", reverse("maps:enforcement")))
+    if access.can(user, Capability.VIEW_CASES, None):
+        links.append(("Cases", "/cases/"))
+    if user.is_staff:
+        links.append(("Administration", reverse("admin:index")))
+    return links
+
+
+def page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+    return render(request, template, {**context, "nav": navigation(request.user)})
+
+
 @access.policy("authenticated")
 def overview(request: HttpRequest) -> HttpResponse:
     """/maps/: every protected area as a choropleth of a chosen indicator and year."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     years = data.indicator_years(request.user)
-    return render(
+    return page(
         request,
         "maps/overview.html",
         {
@@ -73,7 +96,7 @@ def area(request: HttpRequest, pk: int) -> HttpResponse:
         access.can(request.user, cap, found) for cap in (Capability.VIEW_INDICATORS, Capability.VIEW_RECORDS)
     ):
         raise Http404
-    return render(
+    return page(
         request,
         "maps/area.html",
         {
@@ -86,5 +109,66 @@ def area(request: HttpRequest, pk: int) -> HttpResponse:
             "years": data.indicator_years(request.user),
             "map_options": {**map_options(), "area": found.pk},
             "reads_indicators": access.can(request.user, Capability.VIEW_INDICATORS, found),
+        },
+    )
+
+
+@access.policy("authenticated")
+def species_index(request: HttpRequest) -> HttpResponse:
+    """/maps/species/: the taxa recorded in the user's areas, most recorded first."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    counts = (
+        queries.observations_visible_to(request.user)
+        .filter(species__taxon__isnull=False)
+        .order_by()
+        .values("species__taxon__slug", "species__taxon__scientific_name", "species__taxon__common_name")
+        .annotate(records=Count("pk"))
+        .order_by("-records", "species__taxon__scientific_name")
+    )
+    return page(request, "maps/species_index.html", {"taxa": counts, "map_options": map_options()})
+
+
+@access.policy("authenticated")
+def species(request: HttpRequest, slug: str) -> HttpResponse:
+    """/maps/species/<slug>/: where and how often a species is recorded, its IUCN status and
+    its encounter rate over time; its points generalised for whoever lacks the right."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    taxon = get_object_or_404(Taxon, slug=slug)
+    return page(
+        request,
+        "maps/species.html",
+        {
+            "taxon": taxon,
+            "sensitive": taxon.sensitivity != Sensitivity.OPEN,
+            "records": data.species_records(request.user, taxon),
+            "map_options": {
+                **map_options(),
+                "taxon": taxon.slug,
+                "areas": {a.pk: a.name for a in areas_visible_to(request.user).only("id", "name")},
+            },
+        },
+    )
+
+
+@access.policy("capability:view_illicit_records")
+def enforcement(request: HttpRequest) -> HttpResponse:
+    """/maps/enforcement/: illicit-activity records and hotspots of the user's areas, for law
+    enforcement and managers; cases open from the records (enforcement app)."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not access.can(request.user, Capability.VIEW_ILLICIT_RECORDS, None):
+        raise Http404
+    return page(
+        request,
+        "maps/enforcement.html",
+        {
+            "hotspots": data.illicit_hotspots(request.user),
+            "categories": Category.objects.filter(vertical=Vertical.ILLICIT)
+            .order_by("slug")
+            .values_list("slug", "label_en"),
+            "map_options": map_options(),
+            "reads_cases": access.can(request.user, Capability.VIEW_CASES, None),
         },
     )

@@ -49,6 +49,7 @@ def filters_of(params: Any) -> data.Filters:
         until=until,
         vertical=vertical,
         category=params.get("category") or None,
+        taxon=params.get("taxon") or None,
     )
 
 

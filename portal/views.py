@@ -8,6 +8,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from accounts import access
+from accounts.access import Capability
+from maps.pages import navigation
 from protected_areas import queries
 
 
@@ -21,8 +23,25 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 @access.policy("public")
 def home(request: HttpRequest) -> HttpResponse:
+    """The areas, and for a signed-in user the pages its roles open (maps.pages.navigation):
+    an area's name leads to its dashboard where the user reads its figures or records."""
     areas = queries.areas_visible_to(request.user).only("id", "name", "designation_eng", "area_km2")
-    return render(request, "portal/home.html", {"areas": areas})
+    readable = [
+        access.area_ids_with(request.user, cap)
+        for cap in (Capability.VIEW_INDICATORS, Capability.VIEW_RECORDS)
+    ]
+    everywhere = any(ids is None for ids in readable)
+    mine = {pk for ids in readable if ids is not None for pk in ids}
+    dashboards = {a.pk for a in areas} if everywhere else mine
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "areas": areas,
+            "nav": navigation(request.user),
+            "dashboards": dashboards if request.user.is_authenticated else set(),
+        },
+    )
 
 
 class LoginView(auth_views.LoginView):

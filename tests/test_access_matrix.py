@@ -346,6 +346,17 @@ class AccessMatrixTest(TestCase):
                 lambda r: self.ask(r, "get", f"/maps/areas/{self.area.pk}/"),
                 only(*readers_of_area, "law", "national_law", anonymous=302),
             ),
+            ("species index", lambda r: self.ask(r, "get", "/maps/species/"), everyone(200, anonymous=302)),
+            (
+                "species page",
+                lambda r: self.ask(r, "get", f"/maps/species/{self.eagle.slug}/"),
+                everyone(200, anonymous=302),
+            ),
+            (
+                "illicit-activity map",
+                lambda r: self.ask(r, "get", "/maps/enforcement/"),
+                only(*illicit_readers, "outsider", "outside_law", anonymous=302),
+            ),
             (
                 "map areas",
                 lambda r: self.ask(r, "get", "/maps/data/areas.geojson", {"year": 2024}),

@@ -201,3 +201,32 @@ def test_area_dashboard_filters_prints_and_withholds_sensitive_points(fieldkit_s
             assert (round(x, 6), round(y, 6)) not in exact, f["properties"]
     assert page_log.blocked == []
     assert real_errors(page_log) == []
+
+
+def test_species_page_and_law_enforcement_map(fieldkit_server, demo, page, page_log):
+    slug = fieldkit_server.manage(
+        "shell",
+        "-c",
+        "from django.db.models import Count; from observations.models import SpeciesObservation as S; "
+        "print(S.objects.values('taxon__slug').annotate(n=Count('pk')).order_by('-n')[0]['taxon__slug'])",
+    )
+    slug = slug.strip().splitlines()[-1]
+    sign_in(page, fieldkit_server, "donor")
+    page.goto(fieldkit_server.url(f"/maps/species/{slug}/"))
+    page.wait_for_function("window.speciesFeatures !== undefined && window.speciesRates !== undefined")
+    assert page.evaluate("window.speciesFeatures.length") > 0
+    assert page.evaluate("window.speciesRates") > 0
+    assert page.locator("#species-records tbody tr").count() >= 1
+    assert page.locator("#sensitive-note").count() == 1  # made sensitive by the fixture
+    page.screenshot(path=artifact_path("maps-species.png"), full_page=True)
+
+    page.context.clear_cookies()
+    sign_in(page, fieldkit_server, "officer")
+    page.goto(fieldkit_server.url("/maps/enforcement/"))
+    page.wait_for_function("window.illicitFeatures !== undefined")
+    verticals = page.evaluate("[...new Set(window.illicitFeatures.map(f => f.properties.vertical))]")
+    assert verticals == ["illicit"]
+    assert page.locator("#hotspots li[data-lon]").count() >= 1
+    page.screenshot(path=artifact_path("maps-enforcement.png"))
+    assert page_log.blocked == []
+    assert real_errors(page_log) == []

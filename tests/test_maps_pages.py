@@ -9,7 +9,8 @@ from typing import Any
 
 from django.test import TestCase
 
-from indicators.models import NO_CELL, NO_ZONE, IndicatorValue, PeriodKind
+from indicators import grid
+from indicators.models import NO_CELL, NO_ZONE, GridCell, IndicatorValue, PeriodKind
 from tests import access_scene as scene
 
 AREAS = "/maps/data/areas.geojson"
@@ -93,3 +94,73 @@ class MapPagesTest(TestCase):
             self.assertEqual(self.get(role, url).status_code, 404, role)
         self.assertEqual(self.get(None, url).status_code, 302)
         self.assertEqual(self.get("admin", "/maps/areas/999999/").status_code, 404)
+
+
+class SpeciesAndEnforcementPagesTest(TestCase):
+    @classmethod
+    def setUpTestData(cls) -> None:
+        scene.build(cls)
+        grid.build_grid(cls.area)
+        cell = GridCell.objects.filter(area=cls.area).order_by("pk").first()
+        assert cell is not None
+        IndicatorValue.objects.create(
+            area=cls.area,
+            zone_id=NO_ZONE,
+            cell_id=cell.pk,
+            period_kind=PeriodKind.YEAR,
+            period_start=date(2024, 1, 1),
+            indicator="cell.records",
+            subject="vertical:illicit",
+            value=4.0,
+        )
+
+    def get(self, role: str | None, url: str, **params: Any) -> Any:
+        self.client.logout()
+        if role:
+            self.client.force_login(getattr(self, role))
+        return self.client.get(url, params)
+
+    def test_species_page(self) -> None:
+        url = f"/maps/species/{self.eagle.slug}/"
+        response = self.get("viewer", url)
+        self.assertContains(response, self.eagle.scientific_name)
+        self.assertContains(response, 'id="sensitive-note"')
+        self.assertEqual([r["records"] for r in response.context["records"]], [1])
+        self.assertEqual(self.get("outsider", url).context["records"], [])
+        self.assertEqual(self.get("viewer", "/maps/species/no-such-taxon/").status_code, 404)
+        self.assertEqual(self.get(None, url).status_code, 302)
+        index = self.get("viewer", "/maps/species/")
+        self.assertContains(index, self.eagle.scientific_name)
+        self.assertNotContains(self.get("outsider", "/maps/species/"), self.eagle.scientific_name)
+
+    def test_species_filter_on_the_map_data(self) -> None:
+        self.client.force_login(self.viewer)
+        body = self.client.get(
+            "/maps/data/observations.geojson",
+            {"taxon": self.eagle.slug, "bbox": "147.2,-9.6,147.6,-9.3", "zoom": 16},
+        ).json()
+        self.assertEqual([f["id"] for f in body["features"]], [self.eagle_obs.pk])
+        self.assertTrue(body["features"][0]["properties"]["dataGeneralizations"])
+
+    def test_enforcement_map(self) -> None:
+        for role in ("law", "viewer", "manager", "national_law", "admin"):
+            self.assertEqual(self.get(role, "/maps/enforcement/").status_code, 200, role)
+        response = self.get("law", "/maps/enforcement/")
+        self.assertEqual([h["records"] for h in response.context["hotspots"]], [4.0])
+        self.assertContains(response, 'href="/cases/"')
+        self.assertEqual(self.get("outside_law", "/maps/enforcement/").context["hotspots"], [])
+        for role in ("collector", "nobody"):
+            self.assertEqual(self.get(role, "/maps/enforcement/").status_code, 404, role)
+        self.assertEqual(self.get(None, "/maps/enforcement/").status_code, 302)
+
+    def test_home_leads_to_what_the_roles_open(self) -> None:
+        law = self.get("law", "/")
+        self.assertContains(law, 'href="/maps/enforcement/"')
+        self.assertContains(law, 'href="/cases/"')
+        self.assertContains(law, f'href="/maps/areas/{self.area.pk}/"')
+        viewer = self.get("viewer", "/")
+        self.assertNotContains(viewer, 'href="/cases/"')
+        self.assertNotContains(viewer, f'href="/maps/areas/{self.other_area.pk}/"')
+        anonymous = self.get(None, "/")
+        self.assertContains(anonymous, "Sign in")
+        self.assertNotContains(anonymous, 'href="/maps/')

@@ -1,0 +1,42 @@
+/* The law-enforcement map: illicit-activity records of the user's areas, clustered, and
+   the grid cells with most of them. */
+(function () {
+  "use strict";
+  var map = FK.map("map");
+  var form = document.getElementById("filters");
+  var url = new URL(window.location.href);
+  ["since", "until", "category"].forEach(function (n) { if (url.searchParams.get(n)) { form.elements[n].value = url.searchParams.get(n); } });
+  var records = L.layerGroup().addTo(map);
+  var spots = JSON.parse(document.getElementById("hotspots-data").textContent);
+  var hot = L.layerGroup(spots.map(function (s) {
+    return L.circleMarker([s.lat, s.lon], { radius: 8 + Math.sqrt(s.records) * 2, color: "#b71c1c", weight: 2, fillOpacity: 0.15 })
+      .bindTooltip(s.area + ": " + s.records + " records");
+  })).addTo(map);
+  L.control.layers(null, { "Illicit-activity records": records, "Hotspots (grid cells)": hot }, { collapsed: false }).addTo(map);
+  if (spots.length) { map.fitBounds(L.latLngBounds(spots.map(function (s) { return [s.lat, s.lon]; })).pad(0.5)); }
+  function month(m, last) {
+    if (!m) { return ""; }
+    return last ? new Date(Date.UTC(+m.slice(0, 4), +m.slice(5, 7), 0)).toISOString().slice(0, 10) : m + "-01";
+  }
+  function load() {
+    var b = map.getBounds();
+    var q = FK.query({
+      vertical: "illicit", category: form.elements.category.value,
+      since: month(form.elements.since.value), until: month(form.elements.until.value, true),
+      bbox: [Math.max(-180, b.getWest()), Math.max(-90, b.getSouth()), Math.min(180, b.getEast()), Math.min(90, b.getNorth())].join(","),
+      zoom: Math.round(map.getZoom())
+    });
+    FK.getJSON("/maps/data/observations.geojson?" + q).then(function (data) {
+      records.clearLayers();
+      records.addLayer(FK.observationLayer(data));
+      window.illicitFeatures = data.features;
+    });
+  }
+  form.addEventListener("change", function () {
+    ["since", "until", "category"].forEach(function (n) { if (form.elements[n].value) { url.searchParams.set(n, form.elements[n].value); } else { url.searchParams.delete(n); } });
+    history.replaceState(null, "", url.toString());
+    load();
+  });
+  map.on("moveend", load);
+  load();
+})();

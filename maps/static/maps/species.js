@@ -1,0 +1,34 @@
+/* A species page: its records on the map (generalised where the user may not see them
+   exactly) and its encounter rate per area over the years. */
+(function () {
+  "use strict";
+  var taxon = FK.options.taxon;
+  var map = FK.map("map");
+  var layer = L.layerGroup().addTo(map);
+  function load() {
+    var b = map.getBounds();
+    var bbox = [Math.max(-180, b.getWest()), Math.max(-90, b.getSouth()), Math.min(180, b.getEast()), Math.min(90, b.getNorth())].join(",");
+    FK.getJSON("/maps/data/observations.geojson?" + FK.query({ taxon: taxon, bbox: bbox, zoom: Math.round(map.getZoom()) })).then(function (data) {
+      layer.clearLayers();
+      layer.addLayer(FK.observationLayer(data));
+      window.speciesFeatures = data.features;
+    });
+  }
+  map.on("moveend", load);
+  load();
+  FK.getAll("/api/v1/indicators/?" + FK.query({ indicator: "cpue.records.km", subject: "taxon:" + taxon, period_kind: "Y", zone: 0, page_size: 5000 }))
+    .then(function (rows) {
+      var years = Object.keys(rows.reduce(function (o, r) { o[r.period_start.slice(0, 4)] = 1; return o; }, {})).sort();
+      var areas = Object.keys(rows.reduce(function (o, r) { o[r.area] = 1; return o; }, {}));
+      var palette = ["#2e7d32", "#1565c0", "#c62828", "#ef6c00", "#6a1b9a", "#00838f"];
+      new Chart(document.getElementById("chart-species-rate"), {
+        type: "lineWithErrorBars",
+        data: { labels: years, datasets: areas.map(function (area, i) {
+          return { label: (FK.options.areas || {})[area] || "area " + area, borderColor: palette[i % palette.length], backgroundColor: palette[i % palette.length],
+            data: years.map(function (y) { var r = rows.filter(function (x) { return String(x.area) === area && x.period_start.slice(0, 4) === y; })[0]; return r ? { y: r.value, yMin: r.lower, yMax: r.upper } : { y: null }; }) };
+        }) },
+        options: { animation: false }
+      });
+      window.speciesRates = rows.length;
+    });
+})();
