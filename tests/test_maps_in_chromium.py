@@ -98,12 +98,24 @@ def test_area_dashboard_filters_prints_and_withholds_sensitive_points(fieldkit_s
         "response",
         lambda r: bodies.append(r.text()) if "/maps/data/observations" in r.url and r.ok else None,
     )
+    weight: list[int] = []
+
+    def count(request: Any) -> None:
+        if "/no-basemap/" not in request.url:
+            sizes = request.sizes()
+            weight.append(sizes["responseBodySize"] + sizes["responseHeadersSize"])
+
+    page.on("requestfinished", count)
     sign_in(page, fieldkit_server, "donor")
     page.goto(fieldkit_server.url(f"/maps/areas/{demo['area']}/"))
     page.wait_for_function(
         "window.figuresLoaded >= 1 && window.trackCount !== undefined && window.observationFeatures"
     )
     page.wait_for_function("document.body.dataset.loading === '0'")
+    # The page's weight before the basemap: every byte received, as sent (compressed).
+    total = sum(weight)
+    artifact_path("maps-dashboard-weight.txt").write_text(f"{total} bytes in {len(weight)} responses\n")
+    assert total < 1_000_000
     found = page.evaluate(
         """() => ({
             cards: document.querySelectorAll('#cards .card').length,
