@@ -15,7 +15,8 @@ Timed, through Django's test client as a signed-in national viewer (every area, 
 points generalised, so the generalisation is in every answer): the observation layer at
 random viewports of a 1280×800 screen, clusters at zooms 5–13 and single points at zoom
 15–16, each asked with an empty cache ("cold") and then again ("again": the cached blocks
-of clusters); the tracks layer. Figures printed: p50 and p95 per layer, in ms.
+of clusters); the choropleth of the overview map (area outlines with a year's value); the
+tracks layer. Figures printed: p50 and p95 per layer, in ms.
 """
 
 from __future__ import annotations
@@ -243,6 +244,10 @@ def measure(user: object, extent: tuple[float, float, float, float], requests: i
             warm += timed(client, "/maps/data/observations.geojson", params, 1)[0]
         report(label + ", cold", cold, size)
         report(label + ", again", warm, size)
+    times, size = timed(
+        client, "/maps/data/areas.geojson", {"indicator": "effort.km|", "year": 2024}, requests
+    )
+    report("choropleth (areas and a value)", times, size)
     times, size = [], 0
     for _ in range(requests):
         zoom = rng.choice(range(8, 14))
