@@ -386,6 +386,9 @@ CELERY_BEAT_SCHEDULE = {
 # burst is computed once; seconds between looks for dirty keys left behind (Celery beat, or
 # the background thread without a broker); seconds a worker holds the keys it computes.
 INDICATORS_UPDATE_DELAY = envint("INDICATORS_UPDATE_DELAY", "2")
+# Off: submissions only mark their area-months dirty, and whoever turned it off runs the update
+# (load_demo does, once, at its end); the periodic update picks up what is left.
+INDICATORS_UPDATE_AFTER_SUBMISSION = envbool("INDICATORS_UPDATE_AFTER_SUBMISSION", "true")
 INDICATORS_UPDATE_INTERVAL = envint("INDICATORS_UPDATE_INTERVAL", "60")
 INDICATORS_LEASE = envint("INDICATORS_LEASE", "600")
 

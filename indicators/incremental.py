@@ -152,6 +152,8 @@ def update() -> int:
 
 def request_update() -> None:
     """Have the dirty keys recomputed off the request path. Called after commit."""
+    if not settings.INDICATORS_UPDATE_AFTER_SUBMISSION:
+        return
     if current_app.conf.task_always_eager and settings.ODK_FORMS_BACKGROUND_PROCESSING:
         _worker.submit(0)
         return

@@ -59,9 +59,12 @@ def test_loading_restores_the_settings_it_changes(settings):
 
     settings.ODK_FORMS_BACKGROUND_PROCESSING = True
     settings.ODK_FORMS_FSYNC = True
+    settings.INDICATORS_UPDATE_AFTER_SUBMISSION = True
     with demo_loading():
         assert settings.ODK_FORMS_BACKGROUND_PROCESSING is False
         assert settings.ODK_FORMS_FSYNC is False
+        assert settings.INDICATORS_UPDATE_AFTER_SUBMISSION is False
+    assert settings.INDICATORS_UPDATE_AFTER_SUBMISSION is True
     assert settings.ODK_FORMS_BACKGROUND_PROCESSING is True
     assert settings.ODK_FORMS_FSYNC is True
 

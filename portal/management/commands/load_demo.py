@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection, transaction
 
 from accounts.models import AreaMembership, Role, User
+from indicators import incremental
 from protected_areas.demo import demo_areas, load_demo_areas
 from protected_areas.importers import format_report
 
@@ -60,6 +61,10 @@ class Command(BaseCommand):
         load_demo_taxa()
         with demo_loading():
             report = load_demo_records(User.objects.get(username="ranger"), year=year, years=years)
+        began = time.perf_counter()
+        updated = incremental.update()
+        took = time.perf_counter() - began
+        self.stdout.write(f"Indicators of {updated} area-months computed ({took:.1f} s)")
         forms = ", ".join(f"{stem} {count}" for stem, count in sorted(report.by_form.items()))
         self.stdout.write(f"{report.sent} field submissions sent, {report.new} new ({forms})")
         from portal.demo_cases import load_demo_cases
@@ -93,14 +98,16 @@ def demo_loading() -> Iterator[None]:
     - no fsync of the received files: the demo is generated again from its seed, and
       syncing each of them costs most of the run on a slow disk;
     - on SpatiaLite, `synchronous = NORMAL`: the database is synced at checkpoints rather
-      than at every commit (a pragma that cannot change inside a transaction).
+      than at every commit (a pragma that cannot change inside a transaction);
+    - indicators only marked dirty by each submission: they are computed once, at the end.
     """
-    names = ("ODK_FORMS_BACKGROUND_PROCESSING", "ODK_FORMS_FSYNC")
+    names = ("ODK_FORMS_BACKGROUND_PROCESSING", "ODK_FORMS_FSYNC", "INDICATORS_UPDATE_AFTER_SUBMISSION")
     saved = {name: getattr(settings, name) for name in names}
     synchronous = None
     try:
         settings.ODK_FORMS_BACKGROUND_PROCESSING = False
         settings.ODK_FORMS_FSYNC = False
+        settings.INDICATORS_UPDATE_AFTER_SUBMISSION = False
         if connection.vendor == "sqlite" and not connection.in_atomic_block:
             with connection.cursor() as cursor:
                 cursor.execute("PRAGMA synchronous")
