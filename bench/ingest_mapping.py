@@ -22,23 +22,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-SERVICES = ["bash", str(ROOT / "scripts" / "services.sh")]
-
-
-def sh(*args: str, capture: bool = False) -> str:
-    result = subprocess.run(args, check=True, text=True, capture_output=capture, cwd=ROOT)
-    return result.stdout if capture else ""
+from harness import rerun_in_throwaway_postgis, test_database
 
 
 def main() -> None:
@@ -56,53 +46,19 @@ def main() -> None:
         run(args.n, args.seed)
         return
 
-    work = Path(tempfile.mkdtemp(prefix="fieldkit-bench-mapping-"))
-    pg_dir = work / "pg"
-    port = int(sh(*SERVICES, "free-port", "55600", capture=True).strip())
-    try:
-        sh(*SERVICES, "start-postgis", str(pg_dir), str(port))
-        env = {**os.environ, "DATABASE_URL": f"postgis://postgres@127.0.0.1:{port}/fieldkit_bench"}
-        subprocess.run(
-            [sys.executable, __file__, "--inner", "--n", str(args.n), "--seed", str(args.seed)],
-            check=True,
-            env=env,
-            cwd=ROOT,
-        )
-    finally:
-        sh(*SERVICES, "stop-postgis", str(pg_dir))
-        shutil.rmtree(work, ignore_errors=True)
+    rerun_in_throwaway_postgis(
+        __file__, ["--n", str(args.n), "--seed", str(args.seed)], 55600, "fieldkit_bench"
+    )
 
 
 def run(n: int, seed: int) -> None:
-    media = tempfile.mkdtemp(prefix="fieldkit-bench-media-")
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "fieldkit.settings",
-            "MEDIA_ROOT": media,
-            "DATA_DIR": media,
-            "ODK_FORMS_FSYNC": "false",
-            "LOG_LEVEL": "WARNING",
-            "SECRET_KEY": uuid.uuid4().hex,
-        }
-    )
-    os.environ.pop("CELERY_BROKER_URL", None)
-    sys.path.insert(0, str(ROOT))
-    import django
+    with test_database():
+        from django.db import connection
 
-    django.setup()
-    from django.db import connection
-    from django.test.utils import setup_databases, setup_test_environment, teardown_databases
-
-    setup_test_environment()
-    old = setup_databases(verbosity=0, interactive=False)
-    try:
         print(f"database: {connection.vendor} ({connection.settings_dict['NAME']})")
         submissions = prepare(n, seed)
         measure(submissions, "first mapping")
         measure(submissions, "re-run (replaces every record)")
-    finally:
-        teardown_databases(old, verbosity=0)
-        shutil.rmtree(media, ignore_errors=True)
 
 
 def prepare(n: int, seed: int) -> list[tuple[str, object, bytes]]:

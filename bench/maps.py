@@ -24,23 +24,13 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import shutil
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-SERVICES = ["bash", str(ROOT / "scripts" / "services.sh")]
+from harness import rerun_in_throwaway_postgis, test_database
+
 SCREEN = (1280, 800)
-
-
-def sh(*args: str, capture: bool = False) -> str:
-    result = subprocess.run(args, check=True, text=True, capture_output=capture, cwd=ROOT)
-    return result.stdout if capture else ""
 
 
 def main() -> None:
@@ -55,49 +45,22 @@ def main() -> None:
     if args.inner or os.getenv("DATABASE_URL"):
         run(args.points, args.requests, args.seed)
         return
-    work = Path(tempfile.mkdtemp(prefix="fieldkit-bench-maps-"))
-    port = int(sh(*SERVICES, "free-port", "55640", capture=True).strip())
-    try:
-        sh(*SERVICES, "start-postgis", str(work / "pg"), str(port))
-        env = {**os.environ, "DATABASE_URL": f"postgis://postgres@127.0.0.1:{port}/fieldkit_bench"}
-        command = [sys.executable, __file__, "--inner", "--points", str(args.points)]
-        command += ["--requests", str(args.requests), "--seed", str(args.seed)]
-        subprocess.run(command, check=True, env=env, cwd=ROOT)
-    finally:
-        sh(*SERVICES, "stop-postgis", str(work / "pg"))
-        shutil.rmtree(work, ignore_errors=True)
+    rerun_in_throwaway_postgis(
+        __file__,
+        ["--points", str(args.points), "--requests", str(args.requests), "--seed", str(args.seed)],
+        55640,
+        "fieldkit_bench",
+    )
 
 
 def run(points: int, requests: int, seed: int) -> None:
-    media = tempfile.mkdtemp(prefix="fieldkit-bench-media-")
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "fieldkit.settings",
-            "MEDIA_ROOT": media,
-            "DATA_DIR": media,
-            "ODK_FORMS_FSYNC": "false",
-            "LOG_LEVEL": "WARNING",
-            "SECRET_KEY": uuid.uuid4().hex,
-        }
-    )
-    os.environ.pop("CELERY_BROKER_URL", None)
-    sys.path.insert(0, str(ROOT))
-    import django
+    with test_database():
+        from django.db import connection
 
-    django.setup()
-    from django.db import connection
-    from django.test.utils import setup_databases, setup_test_environment, teardown_databases
-
-    setup_test_environment()
-    old = setup_databases(verbosity=0, interactive=False)
-    try:
         if connection.vendor != "postgresql":
             raise SystemExit("bench/maps.py measures PostGIS: set DATABASE_URL or let it start one")
         user, extent = prepare(points, seed)
         measure(user, extent, requests, seed)
-    finally:
-        teardown_databases(old, verbosity=0)
-        shutil.rmtree(media, ignore_errors=True)
 
 
 def prepare(points: int, seed: int) -> tuple[object, tuple[float, float, float, float]]:

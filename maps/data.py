@@ -168,13 +168,13 @@ def _shown_sql(user: Any, filters: Filters, bounds: Bounds) -> tuple[str, list[A
     )
     rows = filters.observations(queries.observations_visible_to(user))
     rows = rows.filter(location__isnull=False, location__intersects=box)
-    rows = (
+    shown: Any = (
         sensitivity.with_levels(rows)
         .annotate(oid=F("id"), aid=F("area_id"), vert=F("vertical"), lon=STX("location"), lat=STY("location"))
         .order_by()
         .values("oid", "vert", "aid", "sensitivity_rank", "lon", "lat")
     )
-    inner, params = rows.query.sql_with_params()
+    inner, params = shown.query.sql_with_params()
     withheld = STRICTNESS[Sensitivity.EXTREME]
     sql = (
         f"SELECT s.id, s.vertical, s.gx, s.gy FROM ("  # noqa: S608 (no user text: numbers)
@@ -348,7 +348,7 @@ def areas_layer(user: Any, indicator: str, subject: str, year: int) -> dict[str,
     }
     features = []
     for row in areas.order_by("name").values("pk", "shape", "name", "area_km2"):
-        found = values.get(row["pk"], {})
+        found: dict[str, Any] = dict(values.get(row["pk"], {}))
         features.append(
             {
                 "type": "Feature",

@@ -39,12 +39,13 @@ OVERVIEW_INDICATORS = [
 def map_options() -> dict[str, Any]:
     """What every map page's script needs: the basemap (used when reachable) and the
     default view."""
-    tiles = settings.LEAFLET_CONFIG["TILES"][0]
+    config: dict[str, Any] = settings.LEAFLET_CONFIG
+    tiles = config["TILES"][0]
     return {
         "basemap": tiles[1],
         "attribution": tiles[2].get("attribution", ""),
-        "center": list(settings.LEAFLET_CONFIG["DEFAULT_CENTER"]),
-        "zoom": settings.LEAFLET_CONFIG["DEFAULT_ZOOM"],
+        "center": list(config["DEFAULT_CENTER"]),
+        "zoom": config["DEFAULT_ZOOM"],
     }
 
 
