@@ -4,10 +4,12 @@ where the user may export."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpRequest, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_GET
 
@@ -22,6 +24,14 @@ def _problem(exc: Problem) -> JsonResponse:
     return JsonResponse({"code": exc.code, "detail": exc.message}, status=exc.status)
 
 
+def _filters(request: HttpRequest) -> records.Filters:
+    if not request.user.is_authenticated:
+        raise errors.AUTH_REQUIRED()
+    if access.area_ids_with(request.user, Capability.EXPORT) == frozenset():
+        raise errors.EXPORT_FORBIDDEN()
+    return records.filters_of(request.GET)
+
+
 def _stream(
     request: HttpRequest,
     writer: Callable[[Any, records.Filters], Iterator[str]],
@@ -29,11 +39,7 @@ def _stream(
     name: str,
 ) -> HttpResponseBase:
     try:
-        if not request.user.is_authenticated:
-            raise errors.AUTH_REQUIRED()
-        if access.area_ids_with(request.user, Capability.EXPORT) == frozenset():
-            raise errors.EXPORT_FORBIDDEN()
-        filters = records.filters_of(request.GET)
+        filters = _filters(request)
     except Problem as exc:
         return _problem(exc)
     response = StreamingHttpResponse(writer(request, filters), content_type=content_type)
@@ -53,3 +59,29 @@ def observations_csv(request: HttpRequest) -> HttpResponseBase:
 def observations_geojson(request: HttpRequest) -> HttpResponseBase:
     """GET /api/v1/exports/observations.geojson?area=&zone=&since=&until=&vertical=&category="""
     return _stream(request, records.geojson_chunks, "application/geo+json", "observations.geojson")
+
+
+@require_GET
+@access.policy("capability:export")
+def observations_geopackage(request: HttpRequest) -> HttpResponseBase:
+    """GET /api/v1/exports/observations.gpkg?area=&zone=&since=&until=&vertical=&category=
+    Written to a temporary file chunk by chunk, then sent; the file is gone once sent."""
+    try:
+        filters = _filters(request)
+    except Problem as exc:
+        return _problem(exc)
+    folder = tempfile.mkdtemp(prefix="fieldkit-export-")
+    path = os.path.join(folder, "observations.gpkg")
+    try:
+        records.write_geopackage(request, filters, path)
+        handle = open(path, "rb")  # noqa: SIM115 (FileResponse closes it)
+    finally:
+        for name in os.listdir(folder):
+            os.unlink(os.path.join(folder, name))
+        os.rmdir(folder)
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename="observations.gpkg",
+        content_type="application/geopackage+sqlite3",
+    )

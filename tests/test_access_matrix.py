@@ -228,6 +228,11 @@ class AccessMatrixTest(TestCase):
                 lambda r: self.ask(r, "get", "/api/v1/exports/observations.geojson"),
                 {**everyone(200, anonymous=401), "collector": 403},
             ),
+            (
+                "export observations geopackage",
+                lambda r: self.ask(r, "get", "/api/v1/exports/observations.gpkg"),
+                {**everyone(200, anonymous=401), "collector": 403},
+            ),
             # Indicators: those of the areas where the user reads indicators.
             (
                 "indicators",

@@ -9,11 +9,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import tempfile
 import uuid
+from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from django.db import connection
-from django.http import StreamingHttpResponse
+from django.http import FileResponse, StreamingHttpResponse
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 
@@ -24,6 +27,7 @@ from tests import access_scene as scene
 
 CSV = "/api/v1/exports/observations.csv"
 GEOJSON = "/api/v1/exports/observations.geojson"
+GEOPACKAGE = "/api/v1/exports/observations.gpkg"
 EXACT = [f"{scene.EAGLE_LON}", f"{scene.EAGLE_LAT}", "147.3612", "-9.4231"]
 
 
@@ -214,3 +218,60 @@ class ExportObservationsTest(TestCase):
             ).delete()
         _, rows = self.csv_rows(self.member)
         self.assertEqual(len(rows), 2)
+
+
+class ExportObservationsGeoPackageTest(TestCase):
+    """GET /api/v1/exports/observations.gpkg, read back with geopandas (pyogrio)."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        scene.build(cls)
+
+    def read(self, user: Any, **params: Any) -> Any:
+        import geopandas
+
+        self.client.force_login(user)
+        response = self.client.get(GEOPACKAGE, params)
+        self.assertEqual(response.status_code, 200)
+        self.assertIsInstance(response, FileResponse)
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "export.gpkg"
+            path.write_bytes(b"".join(response.streaming_content))
+            return geopandas.read_file(path, layer="observations")
+
+    def test_a_member_gets_the_records_as_points(self) -> None:
+        frame = self.read(self.member)
+        expected = list(Observation.objects.filter(area=self.area).order_by("time", "pk"))
+        self.assertEqual(list(frame["record_uuid"]), [str(obs.record_uuid) for obs in expected])
+        self.assertEqual(frame.crs.to_epsg(), 4326)
+        for (_, row), obs in zip(frame.iterrows(), expected, strict=True):
+            self.assertAlmostEqual(row.geometry.x, obs.location.x)
+            self.assertAlmostEqual(row.geometry.y, obs.location.y)
+            self.assertEqual(row["category"], obs.category_id)
+            self.assertEqual(row["area"], self.area.pk)
+        self.assertEqual(AccessEvent.objects.get(user=self.member).action, AccessAction.EXPORT)
+
+    def test_a_viewer_gets_generalised_points_and_no_personal_field(self) -> None:
+        frame = self.read(self.viewer)
+        self.assertEqual(len(frame), 2)
+        self.assertNotIn("observer", frame.columns)
+        self.assertNotIn("suspect_names", frame.columns)
+        eagle = frame[frame["record_uuid"] == str(self.eagle_obs.record_uuid)].iloc[0]
+        self.assertEqual((eagle.geometry.x, eagle.geometry.y), (147.365, -9.425))
+        self.assertIn("0.01° grid cell", eagle["dataGeneralizations"])
+
+    def test_law_enforcement_gets_personal_fields_and_an_empty_export_is_a_layer(self) -> None:
+        frame = self.read(self.law)
+        self.assertEqual(list(frame["suspect_names"]), [scene.SUSPECT])
+        self.assertEqual(list(frame["observer"]), [scene.OBSERVER])
+        self.assertEqual(len(self.read(self.law, since="2030-01-01")), 0)
+
+    def test_rows_written_in_chunks(self) -> None:
+        for _ in range(4):
+            copy = Observation.objects.get(pk=self.cassowary_obs.pk)
+            copy.pk, copy.record_uuid = None, uuid.uuid4()
+            copy.save()
+        with mock.patch.object(records, "CHUNK", 2):
+            frame = self.read(self.member)
+        self.assertEqual(len(frame), 6)
+        self.assertEqual(len(set(frame["record_uuid"])), 6)
