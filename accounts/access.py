@@ -68,9 +68,10 @@ C = Capability
 # The whole policy. Collectors send data and see only their forms; members review every
 # record of the area (exact locations included: they check the fixes); managers also run
 # forms and members and may read the names of their rangers; viewers (NGOs, donors) read
-# indicators and records with generalised locations and no personal data; law enforcement
-# reads illicit-activity records and cases with personal data and exact locations.
-_REVIEW = {C.VIEW_RECORDS, C.VIEW_ILLICIT_RECORDS, C.VIEW_INDICATORS}
+# indicators and records with generalised locations and no personal data, and export what
+# they read (exports/: the same policy holds row by row); law enforcement reads
+# illicit-activity records and cases with personal data and exact locations.
+_REVIEW = {C.VIEW_RECORDS, C.VIEW_ILLICIT_RECORDS, C.VIEW_INDICATORS, C.EXPORT}
 _DATA_MANAGEMENT = {*_REVIEW, C.SUBMIT, C.EDIT_RECORDS, C.VIEW_EXACT_SENSITIVE_LOCATIONS, C.EXPORT}
 CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.COLLECTOR: frozenset({C.SUBMIT}),
@@ -322,15 +323,19 @@ def record_access(
     )
 
 
-def record_accesses(request: Any, seen: Iterable[tuple[Model, Iterable[str], int | None]]) -> int:
-    """`record_access` for many records at once (a list page): one INSERT. `seen` holds
-    (record, fields, area id) triples; those with no fields are skipped."""
+def record_accesses(
+    request: Any,
+    seen: Iterable[tuple[Model, Iterable[str], int | None]],
+    action: str = AccessAction.VIEW,
+) -> int:
+    """`record_access` for many records at once (a list page, a chunk of an export): one
+    INSERT. `seen` holds (record, fields, area id) triples; those with no fields are skipped."""
     user = getattr(request, "user", None)
     meta = getattr(request, "META", {}) or {}
     common = {
         "user": user if getattr(user, "pk", None) else None,
         "username": getattr(user, "username", "") or "",
-        "action": AccessAction.VIEW,
+        "action": action,
         "ip": client_ip(request),
         "user_agent": str(meta.get("HTTP_USER_AGENT", ""))[:300],
         "path": str(getattr(request, "path", ""))[:500],

@@ -341,3 +341,9 @@ CASE_CLOSED = ProblemType("409.51", 409, "The case is {status}: it takes no more
 # Map data (maps/): the page asked for something that is not a map view.
 MAP_BAD_VIEW = ProblemType("400.90", 400, "Map request not understood: {detail}.")
 MAP_BAD_FILTER = ProblemType("400.91", 400, "Filter not understood: {detail}.")
+
+# Exports (exports/): a filter that is not understood, a user who may export nowhere.
+EXPORT_BAD_FILTER = ProblemType("400.85", 400, "Export filter not understood: {detail}.")
+EXPORT_FORBIDDEN = ProblemType(
+    "403.85", 403, "You may not export data of any protected area; ask your area manager."
+)

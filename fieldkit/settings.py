@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "observations",
     "standard_forms",
     "enforcement",
+    "exports",
     "indicators",
     "maps",
     # The top: URLconf, home page, demo loader (nothing imports it).

@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/v1/", include("odk_forms.urls")),
     path("api/v1/", include("observations.urls")),
     path("api/v1/", include("indicators.urls")),
+    path("api/v1/", include("exports.urls")),
     path("api/v1/", include("accounts.urls")),
     path("maps/", include("maps.urls")),
     path("api/v1/schema/", SchemaView.as_view(), name="api-schema"),

@@ -216,6 +216,23 @@ class AccessMatrixTest(TestCase):
                 lambda r: self.ask(r, "get", f"/api/v1/observations/{eagle}/photos/{scene.PHOTO}"),
                 only(*illicit_readers, anonymous=ANON),
             ),
+            # Exports: whoever may export somewhere gets a stream of the rows it may export
+            # (tests/test_exports_observations.py checks the rows); the others are refused.
+            (
+                "export observations csv",
+                lambda r: self.ask(r, "get", "/api/v1/exports/observations.csv"),
+                {**everyone(200, anonymous=401), "collector": 403},
+            ),
+            (
+                "export observations geojson",
+                lambda r: self.ask(r, "get", "/api/v1/exports/observations.geojson"),
+                {**everyone(200, anonymous=401), "collector": 403},
+            ),
+            (
+                "export observations geopackage",
+                lambda r: self.ask(r, "get", "/api/v1/exports/observations.gpkg"),
+                {**everyone(200, anonymous=401), "collector": 403},
+            ),
             # Indicators: those of the areas where the user reads indicators.
             (
                 "indicators",
