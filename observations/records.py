@@ -32,10 +32,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone, tzinfo
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib.gis.geos import LineString, MultiLineString, Point
@@ -660,16 +658,9 @@ class _Writer:
         pk = self.existing.take(METTAssessment, fields["record_uuid"])
         # One assessment per area and year (mett_one_per_area_year): the constraint finds
         # another submission's, rather than a look-up before every write.
-        with _duplicate_of(METTAssessment, area=area, year=data.year) as holder:
-            if pk is None:
-                assessment = METTAssessment.objects.create(**fields)
-            else:
-                METTAssessment.objects.filter(pk=pk).update(**fields)
-                assessment = METTAssessment(pk=pk, **fields)
-        if holder.instance_id is not None:
-            raise errors.INGEST_DUPLICATE_ASSESSMENT(
-                area=area.name, year=data.year, existing=holder.instance_id
-            )
+        assessment, holder = _write_once(METTAssessment, pk, fields, area=area, year=data.year)
+        if holder is not None:
+            raise errors.INGEST_DUPLICATE_ASSESSMENT(area=area.name, year=data.year, existing=holder)
         if pk is not None:
             METTScore.objects.filter(assessment_id=pk).delete()
         METTScore.objects.bulk_create(
@@ -706,16 +697,9 @@ class _Writer:
         )
         pk = self.existing.take(BudgetReturn, fields["record_uuid"])
         # One return per area and fiscal year (budget_one_per_area_year), as for METT.
-        with _duplicate_of(BudgetReturn, area=area, fiscal_year=data.fiscal_year) as holder:
-            if pk is None:
-                budget = BudgetReturn.objects.create(**fields)
-            else:
-                BudgetReturn.objects.filter(pk=pk).update(**fields)
-                budget = BudgetReturn(pk=pk, **fields)
-        if holder.instance_id is not None:
-            raise errors.INGEST_DUPLICATE_BUDGET(
-                area=area.name, year=data.fiscal_year, existing=holder.instance_id
-            )
+        budget, holder = _write_once(BudgetReturn, pk, fields, area=area, fiscal_year=data.fiscal_year)
+        if holder is not None:
+            raise errors.INGEST_DUPLICATE_BUDGET(area=area.name, year=data.fiscal_year, existing=holder)
         if pk is not None:
             BudgetLine.objects.filter(budget_id=pk).delete()
         BudgetLine.objects.bulk_create(
@@ -743,27 +727,29 @@ def fiscal_year_start(area: ProtectedArea, fiscal_year: int) -> date:
     return date(fiscal_year, month or 1, 1)
 
 
-class _Holder:
-    """The instanceID of the submission holding a record a unique constraint kept out."""
+# The records one area may have only one of per year (mett_one_per_area_year,
+# budget_one_per_area_year).
+OnePerYear = TypeVar("OnePerYear", METTAssessment, BudgetReturn)
 
-    instance_id: str | None = None
 
-
-@contextmanager
-def _duplicate_of(table: type[METTAssessment] | type[BudgetReturn], **unique: Any) -> Iterator[_Holder]:
-    """Run a write of `table` in a savepoint; if the area-and-year constraint refuses it,
-    roll the savepoint back and say which submission holds that area and year. Any other
-    integrity error goes on."""
-    holder = _Holder()
+def _write_once(
+    table: type[OnePerYear], pk: int | None, fields: dict[str, Any], **unique: Any
+) -> tuple[OnePerYear, str | None]:
+    """Create (or, with `pk`, update) the one `table` record of an area and year, in a
+    savepoint. When the area-and-year constraint refuses it, the savepoint is rolled back
+    and the instanceID of the submission holding that area and year comes back instead of
+    None. Any other integrity error goes on."""
     try:
         with transaction.atomic():
-            yield holder
+            if pk is None:
+                return table.objects.create(**fields), None
+            table.objects.filter(pk=pk).update(**fields)
+            return table(pk=pk, **fields), None
     except IntegrityError:
-        holder.instance_id = (
-            table.objects.filter(**unique).values_list("root_submission__instance_id", flat=True).first()
-        )
-        if holder.instance_id is None:
+        holder = table.objects.filter(**unique).values_list("root_submission__instance_id", flat=True).first()
+        if holder is None:
             raise
+        return table(pk=pk, **fields), holder
 
 
 # --- Helpers ---------------------------------------------------------------------------------
