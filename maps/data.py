@@ -287,13 +287,18 @@ def observations_layer(request: Any, filters: Filters, bounds: Bounds, zoom: int
     return {"type": "FeatureCollection", "features": features, "clustered": points is None}
 
 
-def tracks_layer(user: Any, filters: Filters, bounds: Bounds, zoom: int) -> dict[str, Any]:
-    """Leg-day tracks in `bounds`, simplified to the zoom, with the effort the map colours
-    them by (km, patrol hours, person-days)."""
+def _leg_days(user: Any, filters: Filters) -> QuerySet[PatrolLegDay]:
+    """The leg-days of the patrols of the user's areas that the filter keeps."""
     rows = access.visible(
         user, Capability.VIEW_RECORDS, PatrolLegDay.objects.all(), area_field="patrol__area"
     )
-    rows = filters.leg_days(rows).filter(track__isnull=False)
+    return filters.leg_days(rows)
+
+
+def tracks_layer(user: Any, filters: Filters, bounds: Bounds, zoom: int) -> dict[str, Any]:
+    """Leg-day tracks in `bounds`, simplified to the zoom, with the effort the map colours
+    them by (km, patrol hours, person-days)."""
+    rows = _leg_days(user, filters).filter(track__isnull=False)
     rows = rows.filter(
         track__intersects=Polygon.from_bbox((bounds.west, bounds.south, bounds.east, bounds.north))
     )
@@ -389,11 +394,8 @@ def indicator_years(user: Any) -> list[int]:
 
 def effort_totals(user: Any, filters: Filters) -> dict[str, float]:
     """Total effort behind the tracks layer, summed in the database (the legend's caption)."""
-    rows = access.visible(
-        user, Capability.VIEW_RECORDS, PatrolLegDay.objects.all(), area_field="patrol__area"
-    )
     totals = (
-        filters.leg_days(rows)
+        _leg_days(user, filters)
         .order_by()
         .aggregate(km=Sum("distance_km"), hours=Sum("patrol_hours"), person_days=Sum("person_days"))
     )

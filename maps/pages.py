@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.views import redirect_to_login
+from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -69,10 +69,9 @@ def page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpRe
 
 
 @access.policy("authenticated")
+@login_required
 def overview(request: HttpRequest) -> HttpResponse:
     """/maps/: every protected area as a choropleth of a chosen indicator and year."""
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
     years = data.indicator_years(request.user)
     return page(
         request,
@@ -87,11 +86,10 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 
 @access.policy("authenticated")
+@login_required
 def area(request: HttpRequest, pk: int) -> HttpResponse:
     """/maps/areas/<id>/: an area's dashboard, for whoever reads its indicators or records;
     any other area answers 404."""
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
     found = get_object_or_404(areas_visible_to(request.user).defer("boundary"), pk=pk)
     if not any(
         access.can(request.user, cap, found) for cap in (Capability.VIEW_INDICATORS, Capability.VIEW_RECORDS)
@@ -115,10 +113,9 @@ def area(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @access.policy("authenticated")
+@login_required
 def species_index(request: HttpRequest) -> HttpResponse:
     """/maps/species/: the taxa recorded in the user's areas, most recorded first."""
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
     counts = (
         queries.observations_visible_to(request.user)
         .filter(species__taxon__isnull=False)
@@ -131,11 +128,10 @@ def species_index(request: HttpRequest) -> HttpResponse:
 
 
 @access.policy("authenticated")
+@login_required
 def species(request: HttpRequest, slug: str) -> HttpResponse:
     """/maps/species/<slug>/: where and how often a species is recorded, its IUCN status and
     its encounter rate over time; its points generalised for whoever lacks the right."""
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
     taxon = get_object_or_404(Taxon, slug=slug)
     return page(
         request,
@@ -154,11 +150,10 @@ def species(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @access.policy("capability:view_illicit_records")
+@login_required
 def enforcement(request: HttpRequest) -> HttpResponse:
     """/maps/enforcement/: illicit-activity records and hotspots of the user's areas, for law
     enforcement and managers; cases open from the records (enforcement app)."""
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
     if not access.can(request.user, Capability.VIEW_ILLICIT_RECORDS, None):
         raise Http404
     return page(

@@ -25,19 +25,12 @@
     FIELDS.forEach(function (n) { f[n] = form.elements[n].value; });
     return f;
   }
-  function firstDay(month) { return month ? month + "-01" : ""; }
-  function lastDay(month) {
-    if (!month) { return ""; }
-    var d = new Date(Date.UTC(+month.slice(0, 4), +month.slice(5, 7), 0));
-    return d.toISOString().slice(0, 10);
-  }
+  var firstDay = FK.firstDay, lastDay = FK.lastDay;
   function layerParams() {
-    var f = filters(), b = map.getBounds();
-    return FK.query({
-      area: area, since: firstDay(f.since), until: lastDay(f.until), vertical: f.vertical, category: f.category,
-      bbox: [Math.max(-180, b.getWest()), Math.max(-90, b.getSouth()), Math.min(180, b.getEast()), Math.min(90, b.getNorth())].join(","),
-      zoom: Math.round(map.getZoom())
-    });
+    var f = filters();
+    return FK.query(Object.assign({
+      area: area, since: firstDay(f.since), until: lastDay(f.until), vertical: f.vertical, category: f.category
+    }, FK.view(map)));
   }
   function subject() {
     var f = filters();

@@ -42,6 +42,22 @@
     return map;
   };
 
+  /* The map's view as the data endpoints take it: bbox (clamped to the world) and zoom. */
+  FK.view = function (map) {
+    var b = map.getBounds();
+    return {
+      bbox: [Math.max(-180, b.getWest()), Math.max(-90, b.getSouth()), Math.min(180, b.getEast()), Math.min(90, b.getNorth())].join(","),
+      zoom: Math.round(map.getZoom())
+    };
+  };
+
+  /* The first and last day of a month input's value ("2024-05"), or "" when empty. */
+  FK.firstDay = function (month) { return month ? month + "-01" : ""; };
+  FK.lastDay = function (month) {
+    if (!month) { return ""; }
+    return new Date(Date.UTC(+month.slice(0, 4), +month.slice(5, 7), 0)).toISOString().slice(0, 10);
+  };
+
   FK.verticalColours = {
     illicit: "#c62828", biodiversity: "#2e7d32", resource_use: "#ef6c00", management: "#1565c0"
   };

@@ -14,18 +14,11 @@
   })).addTo(map);
   L.control.layers(null, { "Illicit-activity records": records, "Hotspots (grid cells)": hot }, { collapsed: false }).addTo(map);
   if (spots.length) { map.fitBounds(L.latLngBounds(spots.map(function (s) { return [s.lat, s.lon]; })).pad(0.5)); }
-  function month(m, last) {
-    if (!m) { return ""; }
-    return last ? new Date(Date.UTC(+m.slice(0, 4), +m.slice(5, 7), 0)).toISOString().slice(0, 10) : m + "-01";
-  }
   function load() {
-    var b = map.getBounds();
-    var q = FK.query({
+    var q = FK.query(Object.assign({
       vertical: "illicit", category: form.elements.category.value,
-      since: month(form.elements.since.value), until: month(form.elements.until.value, true),
-      bbox: [Math.max(-180, b.getWest()), Math.max(-90, b.getSouth()), Math.min(180, b.getEast()), Math.min(90, b.getNorth())].join(","),
-      zoom: Math.round(map.getZoom())
-    });
+      since: FK.firstDay(form.elements.since.value), until: FK.lastDay(form.elements.until.value)
+    }, FK.view(map)));
     FK.getJSON("/maps/data/observations.geojson?" + q).then(function (data) {
       records.clearLayers();
       records.addLayer(FK.observationLayer(data));

@@ -6,9 +6,7 @@
   var map = FK.map("map");
   var layer = L.layerGroup().addTo(map);
   function load() {
-    var b = map.getBounds();
-    var bbox = [Math.max(-180, b.getWest()), Math.max(-90, b.getSouth()), Math.min(180, b.getEast()), Math.min(90, b.getNorth())].join(",");
-    FK.getJSON("/maps/data/observations.geojson?" + FK.query({ taxon: taxon, bbox: bbox, zoom: Math.round(map.getZoom()) })).then(function (data) {
+    FK.getJSON("/maps/data/observations.geojson?" + FK.query(Object.assign({ taxon: taxon }, FK.view(map)))).then(function (data) {
       layer.clearLayers();
       layer.addLayer(FK.observationLayer(data));
       window.speciesFeatures = data.features;
