@@ -347,3 +347,13 @@ EXPORT_BAD_FILTER = ProblemType("400.85", 400, "Export filter not understood: {d
 EXPORT_FORBIDDEN = ProblemType(
     "403.85", 403, "You may not export data of any protected area; ask your area manager."
 )
+
+# Submission exports (exports/submission_views.py): the raw records of one form.
+SUBMISSIONS_BAD_VERSIONS = ProblemType("400.80", 400, "Versions not understood: {detail}.")
+SUBMISSIONS_BAD_PARAMETER = ProblemType("400.81", 400, "Export parameter not understood: {detail}.")
+SUBMISSIONS_NOT_FOUND = ProblemType(
+    "404.80",
+    404,
+    "No form {form_id} whose submissions you may export: raw submissions hold personal data and exact "
+    "locations, and go only to those who may read both and export in every area of the form.",
+)
