@@ -233,6 +233,18 @@ class AccessMatrixTest(TestCase):
                 lambda r: self.ask(r, "get", "/api/v1/exports/observations.gpkg"),
                 {**everyone(200, anonymous=401), "collector": 403},
             ),
+            # A form's raw submissions: personal data and exact points, so only for those
+            # who may read both and export in the form's areas.
+            (
+                "export submissions csv zip",
+                lambda r: self.ask(r, "get", f"/api/v1/exports/forms/{form.pk}/submissions.csv.zip"),
+                only("law", "national_law", "admin", anonymous=401),
+            ),
+            (
+                "export submissions xlsx",
+                lambda r: self.ask(r, "get", f"/api/v1/exports/forms/{form.pk}/submissions.xlsx"),
+                only("law", "national_law", "admin", anonymous=401),
+            ),
             # Indicators: those of the areas where the user reads indicators.
             (
                 "indicators",
