@@ -122,11 +122,12 @@ class Export:
     area_ids: list[int]
 
     @classmethod
-    def of(cls, request: Any, form: Form, versions: list[FormVersion]) -> Export:
+    def of(cls, request: Any, form: Form, versions: list[FormVersion], split: bool = False) -> Export:
         tree = submissions.merge([submissions.form_tree(bytes(v.xml)) for v in versions])
         area_ids = sorted(form.areas.values_list("id", flat=True))
         names_open = _holds_in_all(request.user, Capability.VIEW_RANGER_NAMES, set(area_ids))
-        return cls(request, form, versions, submissions.tables(tree, form.xml_form_id), names_open, area_ids)
+        layout = submissions.tables(tree, form.xml_form_id, split)
+        return cls(request, form, versions, layout, names_open, area_ids)
 
     def records(self) -> QuerySet[Submission]:
         """The current version of each record sent to the chosen versions (drafts' test
@@ -274,7 +275,8 @@ class _Pipe(io.RawIOBase):
 
 def _csv_bytes(rows: list[list[str]]) -> bytes:
     buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)
+    # Lines end with \n, as Central's CSV.
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
     return buffer.getvalue().encode("utf-8")
 
 

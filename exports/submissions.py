@@ -52,6 +52,8 @@ class Node:
     path: tuple[str, ...]
     kind: str  # "group", "repeat", or the bind's type: string, int, geopoint, binary, select...
     children: list[Node] = field(default_factory=list)
+    # A select multiple's choices (its items, or its itemset's secondary instance).
+    choices: list[str] = field(default_factory=list)
 
     def child(self, name: str) -> Node | None:
         return next((c for c in self.children if c.name == name), None)
@@ -77,10 +79,33 @@ def _path(ref: str, context: tuple[str, ...] | None) -> tuple[str, ...] | None:
     return tuple(parts)
 
 
-def _body_kinds(body: Element | None) -> tuple[set[tuple[str, ...]], dict[tuple[str, ...], str]]:
-    """The repeats of a form body, and the kinds its controls give (select, binary)."""
+_ITEMSET = re.compile(r"""instance\(\s*['"]([^'"]+)['"]\s*\)""")
+
+
+def _choices(select: Element, secondary: dict[str, Element]) -> list[str]:
+    """The values a select offers: its items, or the items of the secondary instance its
+    itemset reads (`instance('crops')/root/item`, value `name`)."""
+    values = [xform.text(xform.child(item, "value")) for item in xform.children(select, "item")]
+    itemset = xform.child(select, "itemset")
+    if itemset is not None:
+        found = _ITEMSET.search(itemset.get("nodeset") or "")
+        source = secondary.get(found.group(1)) if found else None
+        value = xform.child(itemset, "value")
+        ref = (value.get("ref") if value is not None else None) or "name"
+        if source is not None:
+            for container in source:
+                values.extend(xform.text(xform.child(item, ref)) for item in container)
+    return list(dict.fromkeys(v for v in values if v))
+
+
+def _body_kinds(
+    body: Element | None, secondary: dict[str, Element]
+) -> tuple[set[tuple[str, ...]], dict[tuple[str, ...], str], dict[tuple[str, ...], list[str]]]:
+    """The repeats of a form body, the kinds its controls give (select, binary) and the
+    choices of its select multiples."""
     repeats: set[tuple[str, ...]] = set()
     kinds: dict[tuple[str, ...], str] = {}
+    choices: dict[tuple[str, ...], list[str]] = {}
 
     def walk(element: Element, context: tuple[str, ...]) -> None:
         for item in element:
@@ -91,6 +116,7 @@ def _body_kinds(body: Element | None) -> tuple[set[tuple[str, ...]], dict[tuple[
                 repeats.add(here)
             elif name == "select" and here is not None:
                 kinds[here] = "select"
+                choices[here] = _choices(item, secondary)
             elif name == "upload" and here is not None:
                 kinds.setdefault(here, "binary")
             if name in ("group", "repeat"):
@@ -98,7 +124,7 @@ def _body_kinds(body: Element | None) -> tuple[set[tuple[str, ...]], dict[tuple[
 
     if body is not None:
         walk(body, ())
-    return repeats, kinds
+    return repeats, kinds, choices
 
 
 def form_tree(xform_xml: bytes) -> Node:
@@ -117,7 +143,8 @@ def form_tree(xform_xml: bytes) -> Node:
         path = _path(bind.get("nodeset") or "", None)
         if path is not None:
             types[path] = (bind.get("type") or "string").rpartition(":")[2]
-    repeats, kinds = _body_kinds(xform.child(root, "body"))
+    secondary = {i.get("id") or "": i for i in instances if i.get("id")}
+    repeats, kinds, choices = _body_kinds(xform.child(root, "body"), secondary)
 
     def build(element: Element, path: tuple[str, ...]) -> Node:
         name = xform.local_name(element.tag)
@@ -133,12 +160,13 @@ def form_tree(xform_xml: bytes) -> Node:
                     _merge_into(found, built)
             return node
         kind = kinds.get(path) or types.get(path, "string")
-        return Node(name, path, kind)
+        return Node(name, path, kind, choices=list(choices.get(path, [])))
 
     return build(data, ())
 
 
 def _merge_into(target: Node, other: Node) -> None:
+    target.choices.extend(c for c in other.choices if c not in target.choices)
     if target.kind in ("group", "repeat") or other.kind in ("group", "repeat"):
         if other.kind == "repeat":
             target.kind = "repeat"
@@ -175,6 +203,8 @@ class Table:
     leaves: list[Node]  # the questions of this table (not those of nested repeats)
     header: list[str]
     sheet: str = ""
+    # Central's splitSelectMultiples: a 1/0 column per choice after each select multiple.
+    split: bool = False
 
     @property
     def is_main(self) -> bool:
@@ -197,15 +227,18 @@ def _repeats(node: Node) -> Iterator[Node]:
             yield from _repeats(item)
 
 
-def _columns(leaf: Node, base: tuple[str, ...]) -> list[str]:
+def _columns(leaf: Node, base: tuple[str, ...], split: bool) -> list[str]:
     name = "-".join(leaf.path[len(base) :])
     if leaf.kind == "geopoint":
         return [f"{name}-{part}" for part in GEOPOINT_PARTS]
+    if split and leaf.kind == "select":
+        return [name, *(f"{name}-{choice}" for choice in leaf.choices)]
     return [name]
 
 
-def tables(tree: Node, form_id: str) -> list[Table]:
-    """The main table, then one per repeat, depth first."""
+def tables(tree: Node, form_id: str, split_select_multiples: bool = False) -> list[Table]:
+    """The main table, then one per repeat, depth first. `split_select_multiples`: a 1/0
+    column per choice after each select multiple, as Central's splitSelectMultiples."""
     found: list[Table] = []
     used_names: set[str] = set()
     used_sheets: set[str] = set()
@@ -221,7 +254,8 @@ def tables(tree: Node, form_id: str) -> list[Table]:
 
     def add(node: Node) -> None:
         leaves = list(_leaves(node))
-        header = [column for leaf in leaves for column in _columns(leaf, node.path)]
+        split = split_select_multiples
+        header = [column for leaf in leaves for column in _columns(leaf, node.path, split)]
         if node.path:
             name = unique(f"{form_id}-{node.name}", used_names)
             header = [*header, *REPEAT_KEYS]
@@ -230,7 +264,7 @@ def tables(tree: Node, form_id: str) -> list[Table]:
             name = unique(form_id, used_names)
             header = ["SubmissionDate", *header, *META_COLUMNS]
             sheet = unique(_SHEET_UNSAFE.sub("_", form_id) or "submissions", used_sheets, 31)
-        found.append(Table(name, node, leaves, header, sheet))
+        found.append(Table(name, node, leaves, header, sheet, split))
         for repeat in _repeats(node):
             add(repeat)
 
@@ -303,7 +337,13 @@ def _row(table: Table, values: dict[tuple[str, ...], str]) -> list[str]:
     row: list[str] = []
     for leaf in table.leaves:
         text = values.get(leaf.path, "")
-        row.extend(_geopoint(text) if leaf.kind == "geopoint" else [text])
+        if leaf.kind == "geopoint":
+            row.extend(_geopoint(text))
+            continue
+        row.append(text)
+        if table.split and leaf.kind == "select":
+            chosen = set(text.split())
+            row.extend(("1" if choice in chosen else "0") if text else "" for choice in leaf.choices)
     return row
 
 

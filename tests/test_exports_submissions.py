@@ -253,3 +253,16 @@ class ExportSubmissionsTest(BaseTestCase):
         form.areas.clear()
         self.assertEqual(self.get(self.law, url(form)).status_code, 404)
         self.assertEqual(self.get(self.admin, url(form)).status_code, 200)
+
+    def test_select_multiples_split_on_request(self) -> None:
+        form = self.transportation()
+        archive = self.archive(self.law, form, splitSelectMultiples="true")
+        header, rows = self.table(archive, "transportation_2011_07_25.csv")
+        at = header.index(CHOICES)
+        self.assertEqual(header[at + 1 : at + 3], [f"{CHOICES}-ambulance", f"{CHOICES}-bicycle"])
+        first = next(row for row in rows if row["KEY"] == "uuid:f3d8dc65-91a6-4d0f-9e97-802128083390")
+        self.assertEqual(
+            (first[f"{CHOICES}-ambulance"], first[f"{CHOICES}-bicycle"], first[f"{CHOICES}-bus"]),
+            ("1", "1", "0"),
+        )
+        self.assertEqual(self.get(self.law, url(form), splitSelectMultiples="x").json()["code"], "400.81")

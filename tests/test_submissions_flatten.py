@@ -156,3 +156,39 @@ def test_versions_give_the_union_of_their_fields() -> None:
         "meta-instanceID",
         "rain",
     ]
+
+
+def test_select_multiples_split_on_request() -> None:
+    items = b'<select ref="/survey/crops"><item><value>yam</value></item></select>'
+    itemset = (
+        b'<select ref="/survey/crops"><itemset nodeset="instance(\'crops\')/root/item">'
+        b'<value ref="code"/></itemset></select>'
+    )
+    extra = (
+        b'<instance id="crops"><root><item><code>yam</code></item><item><code>taro</code></item>'
+        b"</root></instance>"
+    )
+    for xml, choices in (
+        (XFORM, ["yam"]),
+        (
+            XFORM.replace(items, itemset).replace(b'<instance id="extra">', extra + b'<instance id="extra">'),
+            ["yam", "taro"],
+        ),
+    ):
+        main = submissions.tables(submissions.form_tree(xml), "household", split_select_multiples=True)[0]
+        columns = main.header[main.header.index("crops") : main.header.index("photo")]
+        assert columns == ["crops", *(f"crops-{c}" for c in choices)]
+        row = dict(
+            zip(
+                main.header,
+                next(submissions.rows_of([main], submissions.parse(INSTANCE), META))[1],
+                strict=True,
+            )
+        )
+        assert [row[c] for c in columns] == ["yam taro", *("1" for _ in choices)]
+    empty = INSTANCE.replace(b"<crops>yam taro</crops>", b"<crops/>")
+    row = dict(
+        zip(main.header, next(submissions.rows_of([main], submissions.parse(empty), META))[1], strict=True)
+    )
+    assert (row["crops"], row["crops-yam"], row["crops-taro"]) == ("", "", "")
+    assert "crops-yam" not in submissions.tables(submissions.form_tree(XFORM), "household")[0].header
