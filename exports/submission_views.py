@@ -9,6 +9,7 @@ import tempfile
 
 from django.http import FileResponse, HttpRequest, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from accounts import access
@@ -42,8 +43,7 @@ def submissions_csv_zip(request: HttpRequest, form_id: int) -> HttpResponseBase:
     except Problem as exc:
         return _problem(exc)
     response = StreamingHttpResponse(submission_files.csv_zip(export, media), content_type="application/zip")
-    name = export.layout[0].name
-    response["Content-Disposition"] = f'attachment; filename="{name}.zip"'
+    response["Content-Disposition"] = content_disposition_header(True, f"{export.layout[0].name}.zip")
     response["Cache-Control"] = "private, no-store"
     return response
 

@@ -236,6 +236,11 @@ def _columns(leaf: Node, base: tuple[str, ...], split: bool) -> list[str]:
     return [name]
 
 
+def _file_name(name: str) -> str:
+    """A table's file name as Central sanitises it: no folders, no control characters."""
+    return xform.sanitize_filename(re.sub(r"[/\\]", "_", name)) or "submissions"
+
+
 def tables(tree: Node, form_id: str, split_select_multiples: bool = False) -> list[Table]:
     """The main table, then one per repeat, depth first. `split_select_multiples`: a 1/0
     column per choice after each select multiple, as Central's splitSelectMultiples."""
@@ -257,11 +262,11 @@ def tables(tree: Node, form_id: str, split_select_multiples: bool = False) -> li
         split = split_select_multiples
         header = [column for leaf in leaves for column in _columns(leaf, node.path, split)]
         if node.path:
-            name = unique(f"{form_id}-{node.name}", used_names)
+            name = unique(_file_name(f"{form_id}-{node.name}"), used_names)
             header = [*header, *REPEAT_KEYS]
             sheet = unique(_SHEET_UNSAFE.sub("_", node.name) or "repeat", used_sheets, 31)
         else:
-            name = unique(form_id, used_names)
+            name = unique(_file_name(form_id), used_names)
             header = ["SubmissionDate", *header, *META_COLUMNS]
             sheet = unique(_SHEET_UNSAFE.sub("_", form_id) or "submissions", used_sheets, 31)
         found.append(Table(name, node, leaves, header, sheet, split))

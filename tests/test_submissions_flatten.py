@@ -192,3 +192,8 @@ def test_select_multiples_split_on_request() -> None:
     )
     assert (row["crops"], row["crops-yam"], row["crops-taro"]) == ("", "", "")
     assert "crops-yam" not in submissions.tables(submissions.form_tree(XFORM), "household")[0].header
+
+
+def test_file_names_are_safe() -> None:
+    names = [t.name for t in submissions.tables(submissions.form_tree(XFORM), "a/b\\c..")]
+    assert names == ["a_b_c", "a_b_c..-member", "a_b_c..-visit"]
