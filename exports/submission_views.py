@@ -43,7 +43,7 @@ def submissions_csv_zip(request: HttpRequest, form_id: int) -> HttpResponseBase:
     except Problem as exc:
         return _problem(exc)
     response = StreamingHttpResponse(submission_files.csv_zip(export, media), content_type="application/zip")
-    response["Content-Disposition"] = content_disposition_header(True, f"{export.layout[0].name}.zip")
+    response["Content-Disposition"] = content_disposition_header(True, f"{export.layout[0].name}.zip") or ""
     response["Cache-Control"] = "private, no-store"
     return response
 
