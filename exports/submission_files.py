@@ -141,6 +141,7 @@ class Export:
         before it is given out."""
         present = (
             Attachment.objects.filter(submission=OuterRef("pk"), is_referenced=True)
+            .exclude(name__endswith=".enc")
             .values("submission")
             .annotate(n=Count("pk"))
             .values("n")
@@ -193,7 +194,14 @@ class Export:
          decrypted, state, metadata, present, edits) = record  # fmt: skip
         if isinstance(metadata, str):
             metadata = json.loads(metadata)
-        missing = len((metadata or {}).get("attachments_missing") or [])
+        # What processing counted (the files the XML names, and of those, the ones held);
+        # before processing, the files held and those it found missing.
+        metadata = metadata or {}
+        if "attachments_present" in metadata:
+            present = metadata["attachments_present"]
+        expected = metadata.get(
+            "attachments_expected", present + len(metadata.get("attachments_missing") or [])
+        )
         status = ""
         root = None
         name = decrypted if encrypted else xml_name
@@ -210,7 +218,7 @@ class Export:
             submitter_id=str(user_id or ""),
             submitter_name=(username or "") if self.names_open else "",
             attachments_present=present,
-            attachments_expected=present + missing,
+            attachments_expected=expected,
             status=status,
             device_id=device or "",
             edits=edits,
@@ -220,9 +228,10 @@ class Export:
 
     def attachments(self) -> Iterator[tuple[str, str, int, str, str]]:
         """(name, storage name, size, sha256, instanceID) of the files the exported records
-        name, in the order of the records."""
+        name, in the order of the records; of an encrypted record, the decrypted files only."""
         yield from (
             Attachment.objects.filter(submission__in=self.records(), is_referenced=True)
+            .exclude(submission__is_encrypted=True, name__endswith=".enc")
             .order_by("submission__received_at", "submission_id", "name")
             .values_list("name", "file", "size", "sha256", "submission__instance_id")
             .iterator(chunk_size=CHUNK)

@@ -16,10 +16,12 @@ from openpyxl import load_workbook
 
 from accounts.models import AccessAction, AccessEvent, Role, User
 from exports import submission_files
-from odk_forms import conversion, publishing
+from odk_forms import conversion, decryption, encryption, publishing, receiving
 from odk_forms.models import Form, FormVersion, Submission
+from tests import test_encryption as sealed
 from tests.base import PASSWORD, BaseTestCase
 from tests.builders import SHARED_DATA
+from tests.odk_crypto import make_key_pair
 from tests.xml_builders import openrosa_headers
 
 ONADATA = SHARED_DATA / "submissions" / "onadata_fixtures"
@@ -266,3 +268,32 @@ class ExportSubmissionsTest(BaseTestCase):
             ("1", "1", "0"),
         )
         self.assertEqual(self.get(self.law, url(form), splitSelectMultiples="x").json()["code"], "400.81")
+
+    def test_encrypted_records_show_once_decrypted(self) -> None:
+        keys = make_key_pair()
+        version = self.publish("ranger_patrol.xml", sealed.encrypted_xform(keys.base64_public_key))
+        sent = sealed.encrypted(keys)
+        parts = {name: io.BytesIO(data) for name, data in sent.files.items()}
+        with self.captureOnCommitCallbacks(execute=True):
+            receiving.receive_submission(sent.envelope, parts, user=self.collector)
+        _, rows = self.table(self.archive(self.law, version.form), "ranger_patrol.csv")
+        self.assertEqual(
+            (rows[0]["KEY"], rows[0]["Status"], rows[0]["sighting"]), (sealed.INSTANCE_ID, "NotDecrypted", "")
+        )
+
+        with self.captureOnCommitCallbacks(execute=True):
+            key = encryption.load_private_key(keys.private_pem)
+            decryption.decrypt_stored_submission(Submission.objects.get(), key)
+        archive = self.archive(self.law, version.form, media="true")
+        _, rows = self.table(archive, "ranger_patrol.csv")
+        row = rows[0]
+        self.assertEqual(
+            (row["Status"], row["sighting"], row["photo"]), ("", "Pesquet\u2019s parrot", "nest.jpg")
+        )
+        self.assertEqual((row["AttachmentsPresent"], row["AttachmentsExpected"]), ("2", "2"))
+        # The decrypted files, not the encrypted ones.
+        self.assertEqual(
+            sorted(n for n in archive.namelist() if n.startswith("media/")),
+            ["media/call.m4a", "media/nest.jpg"],
+        )
+        self.assertEqual(archive.read("media/nest.jpg"), sealed.MEDIA["nest.jpg"])
