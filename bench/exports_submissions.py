@@ -1,6 +1,6 @@
 """Submission export benchmark: a form's submissions as ODK Central's CSV ZIP.
 
-    .venv/bin/python bench/exports_submissions.py [--n 18000] [--photo-kb 75] [--only without|with]
+    .venv/bin/python bench/exports_submissions.py [--n 18000] [--photo-kb 75] [--only without|with|xlsx]
 
 Without DATABASE_URL it starts a throwaway PostGIS cluster on a free loopback port (and
 stops it afterwards); with DATABASE_URL it uses that server. Either way the work happens in
@@ -14,7 +14,8 @@ own each).
 
 Timed: GET /api/v1/exports/forms/<id>/submissions.csv.zip through the view (a superuser,
 without the HTTP server), the streamed ZIP read to the end, without the media files
-(`media=false`) and with them (`media=true`). Each run is checked (rows in the CSV, files
+(`media=false`) and with them (`media=true`); then the same records as XLSX
+(submissions.xlsx, without media). Each run is checked (rows in the CSV, files
 in media/) and prints seconds, submission rows/s, MB sent, and the process's peak RSS
 during the export (VmHWM, reset before each run; the set-up's memory is not counted)
 with its children's.
@@ -48,7 +49,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=18000, help="submissions to export")
     parser.add_argument("--photo-kb", type=int, default=75, help="size of each photo, in KB")
     parser.add_argument(
-        "--only", choices=("without", "with"), help="run only the export without or with photos"
+        "--only", choices=("without", "with", "xlsx"), help="run only the export without or with photos"
     )
     parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -70,11 +71,12 @@ def run(args: argparse.Namespace) -> None:
         form_id, user = prepare(args.n, args.photo_kb * 1024)
         took = time.perf_counter() - started
         print(f"set-up: {args.n} submissions with a {args.photo_kb} KB photo each in {took:.1f} s")
-        runs = [("without", False), ("with", True)]
-        for label, media in runs:
-            if args.only and args.only != label:
-                continue
-            measure(form_id, user, media, args.n)
+        if args.only in (None, "without"):
+            measure(form_id, user, False, args.n)
+        if args.only in (None, "with"):
+            measure(form_id, user, True, args.n)
+        if args.only in (None, "xlsx"):
+            measure_xlsx(form_id, user, args.n)
 
 
 def prepare(n: int, photo_size: int) -> tuple[int, Any]:
@@ -201,6 +203,38 @@ def measure(form_id: int, user: Any, media: bool, n: int) -> None:
         f"{label}: {seconds:.2f} s, {rows / seconds:,.0f} rows/s, {size / 1e6:,.1f} MB, "
         f"CPU {cpu:.2f} s, peak RSS {peak:.0f} MB (RSS before {before:.0f} MB; children {children:.0f} MB), "
         f"{rows} rows, {photos} files in media/"
+    )
+
+
+def measure_xlsx(form_id: int, user: Any, n: int) -> None:
+    from django.test import RequestFactory
+    from openpyxl import load_workbook
+
+    from exports import submission_views
+
+    request = RequestFactory().get(f"/api/v1/exports/forms/{form_id}/submissions.xlsx")
+    request.user = user
+    _peak_rss_reset()
+    before = _status_mb("VmRSS")
+    started = time.perf_counter()
+    cpu = time.process_time()
+    response = submission_views.submissions_xlsx(request, form_id)
+    spool = Path(os.environ["MEDIA_ROOT"]) / "export.xlsx"
+    with spool.open("wb") as out:
+        for part in response.streaming_content:
+            out.write(part)
+    seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu
+    peak = _status_mb("VmHWM")
+    size = spool.stat().st_size
+    book = load_workbook(spool, read_only=True)
+    rows = sum(1 for _ in book["bench_survey"].iter_rows()) - 1
+    book.close()
+    spool.unlink()
+    assert rows == n, (rows, n)
+    print(
+        f"xlsx: {seconds:.2f} s, {rows / seconds:,.0f} rows/s, {size / 1e6:,.1f} MB, CPU {cpu:.2f} s, "
+        f"peak RSS {peak:.0f} MB (RSS before {before:.0f} MB), {rows} rows"
     )
 
 
