@@ -74,7 +74,7 @@ def chosen_versions(form: Form, text: str | None) -> list[FormVersion]:
     comma-separated list `A,B`."""
     published = list(
         FormVersion.objects.filter(form=form, is_draft=False)
-        .order_by("published_at", "id")
+        .order_by(F("published_at").asc(nulls_first=True), "id")
         .only("id", "version", "xml", "published_at")
     )
     by_name = {v.version: v for v in published}
@@ -102,8 +102,8 @@ def chosen_versions(form: Form, text: str | None) -> list[FormVersion]:
     return list(reversed(chosen))
 
 
-def flag(params: Any, name: str) -> bool:
-    text = (params.get(name) or "false").strip().lower()
+def flag(params: Any, name: str, default: bool = False) -> bool:
+    text = (params.get(name) or ("true" if default else "false")).strip().lower()
     if text not in ("true", "false", "1", "0", "yes", "no"):
         raise errors.SUBMISSIONS_BAD_PARAMETER(detail=f"{name} must be true or false")
     return text in ("true", "1", "yes")
@@ -122,11 +122,18 @@ class Export:
     area_ids: list[int]
 
     @classmethod
-    def of(cls, request: Any, form: Form, versions: list[FormVersion], split: bool = False) -> Export:
+    def of(
+        cls,
+        request: Any,
+        form: Form,
+        versions: list[FormVersion],
+        split: bool = False,
+        group_paths: bool = True,
+    ) -> Export:
         tree = submissions.merge([submissions.form_tree(bytes(v.xml)) for v in versions])
         area_ids = sorted(form.areas.values_list("id", flat=True))
         names_open = _holds_in_all(request.user, Capability.VIEW_RANGER_NAMES, set(area_ids))
-        layout = submissions.tables(tree, form.xml_form_id, split)
+        layout = submissions.tables(tree, form.xml_form_id, split, group_paths)
         return cls(request, form, versions, layout, names_open, area_ids)
 
     def records(self) -> QuerySet[Submission]:

@@ -29,14 +29,16 @@ def _export(request: HttpRequest, form_id: int) -> Export:
     form = submission_files.exportable_form(request.user, form_id)
     versions = submission_files.chosen_versions(form, request.GET.get("versions"))
     split = submission_files.flag(request.GET, "splitSelectMultiples")
-    return Export.of(request, form, versions, split)
+    group_paths = submission_files.flag(request.GET, "groupPaths", default=True)
+    return Export.of(request, form, versions, split, group_paths)
 
 
 @require_GET
 @access.policy("capability:view_personal_data")
 def submissions_csv_zip(request: HttpRequest, form_id: int) -> HttpResponseBase:
-    """GET /api/v1/exports/forms/<id>/submissions.csv.zip?versions=A..B&media=true&splitSelectMultiples=true
-    ODK Central's layout: one CSV per table (repeats joined by PARENT_KEY/KEY), files in media/."""
+    """GET /api/v1/exports/forms/<id>/submissions.csv.zip?versions=A..B&media=true
+    (&splitSelectMultiples=true&groupPaths=false). ODK Central's layout: one CSV per table
+    (repeats joined by PARENT_KEY/KEY), files in media/."""
     try:
         export = _export(request, form_id)
         media = submission_files.flag(request.GET, "media")
@@ -51,8 +53,9 @@ def submissions_csv_zip(request: HttpRequest, form_id: int) -> HttpResponseBase:
 @require_GET
 @access.policy("capability:view_personal_data")
 def submissions_xlsx(request: HttpRequest, form_id: int) -> HttpResponseBase:
-    """GET /api/v1/exports/forms/<id>/submissions.xlsx?versions=A..B&splitSelectMultiples=true
-    One sheet for the records, one per repeat; written to a temporary file, then sent."""
+    """GET /api/v1/exports/forms/<id>/submissions.xlsx?versions=A..B
+    (&splitSelectMultiples=true&groupPaths=false). One sheet for the records, one per
+    repeat; written to a temporary file, then sent."""
     try:
         export = _export(request, form_id)
     except Problem as exc:

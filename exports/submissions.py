@@ -227,8 +227,8 @@ def _repeats(node: Node) -> Iterator[Node]:
             yield from _repeats(item)
 
 
-def _columns(leaf: Node, base: tuple[str, ...], split: bool) -> list[str]:
-    name = "-".join(leaf.path[len(base) :])
+def _columns(leaf: Node, base: tuple[str, ...], split: bool, group_paths: bool = True) -> list[str]:
+    name = "-".join(leaf.path[len(base) :]) if group_paths else leaf.name
     if leaf.kind == "geopoint":
         return [f"{name}-{part}" for part in GEOPOINT_PARTS]
     if split and leaf.kind == "select":
@@ -241,9 +241,12 @@ def _file_name(name: str) -> str:
     return xform.sanitize_filename(re.sub(r"[/\\]", "_", name)) or "submissions"
 
 
-def tables(tree: Node, form_id: str, split_select_multiples: bool = False) -> list[Table]:
+def tables(
+    tree: Node, form_id: str, split_select_multiples: bool = False, group_paths: bool = True
+) -> list[Table]:
     """The main table, then one per repeat, depth first. `split_select_multiples`: a 1/0
-    column per choice after each select multiple, as Central's splitSelectMultiples."""
+    column per choice after each select multiple, as Central's splitSelectMultiples;
+    `group_paths` False: columns named by the question alone (Central's groupPaths=false)."""
     found: list[Table] = []
     used_names: set[str] = set()
     used_sheets: set[str] = set()
@@ -260,7 +263,7 @@ def tables(tree: Node, form_id: str, split_select_multiples: bool = False) -> li
     def add(node: Node) -> None:
         leaves = list(_leaves(node))
         split = split_select_multiples
-        header = [column for leaf in leaves for column in _columns(leaf, node.path, split)]
+        header = [column for leaf in leaves for column in _columns(leaf, node.path, split, group_paths)]
         if node.path:
             name = unique(_file_name(f"{form_id}-{node.name}"), used_names)
             header = [*header, *REPEAT_KEYS]

@@ -268,6 +268,11 @@ class ExportSubmissionsTest(BaseTestCase):
             ("1", "1", "0"),
         )
         self.assertEqual(self.get(self.law, url(form), splitSelectMultiples="x").json()["code"], "400.81")
+        header, _ = self.table(
+            self.archive(self.law, form, groupPaths="false"), "transportation_2011_07_25.csv"
+        )
+        self.assertIn("available_transportation_types_to_referral_facility", header)
+        self.assertIn("instanceID", header)
 
     def test_encrypted_records_show_once_decrypted(self) -> None:
         keys = make_key_pair()

@@ -197,3 +197,9 @@ def test_select_multiples_split_on_request() -> None:
 def test_file_names_are_safe() -> None:
     names = [t.name for t in submissions.tables(submissions.form_tree(XFORM), "a/b\\c..")]
     assert names == ["a_b_c", "a_b_c..-member", "a_b_c..-visit"]
+
+
+def test_group_paths_may_be_left_out() -> None:
+    main, members, _ = submissions.tables(submissions.form_tree(XFORM), "household", group_paths=False)
+    assert main.header[-len(submissions.META_COLUMNS) - 1] == "instanceID"
+    assert members.header[:2] == ["name", "home-Latitude"]
