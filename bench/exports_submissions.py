@@ -15,10 +15,10 @@ own each).
 Timed: GET /api/v1/exports/forms/<id>/submissions.csv.zip through the view (a superuser,
 without the HTTP server), the streamed ZIP read to the end, without the media files
 (`media=false`) and with them (`media=true`); then the same records as XLSX
-(submissions.xlsx, without media). Each run is checked (rows in the CSV, files
-in media/) and prints seconds, submission rows/s, MB sent, and the process's peak RSS
-during the export (VmHWM, reset before each run; the set-up's memory is not counted)
-with its children's.
+(submissions.xlsx, without media). Each run is checked (rows in the CSV, files in
+media/, one audit row per record) and prints seconds, submission rows/s, MB sent, CPU
+seconds of this process, and its peak RSS during the export (VmHWM, reset before each
+run; the set-up's memory is not counted) with its children's.
 """
 
 from __future__ import annotations
@@ -169,12 +169,14 @@ def _status_mb(field: str) -> float:
 def measure(form_id: int, user: Any, media: bool, n: int) -> None:
     from django.test import RequestFactory
 
+    from accounts.models import AccessEvent
     from exports import submission_views
 
     request = RequestFactory().get(
         f"/api/v1/exports/forms/{form_id}/submissions.csv.zip", {"media": "true" if media else "false"}
     )
     request.user = user
+    audited = AccessEvent.objects.count()
     _peak_rss_reset()
     before = _status_mb("VmRSS")
     started = time.perf_counter()
@@ -198,6 +200,7 @@ def measure(form_id: int, user: Any, media: bool, n: int) -> None:
     photos = sum(1 for name in names if name.startswith("media/"))
     assert rows == n, (rows, n)
     assert photos == (n if media else 0), photos
+    assert AccessEvent.objects.count() - audited == n  # one audit row per record exported
     label = "with photos (media=true)" if media else "without photos (media=false)"
     print(
         f"{label}: {seconds:.2f} s, {rows / seconds:,.0f} rows/s, {size / 1e6:,.1f} MB, "
