@@ -1,6 +1,6 @@
 from django.urls import path
 
-from exports import views
+from exports import dwca_views, odata_views, views
 
 app_name = "exports"
 
@@ -8,5 +8,8 @@ urlpatterns = [
     path("exports/observations.csv", views.observations_csv, name="observations-csv"),
     path("exports/observations.geojson", views.observations_geojson, name="observations-geojson"),
     path("exports/observations.gpkg", views.observations_geopackage, name="observations-gpkg"),
-    path("exports/dwca.zip", views.darwin_core_archive, name="dwca"),
+    path("exports/dwca.zip", dwca_views.darwin_core_archive, name="dwca"),
+    path("odata/", odata_views.service, name="odata-service"),
+    path("odata/$metadata", odata_views.metadata, name="odata-metadata"),
+    path("odata/<str:name>", odata_views.entity_set, name="odata-entity-set"),
 ]

@@ -17,8 +17,10 @@ from unittest import mock
 
 from defusedxml import ElementTree
 from django.conf import settings
+from django.db import connection
 from django.http import StreamingHttpResponse
 from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
 from dwca.read import DwCAReader
 
 from accounts.generalisation import Sensitivity
@@ -285,6 +287,21 @@ class DarwinCoreArchiveTest(TestCase):
                 )
                 for d in sections
             }  # fmt: skip
+
+    def test_the_query_count_does_not_grow_with_the_rows(self) -> None:
+        def queries() -> int:
+            self.client.force_login(self.member)
+            with CaptureQueriesContext(connection) as captured:
+                b"".join(self.client.get(URL).streaming_content)
+            return len(captured)
+
+        few = queries()
+        for _ in range(20):
+            copy = Observation.objects.get(pk=self.cassowary_obs.pk)
+            copy.pk, copy.record_uuid = None, uuid.uuid4()
+            copy.save()
+            SpeciesObservation.objects.create(observation=copy, taxon=self.cassowary, individual_count=2)
+        self.assertEqual(queries(), few)
 
     def test_rows_written_in_chunks(self) -> None:
         for _ in range(4):
