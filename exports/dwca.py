@@ -37,12 +37,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import islice
-from typing import Any
+from typing import Any, cast
 from xml.etree import ElementTree
 
 from django.conf import settings
 from django.contrib.gis.db.models import Extent
-from django.db.models import Exists, F, Max, Min, OuterRef, Q, QuerySet, Sum
+from django.db.models import Exists, F, FloatField, Func, Max, Min, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts import access
@@ -50,7 +50,7 @@ from accounts.access import Capability
 from accounts.models import AccessAction
 from fieldkit import errors
 from observations import queries, sensitivity
-from observations.models import Observation, PatrolLegDay
+from observations.models import Observation, PatrolLegDay, Taxon
 from protected_areas.models import ProtectedArea
 
 CHUNK = 2000
@@ -216,16 +216,15 @@ def occurrences_for(user: Any, filters: Filters) -> QuerySet[Observation]:
         species__is_occurrence=True, species__taxon__isnull=False
     )
     return sensitivity.with_levels(
-        rows.annotate(in_events=_in_events(user, filters), leg_day_uuid=F("leg_day__record_uuid"))
-        .select_related("species__taxon")
-        .only(
-            "record_uuid", "time", "day", "location", "accuracy_m", "area_id", "leg_day_id",
-            "species__individual_count", "species__taxon__scientific_name", "species__taxon__rank",
-            "species__taxon__kingdom", "species__taxon__taxon_class", "species__taxon__family",
-            "species__taxon__common_name",
-        )
-        .order_by("pk")
-    )  # fmt: skip
+        rows.annotate(
+            in_events=_in_events(user, filters),
+            leg_day_uuid=F("leg_day__record_uuid"),
+            taxon_id=F("species__taxon_id"),
+            individual_count=F("species__individual_count"),
+            lon=Func("location", function="ST_X", output_field=FloatField()),
+            lat=Func("location", function="ST_Y", output_field=FloatField()),
+        ).order_by("pk")
+    )
 
 
 def patrols_for(user: Any, filters: Filters) -> QuerySet[Any]:
@@ -247,6 +246,13 @@ def patrols_for(user: Any, filters: Filters) -> QuerySet[Any]:
 
 
 # --- Rows -------------------------------------------------------------------------------------
+
+_CLEAN = str.maketrans({"\t": " ", "\n": " ", "\r": " "})
+
+
+def _text(value: Any) -> str:
+    """A free text as a field of a file without quoting: tabs and line breaks become spaces."""
+    return "" if value is None else str(value).translate(_CLEAN)
 
 
 def _urn(value: uuid.UUID | str) -> str:
@@ -280,7 +286,8 @@ class _Areas:
 
     def __init__(self) -> None:
         self.rows = {
-            pk: (name, wdpa) for pk, name, wdpa in ProtectedArea.objects.values_list("pk", "name", "wdpa_id")
+            pk: (_text(name), wdpa)
+            for pk, name, wdpa in ProtectedArea.objects.values_list("pk", "name", "wdpa_id")
         }
 
     def location_id(self, pk: int | None) -> str:
@@ -313,15 +320,15 @@ def _event_row(
     return [
         event_id, parent, kind, when, str(year or ""), protocol,
         _number(km) if km is not None else "", "km" if km is not None else "", effort,
-        areas.location_id(area), areas.name(area), settings.DWCA_COUNTRY_CODE, _licence(),
+        areas.location_id(area), areas.name(area), _text(settings.DWCA_COUNTRY_CODE), _licence(),
     ]  # fmt: skip
 
 
 def _humboldt_row(event_id: str, person_hours: float | None, hours: float | None) -> list[str]:
     return [
         event_id, "true", EFFORT_PROTOCOL, _number(person_hours), PERSON_HOURS,
-        _number(hours), "hours" if hours is not None else "", settings.DWCA_TARGET_TAXONOMIC_SCOPE,
-        "false", "false", "true", "open search", PATROL_PROTOCOL, settings.DWCA_PUBLISHER,
+        _number(hours), "hours" if hours is not None else "", _text(settings.DWCA_TARGET_TAXONOMIC_SCOPE),
+        "false", "false", "true", "open search", PATROL_PROTOCOL, _text(settings.DWCA_PUBLISHER),
     ]  # fmt: skip
 
 
@@ -412,32 +419,66 @@ def humboldt_rows(user: Any, filters: Filters) -> Iterator[list[list[str]]]:
         ]
 
 
+@dataclass(frozen=True)
+class _XY:
+    x: float
+    y: float
+
+
+@dataclass(frozen=True)
+class _Located:
+    """What observations.sensitivity.located reads of an observation (its point, accuracy,
+    area and level), read as plain values: no model instance and no geometry object per
+    row, which would cost more than the rest of the row."""
+
+    pk: int
+    location: _XY | None
+    accuracy_m: float | None
+    area_id: int | None
+    sensitivity_rank: int
+
+
+_OCCURRENCE_VALUES = (
+    "pk", "record_uuid", "time", "day", "accuracy_m", "area_id", "taxon_id", "individual_count",
+    "in_events", "leg_day_uuid", "sensitivity_rank", "lon", "lat",
+)  # fmt: skip
+
+
+def _taxa() -> dict[int, list[str]]:
+    """The taxon columns of each taxon, read once (the species list: hundreds of rows)."""
+    return {
+        pk: [_text(value) for value in names]
+        for pk, *names in Taxon.objects.values_list(
+            "pk", "scientific_name", "rank", "kingdom", "taxon_class", "family", "common_name"
+        )
+    }
+
+
 def occurrence_rows(request: Any, filters: Filters, areas: _Areas) -> Iterator[list[list[str]]]:
-    """The Occurrence extension, chunk by chunk, each point as the user may see it. The exact
-    sensitive points of a chunk are recorded (AccessAction.EXPORT) before it is given out."""
+    """The Occurrence extension, chunk by chunk, each point as the user may see it
+    (observations.sensitivity.located). The exact sensitive points of a chunk are recorded
+    (AccessAction.EXPORT) before it is given out."""
     view = sensitivity.UserView.of(request.user)
-    country, licence = settings.DWCA_COUNTRY_CODE, _licence()
-    for chunk in _chunks(occurrences_for(request.user, filters).iterator(chunk_size=CHUNK)):
+    country, licence = _text(settings.DWCA_COUNTRY_CODE), _licence()
+    taxa = _taxa()
+    values = occurrences_for(request.user, filters).values_list(*_OCCURRENCE_VALUES)
+    for chunk in _chunks(values.iterator(chunk_size=CHUNK)):
         out, seen = [], []
-        for obs in chunk:
-            shown = sensitivity.located(obs, view)
+        for pk, record, time, day, accuracy, area, taxon, count, in_events, leg_day, rank, lon, lat in chunk:
+            point = _XY(lon, lat) if lon is not None else None
+            shown = sensitivity.located(
+                cast(Observation, _Located(pk, point, accuracy, area, rank or 0)), view
+            )
             if sensitivity.exact_sensitive(shown):
-                seen.append((obs, ["location"], obs.area_id))
-            species = obs.species
-            taxon = species.taxon
-            assert taxon is not None  # occurrences_for: a known taxon only
-            in_events, leg_day_uuid = obs.in_events, obs.leg_day_uuid  # type: ignore[attr-defined]
-            event = leg_day_uuid if in_events else incidental_event_id(obs.record_uuid)
+                seen.append((Observation(pk=pk), ["location"], area))
+            event = leg_day if in_events else incidental_event_id(record)
+            placed = shown.lat is not None
             out.append([
-                _urn(event), _urn(obs.record_uuid), "HumanObservation", "present",
-                taxon.scientific_name, taxon.rank, taxon.kingdom, taxon.taxon_class, taxon.family,
-                taxon.common_name, "" if species.individual_count is None else str(species.individual_count),
-                _interval(obs.time, None, obs.day),
-                "" if shown.lat is None else repr(shown.lat), "" if shown.lon is None else repr(shown.lon),
-                "EPSG:4326" if shown.lat is not None else "",
-                _number(shown.uncertainty_m, 0) if shown.lat is not None else "",
-                shown.data_generalizations, shown.information_withheld, country,
-                areas.name(obs.area_id), licence,
+                _urn(event), _urn(record), "HumanObservation", "present", *taxa[taxon],
+                "" if count is None else str(count), _interval(time, None, day),
+                repr(shown.lat) if placed else "", repr(shown.lon) if placed else "",
+                "EPSG:4326" if placed else "", _number(shown.uncertainty_m, 0) if placed else "",
+                shown.data_generalizations, shown.information_withheld, country, areas.name(area), licence,
             ])  # fmt: skip
         access.record_accesses(request, seen, action=AccessAction.EXPORT)
         yield out
@@ -445,11 +486,11 @@ def occurrence_rows(request: Any, filters: Filters, areas: _Areas) -> Iterator[l
 
 # --- Files ------------------------------------------------------------------------------------
 
-_CLEAN = str.maketrans({"\t": " ", "\n": " ", "\r": " "})
-
 
 def tsv(rows: Iterable[list[str]]) -> bytes:
-    return "".join("\t".join(value.translate(_CLEAN) for value in row) + "\n" for row in rows).encode()
+    """Rows as tab-separated lines. Values are made without tabs or line breaks: free texts
+    (names, settings) pass through `_text` where they are read."""
+    return "".join("\t".join(row) + "\n" for row in rows).encode()
 
 
 def meta_xml() -> bytes:
