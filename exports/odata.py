@@ -16,7 +16,9 @@ System query options: `$top`, `$skip`, `$count=true`, `$select`, `$format=json`,
 `$filter` on the date properties (exports.odata_filter). Paging is driven by the server:
 at most ODATA_PAGE_SIZE rows a page, fewer when the client sends
 `Prefer: odata.maxpagesize=N`; a page that is not the last ends with `@odata.nextLink`.
-Rows are in a stable order (by primary key), so pages neither repeat nor skip rows.
+Rows are in a stable order (by primary key) and a next page starts after the previous
+page's last key (`$skiptoken`), so pages neither repeat nor skip rows and a deep page costs
+no more than the first.
 """
 
 from __future__ import annotations
@@ -216,12 +218,13 @@ def metadata_xml(user: Any) -> bytes:
 class Options:
     top: int | None
     skip: int
+    after: int | None  # $skiptoken: the key of the last row of the previous page
     count: bool
     select: list[str] | None
     conditions: list[odata_filter.Condition]
 
 
-_KNOWN = {"$top", "$skip", "$count", "$filter", "$select", "$format", "$orderby"}
+_KNOWN = {"$top", "$skip", "$skiptoken", "$count", "$filter", "$select", "$format", "$orderby"}
 
 
 def _non_negative(params: Any, name: str) -> int | None:
@@ -258,6 +261,7 @@ def options_of(params: Any, entity_set: EntitySet) -> Options:
     return Options(
         _non_negative(params, "$top"),
         _non_negative(params, "$skip") or 0,
+        _non_negative(params, "$skiptoken"),
         count == "true",
         select,
         conditions,
@@ -386,7 +390,10 @@ def page(request: Any, base: str, found: Source) -> tuple[dict[str, Any], bool]:
     rows = filtered(found.rows, found.entity_set, options.conditions)
     size, applied = max_page_size(request.headers.get("Prefer", ""))
     wanted = size if options.top is None else min(size, options.top)
-    chunk = list(rows[options.skip : options.skip + wanted + 1]) if wanted else []
+    # The next pages start after the last row's key ($skiptoken), not at an offset: the
+    # database reads from the primary key's index however deep the page.
+    keyed = rows if options.after is None else rows.filter(pk__gt=options.after)
+    chunk = list(keyed[options.skip : options.skip + wanted + 1]) if wanted else []
     more = len(chunk) > wanted
     chunk = chunk[:wanted]
     body: dict[str, Any] = {"@odata.context": f"{base}$metadata#{found.entity_set.name}"}
@@ -400,8 +407,8 @@ def page(request: Any, base: str, found: Source) -> tuple[dict[str, Any], bool]:
     body["value"] = [{name: _value(v) for name, v in value.items()} for value in values]
     left = None if options.top is None else options.top - len(chunk)
     if more and (left is None or left > 0):
-        params = {k: v for k, v in request.GET.items() if k not in ("$skip", "$top")}
-        params["$skip"] = str(options.skip + len(chunk))
+        params = {k: v for k, v in request.GET.items() if k not in ("$skip", "$top", "$skiptoken")}
+        params["$skiptoken"] = str(chunk[-1].pk)
         if left is not None:
             params["$top"] = str(left)
         body["@odata.nextLink"] = f"{base}{found.entity_set.name}?{urlencode(params)}"

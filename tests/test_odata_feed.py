@@ -259,6 +259,13 @@ class ODataTest(TestCase):
         self.assertEqual([row["id"] for page in pages for row in page["value"]], expected[1:4])
         self.assertEqual(self.rows(self.member, **{"$skip": "4"})[0]["id"], expected[4])
         self.assertEqual(self.rows(self.member, **{"$top": "0"}), [])
+        # A next page starts after the last key of the page before it.
+        link = self.get(self.member, OBSERVATIONS, prefer="odata.maxpagesize=2").json()["@odata.nextLink"]
+        self.assertIn("%24skiptoken=", link)
+        self.assertNotIn("%24skip=", link)
+        self.assertEqual(
+            self.get(self.member, OBSERVATIONS, **{"$skiptoken": "x"}).json()["error"]["code"], "400.84"
+        )
 
     def test_select_and_count(self) -> None:
         response = self.get(self.member, OBSERVATIONS, **{"$select": "id,day", "$count": "true"})
