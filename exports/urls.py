@@ -1,6 +1,6 @@
 from django.urls import path
 
-from exports import submission_views, views
+from exports import dwca_views, odata_views, submission_views, views
 
 app_name = "exports"
 
@@ -18,4 +18,8 @@ urlpatterns = [
         submission_views.submissions_xlsx,
         name="submissions-xlsx",
     ),
+    path("exports/dwca.zip", dwca_views.darwin_core_archive, name="dwca"),
+    path("odata/", odata_views.service, name="odata-service"),
+    path("odata/$metadata", odata_views.metadata, name="odata-metadata"),
+    path("odata/<str:name>", odata_views.entity_set, name="odata-entity-set"),
 ]

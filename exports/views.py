@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 
 from accounts import access
 from accounts.access import Capability
-from exports import records
+from exports import dwca, records
 from fieldkit import errors
 from fieldkit.errors import Problem
 
@@ -85,3 +85,23 @@ def observations_geopackage(request: HttpRequest) -> HttpResponseBase:
         filename="observations.gpkg",
         content_type="application/geopackage+sqlite3",
     )
+
+
+@require_GET
+@access.policy("capability:export")
+def darwin_core_archive(request: HttpRequest) -> HttpResponseBase:
+    """GET /api/v1/exports/dwca.zip?area=&year= (area repeated or comma-separated): a Darwin
+    Core Archive, patrol days as the Event core with their effort (Humboldt extension) and
+    the species records as Occurrences (exports.dwca), streamed as it is written."""
+    try:
+        if not request.user.is_authenticated:
+            raise errors.AUTH_REQUIRED()
+        if access.area_ids_with(request.user, Capability.EXPORT) == frozenset():
+            raise errors.EXPORT_FORBIDDEN()
+        filters = dwca.filters_of(request.GET)
+    except Problem as exc:
+        return _problem(exc)
+    response = StreamingHttpResponse(dwca.archive_chunks(request, filters), content_type="application/zip")
+    name = "dwca" + (f"-{filters.year}" if filters.year else "") + ".zip"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -357,3 +357,17 @@ SUBMISSIONS_NOT_FOUND = ProblemType(
     "No form {form_id} whose submissions you may export: raw submissions hold personal data and exact "
     "locations, and go only to those who may read both and export in every area of the form.",
 )
+# Darwin Core Archive (exports/dwca.py) and the OData feed (exports/odata.py).
+DWCA_BAD_FILTER = ProblemType("400.82", 400, "Darwin Core Archive filter not understood: {detail}.")
+ODATA_BAD_FILTER = ProblemType("400.83", 400, "OData $filter not understood: {detail}.")
+ODATA_BAD_QUERY = ProblemType("400.84", 400, "OData query not understood: {detail}.")
+# A 401 makes Excel and Power BI ask for a username and password (WWW-Authenticate: Basic).
+ODATA_AUTH_REQUIRED = ProblemType(
+    "401.80", 401, "Sign in: OData clients (Excel, Power BI) send your fieldkit username and password."
+)
+ODATA_BASIC_NEEDS_HTTPS = ProblemType(
+    "401.81",
+    401,
+    "Basic authentication sends the password in clear: the OData feed accepts it only over https "
+    "(or plain http on this computer while https is off).",
+)

@@ -329,6 +329,28 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {"TITLE": "fieldkit API", "VERSION": "1"}
 
+# The Darwin Core Archive (exports/dwca.py): the dataset's metadata in its eml.xml, as GBIF
+# shows it. The licence is one of CC0_1_0, CC_BY_4_0, CC_BY_NC_4_0 (the three GBIF accepts).
+DWCA_TITLE = os.getenv("DWCA_TITLE", "Ranger patrols and species records")
+DWCA_ABSTRACT = os.getenv(
+    "DWCA_ABSTRACT",
+    "Species seen by rangers on foot, vehicle and boat patrols in protected areas, with the "
+    "sampling effort of each patrol day (distance, hours, person-hours). Locations of "
+    "sensitive species are generalised.",
+)
+DWCA_PUBLISHER = os.getenv("DWCA_PUBLISHER", "Protected area agency")
+DWCA_CONTACT_NAME = os.getenv("DWCA_CONTACT_NAME", "Data manager")
+DWCA_CONTACT_EMAIL = os.getenv("DWCA_CONTACT_EMAIL", "")
+DWCA_LICENCE = os.getenv("DWCA_LICENCE", "CC_BY_4_0")
+DWCA_LANGUAGE = os.getenv("DWCA_LANGUAGE", "en")
+DWCA_COUNTRY_CODE = os.getenv("DWCA_COUNTRY_CODE", "PG")
+# Humboldt extension eco:targetTaxonomicScope: what the patrols look out for.
+DWCA_TARGET_TAXONOMIC_SCOPE = os.getenv("DWCA_TARGET_TAXONOMIC_SCOPE", "Animalia")
+
+# The OData feed (exports/odata.py): rows per page unless the client asks for fewer
+# (Prefer: odata.maxpagesize).
+ODATA_PAGE_SIZE = envint("ODATA_PAGE_SIZE", "1000")
+
 LEAFLET_CONFIG = {
     # Leaflet finds its default marker icons from the name of a file in its CSS, which
     # the hashed names of production no longer match: point it at the plain names, which

@@ -397,4 +397,3 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.when == "call":
         item._call_report = report  # type: ignore[attr-defined]
     return report
-

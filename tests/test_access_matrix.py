@@ -245,6 +245,28 @@ class AccessMatrixTest(TestCase):
                 lambda r: self.ask(r, "get", f"/api/v1/exports/forms/{form.pk}/submissions.xlsx"),
                 only("law", "national_law", "admin", anonymous=401),
             ),
+            (
+                "export darwin core archive",
+                lambda r: self.ask(r, "get", "/api/v1/exports/dwca.zip"),
+                {**everyone(200, anonymous=401), "collector": 403},
+            ),
+            # The OData feed: the rows each user may export (tests/test_odata_feed.py checks
+            # them); nobody signed in is asked for a password.
+            (
+                "odata service",
+                lambda r: self.ask(r, "get", "/api/v1/odata/"),
+                {**everyone(200, anonymous=401), "collector": 403},
+            ),
+            (
+                "odata metadata",
+                lambda r: self.ask(r, "get", "/api/v1/odata/$metadata"),
+                {**everyone(200, anonymous=401), "collector": 403},
+            ),
+            (
+                "odata observations",
+                lambda r: self.ask(r, "get", "/api/v1/odata/Observations"),
+                {**everyone(200, anonymous=401), "collector": 403},
+            ),
             # Indicators: those of the areas where the user reads indicators.
             (
                 "indicators",

@@ -60,7 +60,11 @@ def test_every_mett_question_has_one_or_two_elements():
     elements = {e for pair in vocabulary.METT_ELEMENTS.values() for e in pair}
     assert elements <= set(m.METTElement.values)
     assert {q for q, pair in vocabulary.METT_ELEMENTS.items() if len(pair) == 2} == {
-        "q08", "q10", "q14", "q26", "q29"
+        "q08",
+        "q10",
+        "q14",
+        "q26",
+        "q29",
     }
 
 

@@ -53,7 +53,6 @@ def test_it_loads_areas_zones_and_users_and_is_idempotent():
     assert AreaMembership.objects.count() == 20
 
 
-
 def test_loading_restores_the_settings_it_changes(settings):
     from portal.management.commands.load_demo import demo_loading
 
