@@ -120,9 +120,11 @@ def _personal(user: Any) -> tuple[frozenset[int] | None, frozenset[int] | None]:
     )
 
 
-def values(user: Any, filters: Filters) -> tuple[QuerySet[Observation], list[str]]:
+def values(
+    user: Any, filters: Filters, extra: dict[str, Any] | None = None
+) -> tuple[QuerySet[Any, Any], list[str]]:
     """The plain values of each row (aliased `v_…`), in export order, and the personal
-    columns the user gets."""
+    columns the user gets; `extra` expressions (a vertical's columns) are added as `x_<key>`."""
     observer_areas, suspect_areas = _personal(user)
     personal = personal_columns(user)
     fields: dict[str, Any] = {
@@ -166,6 +168,8 @@ def values(user: Any, filters: Filters) -> tuple[QuerySet[Observation], list[str
             default=Value(""),
             output_field=CharField(),
         )
+    for key, expression in (extra or {}).items():
+        fields[f"x_{key}"] = expression
     return base(user, filters).values(**fields).order_by("v_time", "v_id"), personal
 
 
@@ -200,11 +204,18 @@ def record_export(request: Any, user: Any, filters: Filters) -> int:
             **{f"{flags[k]}": False for k in flags if k not in keys}
         )
         whens.append(When(condition, then=Value('["' + '", "'.join(names) + '"]')))
-    rows = rows.values(
+    events: QuerySet[Any, Any] = rows.values(
         e_id=Cast("pk", CharField()),
         e_fields=Case(*whens, default=Value("[]"), output_field=CharField()),
         e_area=F("area_id"),
     ).order_by()
+    return insert_events(request, events, Observation._meta.label_lower)
+
+
+def insert_events(request: Any, rows: QuerySet[Any, Any], object_type: str) -> int:
+    """AccessEvents (action "export") by `request.user` for `rows`, a values() queryset of
+    `e_id` (text), `e_fields` (a JSON list as text) and `e_area`: one INSERT … SELECT."""
+    user = request.user
     inner, params = rows.query.sql_with_params()
     meta = getattr(request, "META", {}) or {}
     table = AccessEvent._meta.db_table
@@ -218,7 +229,7 @@ def record_export(request: Any, user: Any, filters: Filters) -> int:
         getattr(user, "pk", None),
         getattr(user, "username", "") or "",
         AccessAction.EXPORT.value,
-        Observation._meta.label_lower,
+        object_type,
     ]
     tail = [
         access.client_ip(request),
@@ -244,14 +255,18 @@ def columns(user: Any) -> list[str]:
     return COLUMNS + personal_columns(user)
 
 
-def python_rows(user: Any, filters: Filters) -> Iterator[list[tuple[list[Any], tuple[float, float] | None]]]:
-    """The rows of the export, chunk by chunk (`columns(user)` in order) with the point shown
-    as (lon, lat) or None, read with values_list: no model instance is built."""
-    rows, personal = values(user, filters)
+def python_rows(
+    user: Any, filters: Filters, extra: dict[str, Any] | None = None
+) -> Iterator[list[tuple[list[Any], tuple[float, float] | None]]]:
+    """The rows of the export, chunk by chunk (`columns(user)` in order, then the `extra`
+    columns) with the point shown as (lon, lat) or None, read with values_list: no model
+    instance is built."""
+    rows, personal = values(user, filters, extra)
     keys = (
         _KEYS
         + (["v_observer"] if "observer" in personal else [])
         + (["v_suspects"] if "suspect_names" in personal else [])
+        + [f"x_{key}" for key in extra or {}]
     )
     chunk: list[tuple[list[Any], tuple[float, float] | None]] = []
     for record in rows.values_list(*keys).iterator(chunk_size=CHUNK):

@@ -347,3 +347,14 @@ EXPORT_BAD_FILTER = ProblemType("400.85", 400, "Export filter not understood: {d
 EXPORT_FORBIDDEN = ProblemType(
     "403.85", 403, "You may not export data of any protected area; ask your area manager."
 )
+
+# Record exports in any format, and export jobs (exports/kinds.py, exports/jobs.py).
+EXPORT_FILTER_NOT_APPLICABLE = ProblemType(
+    "400.86", 400, "Export of {kind}: these filters do not apply to it: {filters}."
+)
+EXPORT_FORMAT_NOT_APPLICABLE = ProblemType(
+    "400.87", 400, "Export of {kind}: it has no geometry, so no {format} file; try csv, xlsx or gpkg."
+)
+EXPORT_NOT_FOUND = ProblemType("404.86", 404, "No such export: {detail}.")
+EXPORT_JOB_NOT_READY = ProblemType("409.86", 409, "This export is not ready yet ({status}).")
+EXPORT_JOB_EXPIRED = ProblemType("410.86", 410, "This export has expired; ask for it again.")
