@@ -305,8 +305,10 @@ _HALF_DIAGONAL = """ceil(sqrt(
 ) / 2)"""
 _WIDEST = "CASE WHEN {s} * ({s} + {d}) > 0 THEN least(abs({s}), abs({s} + {d})) ELSE 0.0 END"
 
+# OFFSET 0 keeps each step a subquery of its own: without it PostgreSQL folds the steps into
+# one SELECT and evaluates the sensitivity subquery once per reference to the rank.
 _COPY = """COPY (
-WITH r AS ({inner}),
+WITH r AS ({inner} OFFSET 0),
 g AS (
     SELECT r.*, CASE r.v_rank WHEN 1 THEN 0.001 WHEN 2 THEN 0.01 WHEN 3 THEN 0.1 END AS c FROM r
 ),
@@ -315,6 +317,7 @@ s AS (
            CASE WHEN g.v_gen AND g.c IS NOT NULL THEN floor(g.v_x::text::numeric / g.c) * g.c END AS x0,
            CASE WHEN g.v_gen AND g.c IS NOT NULL THEN floor(g.v_y::text::numeric / g.c) * g.c END AS y0
     FROM g
+    OFFSET 0
 )
 SELECT
     s.v_uuid AS record_uuid,

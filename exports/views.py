@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 
 from accounts import access
 from accounts.access import Capability
-from exports import observation_rows, records
+from exports import formats, kinds, observation_rows, records
 from fieldkit import errors
 from fieldkit.errors import Problem
 
@@ -74,7 +74,8 @@ def observations_geopackage(request: HttpRequest) -> HttpResponseBase:
     folder = tempfile.mkdtemp(prefix="fieldkit-export-")
     path = os.path.join(folder, "observations.gpkg")
     try:
-        records.write_geopackage(request, filters, path)
+        layout, chunks = kinds.KINDS["observations"].read(request, filters)
+        formats.write_gpkg(layout, chunks, path)
         handle = open(path, "rb")  # noqa: SIM115 (FileResponse closes it)
     finally:
         for name in os.listdir(folder):
