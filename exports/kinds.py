@@ -274,7 +274,7 @@ PATROLS = Table(
     "area_id",
     AREA_PERIOD,
     (
-        ("record_uuid", Cast("record_uuid", CharField()), "str"),
+        ("record_uuid", F("record_uuid"), "str"),
         ("patrol_id", F("patrol_id"), "str"),
         ("area", F("area_id"), "int"),
         ("station", F("station"), "str"),
@@ -297,8 +297,8 @@ LEG_DAYS = Table(
     "patrol__area_id",
     frozenset({"area", "zone", "period"}),
     (
-        ("record_uuid", Cast("record_uuid", CharField()), "str"),
-        ("patrol_uuid", Cast("patrol__record_uuid", CharField()), "str"),
+        ("record_uuid", F("record_uuid"), "str"),
+        ("patrol_uuid", F("patrol__record_uuid"), "str"),
         ("patrol_id", F("patrol__patrol_id"), "str"),
         ("area", F("patrol__area_id"), "int"),
         ("leg", F("leg__number"), "int"),
@@ -328,7 +328,7 @@ METT = Table(
     "assessment__area_id",
     AREA_PERIOD,
     (
-        ("assessment_uuid", Cast("assessment__record_uuid", CharField()), "str"),
+        ("assessment_uuid", F("assessment__record_uuid"), "str"),
         ("area", F("assessment__area_id"), "int"),
         ("year", F("assessment__year"), "int"),
         ("version", F("assessment__version"), "str"),
@@ -354,7 +354,7 @@ BUDGETS = Table(
     "area_id",
     AREA_PERIOD,
     (
-        ("record_uuid", Cast("record_uuid", CharField()), "str"),
+        ("record_uuid", F("record_uuid"), "str"),
         ("area", F("area_id"), "int"),
         ("fiscal_year", F("fiscal_year"), "int"),
         ("fiscal_year_start", F("fiscal_year_start"), "str"),
@@ -376,7 +376,7 @@ BUDGET_LINES = Table(
     "budget__area_id",
     AREA_PERIOD,
     (
-        ("budget_uuid", Cast("budget__record_uuid", CharField()), "str"),
+        ("budget_uuid", F("budget__record_uuid"), "str"),
         ("area", F("budget__area_id"), "int"),
         ("fiscal_year", F("budget__fiscal_year"), "int"),
         ("currency", F("budget__currency"), "str"),

@@ -121,7 +121,7 @@ def _personal(user: Any) -> tuple[frozenset[int] | None, frozenset[int] | None]:
 
 
 def values(
-    user: Any, filters: Filters, extra: dict[str, Any] | None = None
+    user: Any, filters: Filters, extra: dict[str, Any] | None = None, exact_flag: bool = False
 ) -> tuple[QuerySet[Any, Any], list[str]]:
     """The plain values of each row (aliased `v_…`), in export order, and the personal
     columns the user gets; `extra` expressions (a vertical's columns) are added as `x_<key>`."""
@@ -154,8 +154,13 @@ def values(
         "v_y": _Y("location"),
         "v_acc": F("accuracy_m"),
         "v_rank": F("x_rank"),
-        "v_gen": F("x_gen"),
     }
+    if exact_flag:
+        # The COPY works out `gen` from the rank itself: the rank's subquery is then in the
+        # SELECT once, not twice.
+        fields["v_exact"] = F("x_exact")
+    else:
+        fields["v_gen"] = F("x_gen")
     if "observer" in personal:
         fields["v_observer"] = Case(
             When(_when(_holds(observer_areas)), then=F("observer")),
@@ -191,6 +196,9 @@ def record_export(request: Any, user: Any, filters: Filters) -> int:
     sensitive point or a personal field, as observations.api.feature names them: written by
     one INSERT … SELECT, no row passes through Python. Returns the number written."""
     observer_areas, suspect_areas = _personal(user)
+    exact_areas = sensitivity.UserView.of(user).by_capability[Capability.VIEW_EXACT_SENSITIVE_LOCATIONS]
+    if exact_areas == observer_areas == suspect_areas == frozenset():
+        return 0  # nothing the user may export is disclosed: no statement at all
     rows = base(user, filters).alias(
         d_loc=_flag(Q(location__isnull=False, x_rank__gt=0, x_gen=False)),
         d_obs=_flag(_when(_holds(observer_areas)) & ~Q(observer="")),
@@ -309,8 +317,14 @@ _WIDEST = "CASE WHEN {s} * ({s} + {d}) > 0 THEN least(abs({s}), abs({s} + {d})) 
 # one SELECT and evaluates the sensitivity subquery once per reference to the rank.
 _COPY = """COPY (
 WITH r AS ({inner} OFFSET 0),
+o AS (
+    -- Sorted while the rows are narrow (before the texts are made), and kept in that order:
+    -- the steps below read this one row by row, without joins.
+    SELECT r.*, (r.v_x IS NOT NULL AND r.v_rank > 0 AND NOT r.v_exact) AS v_gen
+    FROM r ORDER BY r.v_time, r.v_id OFFSET 0
+),
 g AS (
-    SELECT r.*, CASE r.v_rank WHEN 1 THEN 0.001 WHEN 2 THEN 0.01 WHEN 3 THEN 0.1 END AS c FROM r
+    SELECT o.*, CASE o.v_rank WHEN 1 THEN 0.001 WHEN 2 THEN 0.01 WHEN 3 THEN 0.1 END AS c FROM o
 ),
 s AS (
     SELECT g.*,
@@ -321,10 +335,9 @@ s AS (
 )
 SELECT
     s.v_uuid AS record_uuid,
-    to_char(s.v_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
-      || CASE WHEN date_part('microseconds', s.v_time)::bigint %% 1000000 <> 0
-              THEN to_char(s.v_time AT TIME ZONE 'UTC', '.US') ELSE '' END
-      || '+00:00' AS time,
+    CASE WHEN date_trunc('second', s.v_time) = s.v_time
+         THEN to_char(s.v_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"')
+         ELSE to_char(s.v_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"') END AS time,
     s.v_day AS day,
     s.v_area AS area,
     CASE WHEN s.v_gen THEN NULL ELSE s.v_zone END AS zone,
@@ -346,13 +359,12 @@ SELECT
     CASE WHEN NOT s.v_gen THEN '' WHEN s.c IS NULL THEN %s ELSE %s END AS "informationWithheld"
     {personal}
 FROM s
-ORDER BY s.v_time, s.v_id
 ) TO STDOUT WITH (FORMAT csv, HEADER)"""
 
 
 def copy_sql(user: Any, filters: Filters) -> tuple[str, list[Any]]:
     """The COPY statement of the user's CSV export and its parameters."""
-    rows, personal = values(user, filters)
+    rows, personal = values(user, filters, exact_flag=True)
     inner, params = rows.order_by().query.sql_with_params()
     start, side = "s.y0::float8", "s.c::float8"
     half = _HALF_DIAGONAL.format(s=start, d=side, w=_WIDEST.format(s=start, d=side))
