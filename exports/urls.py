@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from exports import dwca_views, odata_views, submission_views, views
+from exports import dwca_views, kinds, odata_views, record_views, submission_views, views
 
 app_name = "exports"
 
@@ -22,4 +22,13 @@ urlpatterns = [
     path("odata/", odata_views.service, name="odata-service"),
     path("odata/$metadata", odata_views.metadata, name="odata-metadata"),
     path("odata/<str:name>", odata_views.entity_set, name="odata-entity-set"),
+    path("exports/jobs/", record_views.job_list, name="jobs"),
+    path("exports/jobs/<int:pk>/", record_views.job_status, name="job"),
+    path("exports/jobs/<int:pk>/download", record_views.job_download, name="job-download"),
+    # Every record kind in every format (exports.kinds.KINDS; exports.formats.FORMATS).
+    re_path(
+        r"^exports/(?P<kind>{})\.(?P<fmt>csv|xlsx|geojson|gpkg|shp\.zip|kml)$".format("|".join(kinds.KINDS)),
+        record_views.record_export,
+        name="records",
+    ),
 ]

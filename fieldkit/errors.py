@@ -371,3 +371,13 @@ ODATA_BASIC_NEEDS_HTTPS = ProblemType(
     "Basic authentication sends the password in clear: the OData feed accepts it only over https "
     "(or plain http on this computer while https is off).",
 )
+# Record exports in any format, and export jobs (exports/kinds.py, exports/jobs.py).
+EXPORT_FILTER_NOT_APPLICABLE = ProblemType(
+    "400.86", 400, "Export of {kind}: these filters do not apply to it: {filters}."
+)
+EXPORT_FORMAT_NOT_APPLICABLE = ProblemType(
+    "400.87", 400, "Export of {kind}: it has no geometry, so no {format} file; try csv, xlsx or gpkg."
+)
+EXPORT_NOT_FOUND = ProblemType("404.86", 404, "No such export: {detail}.")
+EXPORT_JOB_NOT_READY = ProblemType("409.86", 409, "This export is not ready yet ({status}).")
+EXPORT_JOB_EXPIRED = ProblemType("410.86", 410, "This export has expired; ask for it again.")

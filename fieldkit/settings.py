@@ -403,7 +403,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "indicators.nightly",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Files of export jobs past their expiry (exports.jobs.expire_jobs).
+    "exports-expire": {"task": "exports.expire_jobs", "schedule": 600.0},
 }
+
+# Record exports (exports/): above this many rows an export is written by a worker (an
+# export job, listed at /exports/) instead of streamed while the browser waits; a job's
+# file is kept this many hours.
+EXPORT_STREAM_MAX_ROWS = envint("EXPORT_STREAM_MAX_ROWS", "100000")
+EXPORT_JOB_TTL_HOURS = envint("EXPORT_JOB_TTL_HOURS", "48")
 
 # Indicators (indicators.incremental): seconds an update waits after a submission so that a
 # burst is computed once; seconds between looks for dirty keys left behind (Celery beat, or

@@ -25,6 +25,7 @@ urlpatterns = [
     path("api/v1/", include("exports.urls")),
     path("api/v1/", include("accounts.urls")),
     path("maps/", include("maps.urls")),
+    path("exports/", include("exports.page_urls")),
     path("api/v1/schema/", SchemaView.as_view(), name="api-schema"),
     # OpenRosa (ODK Collect, Enketo): /formList, /submission, /forms/..., /key/..., /test/...
     path("", include("odk_forms.openrosa.urls")),
