@@ -347,3 +347,15 @@ EXPORT_BAD_FILTER = ProblemType("400.85", 400, "Export filter not understood: {d
 EXPORT_FORBIDDEN = ProblemType(
     "403.85", 403, "You may not export data of any protected area; ask your area manager."
 )
+
+# Webhooks (webhooks/): a subscription asking for what its owner may not read, or malformed.
+WEBHOOK_AREAS_FORBIDDEN = ProblemType(
+    "400.88",
+    400,
+    "A subscription covers only areas whose records or cases you may read; not: {ids}.",
+)
+WEBHOOK_INVALID = ProblemType("400.89", 400, "Subscription not understood: {detail}.")
+WEBHOOK_NOT_FOUND = ProblemType("404.88", 404, "No such subscription or delivery.")
+WEBHOOK_DELIVERY_PENDING = ProblemType(
+    "409.88", 409, "Delivery {event_id} is still being sent; send it again once it is delivered or failed."
+)
