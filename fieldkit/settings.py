@@ -344,7 +344,15 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "fieldkit.api.exception_handler",
     "PAGE_SIZE": envint("API_PAGE_SIZE", "50"),
 }
-SPECTACULAR_SETTINGS = {"TITLE": "fieldkit API", "VERSION": "1"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "fieldkit API",
+    "VERSION": "1",
+    # Two models have a `state`: each its own enum in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "DeliveryStateEnum": "webhooks.models.DeliveryState",
+        "FormStateEnum": "odk_forms.models.FormState",
+    },
+}
 
 LEAFLET_CONFIG = {
     # Leaflet finds its default marker icons from the name of a file in its CSS, which

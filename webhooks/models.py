@@ -35,6 +35,10 @@ class Subscription(models.Model):
     def __str__(self) -> str:
         return f"{self.url} ({', '.join(self.kinds)})"
 
+    @property
+    def area_ids(self) -> list[int]:
+        return sorted(area.pk for area in self.areas.all())
+
 
 class DeliveryState(models.TextChoices):
     PENDING = "pending", "Pending"
