@@ -210,6 +210,7 @@ def context(area: ProtectedArea, year: int) -> dict[str, Any]:
         labels,
         [charts.Series("km patrolled", effort_values, color=charts.PALETTE[2])],
         y_label="km per month",
+        height=165,
     )
     rate_series = []
     for subject, label, color in RATES[:2]:
@@ -223,7 +224,7 @@ def context(area: ProtectedArea, year: int) -> dict[str, Any]:
                 color,
             )
         )
-    rate_svg = charts.line_chart(labels, rate_series, y_label="records per 10 km, 95 % interval")
+    rate_svg = charts.line_chart(labels, rate_series, y_label="records per 10 km, 95 % interval", height=165)
 
     previous_year, _ = _previous_mett(yearly, year)
     now_values = [value("mett.percent", code) for code, _ in ELEMENTS]
@@ -238,7 +239,7 @@ def context(area: ProtectedArea, year: int) -> dict[str, Any]:
             ),
         )
     mett_svg = charts.bar_chart(
-        [label for _, label in ELEMENTS], mett_series, y_label="% of the maximum score", top=100
+        [label for _, label in ELEMENTS], mett_series, y_label="% of the maximum score", top=100, height=160
     )
     mett_rows = [
         (label, now, value("mett.percent", code, previous_year) if previous_year else None)
@@ -262,13 +263,20 @@ def context(area: ProtectedArea, year: int) -> dict[str, Any]:
     )
     spending = sorted(
         (
-            (s.removeprefix(f"{money}:").replace("_", " "), v.value)
+            (s.removeprefix(f"{money}:").replace("_", " "), _fmt(v.value, 0), v.value or 0)
             for (i, s, y), v in yearly.items()
             if i == "finance.spend" and y == year and s.startswith(f"{money}:")
         ),
-        key=lambda item: -(item[1] or 0),
+        key=lambda item: -item[2],
     )
     gap_basic, gap_optimal = row("finance.gap_basic", money), row("finance.gap_optimal", money)
+    gap_rows = [
+        ("Income", _fmt(_num(gap_basic), 0) if gap_basic else "–"),
+        ("Basic need", _fmt(_den(gap_basic), 0) if gap_basic else "–"),
+        ("Gap to the basic need", _fmt(gap_basic.value, 0) if gap_basic else "–"),
+        ("Optimal need", _fmt(_den(gap_optimal), 0) if gap_optimal else "–"),
+        ("Gap to the optimal need", _fmt(gap_optimal.value, 0) if gap_optimal else "–"),
+    ]
 
     no_effort = [
         MONTHS[d.month - 1]
@@ -303,8 +311,7 @@ def context(area: ProtectedArea, year: int) -> dict[str, Any]:
         "mett_total": value("mett.percent"),
         "finance_svg": finance_svg,
         "spending": spending,
-        "gap_basic": gap_basic,
-        "gap_optimal": gap_optimal,
+        "gap_rows": gap_rows,
         "effort_km": value("effort.km"),
         "leg_days": value("effort.leg_days"),
         "no_effort_months": no_effort,
