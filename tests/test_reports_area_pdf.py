@@ -94,7 +94,7 @@ class AreaReportTest(BaseTestCase):
             "27 400 PGK",
             "planned 28 400 PGK",
             "Gap to the basic need",
-            "17800",
+            "17 800",
             "Limits of the data",
             "Months of 2024 without patrol effort: Jan, Feb, Jun, Jul, Aug, Nov, Dec.",
             "Core zone",
