@@ -92,7 +92,6 @@ def line_chart(
         return bottom - (bottom - top_pad) * (v / top)
 
     parts = _frame(width, height)
-    _y_axis(parts, top, tick, left, right, y_of)
     no_data = [
         i for i in range(len(labels)) if all(i >= len(s.values) or s.values[i] is None for s in series)
     ]
@@ -101,6 +100,7 @@ def line_chart(
             f'<rect x="{left + step * i:.1f}" y="{top_pad}" width="{step:.1f}" height="{bottom - top_pad}" '
             'fill="#eeeeee"/>'
         )
+    _y_axis(parts, top, tick, left, right, y_of)  # over the grey columns: they keep their scale
     every = max(1, math.ceil(n / 12))
     for i, label in enumerate(labels):
         if i % every == 0:
