@@ -40,7 +40,12 @@ def pdf_pages(data: bytes) -> list[Image.Image]:
 
 
 def pixels_like(page: Image.Image, colour: tuple[int, int, int], tolerance: int = 40) -> int:
-    return sum(1 for pixel in page.getdata() if all(abs(pixel[i] - colour[i]) <= tolerance for i in range(3)))
+    data = page.tobytes()
+    return sum(
+        1
+        for at in range(0, len(data), 3)
+        if all(abs(data[at + i] - colour[i]) <= tolerance for i in range(3))
+    )
 
 
 def _value(area, indicator, subject, year, value, num=None, den=None) -> None:  # type: ignore[no-untyped-def]
