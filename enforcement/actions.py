@@ -30,7 +30,7 @@ from enforcement.models import (
     Redaction,
     StatusChange,
 )
-from fieldkit import errors
+from fieldkit import errors, events
 from observations.models import IllicitActivity
 
 
@@ -38,6 +38,11 @@ def _entry(user: Any, kind: Kind, subject: str, fact: dict[str, Any], file: str 
     evidence.append(
         evidence.NewEntry(kind, subject, ledger.content_hash_of_fact(fact), evidence.actor_of(user), file)
     )
+
+
+def _changed(case: Case) -> None:
+    """Announce the change once it commits (fieldkit.events: webhooks)."""
+    events.publish("case", "edited", [case.uuid])
 
 
 def _locked(case: Case) -> Case:
@@ -72,6 +77,7 @@ def open_case(
         )
         for record in records:
             _link(user, case, record, now)
+        events.publish("case", "created", [case.uuid])
     return case
 
 
@@ -81,6 +87,7 @@ def change_status(user: Any, case: Case, target: str, reason: str = "") -> Case:
         permissions.check_transition(user, case, target)
         if target == CaseStatus.OUTCOME_RECORDED:
             raise errors.CASE_INVALID(detail="An outcome is recorded with its text and penalty.")
+        _changed(case)
         return _move(user, case, target, reason)
 
 
@@ -111,6 +118,7 @@ def record_outcome(user: Any, case: Case, outcome: str, penalty: str = "") -> Ca
             case.subject,
             {"outcome": case.outcome, "penalty": case.penalty, "at": now},
         )
+        _changed(case)
         return _move(user, case, CaseStatus.OUTCOME_RECORDED, "")
 
 
@@ -118,7 +126,9 @@ def link_record(user: Any, case: Case, record_uuid: uuid.UUID) -> CaseRecord:
     with transaction.atomic():
         case = _locked(case)
         _check_open(user, case)
-        return _link(user, case, record_uuid, timezone.now())
+        link = _link(user, case, record_uuid, timezone.now())
+        _changed(case)
+        return link
 
 
 def _link(user: Any, case: Case, record_uuid: uuid.UUID, now: Any) -> CaseRecord:
@@ -146,6 +156,7 @@ def add_note(user: Any, case: Case, text: str) -> CaseNote:
         now = timezone.now()
         note = CaseNote.objects.create(case=case, author=user, text=text.strip(), at=now)
         _entry(user, Kind.NOTE_ADDED, case.subject, {"note": note.pk, "text": note.text, "at": now})
+        _changed(case)
     return note
 
 
@@ -203,6 +214,7 @@ def add_exhibit(
             )
         else:
             _entry(user, Kind.EXHIBIT_LOGGED, exhibit.subject, fact)
+        _changed(case)
     return exhibit
 
 
@@ -240,6 +252,7 @@ def transfer_custody(
                 "at": now,
             },
         )
+        _changed(case)
     return transfer
 
 
@@ -288,6 +301,7 @@ def _link_person(user: Any, case: Case, person: PersonOfInterest, role: str) -> 
         # redaction may later remove from the tables without touching the chain.
         _entry(user, Kind.PERSON_LINKED, case.subject, {"person": str(person.uuid), "role": role, "at": now})
         _entry(user, Kind.PERSON_LINKED, person.subject, person_fact(person))
+        _changed(case)
     return party
 
 

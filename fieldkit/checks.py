@@ -157,3 +157,31 @@ def check_enketo(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning
             )
         )
     return problems
+
+
+@register()
+def check_event_subscribers(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """Every dotted path of FIELDKIT_EVENT_SUBSCRIBERS imports to a callable (fieldkit.events):
+    a typo would otherwise be found only by the first change, and logged, not raised."""
+    from django.utils.module_loading import import_string
+
+    found: list[Error] = []
+    for path in settings.FIELDKIT_EVENT_SUBSCRIBERS:
+        try:
+            subscriber = import_string(path)
+        except ImportError as exc:
+            found.append(
+                Error(
+                    f"FIELDKIT_EVENT_SUBSCRIBERS names {path!r}, which cannot be imported: {exc}",
+                    hint="Give the dotted path of a callable (module.function).",
+                    id="fieldkit.E088",
+                )
+            )
+            continue
+        if not callable(subscriber):
+            found.append(
+                Error(
+                    f"FIELDKIT_EVENT_SUBSCRIBERS names {path!r}, which is not callable.", id="fieldkit.E089"
+                )
+            )
+    return found

@@ -381,3 +381,14 @@ EXPORT_FORMAT_NOT_APPLICABLE = ProblemType(
 EXPORT_NOT_FOUND = ProblemType("404.86", 404, "No such export: {detail}.")
 EXPORT_JOB_NOT_READY = ProblemType("409.86", 409, "This export is not ready yet ({status}).")
 EXPORT_JOB_EXPIRED = ProblemType("410.86", 410, "This export has expired; ask for it again.")
+# Webhooks (webhooks/): a subscription asking for what its owner may not read, or malformed.
+WEBHOOK_AREAS_FORBIDDEN = ProblemType(
+    "400.88",
+    400,
+    "A subscription covers only areas whose records or cases you may read; not: {ids}.",
+)
+WEBHOOK_INVALID = ProblemType("400.89", 400, "Subscription not understood: {detail}.")
+WEBHOOK_NOT_FOUND = ProblemType("404.88", 404, "No such subscription or delivery.")
+WEBHOOK_DELIVERY_PENDING = ProblemType(
+    "409.88", 409, "Delivery {event_id} is still being sent; send it again once it is delivered or failed."
+)

@@ -16,6 +16,6 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("observations",),  # the domain: field records made from submissions
     ("standard_forms",),  # the XLSForms fieldkit ships, and their installation
     ("indicators", "enforcement", "exports"),  # read records, write their own tables
-    ("maps",),  # pages and map data, read through the queries of the floors below
+    ("maps", "webhooks", "reports"),  # pages, map data, event deliveries, PDF reports
     ("portal",),  # the top: URLconf, home page, demo data
 )

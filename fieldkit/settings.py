@@ -123,6 +123,8 @@ INSTALLED_APPS = [
     "exports",
     "indicators",
     "maps",
+    "webhooks",
+    "reports",
     # The top: URLconf, home page, demo loader (nothing imports it).
     "portal",
 ]
@@ -313,6 +315,21 @@ ODK_FORMS_FORM_CHECKS: list[str] = ["observations.form_check.check_form"]
 # form where the user may send data.
 ODK_FORMS_USER_MEDIA: dict[str, str] = {"areas.csv": "standard_forms.install.areas_media_for"}
 
+# Dotted paths of callables `(events: Sequence[fieldkit.events.Event]) -> None` told, after
+# the change committed, of the submissions received, the field records written and the
+# cases opened or changed (fieldkit.events.publish, called by those state-changing
+# functions). Webhooks make their deliveries there.
+FIELDKIT_EVENT_SUBSCRIBERS: list[str] = ["webhooks.delivery.on_events"]
+# Webhooks (webhooks/): attempts per delivery before it is marked failed; seconds before the
+# second attempt, doubled before each next one (30 s, 1, 2, 4, 8 min by default); seconds
+# to wait for the receiver's answer. Eager Celery (no broker) retries at once.
+WEBHOOKS_MAX_ATTEMPTS = envint("WEBHOOKS_MAX_ATTEMPTS", "6")
+WEBHOOKS_RETRY_BASE = envint("WEBHOOKS_RETRY_BASE", "30")
+WEBHOOKS_TIMEOUT = float(os.getenv("WEBHOOKS_TIMEOUT", "5"))
+# Off: subscriptions to loopback, link-local and private addresses are refused at sending,
+# so that nobody makes the server probe its own network. On for receivers on the same host.
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = envbool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", "false")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
@@ -327,7 +344,15 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "fieldkit.api.exception_handler",
     "PAGE_SIZE": envint("API_PAGE_SIZE", "50"),
 }
-SPECTACULAR_SETTINGS = {"TITLE": "fieldkit API", "VERSION": "1"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "fieldkit API",
+    "VERSION": "1",
+    # Two models have a `state`: each its own enum in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "DeliveryStateEnum": "webhooks.models.DeliveryState",
+        "FormStateEnum": "odk_forms.models.FormState",
+    },
+}
 
 # The Darwin Core Archive (exports/dwca.py): the dataset's metadata in its eml.xml, as GBIF
 # shows it. The licence is one of CC0_1_0, CC_BY_4_0, CC_BY_NC_4_0 (the three GBIF accepts).

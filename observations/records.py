@@ -40,7 +40,7 @@ from django.contrib.gis.geos import LineString, MultiLineString, Point
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Exists, F, Q
 
-from fieldkit import errors
+from fieldkit import errors, events
 from observations import days as days_
 from observations import form_check, ingest, queries
 from observations.days import DayPlan
@@ -542,6 +542,8 @@ class _Writer:
                 row.pk = pk
                 old.append(row)
         Observation.objects.bulk_create(new)
+        events.publish("record", "created", [row.record_uuid for row in new])
+        events.publish("record", "edited", [row.record_uuid for row in old])
         if old:
             fields = [
                 "submission", "form_version", "instance_path", "patrol", "leg_day", "location",

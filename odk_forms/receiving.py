@@ -32,7 +32,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from fieldkit import db, errors
+from fieldkit import db, errors, events
 from odk_forms import processing, queries, storage, xform
 from odk_forms.models import (
     Attachment,
@@ -165,6 +165,12 @@ def receive_submission(
                         received, leftovers = _record_submission(
                             instance, version, xml_stored, named, referenced, user, device_id, attempt == 1
                         )
+                        if received.created:
+                            events.publish(
+                                "submission",
+                                "edited" if received.submission.previous_id else "created",
+                                [received.submission.pk],
+                            )
                         if received.created or received.attachments_added:
                             transaction.on_commit(
                                 lambda sid=received.submission.pk: processing.enqueue(sid)  # type: ignore[misc]

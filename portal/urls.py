@@ -24,8 +24,10 @@ urlpatterns = [
     path("api/v1/", include("indicators.urls")),
     path("api/v1/", include("exports.urls")),
     path("api/v1/", include("accounts.urls")),
+    path("api/v1/", include("webhooks.urls")),
     path("maps/", include("maps.urls")),
     path("exports/", include("exports.page_urls")),
+    path("reports/", include("reports.urls")),
     path("api/v1/schema/", SchemaView.as_view(), name="api-schema"),
     # OpenRosa (ODK Collect, Enketo): /formList, /submission, /forms/..., /key/..., /test/...
     path("", include("odk_forms.openrosa.urls")),
