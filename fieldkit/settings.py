@@ -288,6 +288,9 @@ ODK_FORMS_SUBMISSION_PROCESSORS: list[str] = [
     "enforcement.evidence.record_edit",
     # Alerts to law enforcement for matching illicit records (after the records are made).
     "enforcement.alerts.match_submission",
+    # After the records, before the next one moves the footprint on: recounts the map's
+    # clusters of the area-months the records count in, now and before.
+    "maps.clusters.after_submission",
     # After the records: marks the area-months they touch for the indicators update.
     "indicators.incremental.after_submission",
 ]

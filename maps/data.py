@@ -22,11 +22,10 @@ from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.db.models.functions import AsGeoJSON, Centroid, Transform
 from django.contrib.gis.geos import Polygon
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import (
     Count,
     F,
-    FloatField,
     Func,
     Max,
     QuerySet,
@@ -39,6 +38,7 @@ from accounts import access
 from accounts.access import Capability
 from accounts.generalisation import CELL_DEGREES, STRICTNESS, Sensitivity
 from indicators.models import NO_CELL, NO_ZONE, GridCell, IndicatorValue, PeriodKind
+from maps import clusters
 from maps.geo import (
     BLOCK_CELLS,
     POINTS_ZOOM,
@@ -48,9 +48,11 @@ from maps.geo import (
     cluster_cell,
     simplify_tolerance,
 )
+from maps.models import ClusterState
+from maps.sql import FENCE, STX, STY, exact_sql, generalised_sql, query
 from observations import queries, sensitivity
 from observations.api import feature
-from observations.models import Observation, PatrolLegDay, SensitivityRule, Taxon
+from observations.models import Observation, PatrolLegDay
 from odk_forms.models import Submission
 from protected_areas.queries import areas_visible_to
 
@@ -59,16 +61,6 @@ MAX_POINTS = 2000
 # Generalised points lie at most half the coarsest cell from the exact one: records this far
 # outside the box can still be drawn inside it.
 _MARGIN = float(max(c for c in CELL_DEGREES.values() if c)) / 2
-
-
-class STX(Func):
-    function = "ST_X"
-    output_field = FloatField()
-
-
-class STY(Func):
-    function = "ST_Y"
-    output_field = FloatField()
 
 
 class Simplify(Func):
@@ -117,52 +109,12 @@ class Filters:
         return rows
 
 
-def _exact_sql(view: sensitivity.UserView) -> str:
-    """SQL true for rows whose exact point this user may see: open records, and any record
-    of an area where the user holds VIEW_EXACT_SENSITIVE_LOCATIONS."""
-    areas = view.by_capability[Capability.VIEW_EXACT_SENSITIVE_LOCATIONS]
-    if areas is None:
-        return "1 = 1"
-    ids = ", ".join(str(int(a)) for a in sorted(areas))
-    return f"(t.sensitivity_rank = 0 OR t.aid IN ({ids}))" if ids else "t.sensitivity_rank = 0"
-
-
-def _generalised_sql(column: str, exact: str) -> str:
-    """The coordinate as the user may see it: exact, or the centre of the record's grid
-    cell (accounts.generalisation.CELL_DEGREES, in SQL)."""
-    whens = [f"WHEN {exact} THEN t.{column}"]
-    for level, cell in CELL_DEGREES.items():
-        if cell:
-            size = float(cell)
-            whens.append(
-                f"WHEN t.sensitivity_rank = {STRICTNESS[level]} "
-                f"THEN FLOOR(t.{column} / {size!r}) * {size!r} + {size / 2!r}"
-            )
-    return f"CASE {' '.join(whens)} END"
-
-
-# Keeps the database from folding the derived table into the outer query, which would
-# compute each record's level once per use of it instead of once (PostgreSQL's OFFSET 0
-# optimisation fence; SQLite's equivalent, a LIMIT that limits nothing).
-_FENCE = {"postgresql": " OFFSET 0", "sqlite": " LIMIT -1 OFFSET 0"}
-
-
-def _query(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-    """Run a map query. On PostgreSQL without JIT compilation: these queries are short, and
-    compiling them took longer than running them."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL jit = off")
-        cursor.execute(sql, params)
-        return list(cursor.fetchall())
-
-
 def _shown_sql(user: Any, filters: Filters, bounds: Bounds) -> tuple[str, list[Any]]:
     """SQL of the user's observations in `bounds` as they may be shown: columns id,
     vertical, gx, gy (the generalised coordinates); withheld ones left out. The level of
     each record is computed once (a derived table), not once per use."""
     view = sensitivity.UserView.of(user)
-    exact = _exact_sql(view)
+    exact = exact_sql(view)
     box = Polygon.from_bbox(
         (bounds.west - _MARGIN, bounds.south - _MARGIN, bounds.east + _MARGIN, bounds.north + _MARGIN)
     )
@@ -178,8 +130,8 @@ def _shown_sql(user: Any, filters: Filters, bounds: Bounds) -> tuple[str, list[A
     withheld = STRICTNESS[Sensitivity.EXTREME]
     sql = (
         f"SELECT s.id, s.vertical, s.gx, s.gy FROM ("  # noqa: S608 (no user text: numbers)
-        f"SELECT t.oid AS id, t.vert AS vertical, {_generalised_sql('lon', exact)} AS gx, "
-        f"{_generalised_sql('lat', exact)} AS gy FROM ({inner}{_FENCE[connection.vendor]}) t "
+        f"SELECT t.oid AS id, t.vert AS vertical, {generalised_sql('lon', exact)} AS gx, "
+        f"{generalised_sql('lat', exact)} AS gy FROM ({inner}{FENCE[connection.vendor]}) t "
         f"WHERE NOT (t.sensitivity_rank = {withheld} AND NOT {exact})) s "
         "WHERE s.gx >= %s AND s.gx <= %s AND s.gy >= %s AND s.gy <= %s"
     )
@@ -189,7 +141,7 @@ def _shown_sql(user: Any, filters: Filters, bounds: Bounds) -> tuple[str, list[A
 def shown_rows(user: Any, filters: Filters, bounds: Bounds) -> list[tuple[int, str, float, float]]:
     """(id, vertical, longitude, latitude) of each observation as the user may see it."""
     sql, params = _shown_sql(user, filters, bounds)
-    return _query(sql, params)  # type: ignore[return-value]
+    return query(sql, params)  # type: ignore[return-value]
 
 
 # Cached cluster blocks live this long at most; a new submission or a new sensitivity rule
@@ -202,9 +154,8 @@ def data_version() -> str:
     (edits are new submissions), a sensitivity rule or a taxon's level changed. Four
     indexed aggregates over small or indexed columns."""
     latest = Submission.objects.aggregate(m=Max("pk"))["m"]
-    rules = SensitivityRule.objects.aggregate(m=Max("pk"), n=Count("pk"), s=Sum(F("pk") * F("level")))
-    levels = Taxon.objects.exclude(sensitivity=0).aggregate(n=Count("pk"), s=Sum(F("pk") * F("sensitivity")))
-    return f"{latest}.{rules['m']}.{rules['n']}.{rules['s']}.{levels['n']}.{levels['s']}"
+    built = ClusterState.objects.aggregate(m=Max("built_at"))["m"]
+    return f"{latest}.{clusters.rules_signature()}.{built.timestamp() if built else None}"
 
 
 def _signature(user: Any) -> str:
@@ -219,13 +170,18 @@ def _signature(user: Any) -> str:
 
 
 def _cluster_rows(user: Any, filters: Filters, bounds: Bounds, zoom: int) -> list[tuple[Any, ...]]:
+    """The clusters from the precomputed counts (maps.clusters) where they can answer, else
+    counted live on the generalised points."""
+    counted = clusters.rows(user, filters, bounds, zoom)
+    if counted is not None:
+        return counted
     cell = cluster_cell(zoom)
     shown, params = _shown_sql(user, filters, bounds)
     sql = (
         f"SELECT FLOOR(c.gx / {cell!r}) AS bx, FLOOR(c.gy / {cell!r}) AS by_, c.vertical, "  # noqa: S608
         f"COUNT(*), AVG(c.gx), AVG(c.gy) FROM ({shown}) c GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
     )
-    return _query(sql, params)
+    return query(sql, params)
 
 
 def observation_clusters(user: Any, filters: Filters, bounds: Bounds, zoom: int) -> list[dict[str, Any]]:
@@ -259,7 +215,7 @@ def observation_points(request: Any, filters: Filters, bounds: Bounds) -> list[d
     """Single observations, each as the API shows it (generalised, personal fields only
     where open, audited); None when there are more than MAX_POINTS."""
     shown, params = _shown_sql(request.user, filters, bounds)
-    ids = [row[0] for row in _query(f"SELECT p.id FROM ({shown}) p LIMIT {MAX_POINTS + 1}", params)]  # noqa: S608
+    ids = [row[0] for row in query(f"SELECT p.id FROM ({shown}) p LIMIT {MAX_POINTS + 1}", params)]  # noqa: S608
     if len(ids) > MAX_POINTS:
         return None
     rows = sensitivity.with_levels(
