@@ -60,7 +60,12 @@ class ClusterTableTest(TestCase):
         )
         SpeciesObservation.objects.bulk_create(
             SpeciesObservation(
-                observation=obs, taxon=cls.eagle, taxon_name="", individual_count=1, evidence="", is_occurrence=True
+                observation=obs,
+                taxon=cls.eagle,
+                taxon_name="",
+                individual_count=1,
+                evidence="",
+                is_occurrence=True,
             )
             for obs in extras[::3]
         )
@@ -94,7 +99,11 @@ class ClusterTableTest(TestCase):
     def test_same_answers_as_counted_live_for_every_role(self) -> None:
         for role in ROLES:
             for zoom in (3, 7, 10, 13):
-                for params in ({}, {"vertical": "biodiversity"}, {"since": "2024-01-01", "until": "2024-06-30"}):
+                for params in (
+                    {},
+                    {"vertical": "biodiversity"},
+                    {"since": "2024-01-01", "until": "2024-06-30"},
+                ):
                     query = {"bbox": PARK, "zoom": zoom, **params}
                     table, counted = self.layer(role, **query), self.live(role, **query)
                     self.assertEqual(sum(table.values()), sum(counted.values()), (role, query))
@@ -131,7 +140,10 @@ class ClusterTableTest(TestCase):
         def total(**params: Any) -> int:
             return sum(self.layer("member", bbox=PARK, zoom=8, **params).values())
 
-        may, june = {"since": "2024-05-01", "until": "2024-05-31"}, {"since": "2024-06-01", "until": "2024-06-30"}
+        may, june = (
+            {"since": "2024-05-01", "until": "2024-05-31"},
+            {"since": "2024-06-01", "until": "2024-06-30"},
+        )
         in_may, in_june = total(**may), total(**june)
         values = ob.observation_values(
             loc=ob.geopoint(147.41, -9.45), when="2024-05-20T10:00:00+10:00", category="animals.live"
@@ -145,7 +157,9 @@ class ClusterTableTest(TestCase):
         values["when"] = "2024-06-03T10:00:00+10:00"
         edit = ob.instance_xml(
             "fk_patrol",
-            ob.patrol_values(start_time="2024-06-03T07:00:00.000+10:00", end_time="2024-06-03T15:00:00.000+10:00"),
+            ob.patrol_values(
+                start_time="2024-06-03T07:00:00.000+10:00", end_time="2024-06-03T15:00:00.000+10:00"
+            ),
             {"obs": [values]},
             deprecated_id=instance,
         )
