@@ -239,7 +239,11 @@ def observations_layer(request: Any, filters: Filters, bounds: Bounds, zoom: int
     """What the map draws for observations at `zoom`: points when zoomed in and few enough,
     else clusters."""
     points = observation_points(request, filters, bounds) if zoom >= POINTS_ZOOM else None
-    features = points if points is not None else observation_clusters(request.user, filters, bounds, zoom)
+    # Too many points at street zoom: the clusters of the finest zoom counted in advance.
+    if points is None:
+        features = observation_clusters(request.user, filters, bounds, min(zoom, clusters.CLUSTER_MAX_ZOOM))
+    else:
+        features = points
     return {"type": "FeatureCollection", "features": features, "clustered": points is None}
 
 
