@@ -48,7 +48,7 @@ from maps.geo import (
     cluster_cell,
     simplify_tolerance,
 )
-from maps.models import ClusterState
+from maps.models import ClusterState, ContextBoundary
 from maps.sql import FENCE, STX, STY, exact_sql, generalised_sql, query
 from observations import queries, sensitivity
 from observations.api import feature
@@ -286,12 +286,22 @@ def tracks_layer(user: Any, filters: Filters, bounds: Bounds, zoom: int) -> dict
     return {"type": "FeatureCollection", "features": features}
 
 
-def areas_layer(user: Any, indicator: str, subject: str, year: int) -> dict[str, Any]:
+def _indicator_values(user: Any, published: bool) -> QuerySet[IndicatorValue]:
+    """The indicator values the user reads; every area's when `published` (the caller has
+    checked that the indicator is published: settings.FIELDKIT_PUBLISH_INDICATORS)."""
+    if published:
+        return IndicatorValue.objects.all()
+    return access.visible(user, Capability.VIEW_INDICATORS, IndicatorValue.objects.all())
+
+
+def areas_layer(
+    user: Any, indicator: str, subject: str, year: int, published: bool = False
+) -> dict[str, Any]:
     """Area outlines (the simplified boundary kept with each area) with the year's value of
     `indicator` for the area as a whole: `value` None is "no data" (no row, or a row with
     no value, such as a rate without effort), never 0; `shared` False where the user may
-    not read the area's indicators."""
-    values_of = access.visible(user, Capability.VIEW_INDICATORS, IndicatorValue.objects.all())
+    not read the area's indicators (every area's is shared when `published`)."""
+    values_of = _indicator_values(user, published)
     if subject == "currency":
         # Each area in its own currency: "currency:PGK", never a category of it.
         values_of = values_of.filter(subject__startswith="currency:").exclude(
@@ -300,7 +310,7 @@ def areas_layer(user: Any, indicator: str, subject: str, year: int) -> dict[str,
     else:
         values_of = values_of.filter(subject=subject)
     areas = areas_visible_to(user).annotate(shape=AsGeoJSON("boundary_simplified", precision=5))
-    readable = access.area_ids_with(user, Capability.VIEW_INDICATORS)
+    readable = None if published else access.area_ids_with(user, Capability.VIEW_INDICATORS)
     values = {
         row["area_id"]: row
         for row in values_of.filter(
@@ -340,10 +350,11 @@ def areas_layer(user: Any, indicator: str, subject: str, year: int) -> dict[str,
     }
 
 
-def indicator_years(user: Any) -> list[int]:
-    """The years with yearly indicator values the user may read, newest first."""
+def indicator_years(user: Any, published: bool = False) -> list[int]:
+    """The years with yearly indicator values the user may read (every area's when
+    `published`), newest first."""
     starts = (
-        access.visible(user, Capability.VIEW_INDICATORS, IndicatorValue.objects.all())
+        _indicator_values(user, published)
         .filter(period_kind=PeriodKind.YEAR, zone_id=NO_ZONE, cell_id=NO_CELL)
         .order_by("-period_start")
         .values_list("period_start", flat=True)
@@ -409,3 +420,33 @@ def illicit_hotspots(user: Any, limit: int = 10) -> list[dict[str, Any]]:
         for row in top
         if row["cell_id"] in centres
     ]
+
+
+def context_layers() -> list[str]:
+    return list(ContextBoundary.objects.order_by("layer").values_list("layer", flat=True).distinct())
+
+
+def context_layer(layer: str) -> dict[str, Any]:
+    """The simplified outlines of a context layer (provinces), with their name and code: the
+    same for everyone, reference data like the areas' outlines."""
+    rows = (
+        ContextBoundary.objects.filter(layer=layer)
+        .annotate(shape=AsGeoJSON("boundary_simplified", precision=4))
+        .order_by("name")
+        .values("pk", "shape", "name", "code", "source")
+    )
+    features = [
+        {
+            "type": "Feature",
+            "id": row["pk"],
+            "geometry": json.loads(row["shape"]) if row["shape"] else None,
+            "properties": {"name": row["name"], "code": row["code"]},
+        }
+        for row in rows
+    ]
+    return {
+        "type": "FeatureCollection",
+        "layer": layer,
+        "source": rows[0]["source"] if features else "",
+        "features": features,
+    }
