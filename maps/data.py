@@ -19,11 +19,12 @@ from datetime import date
 from typing import Any
 
 from django.contrib.gis.db.models import GeometryField
-from django.contrib.gis.db.models.functions import AsGeoJSON, Centroid, Transform
+from django.contrib.gis.db.models.functions import AsGeoJSON, Centroid, SnapToGrid, Transform
 from django.contrib.gis.geos import Polygon
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
+    Case,
     Count,
     F,
     Func,
@@ -31,6 +32,7 @@ from django.db.models import (
     QuerySet,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import ExtractYear
 
@@ -255,17 +257,39 @@ def _leg_days(user: Any, filters: Filters) -> QuerySet[PatrolLegDay]:
     return filters.leg_days(rows)
 
 
+# A track passes where its rangers recorded what they saw, sensitive species included: for
+# whoever may not see those exactly, tracks are drawn on a grid this fine (MEDIUM's cell,
+# about 1 km), never more finely, at any zoom.
+TRACK_GRID_DEGREES = float(CELL_DEGREES[Sensitivity.MEDIUM] or 0)
+
+
+def _track_shape(user: Any, zoom: int) -> Any:
+    """The track as the user may see it, simplified to the zoom: exact where the user sees
+    exact locations in the patrol's area, else snapped to TRACK_GRID_DEGREES first."""
+    tolerance = simplify_tolerance(zoom)
+    exact = Simplify("track", Value(tolerance))
+    gridded = Simplify(SnapToGrid("track", TRACK_GRID_DEGREES), Value(max(tolerance, TRACK_GRID_DEGREES)))
+    areas = sensitivity.UserView.of(user).by_capability[Capability.VIEW_EXACT_SENSITIVE_LOCATIONS]
+    if areas is None:
+        return exact
+    if not areas:
+        return gridded
+    return Case(
+        When(patrol__area_id__in=sorted(areas), then=exact),
+        default=gridded,
+        output_field=GeometryField(srid=4326),
+    )
+
+
 def tracks_layer(user: Any, filters: Filters, bounds: Bounds, zoom: int) -> dict[str, Any]:
-    """Leg-day tracks in `bounds`, simplified to the zoom, with the effort the map colours
-    them by (km, patrol hours, person-days)."""
+    """Leg-day tracks in `bounds`, simplified to the zoom (on a 1 km grid for whoever may
+    not see sensitive records exactly), with the effort the map colours them by (km,
+    patrol hours, person-days)."""
     rows = _leg_days(user, filters).filter(track__isnull=False)
     rows = rows.filter(
         track__intersects=Polygon.from_bbox((bounds.west, bounds.south, bounds.east, bounds.north))
     )
-    tolerance = simplify_tolerance(zoom)
-    rows = rows.annotate(shape=AsGeoJSON(Simplify("track", Value(tolerance)), precision=6)).order_by(
-        "day", "pk"
-    )
+    rows = rows.annotate(shape=AsGeoJSON(_track_shape(user, zoom), precision=6)).order_by("day", "pk")
     features = [
         {
             "type": "Feature",
