@@ -12,7 +12,7 @@ ODK_FORMS_SUBMISSION_PROCESSORS): it recounts the area-months a submission's rec
 in now and counted in at its last processing (indicators.models.Footprint, read before
 indicators.incremental.after_submission moves it on). `rebuild` counts everything again
 (`manage.py refresh_map_clusters`, load_demo). When sensitivity rules or taxon levels change
-after a rebuild, `usable` says no and the maps count live until the next rebuild.
+after a rebuild, `Versions.usable` says no and the maps count live until the next rebuild.
 
 `rows` answers a map's request from the table, through the access policy: the areas whose
 records the user reads (illicit records where it reads those), withheld records only where
@@ -23,11 +23,13 @@ period that is not whole months, stale rules), and the caller counts live.
 from __future__ import annotations
 
 import calendar
+import hashlib
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Sum
+from django.db.models import F
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -50,18 +52,72 @@ _COLUMNS = "zoom, cx, cy, area_id, home_id, is_home, vertical, month, withheld, 
 Key = tuple[int, date | None]
 
 
-def rules_signature() -> str:
-    """Changes whenever a sensitivity rule or a taxon's level changes (two indexed
-    aggregates)."""
-    rules = SensitivityRule.objects.aggregate(m=Sum("pk"), n=Count("pk"), s=Sum(F("pk") * F("level")))
-    levels = Taxon.objects.exclude(sensitivity=0).aggregate(n=Count("pk"), s=Sum(F("pk") * F("sensitivity")))
-    return f"{rules['m']}.{rules['n']}.{rules['s']}.{levels['n']}.{levels['s']}"
+@dataclass(frozen=True)
+class Versions:
+    """What the maps' answers depend on, read in one query: the latest submission (edits
+    are new submissions), the sensitivity rules and taxon levels now, those the table was
+    counted with, and when it was."""
+
+    submission: int | None
+    rules: str
+    counted_with: str | None
+    built_at: str | None
+
+    @classmethod
+    def now(cls) -> Versions:
+        rule, taxon = SensitivityRule._meta.db_table, Taxon._meta.db_table
+        sql = (
+            f"SELECT (SELECT MAX(id) FROM {Submission._meta.db_table}), "  # noqa: S608 (table names)
+            f"(SELECT COUNT(*) FROM {rule}), (SELECT SUM(id) FROM {rule}), "
+            f"(SELECT SUM(id * level) FROM {rule}), "
+            f"(SELECT COUNT(*) FROM {taxon} WHERE sensitivity <> 0), "
+            f"(SELECT SUM(id * sensitivity) FROM {taxon} WHERE sensitivity <> 0), "
+            f"(SELECT MAX(rules) FROM {ClusterState._meta.db_table}), "
+            f"(SELECT MAX(built_at) FROM {ClusterState._meta.db_table})"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            latest, *rules, counted_with, built_at = cursor.fetchone()
+        return cls(latest, ".".join(map(str, rules)), counted_with, str(built_at) if built_at else None)
+
+    @property
+    def usable(self) -> bool:
+        """Whether the table is built, with the rules in force now."""
+        return self.counted_with == self.rules
+
+    def key(self) -> str:
+        """Changes whenever what a map shows may have changed."""
+        return hashlib.sha256(f"{self.submission}|{self.rules}|{self.built_at}".encode()).hexdigest()[:16]
 
 
 def usable() -> bool:
-    """Whether the table is built, with the rules in force now."""
-    state = ClusterState.objects.order_by("pk").first()
-    return state is not None and state.rules == rules_signature()
+    return Versions.now().usable
+
+
+@dataclass(frozen=True)
+class Scopes:
+    """The areas (None: every area) where a user reads records, illicit records, and exact
+    locations: what its map answers depend on (three queries)."""
+
+    records: frozenset[int] | None
+    illicit: frozenset[int] | None
+    exact: frozenset[int] | None
+
+    @classmethod
+    def of(cls, user: Any) -> Scopes:
+        return cls(
+            access.area_ids_with(user, Capability.VIEW_RECORDS),
+            access.area_ids_with(user, Capability.VIEW_ILLICIT_RECORDS),
+            access.area_ids_with(user, Capability.VIEW_EXACT_SENSITIVE_LOCATIONS),
+        )
+
+    def key(self) -> str:
+        """Users with the same scopes get the same answers, and share cache entries."""
+        text = "|".join(
+            "*" if s is None else ",".join(map(str, sorted(s)))
+            for s in (self.records, self.illicit, self.exact)
+        )
+        return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
 def _records_sql(where: str, **only: Any) -> tuple[str, list[Any]]:
@@ -120,7 +176,11 @@ def rebuild() -> int:
     ClusterCount.objects.all().delete()
     _count("", "", [])
     ClusterState.objects.all().delete()
-    ClusterState.objects.create(rules=rules_signature(), built_at=timezone.now())
+    ClusterState.objects.create(rules=Versions.now().rules, built_at=timezone.now())
+    if connection.vendor == "postgresql":
+        # Fresh statistics, else the planner guesses at a table it has never seen.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE maps_clustercount")
     return ClusterCount.objects.count()
 
 
@@ -177,20 +237,21 @@ def _whole_months(since: date | None, until: date | None) -> bool:
     return (since is None or since.day == 1) and (until is None or until == _month_end(until))
 
 
-def rows(user: Any, filters: Any, bounds: Bounds, zoom: int) -> list[tuple[Any, ...]] | None:
+def rows(
+    scopes: Scopes, filters: Any, bounds: Bounds, zoom: int, versions: Versions | None = None
+) -> list[tuple[Any, ...]] | None:
     """(cell column, cell row, vertical, count, mean longitude, mean latitude) per cluster in
-    `bounds` at `zoom`, as `user` may see them; None when the table cannot answer."""
+    `bounds` at `zoom`, as a user of `scopes` may see them; None when the table cannot
+    answer."""
     if (
         zoom > CLUSTER_MAX_ZOOM
         or filters.category
         or filters.taxon
         or not _whole_months(filters.since, filters.until)
-        or not usable()
+        or not (versions or Versions.now()).usable
     ):
         return None
-    records = access.area_ids_with(user, Capability.VIEW_RECORDS)
-    illicit = access.area_ids_with(user, Capability.VIEW_ILLICIT_RECORDS)
-    exact = sensitivity.UserView.of(user).by_capability[Capability.VIEW_EXACT_SENSITIVE_LOCATIONS]
+    records, illicit, exact = scopes.records, scopes.illicit, scopes.exact
     cell = cluster_cell(zoom)
     where = ["zoom = %s", "cx >= %s", "cx <= %s", "cy >= %s", "cy <= %s"]
     params: list[Any] = [

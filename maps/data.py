@@ -12,7 +12,6 @@ by one through observations.api.feature, the same code as the API, audited the s
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date
@@ -28,7 +27,6 @@ from django.db.models import (
     Count,
     F,
     Func,
-    Max,
     QuerySet,
     Sum,
     Value,
@@ -50,12 +48,11 @@ from maps.geo import (
     cluster_cell,
     simplify_tolerance,
 )
-from maps.models import ClusterState, ContextBoundary
+from maps.models import ContextBoundary
 from maps.sql import FENCE, STX, STY, exact_sql, generalised_sql, query
 from observations import queries, sensitivity
 from observations.api import feature
 from observations.models import Observation, PatrolLegDay
-from odk_forms.models import Submission
 from protected_areas.queries import areas_visible_to
 
 # At most this many single points in one answer; beyond it the answer is clusters.
@@ -147,34 +144,21 @@ def shown_rows(user: Any, filters: Filters, bounds: Bounds) -> list[tuple[int, s
 
 
 # Cached cluster blocks live this long at most; a new submission or a new sensitivity rule
-# makes new keys at once (data_version).
+# makes new keys at once (clusters.Versions).
 CLUSTER_CACHE_SECONDS = 600
 
 
-def data_version() -> str:
-    """Changes whenever what a map shows may have changed: a submission received or edited
-    (edits are new submissions), a sensitivity rule or a taxon's level changed. Four
-    indexed aggregates over small or indexed columns."""
-    latest = Submission.objects.aggregate(m=Max("pk"))["m"]
-    built = ClusterState.objects.aggregate(m=Max("built_at"))["m"]
-    return f"{latest}.{clusters.rules_signature()}.{built.timestamp() if built else None}"
-
-
-def _signature(user: Any) -> str:
-    """Users with the same answer share cache entries: who sees which areas' records,
-    illicit records and exact points."""
-    view = sensitivity.UserView.of(user)
-    caps = (Capability.VIEW_RECORDS, Capability.VIEW_ILLICIT_RECORDS)
-    scopes = [access.area_ids_with(user, cap) for cap in caps]
-    scopes.append(view.by_capability[Capability.VIEW_EXACT_SENSITIVE_LOCATIONS])
-    text = "|".join("*" if s is None else ",".join(map(str, sorted(s))) for s in scopes)
-    return hashlib.sha256(f"{access.is_superuser(user)}|{text}".encode()).hexdigest()[:24]
-
-
-def _cluster_rows(user: Any, filters: Filters, bounds: Bounds, zoom: int) -> list[tuple[Any, ...]]:
+def _cluster_rows(
+    user: Any,
+    filters: Filters,
+    bounds: Bounds,
+    zoom: int,
+    scopes: clusters.Scopes,
+    versions: clusters.Versions,
+) -> list[tuple[Any, ...]]:
     """The clusters from the precomputed counts (maps.clusters) where they can answer, else
     counted live on the generalised points."""
-    counted = clusters.rows(user, filters, bounds, zoom)
+    counted = clusters.rows(scopes, filters, bounds, zoom, versions)
     if counted is not None:
         return counted
     cell = cluster_cell(zoom)
@@ -191,14 +175,17 @@ def observation_clusters(user: Any, filters: Filters, bounds: Bounds, zoom: int)
     cell and vertical, at the mean of the (generalised) points in it. Computed per block of
     cells, the missing blocks in one query, and cached per block for users who see alike."""
     blocks = blocks_covering(bounds, zoom)
-    prefix = f"maps:clusters:{data_version()}:{_signature(user)}:{filters.key()}:{zoom}"
+    scopes, versions = clusters.Scopes.of(user), clusters.Versions.now()
+    prefix = f"maps:clusters:{versions.key()}:{scopes.key()}:{filters.key()}:{zoom}"
     keys = {block: f"{prefix}:{block[0]}:{block[1]}" for block in blocks}
     found = cache.get_many(keys.values())
     missing = [block for block in blocks if keys[block] not in found]
     if missing:
         fresh: dict[tuple[int, int], list[dict[str, Any]]] = {block: [] for block in missing}
         wanted = set(missing)
-        for bx, by, vertical, n, x, y in _cluster_rows(user, filters, block_bounds(zoom, missing), zoom):
+        for bx, by, vertical, n, x, y in _cluster_rows(
+            user, filters, block_bounds(zoom, missing), zoom, scopes, versions
+        ):
             block = (int(bx) // BLOCK_CELLS, int(by) // BLOCK_CELLS)
             if block in wanted:
                 fresh[block].append(

@@ -90,7 +90,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "areas": areas_visible_to(request.user).only("id", "name").order_by("name"),
             "indicators": published_indicators() if public else OVERVIEW_INDICATORS,
             "years": data.indicator_years(request.user, published=public),
-            "map_options": {**map_options(), "public": public},
+            "map_options": {**map_options(), "public": public, "context_layers": data.context_layers()},
             "public": public,
         },
     )

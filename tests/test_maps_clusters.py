@@ -168,8 +168,10 @@ class ClusterTableTest(TestCase):
 
     def test_a_category_or_a_part_month_is_counted_live(self) -> None:
         bounds = geo.Bounds(147.2, -9.6, 147.6, -9.3)
-        self.assertIsNone(clusters.rows(self.member, data.Filters(category="animals.live"), bounds, 8))
+        self.assertIsNone(
+            clusters.rows(clusters.Scopes.of(self.member), data.Filters(category="animals.live"), bounds, 8)
+        )
         since = data.Filters(since=date(2024, 5, 2))
-        self.assertIsNone(clusters.rows(self.member, since, bounds, 8))
-        self.assertIsNone(clusters.rows(self.member, data.Filters(), bounds, 14))
-        self.assertIsNotNone(clusters.rows(self.member, data.Filters(), bounds, 13))
+        self.assertIsNone(clusters.rows(clusters.Scopes.of(self.member), since, bounds, 8))
+        self.assertIsNone(clusters.rows(clusters.Scopes.of(self.member), data.Filters(), bounds, 14))
+        self.assertIsNotNone(clusters.rows(clusters.Scopes.of(self.member), data.Filters(), bounds, 13))

@@ -42,17 +42,20 @@
   map.getPane("context").style.zIndex = 350;
   var control = L.control.layers(null, null, { collapsed: false }).addTo(map);
   window.overviewControl = control;
-  FK.getJSON(map.getContainer().dataset.context + "?layer=provinces").then(function (data) {
-    var provinces = L.geoJSON(data, {
-      pane: "context",
-      style: { color: "#6d4c41", weight: 1, dashArray: "6 3", fillColor: "#d7ccc8", fillOpacity: 0.15 },
-      onEachFeature: function (f, l) { l.bindTooltip(f.properties.name, { sticky: true }); }
+  (FK.options.context_layers || []).forEach(function (layer) {
+    FK.getJSON(map.getContainer().dataset.context + "?layer=" + encodeURIComponent(layer)).then(function (data) {
+      var outlines = L.geoJSON(data, {
+        pane: "context",
+        style: { color: "#6d4c41", weight: 1, dashArray: "6 3", fillColor: "#d7ccc8", fillOpacity: 0.15 },
+        onEachFeature: function (f, l) { l.bindTooltip(f.properties.name, { sticky: true }); }
+      });
+      var label = layer.charAt(0).toUpperCase() + layer.slice(1);
+      control.addOverlay(outlines, label);
+      outlines.addTo(map);
+      if (layer === "provinces") { window.contextLayer = outlines; }
+      if (data.source) { map.attributionControl.addAttribution(label + ": " + data.source); }
     });
-    control.addOverlay(provinces, "Provinces");
-    provinces.addTo(map);
-    window.contextLayer = provinces;
-    if (data.source) { map.attributionControl.addAttribution("Provinces: " + data.source); }
-  }).catch(function () { /* No context layer loaded: the areas alone. */ });
+  });
 
   function showDetails(feature) {
     var p = feature.properties, year = form.elements.year.value;
