@@ -16,7 +16,10 @@ points generalised, so the generalisation is in every answer): the observation l
 random viewports of a 1280×800 screen, clusters at zooms 5–13 and single points at zoom
 15–16, each asked with an empty cache ("cold") and then again ("again": the cached blocks
 of clusters); the choropleth of the overview map (area outlines with a year's value); the
-tracks layer. Figures printed: p50 and p95 per layer, in ms.
+tracks layer. Figures printed: p50 and p95 per layer, in ms; the time to count the
+observations per cluster cell (maps.clusters.rebuild); and the area dashboard's weight
+before the basemap (the page, its static files gzip-compressed as served, and the data its
+scripts load on opening).
 """
 
 from __future__ import annotations
@@ -60,7 +63,9 @@ def run(points: int, requests: int, seed: int) -> None:
         if connection.vendor != "postgresql":
             raise SystemExit("bench/maps.py measures PostGIS: set DATABASE_URL or let it start one")
         user, extent = prepare(points, seed)
+        build_clusters()
         measure(user, extent, requests, seed)
+        page_weight(user)
 
 
 def prepare(points: int, seed: int) -> tuple[object, tuple[float, float, float, float]]:
@@ -151,6 +156,104 @@ def prepare(points: int, seed: int) -> tuple[object, tuple[float, float, float, 
     total = Observation.objects.count()
     print(f"set-up: {total:,} observations in {len(areas)} areas, {time.perf_counter() - started:.0f} s")
     return viewer, (min(xs), min(ys), max(xs), max(ys))
+
+
+def build_clusters() -> None:
+    from maps import clusters
+
+    started = time.perf_counter()
+    rows = clusters.rebuild()
+    print(
+        f"cluster counts (refresh_map_clusters): {rows:,} rows, zoom 0-{clusters.CLUSTER_MAX_ZOOM}, "
+        f"{time.perf_counter() - started:.1f} s"
+    )
+
+
+def page_weight(user: object) -> None:
+    """The area dashboard's weight before the basemap: the page, the static files it names
+    (gzip-compressed, as WhiteNoise serves them), and the answers its scripts ask for on
+    opening (the area, its zones, tracks and observations in the area's view, the
+    indicators of the cards and charts), as the test client receives them."""
+    import gzip
+    import math
+    import re
+
+    from django.conf import settings
+    from django.contrib.staticfiles import finders
+    from django.test import Client, override_settings
+
+    from maps.geo import degrees_per_pixel
+    from protected_areas.models import ProtectedArea
+
+    client = Client()
+    client.force_login(user)
+    area = ProtectedArea.objects.order_by("wdpa_id").first()
+    assert area is not None
+    west, south, east, north = area.boundary.extent
+    zoom = max(
+        0,
+        min(
+            18,
+            math.floor(
+                math.log2(
+                    min(
+                        SCREEN[0] * degrees_per_pixel(0) / (east - west),
+                        SCREEN[1] * degrees_per_pixel(0) / (north - south),
+                    )
+                )
+            ),
+        ),
+    )
+    # The names as the source tree has them (no collectstatic here): the sizes are those of
+    # the same files.
+    plain = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    with override_settings(STORAGES=plain):
+        page = client.get(f"/maps/areas/{area.pk}/", secure=True)
+    assert page.status_code == 200
+    html = page.content
+    statics, static_raw = 0, 0
+    for name in sorted(set(re.findall(rb'(?:src|href)="/static/([^"?]+)"', html))):
+        found = finders.find(name.decode())
+        assert found, name
+        body = open(found, "rb").read()  # noqa: SIM115 (read once)
+        static_raw += len(body)
+        statics += len(gzip.compress(body, 9))
+    view = {"bbox": f"{west},{south},{east},{north}", "zoom": zoom, "area": area.pk}
+    answers = 0
+    for url, params in (
+        (f"/api/v1/areas/{area.pk}/", {}),
+        ("/api/v1/zones/", {"area": area.pk}),
+        ("/maps/data/tracks.geojson", view),
+        ("/maps/data/observations.geojson", view),
+        ("/api/v1/indicators/", {"area": area.pk, "zone": 0, "page_size": 5000, "period_kind": "Y"}),
+        (
+            "/api/v1/indicators/",
+            {"area": area.pk, "zone": 0, "page_size": 5000, "period_kind": "M", "indicator": "effort.km"},
+        ),
+        (
+            "/api/v1/indicators/",
+            {
+                "area": area.pk,
+                "zone": 0,
+                "page_size": 5000,
+                "period_kind": "M",
+                "indicator": "cpue.records.km",
+                "subject": "vertical:illicit",
+            },
+        ),
+    ):
+        response = client.get(url, params, secure=True)
+        assert response.status_code == 200, (url, response.status_code)
+        answers += len(response.content)
+    total = len(html) + statics + answers
+    print(
+        f"area dashboard weight before the basemap: {total / 1024:,.0f} KiB (goal < 1 MB) = page "
+        f"{len(html) / 1024:,.0f} KiB + static files {statics / 1024:,.0f} KiB gzip "
+        f"({static_raw / 1024:,.0f} KiB raw) + data {answers / 1024:,.0f} KiB (zoom {zoom})"
+    )
 
 
 def viewport(rng: random.Random, extent: tuple[float, float, float, float], zoom: int) -> str:

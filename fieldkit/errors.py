@@ -341,6 +341,10 @@ CASE_CLOSED = ProblemType("409.51", 409, "The case is {status}: it takes no more
 # Map data (maps/): the page asked for something that is not a map view.
 MAP_BAD_VIEW = ProblemType("400.90", 400, "Map request not understood: {detail}.")
 MAP_BAD_FILTER = ProblemType("400.91", 400, "Filter not understood: {detail}.")
+MAP_NO_LAYER = ProblemType("400.92", 400, "No context layer {layer!r}; there are: {layers}.")
+MAP_NOT_PUBLISHED = ProblemType(
+    "403.90", 403, "The indicator {indicator!r} is not published; sign in to see it."
+)
 
 # Exports (exports/): a filter that is not understood, a user who may export nowhere.
 EXPORT_BAD_FILTER = ProblemType("400.85", 400, "Export filter not understood: {detail}.")

@@ -93,6 +93,12 @@ EMAIL_HOST_PASSWORD = envsecret("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "false")
 DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "fieldkit <fieldkit@localhost>")
 
+# What a visitor who is not signed in may see: the overview map of every protected area,
+# coloured by these indicators ("code|subject", as the overview's list names them, such as
+# "effort.km|,cpue.records.km|vertical:illicit"), with the context boundaries. Never a point,
+# a track or a dashboard. Empty (the default): nothing is published, and the home page and
+# the maps send visitors to sign in.
+FIELDKIT_PUBLISH_INDICATORS = envlist("FIELDKIT_PUBLISH_INDICATORS", "")
 # The pages' sign-in (portal); the admin has its own.
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/cases/"
@@ -290,6 +296,9 @@ ODK_FORMS_SUBMISSION_PROCESSORS: list[str] = [
     "enforcement.evidence.record_edit",
     # Alerts to law enforcement for matching illicit records (after the records are made).
     "enforcement.alerts.match_submission",
+    # After the records, before the next one moves the footprint on: recounts the map's
+    # clusters of the area-months the records count in, now and before.
+    "maps.clusters.after_submission",
     # After the records: marks the area-months they touch for the indicators update.
     "indicators.incremental.after_submission",
 ]

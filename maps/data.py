@@ -12,26 +12,25 @@ by one through observations.api.feature, the same code as the API, audited the s
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from django.contrib.gis.db.models import GeometryField
-from django.contrib.gis.db.models.functions import AsGeoJSON, Centroid, Transform
+from django.contrib.gis.db.models.functions import AsGeoJSON, Centroid, SnapToGrid, Transform
 from django.contrib.gis.geos import Polygon
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import (
+    Case,
     Count,
     F,
-    FloatField,
     Func,
-    Max,
     QuerySet,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import ExtractYear
 
@@ -39,6 +38,7 @@ from accounts import access
 from accounts.access import Capability
 from accounts.generalisation import CELL_DEGREES, STRICTNESS, Sensitivity
 from indicators.models import NO_CELL, NO_ZONE, GridCell, IndicatorValue, PeriodKind
+from maps import clusters
 from maps.geo import (
     BLOCK_CELLS,
     POINTS_ZOOM,
@@ -48,10 +48,11 @@ from maps.geo import (
     cluster_cell,
     simplify_tolerance,
 )
+from maps.models import ContextBoundary
+from maps.sql import FENCE, STX, STY, exact_sql, generalised_sql, query
 from observations import queries, sensitivity
 from observations.api import feature
-from observations.models import Observation, PatrolLegDay, SensitivityRule, Taxon
-from odk_forms.models import Submission
+from observations.models import Observation, PatrolLegDay
 from protected_areas.queries import areas_visible_to
 
 # At most this many single points in one answer; beyond it the answer is clusters.
@@ -59,16 +60,6 @@ MAX_POINTS = 2000
 # Generalised points lie at most half the coarsest cell from the exact one: records this far
 # outside the box can still be drawn inside it.
 _MARGIN = float(max(c for c in CELL_DEGREES.values() if c)) / 2
-
-
-class STX(Func):
-    function = "ST_X"
-    output_field = FloatField()
-
-
-class STY(Func):
-    function = "ST_Y"
-    output_field = FloatField()
 
 
 class Simplify(Func):
@@ -117,52 +108,12 @@ class Filters:
         return rows
 
 
-def _exact_sql(view: sensitivity.UserView) -> str:
-    """SQL true for rows whose exact point this user may see: open records, and any record
-    of an area where the user holds VIEW_EXACT_SENSITIVE_LOCATIONS."""
-    areas = view.by_capability[Capability.VIEW_EXACT_SENSITIVE_LOCATIONS]
-    if areas is None:
-        return "1 = 1"
-    ids = ", ".join(str(int(a)) for a in sorted(areas))
-    return f"(t.sensitivity_rank = 0 OR t.aid IN ({ids}))" if ids else "t.sensitivity_rank = 0"
-
-
-def _generalised_sql(column: str, exact: str) -> str:
-    """The coordinate as the user may see it: exact, or the centre of the record's grid
-    cell (accounts.generalisation.CELL_DEGREES, in SQL)."""
-    whens = [f"WHEN {exact} THEN t.{column}"]
-    for level, cell in CELL_DEGREES.items():
-        if cell:
-            size = float(cell)
-            whens.append(
-                f"WHEN t.sensitivity_rank = {STRICTNESS[level]} "
-                f"THEN FLOOR(t.{column} / {size!r}) * {size!r} + {size / 2!r}"
-            )
-    return f"CASE {' '.join(whens)} END"
-
-
-# Keeps the database from folding the derived table into the outer query, which would
-# compute each record's level once per use of it instead of once (PostgreSQL's OFFSET 0
-# optimisation fence; SQLite's equivalent, a LIMIT that limits nothing).
-_FENCE = {"postgresql": " OFFSET 0", "sqlite": " LIMIT -1 OFFSET 0"}
-
-
-def _query(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-    """Run a map query. On PostgreSQL without JIT compilation: these queries are short, and
-    compiling them took longer than running them."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL jit = off")
-        cursor.execute(sql, params)
-        return list(cursor.fetchall())
-
-
 def _shown_sql(user: Any, filters: Filters, bounds: Bounds) -> tuple[str, list[Any]]:
     """SQL of the user's observations in `bounds` as they may be shown: columns id,
     vertical, gx, gy (the generalised coordinates); withheld ones left out. The level of
     each record is computed once (a derived table), not once per use."""
     view = sensitivity.UserView.of(user)
-    exact = _exact_sql(view)
+    exact = exact_sql(view)
     box = Polygon.from_bbox(
         (bounds.west - _MARGIN, bounds.south - _MARGIN, bounds.east + _MARGIN, bounds.north + _MARGIN)
     )
@@ -178,8 +129,8 @@ def _shown_sql(user: Any, filters: Filters, bounds: Bounds) -> tuple[str, list[A
     withheld = STRICTNESS[Sensitivity.EXTREME]
     sql = (
         f"SELECT s.id, s.vertical, s.gx, s.gy FROM ("  # noqa: S608 (no user text: numbers)
-        f"SELECT t.oid AS id, t.vert AS vertical, {_generalised_sql('lon', exact)} AS gx, "
-        f"{_generalised_sql('lat', exact)} AS gy FROM ({inner}{_FENCE[connection.vendor]}) t "
+        f"SELECT t.oid AS id, t.vert AS vertical, {generalised_sql('lon', exact)} AS gx, "
+        f"{generalised_sql('lat', exact)} AS gy FROM ({inner}{FENCE[connection.vendor]}) t "
         f"WHERE NOT (t.sensitivity_rank = {withheld} AND NOT {exact})) s "
         "WHERE s.gx >= %s AND s.gx <= %s AND s.gy >= %s AND s.gy <= %s"
     )
@@ -189,43 +140,34 @@ def _shown_sql(user: Any, filters: Filters, bounds: Bounds) -> tuple[str, list[A
 def shown_rows(user: Any, filters: Filters, bounds: Bounds) -> list[tuple[int, str, float, float]]:
     """(id, vertical, longitude, latitude) of each observation as the user may see it."""
     sql, params = _shown_sql(user, filters, bounds)
-    return _query(sql, params)  # type: ignore[return-value]
+    return query(sql, params)  # type: ignore[return-value]
 
 
 # Cached cluster blocks live this long at most; a new submission or a new sensitivity rule
-# makes new keys at once (data_version).
+# makes new keys at once (clusters.Versions).
 CLUSTER_CACHE_SECONDS = 600
 
 
-def data_version() -> str:
-    """Changes whenever what a map shows may have changed: a submission received or edited
-    (edits are new submissions), a sensitivity rule or a taxon's level changed. Four
-    indexed aggregates over small or indexed columns."""
-    latest = Submission.objects.aggregate(m=Max("pk"))["m"]
-    rules = SensitivityRule.objects.aggregate(m=Max("pk"), n=Count("pk"), s=Sum(F("pk") * F("level")))
-    levels = Taxon.objects.exclude(sensitivity=0).aggregate(n=Count("pk"), s=Sum(F("pk") * F("sensitivity")))
-    return f"{latest}.{rules['m']}.{rules['n']}.{rules['s']}.{levels['n']}.{levels['s']}"
-
-
-def _signature(user: Any) -> str:
-    """Users with the same answer share cache entries: who sees which areas' records,
-    illicit records and exact points."""
-    view = sensitivity.UserView.of(user)
-    caps = (Capability.VIEW_RECORDS, Capability.VIEW_ILLICIT_RECORDS)
-    scopes = [access.area_ids_with(user, cap) for cap in caps]
-    scopes.append(view.by_capability[Capability.VIEW_EXACT_SENSITIVE_LOCATIONS])
-    text = "|".join("*" if s is None else ",".join(map(str, sorted(s))) for s in scopes)
-    return hashlib.sha256(f"{access.is_superuser(user)}|{text}".encode()).hexdigest()[:24]
-
-
-def _cluster_rows(user: Any, filters: Filters, bounds: Bounds, zoom: int) -> list[tuple[Any, ...]]:
+def _cluster_rows(
+    user: Any,
+    filters: Filters,
+    bounds: Bounds,
+    zoom: int,
+    scopes: clusters.Scopes,
+    versions: clusters.Versions,
+) -> list[tuple[Any, ...]]:
+    """The clusters from the precomputed counts (maps.clusters) where they can answer, else
+    counted live on the generalised points."""
+    counted = clusters.rows(scopes, filters, bounds, zoom, versions)
+    if counted is not None:
+        return counted
     cell = cluster_cell(zoom)
     shown, params = _shown_sql(user, filters, bounds)
     sql = (
         f"SELECT FLOOR(c.gx / {cell!r}) AS bx, FLOOR(c.gy / {cell!r}) AS by_, c.vertical, "  # noqa: S608
         f"COUNT(*), AVG(c.gx), AVG(c.gy) FROM ({shown}) c GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
     )
-    return _query(sql, params)
+    return query(sql, params)
 
 
 def observation_clusters(user: Any, filters: Filters, bounds: Bounds, zoom: int) -> list[dict[str, Any]]:
@@ -233,14 +175,17 @@ def observation_clusters(user: Any, filters: Filters, bounds: Bounds, zoom: int)
     cell and vertical, at the mean of the (generalised) points in it. Computed per block of
     cells, the missing blocks in one query, and cached per block for users who see alike."""
     blocks = blocks_covering(bounds, zoom)
-    prefix = f"maps:clusters:{data_version()}:{_signature(user)}:{filters.key()}:{zoom}"
+    scopes, versions = clusters.Scopes.of(user), clusters.Versions.now()
+    prefix = f"maps:clusters:{versions.key()}:{scopes.key()}:{filters.key()}:{zoom}"
     keys = {block: f"{prefix}:{block[0]}:{block[1]}" for block in blocks}
     found = cache.get_many(keys.values())
     missing = [block for block in blocks if keys[block] not in found]
     if missing:
         fresh: dict[tuple[int, int], list[dict[str, Any]]] = {block: [] for block in missing}
         wanted = set(missing)
-        for bx, by, vertical, n, x, y in _cluster_rows(user, filters, block_bounds(zoom, missing), zoom):
+        for bx, by, vertical, n, x, y in _cluster_rows(
+            user, filters, block_bounds(zoom, missing), zoom, scopes, versions
+        ):
             block = (int(bx) // BLOCK_CELLS, int(by) // BLOCK_CELLS)
             if block in wanted:
                 fresh[block].append(
@@ -259,7 +204,7 @@ def observation_points(request: Any, filters: Filters, bounds: Bounds) -> list[d
     """Single observations, each as the API shows it (generalised, personal fields only
     where open, audited); None when there are more than MAX_POINTS."""
     shown, params = _shown_sql(request.user, filters, bounds)
-    ids = [row[0] for row in _query(f"SELECT p.id FROM ({shown}) p LIMIT {MAX_POINTS + 1}", params)]  # noqa: S608
+    ids = [row[0] for row in query(f"SELECT p.id FROM ({shown}) p LIMIT {MAX_POINTS + 1}", params)]  # noqa: S608
     if len(ids) > MAX_POINTS:
         return None
     rows = sensitivity.with_levels(
@@ -283,7 +228,11 @@ def observations_layer(request: Any, filters: Filters, bounds: Bounds, zoom: int
     """What the map draws for observations at `zoom`: points when zoomed in and few enough,
     else clusters."""
     points = observation_points(request, filters, bounds) if zoom >= POINTS_ZOOM else None
-    features = points if points is not None else observation_clusters(request.user, filters, bounds, zoom)
+    # Too many points at street zoom: the clusters of the finest zoom counted in advance.
+    if points is None:
+        features = observation_clusters(request.user, filters, bounds, min(zoom, clusters.CLUSTER_MAX_ZOOM))
+    else:
+        features = points
     return {"type": "FeatureCollection", "features": features, "clustered": points is None}
 
 
@@ -295,17 +244,39 @@ def _leg_days(user: Any, filters: Filters) -> QuerySet[PatrolLegDay]:
     return filters.leg_days(rows)
 
 
+# A track passes where its rangers recorded what they saw, sensitive species included: for
+# whoever may not see those exactly, tracks are drawn on a grid this fine (MEDIUM's cell,
+# about 1 km), never more finely, at any zoom.
+TRACK_GRID_DEGREES = float(CELL_DEGREES[Sensitivity.MEDIUM] or 0)
+
+
+def _track_shape(user: Any, zoom: int) -> Any:
+    """The track as the user may see it, simplified to the zoom: exact where the user sees
+    exact locations in the patrol's area, else snapped to TRACK_GRID_DEGREES first."""
+    tolerance = simplify_tolerance(zoom)
+    exact = Simplify("track", Value(tolerance))
+    gridded = Simplify(SnapToGrid("track", TRACK_GRID_DEGREES), Value(max(tolerance, TRACK_GRID_DEGREES)))
+    areas = sensitivity.UserView.of(user).by_capability[Capability.VIEW_EXACT_SENSITIVE_LOCATIONS]
+    if areas is None:
+        return exact
+    if not areas:
+        return gridded
+    return Case(
+        When(patrol__area_id__in=sorted(areas), then=exact),
+        default=gridded,
+        output_field=GeometryField(srid=4326),
+    )
+
+
 def tracks_layer(user: Any, filters: Filters, bounds: Bounds, zoom: int) -> dict[str, Any]:
-    """Leg-day tracks in `bounds`, simplified to the zoom, with the effort the map colours
-    them by (km, patrol hours, person-days)."""
+    """Leg-day tracks in `bounds`, simplified to the zoom (on a 1 km grid for whoever may
+    not see sensitive records exactly), with the effort the map colours them by (km,
+    patrol hours, person-days)."""
     rows = _leg_days(user, filters).filter(track__isnull=False)
     rows = rows.filter(
         track__intersects=Polygon.from_bbox((bounds.west, bounds.south, bounds.east, bounds.north))
     )
-    tolerance = simplify_tolerance(zoom)
-    rows = rows.annotate(shape=AsGeoJSON(Simplify("track", Value(tolerance)), precision=6)).order_by(
-        "day", "pk"
-    )
+    rows = rows.annotate(shape=AsGeoJSON(_track_shape(user, zoom), precision=6)).order_by("day", "pk")
     features = [
         {
             "type": "Feature",
@@ -326,12 +297,22 @@ def tracks_layer(user: Any, filters: Filters, bounds: Bounds, zoom: int) -> dict
     return {"type": "FeatureCollection", "features": features}
 
 
-def areas_layer(user: Any, indicator: str, subject: str, year: int) -> dict[str, Any]:
+def _indicator_values(user: Any, published: bool) -> QuerySet[IndicatorValue]:
+    """The indicator values the user reads; every area's when `published` (the caller has
+    checked that the indicator is published: settings.FIELDKIT_PUBLISH_INDICATORS)."""
+    if published:
+        return IndicatorValue.objects.all()
+    return access.visible(user, Capability.VIEW_INDICATORS, IndicatorValue.objects.all())
+
+
+def areas_layer(
+    user: Any, indicator: str, subject: str, year: int, published: bool = False
+) -> dict[str, Any]:
     """Area outlines (the simplified boundary kept with each area) with the year's value of
     `indicator` for the area as a whole: `value` None is "no data" (no row, or a row with
     no value, such as a rate without effort), never 0; `shared` False where the user may
-    not read the area's indicators."""
-    values_of = access.visible(user, Capability.VIEW_INDICATORS, IndicatorValue.objects.all())
+    not read the area's indicators (every area's is shared when `published`)."""
+    values_of = _indicator_values(user, published)
     if subject == "currency":
         # Each area in its own currency: "currency:PGK", never a category of it.
         values_of = values_of.filter(subject__startswith="currency:").exclude(
@@ -340,7 +321,7 @@ def areas_layer(user: Any, indicator: str, subject: str, year: int) -> dict[str,
     else:
         values_of = values_of.filter(subject=subject)
     areas = areas_visible_to(user).annotate(shape=AsGeoJSON("boundary_simplified", precision=5))
-    readable = access.area_ids_with(user, Capability.VIEW_INDICATORS)
+    readable = None if published else access.area_ids_with(user, Capability.VIEW_INDICATORS)
     values = {
         row["area_id"]: row
         for row in values_of.filter(
@@ -380,10 +361,11 @@ def areas_layer(user: Any, indicator: str, subject: str, year: int) -> dict[str,
     }
 
 
-def indicator_years(user: Any) -> list[int]:
-    """The years with yearly indicator values the user may read, newest first."""
+def indicator_years(user: Any, published: bool = False) -> list[int]:
+    """The years with yearly indicator values the user may read (every area's when
+    `published`), newest first."""
     starts = (
-        access.visible(user, Capability.VIEW_INDICATORS, IndicatorValue.objects.all())
+        _indicator_values(user, published)
         .filter(period_kind=PeriodKind.YEAR, zone_id=NO_ZONE, cell_id=NO_CELL)
         .order_by("-period_start")
         .values_list("period_start", flat=True)
@@ -449,3 +431,33 @@ def illicit_hotspots(user: Any, limit: int = 10) -> list[dict[str, Any]]:
         for row in top
         if row["cell_id"] in centres
     ]
+
+
+def context_layers() -> list[str]:
+    return list(ContextBoundary.objects.order_by("layer").values_list("layer", flat=True).distinct())
+
+
+def context_layer(layer: str) -> dict[str, Any]:
+    """The simplified outlines of a context layer (provinces), with their name and code: the
+    same for everyone, reference data like the areas' outlines."""
+    rows = (
+        ContextBoundary.objects.filter(layer=layer)
+        .annotate(shape=AsGeoJSON("boundary_simplified", precision=4))
+        .order_by("name")
+        .values("pk", "shape", "name", "code", "source")
+    )
+    features = [
+        {
+            "type": "Feature",
+            "id": row["pk"],
+            "geometry": json.loads(row["shape"]) if row["shape"] else None,
+            "properties": {"name": row["name"], "code": row["code"]},
+        }
+        for row in rows
+    ]
+    return {
+        "type": "FeatureCollection",
+        "layer": layer,
+        "source": rows[0]["source"] if features else "",
+        "features": features,
+    }

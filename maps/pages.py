@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -68,19 +69,29 @@ def page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpRe
     return render(request, template, {**context, "nav": navigation(request.user)})
 
 
-@access.policy("authenticated")
-@login_required
+def published_indicators() -> list[tuple[str, str]]:
+    """The indicators a visitor not signed in may colour the overview by
+    (settings.FIELDKIT_PUBLISH_INDICATORS), labelled as in the overview's list."""
+    labels = dict(OVERVIEW_INDICATORS)
+    return [(code, labels.get(code, code)) for code in settings.FIELDKIT_PUBLISH_INDICATORS]
+
+
+@access.policy("public")
 def overview(request: HttpRequest) -> HttpResponse:
-    """/maps/: every protected area as a choropleth of a chosen indicator and year."""
-    years = data.indicator_years(request.user)
+    """/maps/: every protected area as a choropleth of a chosen indicator and year. Visitors
+    not signed in: the published indicators only, when any is, else the sign-in page."""
+    public = not request.user.is_authenticated
+    if public and not settings.FIELDKIT_PUBLISH_INDICATORS:
+        return redirect_to_login(request.get_full_path())
     return page(
         request,
         "maps/overview.html",
         {
             "areas": areas_visible_to(request.user).only("id", "name").order_by("name"),
-            "indicators": OVERVIEW_INDICATORS,
-            "years": years,
-            "map_options": map_options(),
+            "indicators": published_indicators() if public else OVERVIEW_INDICATORS,
+            "years": data.indicator_years(request.user, published=public),
+            "map_options": {**map_options(), "public": public, "context_layers": data.context_layers()},
+            "public": public,
         },
     )
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("species/<slug:slug>/", pages.species, name="species"),
     path("enforcement/", pages.enforcement, name="enforcement"),
     path("data/areas.geojson", views.areas, name="areas-data"),
+    path("data/context.geojson", views.context, name="context-data"),
     path("data/observations.geojson", views.observations, name="observations-data"),
     path("data/tracks.geojson", views.tracks, name="tracks-data"),
 ]

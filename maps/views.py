@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
@@ -94,22 +95,50 @@ def tracks(request: HttpRequest) -> HttpResponse:
         return problem(exc)
 
 
+def published(request: HttpRequest) -> bool:
+    """Whether the request is answered as published data: a visitor not signed in, when the
+    agency publishes anything (settings.FIELDKIT_PUBLISH_INDICATORS); else it must sign in."""
+    if request.user.is_authenticated:
+        return False
+    if not settings.FIELDKIT_PUBLISH_INDICATORS:
+        raise errors.AUTH_REQUIRED()
+    return True
+
+
 @require_GET
-@access.policy("authenticated")
+@access.policy("public")
 def areas(request: HttpRequest) -> HttpResponse:
     """GET /maps/data/areas.geojson?indicator=CODE|SUBJECT&year= Area outlines with the
     year's value of the indicator for each area the user reads indicators of ("no data" is
-    null). SUBJECT "currency" takes each area's own currency."""
+    null). SUBJECT "currency" takes each area's own currency. Visitors not signed in: the
+    published indicators only, of every area, when any is published."""
     try:
-        _signed_in(request)
-        indicator, _, subject = (
-            request.GET.get("indicator") or "cpue.records.km|vertical:illicit"
-        ).partition("|")
+        public = published(request)
+        code = request.GET.get("indicator") or "cpue.records.km|vertical:illicit"
+        indicator, _, subject = code.partition("|")
         if indicator not in INDICATORS:
             raise errors.MAP_BAD_FILTER(detail=f"no indicator {indicator!r}")
+        if public and code not in settings.FIELDKIT_PUBLISH_INDICATORS:
+            raise errors.MAP_NOT_PUBLISHED(indicator=code)
         year = request.GET.get("year") or ""
         if not (year.isdigit() and 1900 < int(year) < 2200):
             raise errors.MAP_BAD_FILTER(detail="year must be a year, such as 2024")
-        return JsonResponse(data.areas_layer(request.user, indicator, subject, int(year)))
+        return JsonResponse(data.areas_layer(request.user, indicator, subject, int(year), published=public))
+    except Problem as exc:
+        return problem(exc)
+
+
+@require_GET
+@access.policy("public")
+def context(request: HttpRequest) -> HttpResponse:
+    """GET /maps/data/context.geojson?layer=provinces The outlines of a context layer, drawn
+    under the areas: for signed-in users, and for visitors when anything is published."""
+    try:
+        published(request)
+        layer = request.GET.get("layer") or "provinces"
+        layers = data.context_layers()
+        if layer not in layers:
+            raise errors.MAP_NO_LAYER(layer=layer, layers=", ".join(layers) or "none loaded")
+        return JsonResponse(data.context_layer(layer))
     except Problem as exc:
         return problem(exc)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.views import redirect_to_login
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from accounts import access
 from accounts.access import Capability
@@ -24,7 +26,14 @@ def healthz(request: HttpRequest) -> HttpResponse:
 @access.policy("public")
 def home(request: HttpRequest) -> HttpResponse:
     """The areas, and for a signed-in user the pages its roles open (maps.pages.navigation):
-    an area's name leads to its dashboard where the user reads its figures or records."""
+    an area's name leads to its dashboard where the user reads its figures or records.
+    Visitors not signed in go to the published overview map, or sign in when nothing is
+    published (settings.FIELDKIT_PUBLISH_INDICATORS)."""
+    if not request.user.is_authenticated:
+        # Visitors see what the agency publishes (maps.pages.overview), else sign in.
+        if settings.FIELDKIT_PUBLISH_INDICATORS:
+            return redirect("maps:overview")
+        return redirect_to_login(request.get_full_path())
     areas = queries.areas_visible_to(request.user).only("id", "name", "designation_eng", "area_km2")
     readable = [
         access.area_ids_with(request.user, cap)

@@ -157,7 +157,8 @@ class AccessMatrixTest(TestCase):
             )
 
         rows: list[tuple[str, Any, dict[str, Any]]] = [
-            ("home", lambda r: self.ask(r, "get", "/"), everyone()),
+            # Nothing published (settings.FIELDKIT_PUBLISH_INDICATORS): visitors sign in.
+            ("home", lambda r: self.ask(r, "get", "/"), everyone(200, anonymous=302)),
             ("healthz", lambda r: self.ask(r, "get", "/healthz"), everyone()),
             ("api root", lambda r: self.ask(r, "get", "/api/v1/"), everyone()),
             ("schema", lambda r: self.ask(r, "get", "/api/v1/schema/"), everyone()),
@@ -412,6 +413,11 @@ class AccessMatrixTest(TestCase):
                 "map areas",
                 lambda r: self.ask(r, "get", "/maps/data/areas.geojson", {"year": 2024}),
                 everyone(200, anonymous=401),
+            ),
+            (
+                "map context boundaries (none loaded)",
+                lambda r: self.ask(r, "get", "/maps/data/context.geojson"),
+                everyone(400, anonymous=401),
             ),
             (
                 "map observations",

@@ -127,6 +127,28 @@ class MapDataTest(TestCase):
         self.assertEqual(self.get(None, TRACKS).status_code, 401)
         self.assertEqual(self.get("viewer", TRACKS, bbox="141,-9.2,141.6,-8.6").json()["features"], [])
 
+    def test_tracks_reach_viewers_on_a_1_km_grid_only(self) -> None:
+        # A track through the eagle's exact place.
+        line = [(147.3, -9.5), (scene.EAGLE_LON, scene.EAGLE_LAT), (147.45, -9.35)]
+        PatrolLegDay.objects.update(track=MultiLineString(LineString(line, srid=4326), srid=4326))
+
+        def vertices(role: str, zoom: int) -> list[list[float]]:
+            geometry = self.get(role, TRACKS, bbox=PARK, zoom=zoom).json()["features"][0]["geometry"]
+            lines = (
+                geometry["coordinates"]
+                if geometry["type"] == "MultiLineString"
+                else [geometry["coordinates"]]
+            )
+            return [point for part in lines for point in part]
+
+        for zoom in (8, 12, 18, 22):
+            shown = vertices("viewer", zoom)
+            self.assertNotIn([scene.EAGLE_LON, scene.EAGLE_LAT], shown)
+            for x, y in shown:
+                self.assertAlmostEqual(x * 100, round(x * 100), places=6)
+                self.assertAlmostEqual(y * 100, round(y * 100), places=6)
+        self.assertIn([scene.EAGLE_LON, scene.EAGLE_LAT], vertices("member", 22))
+
     def test_a_wiggly_track_loses_vertices_at_low_zoom_only(self) -> None:
         # 400 vertices zigzagging 1 m either side of a line north.
         wiggle = [(147.36 + (0.00001 if i % 2 else -0.00001), -9.47 + i * 0.0002) for i in range(400)]

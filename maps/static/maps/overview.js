@@ -37,9 +37,30 @@
     legend.innerHTML = html;
   }
 
+  /* Context (provinces): under the areas, in a pane of its own, switched in the control. */
+  map.createPane("context");
+  map.getPane("context").style.zIndex = 350;
+  var control = L.control.layers(null, null, { collapsed: false }).addTo(map);
+  window.overviewControl = control;
+  (FK.options.context_layers || []).forEach(function (layer) {
+    FK.getJSON(map.getContainer().dataset.context + "?layer=" + encodeURIComponent(layer)).then(function (data) {
+      var outlines = L.geoJSON(data, {
+        pane: "context",
+        style: { color: "#6d4c41", weight: 1, dashArray: "6 3", fillColor: "#d7ccc8", fillOpacity: 0.15 },
+        onEachFeature: function (f, l) { l.bindTooltip(f.properties.name, { sticky: true }); }
+      });
+      var label = layer.charAt(0).toUpperCase() + layer.slice(1);
+      control.addOverlay(outlines, label);
+      outlines.addTo(map);
+      if (layer === "provinces") { window.contextLayer = outlines; }
+      if (data.source) { map.attributionControl.addAttribution(label + ": " + data.source); }
+    });
+  });
+
   function showDetails(feature) {
     var p = feature.properties, year = form.elements.year.value;
     details.innerHTML = "<h2>" + p.name + "</h2><p>" + FK.fmt(p.area_km2, 0) + " km²</p>";
+    if (FK.options.public) { details.innerHTML += "<p>" + form.elements.indicator.selectedOptions[0].textContent + ", " + year + ": " + FK.fmt(p.value) + "</p>"; return; }
     if (!p.shared) { details.innerHTML += "<p>Figures of this area are not shared with you.</p>"; return; }
     FK.getAll("/api/v1/indicators/?" + FK.query({ area: feature.id, zone: 0, period_kind: "Y", start: year + "-01-01", end: year + "-12-31", page_size: 1000 }))
       .then(function (rows) {
@@ -62,7 +83,7 @@
     FK.getJSON(map.getContainer().dataset.areas + "?" + FK.query({ indicator: indicator, year: year || new Date().getFullYear() }))
       .then(function (data) {
         var breaks = FK.breaks(data.features.filter(function (f) { return f.properties.shared; }).map(function (f) { return f.properties.value; }));
-        if (layer) { map.removeLayer(layer); }
+        if (layer) { map.removeLayer(layer); control.removeLayer(layer); }
         layer = L.geoJSON(data, {
           style: styleOf(breaks),
           onEachFeature: function (f, l) {
@@ -70,6 +91,7 @@
             l.on("click", function () { showDetails(f); });
           }
         }).addTo(map);
+        control.addOverlay(layer, "Protected areas");
         window.overviewLayer = layer;
         if (data.features.length && !map._fitted) { map.fitBounds(layer.getBounds()); map._fitted = true; }
         drawLegend(breaks, form.elements.indicator.selectedOptions[0].textContent + ", " + (year || ""));
