@@ -34,6 +34,7 @@ import numpy as np
 from django.db import connection, transaction
 from scipy.special import gammaincinv
 
+from indicators import coverage
 from indicators.models import CELL_M, EQUAL_AREA_SRID, LARGE_AREA_KM2, LARGE_CELL_M, PoissonBound
 
 # z for the two-sided 95 % intervals (NormalDist().inv_cdf(0.975)).
@@ -697,6 +698,8 @@ def compute_scope(
         ("biodiversity", lambda: _biodiversity(job, where)),
         ("mett", lambda: _mett(job)),
         ("finance", lambda: _finance(job)),
+        ("cell effort", lambda: coverage.cell_effort(job, where)),
+        ("coverage", lambda: coverage.coverage(job, where)),
     ]
     ensure_poisson_bounds()
     for name, step in steps:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from django.contrib.gis.geos import Point
+from django.contrib.gis.geos import LineString, MultiLineString, Point
 
 from observations.models import (
     Observation,
@@ -50,9 +50,10 @@ def leg_day(
     person_days: float = 4.0,
     zones: dict[Zone, float] | None = None,
     sub: Submission | None = None,
+    track: list[tuple[float, float]] | None = None,
 ) -> PatrolLegDay:
     """A leg-day all in `area`; `zones` gives the km in each zone (hours and person-days
-    apportioned by distance, as ingest does)."""
+    apportioned by distance, as ingest does); `track` its path (lon, lat), if it has one."""
     patrol = Patrol.objects.create(area=area, **_record(sub))
     leg = PatrolLeg.objects.create(patrol=patrol)
     legday = PatrolLegDay.objects.create(
@@ -63,6 +64,7 @@ def leg_day(
         field_hours=field_hours,
         patrol_hours=patrol_hours,
         person_days=person_days,
+        track=MultiLineString(LineString(track, srid=4326), srid=4326) if track else None,
     )
     TrackSegment.objects.create(
         leg_day=legday,
