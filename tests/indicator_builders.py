@@ -15,6 +15,7 @@ from observations.models import (
     Patrol,
     PatrolLeg,
     PatrolLegDay,
+    ResourceUse,
     SpeciesObservation,
     Taxon,
     TrackSegment,
@@ -123,4 +124,30 @@ def observation(
             individual_count=individuals,
             is_occurrence=occurrence,
         )
+    return obs
+
+
+def resource_use(
+    area: ProtectedArea,
+    day: date,
+    kind: str = "timber",
+    quantity: float | None = None,
+    unit: str = "",
+    permitted: bool | None = None,
+    purpose: str = "",
+    users: str = "",
+    zone: Zone | None = None,
+) -> Observation:
+    """A record of resource use (a human-activity observation with its ResourceUse)."""
+    obs = observation(area, day, category="human_activity.camp", zone=zone)
+    Observation.objects.filter(pk=obs.pk).update(vertical="resource_use")
+    ResourceUse.objects.create(
+        observation=obs,
+        kind=kind,
+        quantity=quantity,
+        unit=unit,
+        permitted=permitted,
+        purpose=purpose,
+        users=users,
+    )
     return obs
