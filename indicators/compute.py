@@ -34,7 +34,7 @@ import numpy as np
 from django.db import connection, transaction
 from scipy.special import gammaincinv
 
-from indicators import coverage, resource_use
+from indicators import accumulation, coverage, resource_use
 from indicators.models import CELL_M, EQUAL_AREA_SRID, LARGE_AREA_KM2, LARGE_CELL_M, PoissonBound
 
 # z for the two-sided 95 % intervals (NormalDist().inv_cdf(0.975)).
@@ -701,6 +701,7 @@ def compute_scope(
         ("cell effort", lambda: coverage.cell_effort(job, where)),
         ("coverage", lambda: coverage.coverage(job, where)),
         ("resource use", lambda: resource_use.resource_use(job, where)),
+        ("accumulation", lambda: accumulation.accumulation(job, where)),
     ]
     ensure_poisson_bounds()
     for name, step in steps:
