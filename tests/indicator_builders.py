@@ -137,9 +137,10 @@ def resource_use(
     purpose: str = "",
     users: str = "",
     zone: Zone | None = None,
+    sub: Submission | None = None,
 ) -> Observation:
     """A record of resource use (a human-activity observation with its ResourceUse)."""
-    obs = observation(area, day, category="human_activity.camp", zone=zone)
+    obs = observation(area, day, category="human_activity.camp", zone=zone, sub=sub)
     Observation.objects.filter(pk=obs.pk).update(vertical="resource_use")
     ResourceUse.objects.create(
         observation=obs,
