@@ -169,7 +169,9 @@ class IndicatorValueViewSet(viewsets.ReadOnlyModelViewSet):
 class CellsView(APIView):
     """GET /api/v1/indicators/cells/?area=&indicator=&period_kind=&period_start=[&subject=]:
     a GeoJSON FeatureCollection of the area's grid cells (EPSG:4326 outlines of the
-    equal-area squares) with the indicator's value in each cell that has one."""
+    equal-area squares) with the indicator's value in each cell that has one (a rate such as
+    cpue.records.km also its interval and the km walked in the cell; a cell without effort
+    has none: no data)."""
 
     access_policy = "capability:view_indicators"
     permission_classes = [IsAuthenticated]
@@ -207,7 +209,9 @@ class CellsView(APIView):
         )
         by_cell = {
             v["cell_id"]: v
-            for v in values.exclude(cell_id=NO_CELL).values("cell_id", "value", "numerator", "denominator")
+            for v in values.exclude(cell_id=NO_CELL).values(
+                "cell_id", "value", "numerator", "denominator", "lower", "upper", "effort"
+            )
         }
         cells = (
             GridCell.objects.filter(area_id=area_id).annotate(outline=Transform("geom", 4326)).order_by("pk")
@@ -226,6 +230,9 @@ class CellsView(APIView):
                         "size_m": cell.size_m,
                         "value": found["value"] if found else None,
                         "numerator": found["numerator"] if found else None,
+                        "lower": found["lower"] if found else None,
+                        "upper": found["upper"] if found else None,
+                        "effort": found["effort"] if found else None,
                     },
                 }
             )
