@@ -18,6 +18,12 @@ from indicators.models import CELL_M, EQUAL_AREA_SRID, LARGE_AREA_KM2, LARGE_CEL
 
 # The patrol swath: ecoscope's patrol summary buffers tracks by 500 m (domain.md §2).
 SWATH_M = 500.0
+# Tracks are simplified (Douglas–Peucker) by this many metres before they are buffered: a
+# GPS fix is no better, and the swath's edge moves by at most this much.
+SIMPLIFY_M = 5.0
+
+# Every CTE holding a spatial result is MATERIALIZED: inlined, both databases would compute
+# the shape once for each reference to its column.
 
 # The spatial functions each database names differently.
 _SQL = {
@@ -94,7 +100,7 @@ def cell_effort(job: int, where: compute.Where) -> None:
     compute._execute(
         f"""
         INSERT INTO {compute.IV} ({compute.COLUMNS})
-        WITH days AS (
+        WITH days AS MATERIALIZED (
             SELECT ts.area_id, d.id AS leg_day_id, {d.month("d.day")} AS m, {_size("pa")} AS size,
                 d.distance_km AS day_km, d.patrol_hours, d.field_hours, d.person_days,
                 ST_Transform(ST_Intersection(pa.boundary, d.track), {EQUAL_AREA_SRID}) AS g
@@ -104,7 +110,7 @@ def cell_effort(job: int, where: compute.Where) -> None:
             WHERE {ts_where} AND ts.zone_id IS NULL AND ts.has_track AND ts.distance_km > 0
                 AND d.track IS NOT NULL AND d.distance_km > 0
         ),
-        pieces AS (
+        pieces AS MATERIALIZED (
             SELECT days.area_id, days.m, c.id AS cell_id, days.day_km, days.patrol_hours,
                 days.field_hours, days.person_days, {km} AS km
             FROM days
@@ -112,7 +118,7 @@ def cell_effort(job: int, where: compute.Where) -> None:
                 AND c.ix BETWEEN {span("x")} AND c.iy BETWEEN {span("y")}
             WHERE {g} IS NOT NULL AND ST_Intersects({g}, c.geom)
         ),
-        cm AS (
+        cm AS MATERIALIZED (
             SELECT area_id, m, cell_id, SUM(km) AS km,
                 SUM(patrol_hours * km / day_km) AS ph, SUM(field_hours * km / day_km) AS fh,
                 SUM(person_days * km / day_km) AS pd, COUNT(*) AS legdays
@@ -188,9 +194,10 @@ def coverage(job: int, where: compute.Where) -> None:
     """coverage.area: the share (0–1) of an area, and of each of its zones, within 500 m of
     a track walked in the period — ecoscope's merged swath coverage (overlaps counted once;
     domain.md §2, §6; formulas.area_coverage). The tracks of the leg-days with effort in
-    the area are buffered in the UTM zone of the area's centre (a metric buffer), merged
-    per period and intersected with the boundary; numerator the covered km², denominator
-    the boundary's km² in the same projection.
+    the area, simplified by SIMPLIFY_M, are buffered in the UTM zone of the area's centre
+    (a metric buffer), merged per month, then the months per quarter and year, and
+    intersected with the boundary; numerator the covered km², denominator the boundary's
+    km² in the same projection.
 
     coverage.cells: the share (0–1) of the area's grid cells with effort.km in the period
     (formulas.cell_coverage, SMART's gridded effort; domain.md §6); numerator patrolled
@@ -208,16 +215,20 @@ def coverage(job: int, where: compute.Where) -> None:
         INSERT INTO {compute.IV} ({compute.COLUMNS})
         WITH lt AS (
             SELECT ts.area_id, {d.month("d.day")} AS m, {utm} AS srid,
-                ST_Buffer(ST_Transform(d.track, {utm}), {SWATH_M}) AS g
+                ST_Buffer(ST_Simplify(ST_Transform(d.track, {utm}), {SIMPLIFY_M}), {SWATH_M}) AS g
             FROM observations_tracksegment ts
             JOIN observations_patrollegday d ON d.id = ts.leg_day_id
             JOIN protected_areas_protectedarea pa ON pa.id = ts.area_id
             WHERE {ts_where} AND ts.zone_id IS NULL AND ts.has_track AND ts.distance_km > 0
                 AND d.track IS NOT NULL
         ),
+        monthly AS MATERIALIZED (
+            SELECT area_id, m, MAX(srid) AS srid, ST_Union(g) AS g FROM lt GROUP BY area_id, m
+        ),
         swath AS (
+            -- Quarters and years merge the months' swaths: each track is buffered once.
             SELECT kind, start, area_id, MAX(srid) AS srid, ST_Union(g) AS u
-            FROM ({compute._periods("lt", "x.*")}) p
+            FROM ({compute._periods("monthly", "x.*")}) p
             GROUP BY kind, start, area_id
         ),
         places AS (
@@ -225,7 +236,7 @@ def coverage(job: int, where: compute.Where) -> None:
             UNION ALL
             SELECT area_id, id, boundary FROM protected_areas_zone
         ),
-        measured AS (
+        measured AS MATERIALIZED (
             SELECT sw.area_id, pl.zone_id, sw.kind, sw.start,
                 COALESCE(ST_Area({covered}), 0) / 1e6 AS covered,
                 ST_Area(ST_Transform(pl.boundary, sw.srid)) / 1e6 AS whole
