@@ -25,6 +25,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import access
+from indicators import evidence, formulas
+from indicators.compute import INDICATORS
 from indicators.models import NO_CELL, NO_ZONE, GridCell, IndicatorValue, PeriodKind
 
 PREVIOUS_MONTHS = {PeriodKind.MONTH: 1, PeriodKind.QUARTER: 3, PeriodKind.YEAR: 12}
@@ -45,7 +47,10 @@ class IndicatorFilter(django_filters.FilterSet):
     cell = django_filters.NumberFilter(field_name="cell_id", help_text="grid cell id (default 0: no cell)")
     start = django_filters.DateFilter(field_name="period_start", lookup_expr="gte", help_text="periods from")
     end = django_filters.DateFilter(field_name="period_start", lookup_expr="lte", help_text="periods to")
-    indicator = django_filters.CharFilter(help_text="indicator code, e.g. cpue.records.km")
+    indicator = django_filters.CharFilter(
+        help_text="indicator code, e.g. cpue.records.km. Codes: "
+        + "; ".join(f"{code}: {meaning}" for code, meaning in INDICATORS.items())
+    )
     indicator_prefix = django_filters.CharFilter(field_name="indicator", lookup_expr="startswith")
     subject = django_filters.CharFilter(help_text="e.g. category:human_activity.weapons.snare")
 
@@ -58,6 +63,15 @@ class IndicatorValueSerializer(serializers.ModelSerializer):
     zone = serializers.SerializerMethodField()
     cell = serializers.SerializerMethodField()
     change = serializers.SerializerMethodField(help_text="value − the previous period's value")
+    previous = serializers.SerializerMethodField(
+        help_text="the previous period's value (the month, quarter or year just before), if any"
+    )
+    change_percent = serializers.SerializerMethodField(
+        help_text="100 × change ÷ |previous value|; null when either is missing or the previous is 0"
+    )
+    rationale = serializers.SerializerMethodField(
+        help_text="mett.suggested only: the evidence and the rule in words (never the assessors' score)"
+    )
 
     class Meta:
         model = IndicatorValue
@@ -77,6 +91,9 @@ class IndicatorValueSerializer(serializers.ModelSerializer):
             "upper",
             "effort",
             "change",
+            "previous",
+            "change_percent",
+            "rationale",
         ]
 
     def get_zone(self, obj: IndicatorValue) -> int | None:
@@ -85,14 +102,34 @@ class IndicatorValueSerializer(serializers.ModelSerializer):
     def get_cell(self, obj: IndicatorValue) -> int | None:
         return None if obj.cell_id == NO_CELL else obj.cell_id
 
-    def get_change(self, obj: IndicatorValue) -> float | None:
-        """Change from the period just before, when both have a value (formulas.period_change)."""
+    def get_previous(self, obj: IndicatorValue) -> float | None:
+        """The value of the period just before, read by the window (LAG) of get_queryset;
+        None if that row is not among those the filters keep or is another period."""
         before, before_start = getattr(obj, "previous_value", None), getattr(obj, "previous_start", None)
-        if before is None or obj.value is None or before_start is None:
+        if before is None or before_start is None:
             return None
         if before_start != previous_start(obj.period_kind, obj.period_start):
             return None
+        return float(before)
+
+    def get_change(self, obj: IndicatorValue) -> float | None:
+        """Change from the period just before, when both have a value (formulas.period_change)."""
+        before = self.get_previous(obj)
+        if before is None or obj.value is None:
+            return None
         return float(obj.value - before)
+
+    def get_change_percent(self, obj: IndicatorValue) -> float | None:
+        """formulas.period_change's percent: growth from nothing has no percentage."""
+        change = formulas.period_change(self.get_previous(obj), obj.value)
+        return None if change is None else change.percent
+
+    def get_rationale(self, obj: IndicatorValue) -> str | None:
+        if obj.indicator != "mett.suggested":
+            return None
+        return evidence.rationale(
+            obj.subject, obj.value, obj.numerator, obj.denominator, obj.upper, obj.effort
+        )
 
 
 class Pagination(PageNumberPagination):
@@ -104,8 +141,11 @@ class Pagination(PageNumberPagination):
 class IndicatorValueViewSet(viewsets.ReadOnlyModelViewSet):
     """GET /api/v1/indicators/: stored indicator values of the user's areas, filtered by
     area, zone, cell, period kind (M, Q, Y) and range (start, end), indicator and subject.
-    Each value carries its numerator, denominator, interval and effort, and the change from
-    the previous period (within the rows the filters keep)."""
+    Each value carries its numerator, denominator, interval and effort, and its trend: the
+    previous period's value, the change from it and that change in % (read at request time
+    with a window LAG over each series, within the rows the filters keep: ask from one
+    period earlier to have the first one's change). Grid cells: add `cell`. Suggested METT
+    scores (mett.suggested) carry a `rationale` in words."""
 
     access_policy = "capability:view_indicators"
     permission_classes = [IsAuthenticated]
@@ -129,7 +169,9 @@ class IndicatorValueViewSet(viewsets.ReadOnlyModelViewSet):
 class CellsView(APIView):
     """GET /api/v1/indicators/cells/?area=&indicator=&period_kind=&period_start=[&subject=]:
     a GeoJSON FeatureCollection of the area's grid cells (EPSG:4326 outlines of the
-    equal-area squares) with the indicator's value in each cell that has one."""
+    equal-area squares) with the indicator's value in each cell that has one (a rate such as
+    cpue.records.km also its interval and the km walked in the cell; a cell without effort
+    has none: no data)."""
 
     access_policy = "capability:view_indicators"
     permission_classes = [IsAuthenticated]
@@ -167,7 +209,9 @@ class CellsView(APIView):
         )
         by_cell = {
             v["cell_id"]: v
-            for v in values.exclude(cell_id=NO_CELL).values("cell_id", "value", "numerator", "denominator")
+            for v in values.exclude(cell_id=NO_CELL).values(
+                "cell_id", "value", "numerator", "denominator", "lower", "upper", "effort"
+            )
         }
         cells = (
             GridCell.objects.filter(area_id=area_id).annotate(outline=Transform("geom", 4326)).order_by("pk")
@@ -186,6 +230,9 @@ class CellsView(APIView):
                         "size_m": cell.size_m,
                         "value": found["value"] if found else None,
                         "numerator": found["numerator"] if found else None,
+                        "lower": found["lower"] if found else None,
+                        "upper": found["upper"] if found else None,
+                        "effort": found["effort"] if found else None,
                     },
                 }
             )

@@ -34,6 +34,7 @@ import numpy as np
 from django.db import connection, transaction
 from scipy.special import gammaincinv
 
+from indicators import accumulation, coverage, evidence, resource_use
 from indicators.models import CELL_M, EQUAL_AREA_SRID, LARGE_AREA_KM2, LARGE_CELL_M, PoissonBound
 
 # z for the two-sided 95 % intervals (NormalDist().inv_cdf(0.975)).
@@ -77,6 +78,16 @@ INDICATORS: dict[str, str] = {
     "finance.income": "actual income by source (subject: currency:source)",
     "finance.gap_basic": "basic need − actual income (subject: currency)",
     "finance.gap_optimal": "optimal need − actual income (subject: currency)",
+    # indicators.coverage: effort.* and cell.records with a cell, and cpue.records.km per cell, too.
+    "coverage.area": "share (0–1) of the area or zone within 500 m of a track",
+    "coverage.cells": "share (0–1) of the area's grid cells patrolled",
+    # indicators.resource_use
+    "resource.records": "records of resource use (subject: kind[:permitted|purpose|users:<value>])",
+    "resource.quantity": "summed quantity in one unit (subject: kind:unit[:permitted|purpose|users:<value>])",
+    # indicators.accumulation
+    "bio.accumulation": "expected species after t leg-days, Mao Tau (subject: t; numerator: observed)",
+    # indicators.evidence
+    "mett.suggested": "METT score suggested by field data, beside the assessors' (subject: question)",
 }
 
 # A typed NULL: PostgreSQL types an untyped NULL in a UNION as text.
@@ -697,6 +708,11 @@ def compute_scope(
         ("biodiversity", lambda: _biodiversity(job, where)),
         ("mett", lambda: _mett(job)),
         ("finance", lambda: _finance(job)),
+        ("cell effort", lambda: coverage.cell_effort(job, where)),
+        ("coverage", lambda: coverage.coverage(job, where)),
+        ("resource use", lambda: resource_use.resource_use(job, where)),
+        ("accumulation", lambda: accumulation.accumulation(job, where)),
+        ("mett evidence", lambda: evidence.mett_suggested(job)),
     ]
     ensure_poisson_bounds()
     for name, step in steps:

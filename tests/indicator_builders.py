@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from django.contrib.gis.geos import Point
+from django.contrib.gis.geos import LineString, MultiLineString, Point
 
 from observations.models import (
     Observation,
@@ -15,6 +15,7 @@ from observations.models import (
     Patrol,
     PatrolLeg,
     PatrolLegDay,
+    ResourceUse,
     SpeciesObservation,
     Taxon,
     TrackSegment,
@@ -50,9 +51,10 @@ def leg_day(
     person_days: float = 4.0,
     zones: dict[Zone, float] | None = None,
     sub: Submission | None = None,
+    track: list[tuple[float, float]] | None = None,
 ) -> PatrolLegDay:
     """A leg-day all in `area`; `zones` gives the km in each zone (hours and person-days
-    apportioned by distance, as ingest does)."""
+    apportioned by distance, as ingest does); `track` its path (lon, lat), if it has one."""
     patrol = Patrol.objects.create(area=area, **_record(sub))
     leg = PatrolLeg.objects.create(patrol=patrol)
     legday = PatrolLegDay.objects.create(
@@ -63,6 +65,7 @@ def leg_day(
         field_hours=field_hours,
         patrol_hours=patrol_hours,
         person_days=person_days,
+        track=MultiLineString(LineString(track, srid=4326), srid=4326) if track else None,
     )
     TrackSegment.objects.create(
         leg_day=legday,
@@ -121,4 +124,31 @@ def observation(
             individual_count=individuals,
             is_occurrence=occurrence,
         )
+    return obs
+
+
+def resource_use(
+    area: ProtectedArea,
+    day: date,
+    kind: str = "timber",
+    quantity: float | None = None,
+    unit: str = "",
+    permitted: bool | None = None,
+    purpose: str = "",
+    users: str = "",
+    zone: Zone | None = None,
+    sub: Submission | None = None,
+) -> Observation:
+    """A record of resource use (a human-activity observation with its ResourceUse)."""
+    obs = observation(area, day, category="human_activity.camp", zone=zone, sub=sub)
+    Observation.objects.filter(pk=obs.pk).update(vertical="resource_use")
+    ResourceUse.objects.create(
+        observation=obs,
+        kind=kind,
+        quantity=quantity,
+        unit=unit,
+        permitted=permitted,
+        purpose=purpose,
+        users=users,
+    )
     return obs

@@ -20,7 +20,7 @@ class CellsApiTest(BaseTestCase):
     def setUpTestData(cls) -> None:
         super().setUpTestData()
         grid.build_grid(cls.area)
-        ib.leg_day(cls.area, date(2024, 5, 3))
+        ib.leg_day(cls.area, date(2024, 5, 3), track=[(147.3505, -9.432), (147.3505, -9.428)])
         ib.observation(cls.area, date(2024, 5, 3), point=(147.35, -9.43))
         ib.observation(cls.area, date(2024, 6, 3), point=(147.35, -9.43))
         compute.compute_full()
@@ -37,6 +37,19 @@ class CellsApiTest(BaseTestCase):
         ring = counted[0]["geometry"]["coordinates"][0]
         self.assertEqual(len(ring), 5)
         self.assertTrue(all(147.3 < lon < 147.42 and -9.48 < lat < -9.38 for lon, lat in ring))
+
+    def test_the_gridded_encounter_rate(self) -> None:
+        self.client.force_login(self.member)
+        url = URL.format(self.area.pk).replace("cell.records", "cpue.records.km")
+        features = self.client.get(url).json()["features"]
+        walked = [f["properties"] for f in features if f["properties"]["effort"] is not None]
+        # The short track lies in one or two cells; every other cell is no data, not 0.
+        self.assertIn(len(walked), (1, 2))
+        self.assertEqual(sum(p["numerator"] for p in walked), 2)
+        for p in walked:
+            self.assertAlmostEqual(p["value"], p["numerator"] * 10 / p["effort"])
+            self.assertGreater(p["upper"], p["value"])
+        self.assertEqual(sum(1 for f in features if f["properties"]["value"] is not None), len(walked))
 
     def test_a_member_reads_it(self) -> None:
         self.client.force_login(self.member)

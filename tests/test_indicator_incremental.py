@@ -9,7 +9,7 @@ from datetime import date
 
 from django.test import TestCase
 
-from indicators import compute, incremental
+from indicators import compute, grid, incremental
 from indicators.models import DirtyKey, IndicatorValue
 from observations.models import Observation, Patrol
 from tests import indicator_builders as ib
@@ -66,8 +66,11 @@ class IncrementalEqualsFullTest(TestCase):
     @classmethod
     def setUpTestData(cls) -> None:
         cls.areas = [make_area(), make_area(bounds=(147.5, -9.5, 147.6, -9.4))]
+        for area in cls.areas:
+            grid.build_grid(area)
 
     def test_random_sequences(self) -> None:
+        self.seen: set[tuple[str, bool]] = set()
         for seed in range(12):
             rng = random.Random(seed)
             steps = [
@@ -82,6 +85,17 @@ class IncrementalEqualsFullTest(TestCase):
             ]
             with self.subTest(seed=seed, steps=steps):
                 self.run_steps(steps)
+        # The sequences exercised every family, on the grid too.
+        for code in (
+            ("effort.km", True),
+            ("cpue.records.km", True),
+            ("coverage.area", False),
+            ("coverage.cells", False),
+            ("resource.quantity", False),
+            ("bio.accumulation", False),
+            ("mett.suggested", False),
+        ):
+            self.assertIn(code, self.seen)
 
     def run_steps(self, steps: list[tuple[str, int, int, int, str | None]]) -> None:
         IndicatorValue.objects.all().delete()
@@ -97,15 +111,34 @@ class IncrementalEqualsFullTest(TestCase):
                     Patrol.objects.filter(root_submission=sub).delete()
                     Observation.objects.filter(root_submission=sub).delete()
             if action != "rerun" and action != "delete":
-                ib.leg_day(area, day, km=3.0 + month, sub=sub)
-                for _ in range(records):
-                    ib.observation(area, day, taxon=taxon, individuals=records, sub=sub)
+                # A track in the area (cells, coverage), placed by month and records.
+                west, south = area.boundary.extent[:2]
+                start = (west + 0.005 * month, south + 0.01 + 0.01 * records)
+                track = [start, (start[0] + 0.02, start[1] + 0.01 * (records + 1))]
+                legday = ib.leg_day(area, day, km=3.0 + month, sub=sub, track=track)
+                for i in range(records):
+                    obs = ib.observation(
+                        area, day, taxon=taxon, individuals=records, sub=sub, point=track[i % 2]
+                    )
+                    Observation.objects.filter(pk=obs.pk).update(leg_day=legday)
+                    ib.resource_use(
+                        area,
+                        day,
+                        ("timber", "fish")[i % 2],
+                        1.0 + i,
+                        ("logs", "kg")[month % 2],
+                        (True, False, None)[i % 3],
+                        "commercial",
+                        "outsiders",
+                        sub=sub,
+                    )
             incremental.after_submission(sub, b"")
             incremental.update()
         incremental_values = snapshot()
         IndicatorValue.objects.all().delete()
         compute.compute_full()
         self.assertEqual(incremental_values, snapshot())
+        self.seen |= {(key[5], key[2] != 0) for key in incremental_values}
         Patrol.objects.all().delete()
         Observation.objects.all().delete()
 

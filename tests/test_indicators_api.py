@@ -34,6 +34,17 @@ class IndicatorsApiTest(BaseTestCase):
         self.assertEqual(rows[0]["zone"], None)
         self.assertIsNone(rows[0]["change"])
         self.assertEqual(rows[1]["change"], 30)
+        self.assertEqual((rows[1]["previous"], rows[1]["change_percent"]), (10, 300))
+        self.assertIsNone(rows[0]["previous"])
+        self.assertIsNone(rows[1]["rationale"])
+
+    def test_trend_needs_the_period_just_before(self) -> None:
+        # Quarters: Q2 only (April and May both fall in it): no previous quarter.
+        rows = self.get(self.owner, "?indicator=effort.km&period_kind=Q").json()["results"]
+        self.assertEqual([(r["value"], r["previous"], r["change"]) for r in rows], [(50, None, None)])
+        # A filter that leaves out April leaves May without a previous value.
+        rows = self.get(self.owner, "?indicator=effort.km&period_kind=M&start=2024-05-01").json()["results"]
+        self.assertEqual([(r["value"], r["previous"]) for r in rows], [(40, None)])
 
     def test_it_filters(self) -> None:
         r = self.get(

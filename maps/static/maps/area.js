@@ -10,9 +10,10 @@
 
   var map = FK.map("map");
   var overlays = {};
-  var layers = { tracks: L.layerGroup().addTo(map), observations: L.layerGroup().addTo(map), cells: L.layerGroup() };
+  var layers = { tracks: L.layerGroup().addTo(map), observations: L.layerGroup().addTo(map), cells: L.layerGroup(), rates: L.layerGroup() };
   var control = L.control.layers(null, {
-    "Patrol tracks (colour: km)": layers.tracks, "Observations": layers.observations, "Records per grid cell": layers.cells
+    "Patrol tracks (colour: km)": layers.tracks, "Observations": layers.observations, "Records per grid cell": layers.cells,
+    "Records per 10 km per grid cell": layers.rates
   }, { collapsed: false }).addTo(map);
   var charts = {};
   var pending = 0;
@@ -82,23 +83,35 @@
   var moved = null;
   map.on("moveend", function () { clearTimeout(moved); moved = setTimeout(reloadLayers, 250); });
 
-  function loadCells(year) {
-    layers.cells.clearLayers();
-    if (!year) { return; }
+  /* One indicator of the year on the grid: grey where there is no value (for a rate: no
+     effort in the cell, "no data", never 0). */
+  function gridLayer(layer, indicator, year, tip) {
+    layer.clearLayers();
     busy(1);
     var f = filters();
-    FK.getJSON("/api/v1/indicators/cells/?" + FK.query({ area: area, indicator: "cell.records", period_kind: "Y", period_start: year + "-01-01", subject: f.vertical ? "vertical:" + f.vertical : "" }))
+    FK.getJSON("/api/v1/indicators/cells/?" + FK.query({ area: area, indicator: indicator, period_kind: "Y", period_start: year + "-01-01", subject: f.vertical ? "vertical:" + f.vertical : "" }))
       .then(function (data) {
         var breaks = FK.breaks(data.features.map(function (c) { return c.properties.value; }));
-        layers.cells.addLayer(L.geoJSON(data, {
+        layer.addLayer(L.geoJSON(data, {
           style: function (c) {
             var v = c.properties.value;
             if (v === null || v === undefined) { return { color: "#9e9e9e", weight: 0.3, fillColor: "#9e9e9e", fillOpacity: 0.08 }; }
             return { color: "#555", weight: 0.3, fillColor: FK.ramp[FK.classOf(v, breaks)], fillOpacity: 0.7 };
           },
-          onEachFeature: function (c, l) { l.bindTooltip(FK.fmt(c.properties.value) + " records in " + year); }
+          onEachFeature: function (c, l) { l.bindTooltip(tip(c.properties)); }
         }));
       }).catch(function () {}).finally(function () { busy(-1); });
+  }
+
+  function loadCells(year) {
+    layers.cells.clearLayers();
+    layers.rates.clearLayers();
+    if (!year) { return; }
+    gridLayer(layers.cells, "cell.records", year, function (p) { return FK.fmt(p.value) + " records in " + year; });
+    gridLayer(layers.rates, "cpue.records.km", year, function (p) {
+      return p.value === null || p.value === undefined ? "No effort in " + year + ": no data"
+        : FK.fmt(p.value) + " records per 10 km in " + year + " (" + FK.fmt(p.effort) + " km walked)";
+    });
   }
 
   /* --- Cards and charts ------------------------------------------------------------------- */

@@ -1,0 +1,279 @@
+"""Effort on the grid and patrol coverage, computed in the database (indicators.compute's
+style: one INSERT … SELECT per family, over every area and period of a computation, the
+same statement on PostGIS and SpatiaLite but for the spatial function names).
+
+1. `cell_effort`: each leg-day's track clipped to its area (as TrackSegment) and then to
+   each grid cell it crosses (GridCell, EPSG:6933) → effort.km, effort.patrol_hours,
+   effort.field_hours, effort.person_days and effort.leg_days per cell (cell_id set);
+   then records per cell for all verticals together (cell.records, subject "") and the
+   gridded encounter rate cpue.records.km per cell.
+2. `coverage`: the share of an area (and of each zone) within 500 m of a track
+   (coverage.area), and the share of its grid cells patrolled (coverage.cells).
+"""
+
+from __future__ import annotations
+
+from indicators import compute
+from indicators.models import CELL_M, EQUAL_AREA_SRID, LARGE_AREA_KM2, LARGE_CELL_M
+
+# The patrol swath: ecoscope's patrol summary buffers tracks by 500 m (domain.md §2).
+SWATH_M = 500.0
+# Tracks are simplified (Douglas–Peucker) by this many metres before they are buffered: a
+# GPS fix is no better, and the swath's edge moves by at most this much.
+SIMPLIFY_M = 5.0
+
+# Every CTE holding a spatial result is MATERIALIZED: inlined, both databases would compute
+# the shape once for each reference to its column.
+
+# The spatial functions each database names differently.
+_SQL = {
+    True: {
+        "length": "ST_LengthSpheroid({}, 'SPHEROID[\"WGS 84\",6378137,298.257223563]')",
+        "xmin": "ST_XMin({})",
+        "xmax": "ST_XMax({})",
+        "ymin": "ST_YMin({})",
+        "ymax": "ST_YMax({})",
+        "lines": "ST_CollectionExtract({}, 2)",
+        "polygons": "ST_CollectionExtract({}, 3)",
+    },
+    False: {
+        "length": "GeodesicLength({})",
+        "xmin": "MbrMinX({})",
+        "xmax": "MbrMaxX({})",
+        "ymin": "MbrMinY({})",
+        "ymax": "MbrMaxY({})",
+        "lines": "CollectionExtract({}, 2)",
+        "polygons": "CollectionExtract({}, 3)",
+    },
+}
+
+
+def _f(name: str, arg: str) -> str:
+    return _SQL[compute.dialect().postgres][name].format(arg)
+
+
+def _size(area: str) -> str:
+    return f"CASE WHEN {area}.area_km2 > {LARGE_AREA_KM2} THEN {LARGE_CELL_M} ELSE {CELL_M} END"
+
+
+# Verticals every patrolled cell gets a rate row for (0 where nothing was seen), and "" for
+# all records together (observations.models.Vertical).
+VERTICALS = ("illicit", "resource_use", "biodiversity", "other")
+
+
+def cell_effort(job: int, where: compute.Where) -> None:
+    """Effort per grid cell, then records and encounter rates per cell.
+
+    Distance: the geodesic length of the leg-day's track clipped to its area and then to
+    the cell (SMART clips tracks to the area, zone or cell the same way; domain.md §1, §6),
+    so an area's cells add up to the area's effort.km. Hours and person-days are
+    apportioned by the share of the leg-day's distance inside the cell
+    (formulas.apportion): ODK geotraces carry no per-point times, so the time spent in a
+    cell is taken to be the share of the day's distance walked there. A leg-day counts as
+    one leg-day in every cell it crosses.
+
+    The gridded encounter rate (formulas.encounter_rate, domain.md §6) is records per 10 km
+    walked in the cell, with Garwood's 95 % interval (PoissonBound) scaled alike, for all
+    records (subject "") and per vertical. Cells without effort have no row (no data,
+    never 0); a patrolled cell where nothing was seen has 0 with its upper bound.
+    """
+    d = compute.dialect()
+    ts_where, ts_params = where.sql("ts.area_id", "d.day")
+    g = "days.g"
+    size = "days.size"
+    piece = f"ST_Intersection({g}, c.geom)"
+    km = f"COALESCE({_f('length', _f('lines', f'ST_Transform({piece}, 4326)'))}, 0) / 1000.0"
+    codes = " UNION ALL ".join(
+        f"SELECT '{code}' AS code"
+        for code in ("km", "patrol_hours", "field_hours", "person_days", "leg_days")
+    )
+    figure = (
+        "CASE k.code WHEN 'km' THEN pe.km WHEN 'patrol_hours' THEN pe.ph WHEN 'field_hours' THEN pe.fh"
+        " WHEN 'person_days' THEN pe.pd ELSE pe.legdays END"
+    )
+
+    def span(axis: str) -> str:
+        # The cells under the clipped track's bounding box: looked up by key, not by shape.
+        low, high = (_f(f"{axis}{end}", g) for end in ("min", "max"))
+        return f"{d.floor(f'{low} / {size}')} AND {d.floor(f'{high} / {size}')}"
+
+    compute._execute(
+        f"""
+        INSERT INTO {compute.IV} ({compute.COLUMNS})
+        WITH days AS MATERIALIZED (
+            SELECT ts.area_id, d.id AS leg_day_id, {d.month("d.day")} AS m, {_size("pa")} AS size,
+                d.distance_km AS day_km, d.patrol_hours, d.field_hours, d.person_days,
+                ST_Transform(ST_Intersection(pa.boundary, d.track), {EQUAL_AREA_SRID}) AS g
+            FROM observations_tracksegment ts
+            JOIN observations_patrollegday d ON d.id = ts.leg_day_id
+            JOIN protected_areas_protectedarea pa ON pa.id = ts.area_id
+            WHERE {ts_where} AND ts.zone_id IS NULL AND ts.has_track AND ts.distance_km > 0
+                AND d.track IS NOT NULL AND d.distance_km > 0
+        ),
+        pieces AS MATERIALIZED (
+            SELECT days.area_id, days.m, c.id AS cell_id, days.day_km, days.patrol_hours,
+                days.field_hours, days.person_days, {km} AS km
+            FROM days
+            JOIN indicators_gridcell c ON c.area_id = days.area_id AND c.size_m = {size}
+                AND c.ix BETWEEN {span("x")} AND c.iy BETWEEN {span("y")}
+            WHERE {g} IS NOT NULL AND ST_Intersects({g}, c.geom)
+        ),
+        cm AS MATERIALIZED (
+            SELECT area_id, m, cell_id, SUM(km) AS km,
+                SUM(patrol_hours * km / day_km) AS ph, SUM(field_hours * km / day_km) AS fh,
+                SUM(person_days * km / day_km) AS pd, COUNT(*) AS legdays
+            FROM pieces WHERE km > 0
+            GROUP BY area_id, m, cell_id
+        ),
+        pe AS (
+            SELECT area_id, cell_id, kind, start, SUM(km) AS km, SUM(ph) AS ph, SUM(fh) AS fh,
+                SUM(pd) AS pd, SUM(legdays) AS legdays
+            FROM ({compute._periods("cm", "x.*")}) p
+            GROUP BY area_id, cell_id, kind, start
+        ),
+        codes AS ({codes})
+        SELECT pe.area_id, 0, pe.cell_id, pe.kind, pe.start, 'effort.' || k.code, '',
+            {figure}, {figure}, {compute._N}, {compute._N}, {compute._N}, {figure}
+        FROM pe CROSS JOIN codes k
+        """,
+        [*ts_params, *[job] * 3],
+    )
+    _cell_rates(job)
+
+
+def _in_scope(alias: str) -> str:
+    return (
+        f"JOIN {compute.SCOPE} s ON s.job = %s AND s.area_id = {alias}.area_id"
+        f" AND s.period_kind = {alias}.period_kind AND s.period_start = {alias}.period_start"
+    )
+
+
+def _cell_rates(job: int) -> None:
+    """cell.records for all verticals together, and cpue.records.km per cell, from the rows
+    of this computation (compute._cells' records per vertical, cell_effort's km)."""
+    n = compute._N
+    subjects = " UNION ALL ".join(["SELECT '' AS subject", *(f"SELECT 'vertical:{v}'" for v in VERTICALS)])
+    compute._execute(
+        f"""
+        INSERT INTO {compute.IV} ({compute.COLUMNS})
+        SELECT r.area_id, 0, r.cell_id, r.period_kind, r.period_start, 'cell.records', '',
+            SUM(r.value), SUM(r.value), {n}, {n}, {n}, {n}
+        FROM {compute.IV} r {_in_scope("r")}
+        WHERE r.indicator = 'cell.records' AND r.cell_id <> 0 AND r.subject <> ''
+        GROUP BY r.area_id, r.cell_id, r.period_kind, r.period_start
+        """,
+        [job],
+    )
+    k = "COALESCE(r.value, 0)"
+    compute._execute(
+        f"""
+        INSERT INTO {compute.IV} ({compute.COLUMNS})
+        WITH ef AS (
+            SELECT e.area_id, e.cell_id, e.period_kind, e.period_start, e.value AS km
+            FROM {compute.IV} e {_in_scope("e")}
+            WHERE e.indicator = 'effort.km' AND e.cell_id <> 0 AND e.zone_id = 0 AND e.subject = ''
+                AND e.value > 0
+        ),
+        subjects AS ({subjects})
+        SELECT ef.area_id, 0, ef.cell_id, ef.period_kind, ef.period_start, 'cpue.records.km', sj.subject,
+            {k} * 10.0 / ef.km, {k}, ef.km,
+            COALESCE(b.lower, {compute._wh_lower(k)}) * 10.0 / ef.km,
+            COALESCE(b.upper, {compute._wh_upper(k)}) * 10.0 / ef.km,
+            ef.km
+        FROM ef CROSS JOIN subjects sj
+        LEFT JOIN {compute.IV} r ON r.area_id = ef.area_id AND r.period_kind = ef.period_kind
+            AND r.period_start = ef.period_start AND r.zone_id = 0 AND r.cell_id = ef.cell_id
+            AND r.indicator = 'cell.records' AND r.subject = sj.subject
+        LEFT JOIN indicators_poissonbound b ON b.k = CAST({k} AS integer)
+        """,
+        [job],
+    )
+
+
+def coverage(job: int, where: compute.Where) -> None:
+    """coverage.area: the share (0–1) of an area, and of each of its zones, within 500 m of
+    a track walked in the period — ecoscope's merged swath coverage (overlaps counted once;
+    domain.md §2, §6; formulas.area_coverage). The tracks of the leg-days with effort in
+    the area, simplified by SIMPLIFY_M, are buffered in the UTM zone of the area's centre
+    (a metric buffer), merged per month, then the months per quarter and year, and
+    intersected with the boundary; numerator the covered km², denominator the boundary's
+    km² in the same projection.
+
+    coverage.cells: the share (0–1) of the area's grid cells with effort.km in the period
+    (formulas.cell_coverage, SMART's gridded effort; domain.md §6); numerator patrolled
+    cells, denominator cells. Both only for periods where the area has km patrolled."""
+    d = compute.dialect()
+    n = compute._N
+    ts_where, ts_params = where.sql("ts.area_id", "d.day")
+    utm = (
+        "(32601 + CASE WHEN ST_Y(ST_Centroid(pa.boundary)) < 0 THEN 100 ELSE 0 END"
+        f" + {d.floor('(ST_X(ST_Centroid(pa.boundary)) + 180) / 6')})"
+    )
+    covered = _f("polygons", "ST_Intersection(sw.u, ST_Transform(pl.boundary, sw.srid))")
+    compute._execute(
+        f"""
+        INSERT INTO {compute.IV} ({compute.COLUMNS})
+        WITH lt AS (
+            SELECT ts.area_id, {d.month("d.day")} AS m, {utm} AS srid,
+                ST_Buffer(ST_Simplify(ST_Transform(d.track, {utm}), {SIMPLIFY_M}), {SWATH_M}) AS g
+            FROM observations_tracksegment ts
+            JOIN observations_patrollegday d ON d.id = ts.leg_day_id
+            JOIN protected_areas_protectedarea pa ON pa.id = ts.area_id
+            WHERE {ts_where} AND ts.zone_id IS NULL AND ts.has_track AND ts.distance_km > 0
+                AND d.track IS NOT NULL
+        ),
+        monthly AS MATERIALIZED (
+            SELECT area_id, m, MAX(srid) AS srid, ST_Union(g) AS g FROM lt GROUP BY area_id, m
+        ),
+        swath AS (
+            -- Quarters and years merge the months' swaths: each track is buffered once.
+            SELECT kind, start, area_id, MAX(srid) AS srid, ST_Union(g) AS u
+            FROM ({compute._periods("monthly", "x.*")}) p
+            GROUP BY kind, start, area_id
+        ),
+        places AS (
+            SELECT id AS area_id, 0 AS zone_id, boundary FROM protected_areas_protectedarea
+            UNION ALL
+            SELECT area_id, id, boundary FROM protected_areas_zone
+        ),
+        measured AS MATERIALIZED (
+            SELECT sw.area_id, pl.zone_id, sw.kind, sw.start,
+                COALESCE(ST_Area({covered}), 0) / 1e6 AS covered,
+                ST_Area(ST_Transform(pl.boundary, sw.srid)) / 1e6 AS whole
+            FROM swath sw JOIN places pl ON pl.area_id = sw.area_id
+        )
+        SELECT area_id, zone_id, 0, kind, start, 'coverage.area', '',
+            CASE WHEN whole > 0 THEN CASE WHEN covered > whole THEN 1.0 ELSE covered / whole END END,
+            covered, whole, {n}, {n}, {n}
+        FROM measured
+        """,
+        [*ts_params, *[job] * 3],
+    )
+    compute._execute(
+        f"""
+        INSERT INTO {compute.IV} ({compute.COLUMNS})
+        WITH cells AS (
+            SELECT c.area_id, COUNT(*) AS cells FROM indicators_gridcell c
+            JOIN protected_areas_protectedarea pa ON pa.id = c.area_id
+            WHERE c.size_m = {_size("pa")}
+            GROUP BY c.area_id
+        ),
+        walked AS (
+            SELECT e.area_id, e.period_kind, e.period_start, COUNT(*) AS patrolled
+            FROM {compute.IV} e {_in_scope("e")}
+            WHERE e.indicator = 'effort.km' AND e.cell_id <> 0 AND e.zone_id = 0 AND e.subject = ''
+                AND e.value > 0
+            GROUP BY e.area_id, e.period_kind, e.period_start
+        )
+        SELECT a.area_id, 0, 0, a.period_kind, a.period_start, 'coverage.cells', '',
+            CAST(COALESCE(w.patrolled, 0) AS double precision) / c.cells,
+            COALESCE(w.patrolled, 0), c.cells, {n}, {n}, {n}
+        FROM {compute.IV} a {_in_scope("a")}
+        JOIN cells c ON c.area_id = a.area_id
+        LEFT JOIN walked w ON w.area_id = a.area_id AND w.period_kind = a.period_kind
+            AND w.period_start = a.period_start
+        WHERE a.indicator = 'effort.km' AND a.zone_id = 0 AND a.cell_id = 0 AND a.subject = ''
+            AND a.value > 0
+        """,
+        [job, job],
+    )

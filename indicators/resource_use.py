@@ -1,0 +1,83 @@
+"""Natural-resource use recorded in the field (observations.ResourceUse), per area and zone
+and per month, quarter and year, in one INSERT … SELECT (indicators.compute's style).
+
+- resource.records: records of a kind of resource, subject "<kind>", and the same split by
+  permit, purpose and users: "<kind>:permitted:<yes|no|unknown>", "<kind>:purpose:<p>",
+  "<kind>:users:<u>".
+- resource.quantity: summed quantities of a kind *in one unit*, subject "<kind>:<unit>"
+  and the same splits ("<kind>:<unit>:permitted:no", …). Quantities in different units
+  (logs and m³ of timber) are never added: the unit is part of the subject. A record
+  without a quantity or a unit counts in resource.records only.
+
+Both carry the km patrolled in the same area, zone and period as `effort`, so that a
+quantity per 10 km can be drawn beside them (SMART-style numeric aggregates per effort and
+area; domain.md §6). A blank kind is "unspecified"; a blank purpose or users "unknown".
+"""
+
+from __future__ import annotations
+
+from indicators import compute
+
+# The splits of each kind: "" is the kind as a whole.
+DIMENSIONS = ("", "permitted", "purpose", "users")
+
+
+def resource_use(job: int, where: compute.Where) -> None:
+    """Records and quantities of resource use per kind (and unit), permitted or not, by
+    purpose and by users, for every period in scope (counts and sums: additive, summed
+    from the months)."""
+    d = compute.dialect()
+    n = compute._N
+    op_where, op_params = where.sql("op.area_id", "o.day")
+    split = " UNION ALL ".join(
+        f"""SELECT area_id, zone_id, m, rkind, unit,
+            {"''" if not dim else f"':{dim}:' || {dim}"} AS dim, records, qty, quantities FROM rb"""
+        for dim in DIMENSIONS
+    )
+    compute._execute(
+        f"""
+        INSERT INTO {compute.IV} ({compute.COLUMNS})
+        WITH ru AS (
+            SELECT op.area_id, COALESCE(op.zone_id, 0) AS zone_id, {d.month("o.day")} AS m,
+                COALESCE(NULLIF(r.kind, ''), 'unspecified') AS rkind, NULLIF(r.unit, '') AS unit,
+                r.quantity,
+                CASE WHEN r.permitted IS NULL THEN 'unknown' WHEN r.permitted THEN 'yes' ELSE 'no' END
+                    AS permitted,
+                COALESCE(NULLIF(r.purpose, ''), 'unknown') AS purpose,
+                COALESCE(NULLIF(r.users, ''), 'unknown') AS users
+            FROM observations_observationplace op
+            JOIN observations_observation o ON o.id = op.observation_id
+            JOIN observations_resourceuse r ON r.observation_id = o.id
+            WHERE {op_where} AND o.day IS NOT NULL
+        ),
+        rb AS (
+            SELECT area_id, zone_id, m, rkind, unit, permitted, purpose, users, COUNT(*) AS records,
+                SUM(CASE WHEN unit IS NOT NULL THEN quantity END) AS qty,
+                COUNT(CASE WHEN unit IS NOT NULL THEN quantity END) AS quantities
+            FROM ru
+            GROUP BY area_id, zone_id, m, rkind, unit, permitted, purpose, users
+        ),
+        dims AS ({split}),
+        pd AS (
+            SELECT kind, start, area_id, zone_id, rkind, unit, dim, SUM(records) AS records,
+                SUM(qty) AS qty, SUM(quantities) AS quantities
+            FROM ({compute._periods("dims", "x.*")}) p
+            GROUP BY kind, start, area_id, zone_id, rkind, unit, dim
+        ),
+        figures AS (
+            SELECT kind, start, area_id, zone_id, 'resource.records' AS indicator, rkind || dim AS subject,
+                CAST(SUM(records) AS double precision) AS v
+            FROM pd GROUP BY kind, start, area_id, zone_id, rkind, dim
+            UNION ALL
+            SELECT kind, start, area_id, zone_id, 'resource.quantity', rkind || ':' || unit || dim, qty
+            FROM pd WHERE unit IS NOT NULL AND quantities > 0
+        )
+        SELECT f.area_id, f.zone_id, 0, f.kind, f.start, f.indicator, f.subject, f.v, f.v, {n}, {n}, {n},
+            e.value
+        FROM figures f
+        LEFT JOIN {compute.IV} e ON e.area_id = f.area_id AND e.period_kind = f.kind
+            AND e.period_start = f.start AND e.zone_id = f.zone_id AND e.cell_id = 0
+            AND e.indicator = 'effort.km' AND e.subject = ''
+        """,
+        [*op_params, *[job] * 3],
+    )
