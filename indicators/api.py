@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import access
-from indicators.models import NO_CELL, NO_ZONE, GridCell, IndicatorValue, PeriodKind
+from indicators.models import NO_CELL, NO_ZONE, GridCell, IndicatorRow, PeriodKind
 
 PREVIOUS_MONTHS = {PeriodKind.MONTH: 1, PeriodKind.QUARTER: 3, PeriodKind.YEAR: 12}
 
@@ -36,8 +36,9 @@ def previous_start(kind: str, start: date) -> date:
     return date(months // 12, months % 12 + 1, 1)
 
 
-def visible_values(user: Any) -> QuerySet[IndicatorValue]:
-    return access.visible(user, access.Capability.VIEW_INDICATORS, IndicatorValue.objects.all())
+def visible_values(user: Any) -> QuerySet[IndicatorRow]:
+    """Stored values and the rates derived from them (IndicatorRow) of the user's areas."""
+    return access.visible(user, access.Capability.VIEW_INDICATORS, IndicatorRow.objects.all())
 
 
 class IndicatorFilter(django_filters.FilterSet):
@@ -50,7 +51,7 @@ class IndicatorFilter(django_filters.FilterSet):
     subject = django_filters.CharFilter(help_text="e.g. category:human_activity.weapons.snare")
 
     class Meta:
-        model = IndicatorValue
+        model = IndicatorRow
         fields = ["area", "period_kind"]
 
 
@@ -60,7 +61,7 @@ class IndicatorValueSerializer(serializers.ModelSerializer):
     change = serializers.SerializerMethodField(help_text="value − the previous period's value")
 
     class Meta:
-        model = IndicatorValue
+        model = IndicatorRow
         fields = [
             "id",
             "area",
@@ -79,13 +80,13 @@ class IndicatorValueSerializer(serializers.ModelSerializer):
             "change",
         ]
 
-    def get_zone(self, obj: IndicatorValue) -> int | None:
+    def get_zone(self, obj: IndicatorRow) -> int | None:
         return None if obj.zone_id == NO_ZONE else obj.zone_id
 
-    def get_cell(self, obj: IndicatorValue) -> int | None:
+    def get_cell(self, obj: IndicatorRow) -> int | None:
         return None if obj.cell_id == NO_CELL else obj.cell_id
 
-    def get_change(self, obj: IndicatorValue) -> float | None:
+    def get_change(self, obj: IndicatorRow) -> float | None:
         """Change from the period just before, when both have a value (formulas.period_change)."""
         before, before_start = getattr(obj, "previous_value", None), getattr(obj, "previous_start", None)
         if before is None or obj.value is None or before_start is None:
@@ -113,7 +114,7 @@ class IndicatorValueViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = IndicatorFilter
     pagination_class = Pagination
 
-    def get_queryset(self) -> QuerySet[IndicatorValue]:
+    def get_queryset(self) -> QuerySet[IndicatorRow]:
         values = visible_values(self.request.user)
         if "cell" not in self.request.query_params:
             values = values.filter(cell_id=NO_CELL)

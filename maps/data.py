@@ -38,7 +38,7 @@ from django.db.models.functions import ExtractYear
 from accounts import access
 from accounts.access import Capability
 from accounts.generalisation import CELL_DEGREES, STRICTNESS, Sensitivity
-from indicators.models import NO_CELL, NO_ZONE, GridCell, IndicatorValue, PeriodKind
+from indicators.models import NO_CELL, NO_ZONE, GridCell, IndicatorRow, PeriodKind
 from maps.geo import (
     BLOCK_CELLS,
     POINTS_ZOOM,
@@ -331,7 +331,7 @@ def areas_layer(user: Any, indicator: str, subject: str, year: int) -> dict[str,
     `indicator` for the area as a whole: `value` None is "no data" (no row, or a row with
     no value, such as a rate without effort), never 0; `shared` False where the user may
     not read the area's indicators."""
-    values_of = access.visible(user, Capability.VIEW_INDICATORS, IndicatorValue.objects.all())
+    values_of = access.visible(user, Capability.VIEW_INDICATORS, IndicatorRow.objects.all())
     if subject == "currency":
         # Each area in its own currency: "currency:PGK", never a category of it.
         values_of = values_of.filter(subject__startswith="currency:").exclude(
@@ -383,7 +383,7 @@ def areas_layer(user: Any, indicator: str, subject: str, year: int) -> dict[str,
 def indicator_years(user: Any) -> list[int]:
     """The years with yearly indicator values the user may read, newest first."""
     starts = (
-        access.visible(user, Capability.VIEW_INDICATORS, IndicatorValue.objects.all())
+        access.visible(user, Capability.VIEW_INDICATORS, IndicatorRow.objects.all())
         .filter(period_kind=PeriodKind.YEAR, zone_id=NO_ZONE, cell_id=NO_CELL)
         .order_by("-period_start")
         .values_list("period_start", flat=True)
@@ -420,7 +420,7 @@ def species_records(user: Any, taxon: Any) -> list[dict[str, Any]]:
 def illicit_hotspots(user: Any, limit: int = 10) -> list[dict[str, Any]]:
     """The grid cells with most illicit-activity records in the latest year with any, among
     the areas where the user reads indicators: cell, area, count and the cell's centre."""
-    values = access.visible(user, Capability.VIEW_INDICATORS, IndicatorValue.objects.all()).filter(
+    values = access.visible(user, Capability.VIEW_INDICATORS, IndicatorRow.objects.all()).filter(
         indicator="cell.records", subject="vertical:illicit", period_kind=PeriodKind.YEAR
     )
     latest = values.order_by("-period_start").values_list("period_start", flat=True).first()
