@@ -16,7 +16,8 @@ again in one transaction, family by family:
    the counts and the effort of the same area, zone and period, with Garwood's interval
    joined from PoissonBound (two rows stored per subject instead of eight);
 6. biodiversity for every period, from counts per species per period (not additive:
-   richness, Chao1, Shannon and Pielou are recomputed from the species counts);
+   richness, Chao1, Shannon and Pielou are recomputed from the species counts), read from
+   the counts per taxon the same computation has just written;
 7. METT per WCPA element and finance per year.
 
 The formulas are those of indicators.formulas, written in SQL; tests compare the two.
@@ -471,28 +472,23 @@ def _cells(job: int, where: Where) -> None:
 def _biodiversity(job: int, where: Where) -> None:
     """Richness, Chao1 (bias-corrected, Chao 1987; variance and interval as
     formulas.chao1), Shannon H′ and Pielou J for every period in scope, from counts per
-    species per period: none of them is a sum of the months'."""
-    d = dialect()
-    op_where, op_params = where.sql("op.area_id", "o.day")
+    species per period: none of them is a sum of the months'. Those counts are the
+    count.individuals rows of subject taxon:<slug> that _activity has just written for the
+    same area, zone and period (the same records: occurrences, individuals counted as
+    COALESCE(individual count, count, 1)), so no record is read again."""
     z = Z95
     _execute(
         f"""
         INSERT INTO {IV} ({COLUMNS})
-        WITH sb AS (
-            SELECT op.area_id, COALESCE(op.zone_id, 0) AS zone_id, {d.month("o.day")} AS m,
-                sp.taxon_id, t.iucn_category AS iucn, SUM(COALESCE(sp.individual_count, o.count, 1)) AS n
-            FROM observations_observationplace op
-            JOIN observations_observation o ON o.id = op.observation_id
-            JOIN observations_speciesobservation sp ON sp.observation_id = o.id
-            JOIN observations_taxon t ON t.id = sp.taxon_id
-            WHERE {op_where} AND sp.is_occurrence
-            GROUP BY op.area_id, COALESCE(op.zone_id, 0), {d.month("o.day")}, sp.taxon_id, t.iucn_category
-        ),
-        species AS (
-            SELECT kind AS period_kind, area_id, zone_id, start AS period_start, taxon_id, iucn,
-                CAST(SUM(n) AS double precision) AS n
-            FROM ({_periods("sb", "x.*")}) p
-            GROUP BY kind, area_id, zone_id, start, taxon_id, iucn
+        WITH species AS (
+            SELECT v.period_kind, v.area_id, v.zone_id, v.period_start, t.id AS taxon_id,
+                t.iucn_category AS iucn, v.value AS n
+            FROM {SCOPE} s
+            JOIN {IV} v ON v.area_id = s.area_id AND v.period_kind = s.period_kind
+                AND v.period_start = s.period_start AND v.indicator = 'count.individuals'
+                AND v.cell_id = 0
+            JOIN observations_taxon t ON v.subject = 'taxon:' || t.slug
+            WHERE s.job = %s
         ),
         st AS (
             SELECT period_kind, area_id, zone_id, period_start,
@@ -565,7 +561,7 @@ def _biodiversity(job: int, where: Where) -> None:
             GROUP BY area_id, zone_id, period_kind, period_start, iucn
         {IN_KEY_ORDER}
         """,
-        [*op_params, *[job] * 3],
+        [job],
     )
 
 
