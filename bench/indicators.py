@@ -1,7 +1,8 @@
 """Indicators benchmark: a national data set written straight into PostGIS, then the full
 recomputation and the incremental update after one submission, timed.
 
-    DATABASE_URL=postgis://postgres@127.0.0.1:5432/fieldkit .venv/bin/python bench/indicators.py [--scale 1.0]
+    DATABASE_URL=postgis://postgres@127.0.0.1:5432/fieldkit .venv/bin/python bench/indicators.py \
+        [--scale 1.0] [--once] [--workers 2] [--reuse]
 
 At scale 1: 100 areas (with a zone each and their 1 km grids), 5 years, 120,000 leg-days
 with their effort per area and zone, 1,000,000 observations (40 % species records of 20
@@ -9,10 +10,15 @@ taxa) with their places. Everything is generated with SQL (generate_series) in a
 of its own (`<name>_bench`, dropped and made again), not sent through HTTP. --scale 0.1
 gives 10 areas and 100,000 observations.
 
-Printed: the time to generate, the full recomputation (compute_full over every area, one
-transaction), the incremental update after one submission (a patrol day and five
-observations in one area: marking its keys, and the update that recomputes that month, its
-quarter and its year), the rows written, and the peak memory of this process.
+Printed: the time to generate; the full recomputation (every area, one transaction per
+area, shared among --workers processes as Celery workers share the nightly run:
+compute.compute_areas, what `manage.py compute_indicators --workers N` runs) with the
+time of each step summed over the workers and the rows written; the incremental update
+after one submission (a patrol day and five observations in one area: marking its keys,
+and the update that recomputes that month, its quarter and its year), twice; and the peak
+memory (maximum resident set) of this process and of the largest worker it forked.
+--reuse keeps the data set of a previous run at the same scale (its values are deleted
+first) instead of generating it again.
 """
 
 from __future__ import annotations
@@ -46,6 +52,19 @@ def recreate(url: str, bench_url: str) -> None:
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{bench_name}"')
         conn.execute(f'CREATE DATABASE "{bench_name}"')
+
+
+def exists(url: str, bench_url: str) -> bool:
+    """Whether a bench database with generated data is there (for --reuse)."""
+    import psycopg
+
+    conninfo = bench_url.replace("postgis://", "postgresql://")
+    try:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            row = conn.execute("SELECT count(*) FROM observations_observation").fetchone()
+    except psycopg.Error:
+        return False
+    return bool(row and row[0])
 
 
 def setup(bench_url: str) -> None:
@@ -258,21 +277,37 @@ def main() -> None:
     parser.add_argument(
         "--once", action="store_true", help="skip the second full recomputation (replacing every value)"
     )
+    parser.add_argument("--workers", type=int, default=2, help="processes sharing the full recomputation")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the data set of the last run (same scale) if there is one"
+    )
     args = parser.parse_args()
     scale = args.scale
     areas = max(1, round(100 * scale))
     observations = round(1_000_000 * scale)
     url, bench_url = database_urls()
-    recreate(url, bench_url)
+    reuse = args.reuse and exists(url, bench_url)
+    if not reuse:
+        recreate(url, bench_url)
     setup(bench_url)
 
     from django.db import connection
 
     from indicators import compute
     from indicators.models import IndicatorValue
+    from protected_areas.models import ProtectedArea
 
     started = time.perf_counter()
-    generate(areas, 20, observations)
+    if reuse:
+        from odk_forms.models import Submission
+
+        # The submissions of the last run's incremental updates, and everything computed.
+        Submission.objects.exclude(instance_id="uuid:bench").delete()
+        with connection.cursor() as c:
+            c.execute("TRUNCATE indicators_indicatorvalue, indicators_dirtykey, indicators_footprint")
+            c.execute("VACUUM ANALYZE")
+    else:
+        generate(areas, 20, observations)
     generated = time.perf_counter() - started
     with connection.cursor() as c:
         counts = {}
@@ -287,13 +322,17 @@ def main() -> None:
             c.execute(f"SELECT count(*) FROM {table}")
             counts[table] = c.fetchone()[0]
     made = ", ".join(f"{t.split('_', 1)[1]} {n:,}" for t, n in counts.items())
-    print(f"generated in {generated:.1f} s: {made}")
+    print(f"{'reused' if reuse else 'generated'} in {generated:.1f} s: {made}")
 
+    area_ids = list(ProtectedArea.objects.order_by("pk").values_list("pk", flat=True))
     started = time.perf_counter()
-    compute.compute_full()
+    compute.compute_areas(area_ids, workers=args.workers)
     full = time.perf_counter() - started
     rows = IndicatorValue.objects.count()
-    print(f"full recompute: {full:.2f} s ({rows:,} indicator values, {areas} areas × {YEARS} years)")
+    print(
+        f"full recompute: {full:.2f} s ({rows:,} indicator values, {areas} areas × {YEARS} years,"
+        f" {args.workers} worker(s))"
+    )
     print("  " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in compute.TIMINGS.items()))
     with connection.cursor() as c:
         c.execute(
@@ -305,7 +344,7 @@ def main() -> None:
 
     if not args.once:
         started = time.perf_counter()
-        compute.compute_full()
+        compute.compute_areas(area_ids, workers=args.workers)
         again = time.perf_counter() - started
         print(f"full recompute again (replacing every value): {again:.2f} s")
 
@@ -319,7 +358,11 @@ def main() -> None:
     )
     print(f"  {steps}")
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"peak memory (this process): {peak_kib / 1024:.0f} MiB")
+    child_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print(
+        f"peak memory: this process {peak_kib / 1024:.0f} MiB, largest worker {child_kib / 1024:.0f} MiB"
+        f" (at most {(peak_kib + args.workers * child_kib) / 1024:.0f} MiB together)"
+    )
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from rest_framework.views import APIView
 from accounts import access
 from indicators import evidence, formulas
 from indicators.compute import INDICATORS
-from indicators.models import NO_CELL, NO_ZONE, GridCell, IndicatorValue, PeriodKind
+from indicators.models import NO_CELL, NO_ZONE, GridCell, IndicatorRow, PeriodKind
 
 PREVIOUS_MONTHS = {PeriodKind.MONTH: 1, PeriodKind.QUARTER: 3, PeriodKind.YEAR: 12}
 
@@ -38,8 +38,9 @@ def previous_start(kind: str, start: date) -> date:
     return date(months // 12, months % 12 + 1, 1)
 
 
-def visible_values(user: Any) -> QuerySet[IndicatorValue]:
-    return access.visible(user, access.Capability.VIEW_INDICATORS, IndicatorValue.objects.all())
+def visible_values(user: Any) -> QuerySet[IndicatorRow]:
+    """Stored values and the rates derived from them (IndicatorRow) of the user's areas."""
+    return access.visible(user, access.Capability.VIEW_INDICATORS, IndicatorRow.objects.all())
 
 
 class IndicatorFilter(django_filters.FilterSet):
@@ -55,7 +56,7 @@ class IndicatorFilter(django_filters.FilterSet):
     subject = django_filters.CharFilter(help_text="e.g. category:human_activity.weapons.snare")
 
     class Meta:
-        model = IndicatorValue
+        model = IndicatorRow
         fields = ["area", "period_kind"]
 
 
@@ -74,7 +75,7 @@ class IndicatorValueSerializer(serializers.ModelSerializer):
     )
 
     class Meta:
-        model = IndicatorValue
+        model = IndicatorRow
         fields = [
             "id",
             "area",
@@ -96,13 +97,13 @@ class IndicatorValueSerializer(serializers.ModelSerializer):
             "rationale",
         ]
 
-    def get_zone(self, obj: IndicatorValue) -> int | None:
+    def get_zone(self, obj: IndicatorRow) -> int | None:
         return None if obj.zone_id == NO_ZONE else obj.zone_id
 
-    def get_cell(self, obj: IndicatorValue) -> int | None:
+    def get_cell(self, obj: IndicatorRow) -> int | None:
         return None if obj.cell_id == NO_CELL else obj.cell_id
 
-    def get_previous(self, obj: IndicatorValue) -> float | None:
+    def get_previous(self, obj: IndicatorRow) -> float | None:
         """The value of the period just before, read by the window (LAG) of get_queryset;
         None if that row is not among those the filters keep or is another period."""
         before, before_start = getattr(obj, "previous_value", None), getattr(obj, "previous_start", None)
@@ -112,19 +113,19 @@ class IndicatorValueSerializer(serializers.ModelSerializer):
             return None
         return float(before)
 
-    def get_change(self, obj: IndicatorValue) -> float | None:
+    def get_change(self, obj: IndicatorRow) -> float | None:
         """Change from the period just before, when both have a value (formulas.period_change)."""
         before = self.get_previous(obj)
         if before is None or obj.value is None:
             return None
         return float(obj.value - before)
 
-    def get_change_percent(self, obj: IndicatorValue) -> float | None:
+    def get_change_percent(self, obj: IndicatorRow) -> float | None:
         """formulas.period_change's percent: growth from nothing has no percentage."""
         change = formulas.period_change(self.get_previous(obj), obj.value)
         return None if change is None else change.percent
 
-    def get_rationale(self, obj: IndicatorValue) -> str | None:
+    def get_rationale(self, obj: IndicatorRow) -> str | None:
         if obj.indicator != "mett.suggested":
             return None
         return evidence.rationale(
@@ -153,7 +154,7 @@ class IndicatorValueViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = IndicatorFilter
     pagination_class = Pagination
 
-    def get_queryset(self) -> QuerySet[IndicatorValue]:
+    def get_queryset(self) -> QuerySet[IndicatorRow]:
         values = visible_values(self.request.user)
         if "cell" not in self.request.query_params:
             values = values.filter(cell_id=NO_CELL)

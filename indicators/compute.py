@@ -12,10 +12,12 @@ again in one transaction, family by family:
    IUCN category (ObservationPlace: every area and zone containing the observation);
 3. records per grid cell and vertical per month;
 4. quarters and years of the additive families above, summed from the months in SQL;
-5. encounter rates (CPUE) for every period, from the counts and the effort of the same
-   area, zone and period, with Garwood's interval joined from PoissonBound;
+5. encounter rates (CPUE) are not stored: models.IndicatorRow derives them when read from
+   the counts and the effort of the same area, zone and period, with Garwood's interval
+   joined from PoissonBound (two rows stored per subject instead of eight);
 6. biodiversity for every period, from counts per species per period (not additive:
-   richness, Chao1, Shannon and Pielou are recomputed from the species counts);
+   richness, Chao1, Shannon and Pielou are recomputed from the species counts), read from
+   the counts per taxon the same computation has just written;
 7. METT per WCPA element and finance per year.
 
 The formulas are those of indicators.formulas, written in SQL; tests compare the two.
@@ -23,6 +25,7 @@ The formulas are those of indicators.formulas, written in SQL; tests compare the
 
 from __future__ import annotations
 
+import multiprocessing
 import random
 import time
 from collections.abc import Callable, Iterable
@@ -31,7 +34,7 @@ from datetime import date
 from typing import Any
 
 import numpy as np
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from scipy.special import gammaincinv
 
 from indicators import accumulation, coverage, evidence, resource_use
@@ -93,6 +96,9 @@ INDICATORS: dict[str, str] = {
 # A typed NULL: PostgreSQL types an untyped NULL in a UNION as text.
 _N = "CAST(NULL AS double precision)"
 IV = "indicators_indicatorvalue"
+# Appended to an INSERT's SELECT (COLUMNS order): rows arrive in the order of the unique
+# key, so that its B-tree is filled page after page rather than all over.
+IN_KEY_ORDER = "ORDER BY 1, 4, 5, 2, 3, 6, 7"
 SCOPE = "indicators_computescope"
 COLUMNS = (
     "area_id, zone_id, cell_id, period_kind, period_start, indicator, subject, "
@@ -357,11 +363,11 @@ def _delete(job: int, area_ids: list[int] | None, since: date | None, full: bool
 
 
 def _activity(job: int, where: Where) -> None:
-    """Effort, counts per subject and encounter rates (CPUE), for every period in scope, in
-    one statement: effort from TrackSegment, counts from ObservationPlace (the same areas
-    and zones), rates as count ÷ effort × scale with Garwood's bounds scaled alike
-    (formulas.encounter_rate, summed_count_rate). No effort (none, or 0) → value NULL: no
-    data, never 0."""
+    """Effort and counts per subject, for every period in scope, in one statement: effort
+    from TrackSegment, counts from ObservationPlace (the same areas and zones). Encounter
+    rates (CPUE) are derived from these rows when read (models.IndicatorRow): count ÷
+    effort × scale with Garwood's bounds scaled alike (formulas.encounter_rate,
+    summed_count_rate); no effort (none, or 0) → value NULL: no data, never 0."""
     d = dialect()
     ts_where, ts_params = where.sql("ts.area_id", "d.day")
     op_where, op_params = where.sql("op.area_id", "o.day")
@@ -376,19 +382,6 @@ def _activity(job: int, where: Where) -> None:
             ("leg_days", "legdays"),
         )
     )
-    rate_rows = []
-    for numerator, bound in (("records", "pr"), ("individuals", "pi")):
-        for unit, scale in RATE_UNITS:
-            col = {"km": "ekm", "field_hours": "efh", "person_days": "epd"}[unit]
-            k = f"rt.{numerator}"
-            rate_rows.append(
-                f"""SELECT area_id, zone_id, 0, kind, start, 'cpue.{numerator}.{unit}', subject,
-                    CASE WHEN {col} > 0 THEN {k} * {scale} / {col} END, {k}, NULLIF({col}, 0),
-                    CASE WHEN {col} > 0 THEN COALESCE({bound}_lower, {_wh_lower(k)}) * {scale} / {col} END,
-                    CASE WHEN {col} > 0 THEN COALESCE({bound}_upper, {_wh_upper(k)}) * {scale} / {col} END,
-                    NULLIF({col}, 0)
-                FROM rt"""
-            )
     _execute(
         f"""
         INSERT INTO {IV} ({COLUMNS})
@@ -440,19 +433,7 @@ def _activity(job: int, where: Where) -> None:
             GROUP BY kind, start, area_id, zone_id, subject
         ),
         ef AS (SELECT * FROM pa WHERE subject = ''),
-        ct AS (SELECT * FROM pa WHERE subject <> ''),
-        rt AS (
-            -- The effort of a subject's area, zone and period is that of the row with no
-            -- subject, found by a window over the group rather than by a join.
-            SELECT w.*, pr.lower AS pr_lower, pr.upper AS pr_upper, pi.lower AS pi_lower, pi.upper AS pi_upper
-            FROM (
-                SELECT pa.*, MAX(km) OVER g AS ekm, MAX(fh) OVER g AS efh, MAX(pd) OVER g AS epd
-                FROM pa WINDOW g AS (PARTITION BY kind, start, area_id, zone_id)
-            ) w
-            LEFT JOIN indicators_poissonbound pr ON pr.k = w.records
-            LEFT JOIN indicators_poissonbound pi ON pi.k = CAST(w.individuals AS integer)
-            WHERE w.subject <> ''
-        )
+        ct AS (SELECT * FROM pa WHERE subject <> '')
         {effort_rows}
         UNION ALL
         SELECT area_id, zone_id, 0, kind, start, 'count.records', subject,
@@ -460,8 +441,7 @@ def _activity(job: int, where: Where) -> None:
         UNION ALL
         SELECT area_id, zone_id, 0, kind, start, 'count.individuals', subject,
             individuals, individuals, {_N}, {_N}, {_N}, {_N} FROM ct
-        UNION ALL
-        {" UNION ALL ".join(rate_rows)}
+        {IN_KEY_ORDER}
         """,
         [*ts_params, *op_params, *[job] * 3],
     )
@@ -494,6 +474,7 @@ def _cells(job: int, where: Where) -> None:
         JOIN indicators_gridcell g ON g.area_id = p.area_id AND g.size_m = p.size
             AND g.ix = p.ix AND g.iy = p.iy
         GROUP BY p.area_id, g.id, p.kind, p.start, p.vertical
+        {IN_KEY_ORDER}
         """,
         [*op_params, *[job] * 3],
     )
@@ -502,28 +483,23 @@ def _cells(job: int, where: Where) -> None:
 def _biodiversity(job: int, where: Where) -> None:
     """Richness, Chao1 (bias-corrected, Chao 1987; variance and interval as
     formulas.chao1), Shannon H′ and Pielou J for every period in scope, from counts per
-    species per period: none of them is a sum of the months'."""
-    d = dialect()
-    op_where, op_params = where.sql("op.area_id", "o.day")
+    species per period: none of them is a sum of the months'. Those counts are the
+    count.individuals rows of subject taxon:<slug> that _activity has just written for the
+    same area, zone and period (the same records: occurrences, individuals counted as
+    COALESCE(individual count, count, 1)), so no record is read again."""
     z = Z95
     _execute(
         f"""
         INSERT INTO {IV} ({COLUMNS})
-        WITH sb AS (
-            SELECT op.area_id, COALESCE(op.zone_id, 0) AS zone_id, {d.month("o.day")} AS m,
-                sp.taxon_id, t.iucn_category AS iucn, SUM(COALESCE(sp.individual_count, o.count, 1)) AS n
-            FROM observations_observationplace op
-            JOIN observations_observation o ON o.id = op.observation_id
-            JOIN observations_speciesobservation sp ON sp.observation_id = o.id
-            JOIN observations_taxon t ON t.id = sp.taxon_id
-            WHERE {op_where} AND sp.is_occurrence
-            GROUP BY op.area_id, COALESCE(op.zone_id, 0), {d.month("o.day")}, sp.taxon_id, t.iucn_category
-        ),
-        species AS (
-            SELECT kind AS period_kind, area_id, zone_id, start AS period_start, taxon_id, iucn,
-                CAST(SUM(n) AS double precision) AS n
-            FROM ({_periods("sb", "x.*")}) p
-            GROUP BY kind, area_id, zone_id, start, taxon_id, iucn
+        WITH species AS (
+            SELECT v.period_kind, v.area_id, v.zone_id, v.period_start, t.id AS taxon_id,
+                t.iucn_category AS iucn, v.value AS n
+            FROM {SCOPE} s
+            JOIN {IV} v ON v.area_id = s.area_id AND v.period_kind = s.period_kind
+                AND v.period_start = s.period_start AND v.indicator = 'count.individuals'
+                AND v.cell_id = 0
+            JOIN observations_taxon t ON v.subject = 'taxon:' || t.slug
+            WHERE s.job = %s
         ),
         st AS (
             SELECT period_kind, area_id, zone_id, period_start,
@@ -594,8 +570,9 @@ def _biodiversity(job: int, where: Where) -> None:
             'bio.species', 'iucn:' || iucn,
             COUNT(*), COUNT(*), {_N}, {_N}, {_N}, {_N} FROM species WHERE n > 0
             GROUP BY area_id, zone_id, period_kind, period_start, iucn
+        {IN_KEY_ORDER}
         """,
-        [*op_params, *[job] * 3],
+        [job],
     )
 
 
@@ -715,10 +692,24 @@ def compute_scope(
         ("mett evidence", lambda: evidence.mett_suggested(job)),
     ]
     ensure_poisson_bounds()
+    _tune()
     for name, step in steps:
         started = time.perf_counter()
         step()
         TIMINGS[name] = TIMINGS.get(name, 0.0) + time.perf_counter() - started
+
+
+def _tune() -> None:
+    """Settings of this transaction only (PostgreSQL): enough memory for the sorts and hash
+    aggregates of a whole scope to stay off disk, and no JIT compilation, which costs more
+    than it saves on statements of a few hundred milliseconds."""
+    if connection.vendor == "postgresql":
+        _execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
+        _execute("SET LOCAL jit = off")
+
+
+# work_mem of a computation (per sort or hash, per worker).
+WORK_MEM = "64MB"
 
 
 def compute_full(area_ids: list[int] | None = None, since: date | None = None) -> None:
@@ -732,6 +723,33 @@ def compute_full(area_ids: list[int] | None = None, since: date | None = None) -
         first = date(since.year, 1, 1) if since else None
         compute_scope(job, Where(area_ids, first), area_ids=area_ids, since=since, full=True)
         clear_scope(job)
+
+
+def compute_areas(area_ids: list[int], since: date | None = None, workers: int = 1) -> None:
+    """Recompute the given areas, shared among `workers` processes (forked, each with a
+    connection of its own), each computing its share in one transaction: statements over
+    many areas read each table once (hash joins), where one area at a time would read the
+    same pages once per area. TIMINGS gets the steps' times summed over the workers."""
+    ensure_poisson_bounds()
+    shares = [sorted(area_ids[i::workers]) for i in range(max(1, workers))]
+    shares = [share for share in shares if share]
+    if len(shares) <= 1:
+        for share in shares:
+            compute_full(share, since)
+        return
+    # A forked child must not use its parent's connection: close it, each opens its own.
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    with context.Pool(len(shares)) as pool:
+        for timings in pool.imap_unordered(_compute_in_child, [(share, since) for share in shares]):
+            for name, seconds in timings.items():
+                TIMINGS[name] = TIMINGS.get(name, 0.0) + seconds
+
+
+def _compute_in_child(args: tuple[list[int], date | None]) -> dict[str, float]:
+    before = dict(TIMINGS)
+    compute_full(*args)
+    return {name: seconds - before.get(name, 0.0) for name, seconds in TIMINGS.items()}
 
 
 def compute_months(keys: Iterable[tuple[int, date]]) -> None:

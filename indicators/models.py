@@ -59,9 +59,13 @@ class IndicatorValue(models.Model):
     computed from, so a rate can be recomputed, summed into a longer period and shown
     with the effort beside it. `value` NULL is "no data" (a period without effort has no
     encounter rate), never 0. The codes are listed in indicators.compute.INDICATORS.
+
+    Encounter rates (cpue.*) are not stored: IndicatorRow derives them from the counts and
+    the effort stored here. Readers read IndicatorRow.
     """
 
-    area = models.ForeignKey(ProtectedArea, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the unique key starts with the area.
+    area = models.ForeignKey(ProtectedArea, on_delete=models.CASCADE, related_name="+", db_index=False)
     # Zone id or NO_ZONE; grid cell id or NO_CELL (not foreign keys: 0 is a key of its own).
     zone_id = models.IntegerField(default=NO_ZONE)
     cell_id = models.IntegerField(default=NO_CELL)
@@ -89,6 +93,39 @@ class IndicatorValue(models.Model):
         indexes = [
             models.Index(fields=["indicator", "period_kind", "period_start"], name="indicatorvalue_code_idx"),
         ]
+
+    def __str__(self) -> str:
+        where = f"{self.area_id}/{self.zone_id}/{self.cell_id}"
+        return f"{self.indicator} {self.subject} {where} {self.period_start}"
+
+
+class IndicatorRow(models.Model):
+    """What readers read: every stored IndicatorValue, and the encounter rates (cpue.*)
+    derived from them in a database view (indicators_indicatorrow, migration 0002), as
+    compute wrote them before: count ÷ effort × scale with Garwood's bounds scaled alike, a
+    row for every count.records and count.individuals row and effort unit, value NULL
+    where there is no effort. A derived row's id is −(the count row's id × 4 + unit)."""
+
+    id = models.BigIntegerField(primary_key=True)
+    area = models.ForeignKey(
+        ProtectedArea, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    zone_id = models.IntegerField()
+    cell_id = models.IntegerField()
+    period_kind = models.CharField(max_length=1, choices=PeriodKind.choices)
+    period_start = models.DateField()
+    indicator = models.CharField(max_length=48)
+    subject = models.CharField(max_length=160)
+    value = models.FloatField(null=True)
+    numerator = models.FloatField(null=True)
+    denominator = models.FloatField(null=True)
+    lower = models.FloatField(null=True)
+    upper = models.FloatField(null=True)
+    effort = models.FloatField(null=True)
+
+    class Meta:
+        managed = False
+        db_table = "indicators_indicatorrow"
 
     def __str__(self) -> str:
         where = f"{self.area_id}/{self.zone_id}/{self.cell_id}"

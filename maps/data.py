@@ -37,7 +37,7 @@ from django.db.models.functions import ExtractYear
 from accounts import access
 from accounts.access import Capability
 from accounts.generalisation import CELL_DEGREES, STRICTNESS, Sensitivity
-from indicators.models import NO_CELL, NO_ZONE, GridCell, IndicatorValue, PeriodKind
+from indicators.models import NO_CELL, NO_ZONE, GridCell, IndicatorRow, PeriodKind
 from maps import clusters
 from maps.geo import (
     BLOCK_CELLS,
@@ -297,12 +297,12 @@ def tracks_layer(user: Any, filters: Filters, bounds: Bounds, zoom: int) -> dict
     return {"type": "FeatureCollection", "features": features}
 
 
-def _indicator_values(user: Any, published: bool) -> QuerySet[IndicatorValue]:
+def _indicator_values(user: Any, published: bool) -> QuerySet[IndicatorRow]:
     """The indicator values the user reads; every area's when `published` (the caller has
     checked that the indicator is published: settings.FIELDKIT_PUBLISH_INDICATORS)."""
     if published:
-        return IndicatorValue.objects.all()
-    return access.visible(user, Capability.VIEW_INDICATORS, IndicatorValue.objects.all())
+        return IndicatorRow.objects.all()
+    return access.visible(user, Capability.VIEW_INDICATORS, IndicatorRow.objects.all())
 
 
 def areas_layer(
@@ -402,7 +402,7 @@ def species_records(user: Any, taxon: Any) -> list[dict[str, Any]]:
 def illicit_hotspots(user: Any, limit: int = 10) -> list[dict[str, Any]]:
     """The grid cells with most illicit-activity records in the latest year with any, among
     the areas where the user reads indicators: cell, area, count and the cell's centre."""
-    values = access.visible(user, Capability.VIEW_INDICATORS, IndicatorValue.objects.all()).filter(
+    values = access.visible(user, Capability.VIEW_INDICATORS, IndicatorRow.objects.all()).filter(
         indicator="cell.records", subject="vertical:illicit", period_kind=PeriodKind.YEAR
     )
     latest = values.order_by("-period_start").values_list("period_start", flat=True).first()

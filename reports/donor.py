@@ -2,7 +2,7 @@
 encounter-rate trends with their intervals, METT by WCPA element against the previous
 assessment, budget against spending and the funding gap, and what limits the figures.
 
-Every figure comes from the indicator tables (indicators.models.IndicatorValue), read in a
+Every figure comes from the indicator tables (indicators.models.IndicatorRow), read in a
 few filtered queries; the only record-level reads are counts (QA flags). Nothing in the
 report places a record: the map shades grid cells by their count of illicit-activity
 records (as the area dashboard does), no point, no person, no ranger is named, so the
@@ -21,7 +21,7 @@ from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from indicators.models import NO_CELL, NO_ZONE, GridCell, IndicatorValue, PeriodKind
+from indicators.models import NO_CELL, NO_ZONE, GridCell, IndicatorRow, PeriodKind
 from observations.models import QAFlag
 from protected_areas.models import ProtectedArea, Zone
 from reports import charts
@@ -67,7 +67,7 @@ def _change(value: float | None, before: float | None, digits: int = 0, unit: st
 
 
 def _years(area: ProtectedArea) -> list[int]:
-    rows = IndicatorValue.objects.filter(
+    rows = IndicatorRow.objects.filter(
         area=area, period_kind=PeriodKind.YEAR, zone_id=NO_ZONE, cell_id=NO_CELL
     )
     return sorted({d.year for d in rows.values_list("period_start", flat=True).distinct()})
@@ -78,8 +78,8 @@ def report_years(area: ProtectedArea) -> list[int]:
     return _years(area)
 
 
-def _yearly(area: ProtectedArea, first: int, last: int) -> dict[tuple[str, str, int], IndicatorValue]:
-    rows = IndicatorValue.objects.filter(
+def _yearly(area: ProtectedArea, first: int, last: int) -> dict[tuple[str, str, int], IndicatorRow]:
+    rows = IndicatorRow.objects.filter(
         area=area,
         period_kind=PeriodKind.YEAR,
         zone_id=NO_ZONE,
@@ -94,8 +94,8 @@ def _yearly(area: ProtectedArea, first: int, last: int) -> dict[tuple[str, str, 
     return {(v.indicator, v.subject, v.period_start.year): v for v in rows}
 
 
-def _monthly(area: ProtectedArea, first: int, last: int) -> dict[tuple[str, str], dict[date, IndicatorValue]]:
-    rows = IndicatorValue.objects.filter(
+def _monthly(area: ProtectedArea, first: int, last: int) -> dict[tuple[str, str], dict[date, IndicatorRow]]:
+    rows = IndicatorRow.objects.filter(
         area=area,
         period_kind=PeriodKind.MONTH,
         zone_id=NO_ZONE,
@@ -103,7 +103,7 @@ def _monthly(area: ProtectedArea, first: int, last: int) -> dict[tuple[str, str]
         period_start__gte=date(first, 1, 1),
         period_start__lte=date(last, 12, 1),
     ).filter(Q(indicator="effort.km") | Q(indicator="cpue.records.km", subject__in=[s for s, _, _ in RATES]))
-    found: dict[tuple[str, str], dict[date, IndicatorValue]] = defaultdict(dict)
+    found: dict[tuple[str, str], dict[date, IndicatorRow]] = defaultdict(dict)
     for v in rows:
         found[(v.indicator, v.subject)][v.period_start] = v
     return found
@@ -117,7 +117,7 @@ def _rings(geometry: Any) -> list[list[tuple[float, float]]]:
 
 def _cells(area: ProtectedArea, year: int) -> list[charts.Cell]:
     values = dict(
-        IndicatorValue.objects.filter(
+        IndicatorRow.objects.filter(
             area=area,
             indicator="cell.records",
             subject="vertical:illicit",
@@ -133,7 +133,7 @@ def _cells(area: ProtectedArea, year: int) -> list[charts.Cell]:
     return [charts.Cell(list(cell.outline[0].coords), float(values[cell.pk] or 0)) for cell in cells]
 
 
-def _currency(yearly: dict[tuple[str, str, int], IndicatorValue], year: int) -> str | None:
+def _currency(yearly: dict[tuple[str, str, int], IndicatorRow], year: int) -> str | None:
     subjects = sorted(s for (i, s, y) in yearly if i == "finance.spend_per_km2" and y == year)
     subjects = subjects or sorted(s for (i, s, _) in yearly if i == "finance.budget_per_km2")
     return subjects[0].removeprefix("currency:") if subjects else None
@@ -149,7 +149,7 @@ def context(area: ProtectedArea, year: int) -> dict[str, Any]:
         found = yearly.get((indicator, subject, y))
         return found.value if found is not None else None
 
-    def row(indicator: str, subject: str = "", y: int = year) -> IndicatorValue | None:
+    def row(indicator: str, subject: str = "", y: int = year) -> IndicatorRow | None:
         return yearly.get((indicator, subject, y))
 
     currency = _currency(yearly, year)
@@ -322,16 +322,16 @@ def context(area: ProtectedArea, year: int) -> dict[str, Any]:
     }
 
 
-def _num(v: IndicatorValue | None) -> float | None:
+def _num(v: IndicatorRow | None) -> float | None:
     return v.numerator if v is not None else None
 
 
-def _den(v: IndicatorValue | None) -> float | None:
+def _den(v: IndicatorRow | None) -> float | None:
     return v.denominator if v is not None else None
 
 
 def _previous_mett(
-    yearly: dict[tuple[str, str, int], IndicatorValue], year: int
+    yearly: dict[tuple[str, str, int], IndicatorRow], year: int
 ) -> tuple[int | None, float | None]:
     """The latest METT assessment before `year` within the years read, and its score."""
     earlier = sorted(

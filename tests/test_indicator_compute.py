@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.test import TestCase
 
 from indicators import compute, formulas, grid
-from indicators.models import NO_ZONE, IndicatorValue
+from indicators.models import NO_ZONE, IndicatorRow, IndicatorValue
 from observations.models import (
     BudgetLine,
     BudgetReturn,
@@ -24,8 +24,9 @@ from tests.builders import make_area, make_zone
 MAY, JUNE, JULY = date(2024, 5, 1), date(2024, 6, 1), date(2024, 7, 1)
 
 
-def value(area, indicator, subject="", kind="M", start=MAY, zone=NO_ZONE, cell=0) -> IndicatorValue | None:
-    return IndicatorValue.objects.filter(
+def value(area, indicator, subject="", kind="M", start=MAY, zone=NO_ZONE, cell=0) -> IndicatorRow | None:
+    # What readers read: the stored values and the rates derived from them.
+    return IndicatorRow.objects.filter(
         area=area,
         zone_id=zone,
         cell_id=cell,

@@ -10,7 +10,7 @@ from datetime import date
 from django.test import TestCase
 
 from indicators import compute, grid, incremental
-from indicators.models import DirtyKey, IndicatorValue
+from indicators.models import DirtyKey, IndicatorRow, IndicatorValue
 from observations.models import Observation, Patrol
 from tests import indicator_builders as ib
 from tests import observation_builders as ob
@@ -30,7 +30,7 @@ def snapshot() -> dict[tuple, tuple]:
             v.upper,
             v.effort,
         )
-        for v in IndicatorValue.objects.all()
+        for v in IndicatorRow.objects.all()
     }
 
 
@@ -167,7 +167,7 @@ class SubmissionUpdatesIndicatorsTest(BaseTestCase):
         self.assertFalse(DirtyKey.objects.exists())
         km = IndicatorValue.objects.get(area=area, indicator="effort.km", period_kind="M", period_start=MAY)
         self.assertAlmostEqual(km.value, 7.8, delta=0.1)
-        rate = IndicatorValue.objects.get(
+        rate = IndicatorRow.objects.get(
             area=area,
             indicator="cpue.records.km",
             period_kind="Y",
