@@ -21,6 +21,7 @@ from accounts import access
 from accounts.access import Capability
 from accounts.models import AreaMembership, CollectorToken
 from enforcement import actions
+from exports.models import ExportJob
 from indicators import compute, grid
 from indicators.models import IndicatorValue
 from observations.models import Observation, Patrol
@@ -28,6 +29,8 @@ from odk_forms import publishing
 from odk_forms.models import Attachment, Form
 from tests import access_scene as scene
 from tests import observation_builders as ob
+from webhooks import actions as webhook_actions
+from webhooks.models import Delivery
 
 ROLES = [
     "anonymous",
@@ -134,6 +137,13 @@ class AccessMatrixTest(TestCase):
         indicator_readers = (*readers_of_area, "law", "national_law")
         grid.build_grid(self.area)
         compute.compute_full()
+        job = ExportJob.objects.create(owner=self.manager, kind="observations", format="csv")
+        subscription = webhook_actions.create_subscription(
+            self.manager, url="https://example.org/hook", areas=[self.area.pk], kinds=["record"]
+        )
+        delivery = Delivery.objects.create(
+            subscription=subscription, kind="record", action="created", ref="x", body="{}", state="failed"
+        )
         value = IndicatorValue.objects.filter(area=self.area, cell_id=0).first()
         cells = (
             f"/api/v1/indicators/cells/?area={self.area.pk}&indicator=cell.records"
@@ -428,6 +438,61 @@ class AccessMatrixTest(TestCase):
                 "map tracks",
                 lambda r: self.ask(r, "get", "/maps/data/tracks.geojson"),
                 everyone(200, anonymous=401),
+            ),
+            # Every record kind in every format: those who may export somewhere (an empty
+            # file where they may not read the kind); a job and its file only to its owner,
+            # a superuser included (an export may hold what only its owner may read).
+            (
+                "export record kind",
+                lambda r: self.ask(r, "get", "/api/v1/exports/leg-days.csv"),
+                {**everyone(200, anonymous=401), "collector": 403},
+            ),
+            (
+                "export jobs",
+                lambda r: self.ask(r, "get", "/api/v1/exports/jobs/"),
+                everyone(200, anonymous=401),
+            ),
+            (
+                "export job",
+                lambda r: self.ask(r, "get", f"/api/v1/exports/jobs/{job.pk}/"),
+                only("manager", anonymous=401),
+            ),
+            (
+                "export job download",
+                lambda r: self.ask(r, "get", f"/api/v1/exports/jobs/{job.pk}/download"),
+                only("manager", yes=409, anonymous=401),
+            ),
+            (
+                "export jobs page",
+                lambda r: self.ask(r, "get", "/exports/"),
+                everyone(200, anonymous=302),
+            ),
+            # The donor report: for those who read the area's indicators.
+            (
+                "donor report",
+                lambda r: self.ask(r, "get", f"/reports/areas/{self.area.pk}/2024.pdf"),
+                only(*indicator_readers, anonymous=302),
+            ),
+            # Webhooks: a user's own subscriptions and deliveries (a superuser's: all).
+            (
+                "webhook list",
+                lambda r: self.ask(r, "get", "/api/v1/webhooks/"),
+                everyone(200, anonymous=ANON),
+            ),
+            (
+                "webhook detail",
+                lambda r: self.ask(r, "get", f"/api/v1/webhooks/{subscription.pk}/"),
+                only("manager", "admin", anonymous=ANON),
+            ),
+            (
+                "webhook deliveries",
+                lambda r: self.ask(r, "get", f"/api/v1/webhooks/{subscription.pk}/deliveries/"),
+                only("manager", "admin", anonymous=ANON),
+            ),
+            (
+                "webhook send again",
+                lambda r: self.ask(r, "post", f"/api/v1/webhook-deliveries/{delivery.pk}/send-again/"),
+                only("manager", "admin", yes={202, 409}, anonymous=ANON),
             ),
             # A stored record's photo, for those who may edit the record (Enketo's edit view).
             (
