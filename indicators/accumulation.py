@@ -15,19 +15,19 @@ against t (order-free) and may draw `numerator` beside it.
 
 from __future__ import annotations
 
-from indicators import compute
+from indicators import sql
 
 PAD = 5
 
 
 def _padded(expr: str) -> str:
-    if compute.dialect().postgres:
+    if sql.dialect().postgres:
         return f"lpad(CAST({expr} AS text), {PAD}, '0')"
     # Percent signs doubled: the statement goes through the DB-API's %-formatting.
     return f"printf('%%0{PAD}d', {expr})"
 
 
-def accumulation(job: int, where: compute.Where) -> None:
+def accumulation(job: int, where: sql.Where) -> None:
     """Observed and expected (Mao Tau) species accumulation curves per area-year in scope.
 
     Mao Tau (Colwell, Mao & Chang 2004, Ecology 85: 2717–2727; combinatorial form of
@@ -40,13 +40,13 @@ def accumulation(job: int, where: compute.Where) -> None:
     of a running sum of logarithms (a window over the sample index), and 0 from the first
     factor that is 0 on — the same factors formulas.expected_accumulation multiplies.
     """
-    d = compute.dialect()
-    n = compute._N
+    d = sql.dialect()
+    n = sql.N
     ts_where, ts_params = where.sql("ts.area_id", "d.day")
     year = d.year(d.month("ld.day"))
-    compute._execute(
+    sql.execute(
         f"""
-        INSERT INTO {compute.IV} ({compute.COLUMNS})
+        INSERT INTO {sql.IV} ({sql.COLUMNS})
         WITH ld AS (
             SELECT ts.area_id, d.id AS leg_day_id, d.day
             FROM observations_tracksegment ts
@@ -57,7 +57,7 @@ def accumulation(job: int, where: compute.Where) -> None:
             SELECT ld.area_id, s.period_start, ld.leg_day_id,
                 ROW_NUMBER() OVER (y ORDER BY ld.day, ld.leg_day_id) AS i, COUNT(*) OVER y AS t
             FROM ld
-            JOIN {compute.SCOPE} s ON s.job = %s AND s.area_id = ld.area_id AND s.period_kind = 'Y'
+            JOIN {sql.SCOPE} s ON s.job = %s AND s.area_id = ld.area_id AND s.period_kind = 'Y'
                 AND s.period_start = {year}
             WINDOW y AS (PARTITION BY ld.area_id, s.period_start)
         ),

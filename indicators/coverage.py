@@ -13,7 +13,7 @@ same statement on PostGIS and SpatiaLite but for the spatial function names).
 
 from __future__ import annotations
 
-from indicators import compute
+from indicators import sql
 from indicators.models import CELL_M, EQUAL_AREA_SRID, LARGE_AREA_KM2, LARGE_CELL_M
 
 # The patrol swath: ecoscope's patrol summary buffers tracks by 500 m (domain.md §2).
@@ -49,7 +49,7 @@ _SQL = {
 
 
 def _f(name: str, arg: str) -> str:
-    return _SQL[compute.dialect().postgres][name].format(arg)
+    return _SQL[sql.dialect().postgres][name].format(arg)
 
 
 def _size(area: str) -> str:
@@ -61,7 +61,7 @@ def _size(area: str) -> str:
 VERTICALS = ("illicit", "resource_use", "biodiversity", "other")
 
 
-def cell_effort(job: int, where: compute.Where) -> None:
+def cell_effort(job: int, where: sql.Where) -> None:
     """Effort per grid cell, then records and encounter rates per cell.
 
     Distance: the geodesic length of the leg-day's track clipped to its area and then to
@@ -77,7 +77,7 @@ def cell_effort(job: int, where: compute.Where) -> None:
     records (subject "") and per vertical. Cells without effort have no row (no data,
     never 0); a patrolled cell where nothing was seen has 0 with its upper bound.
     """
-    d = compute.dialect()
+    d = sql.dialect()
     ts_where, ts_params = where.sql("ts.area_id", "d.day")
     g = "days.g"
     size = "days.size"
@@ -97,9 +97,9 @@ def cell_effort(job: int, where: compute.Where) -> None:
         low, high = (_f(f"{axis}{end}", g) for end in ("min", "max"))
         return f"{d.floor(f'{low} / {size}')} AND {d.floor(f'{high} / {size}')}"
 
-    compute._execute(
+    sql.execute(
         f"""
-        INSERT INTO {compute.IV} ({compute.COLUMNS})
+        INSERT INTO {sql.IV} ({sql.COLUMNS})
         WITH days AS MATERIALIZED (
             SELECT ts.area_id, d.id AS leg_day_id, {d.month("d.day")} AS m, {_size("pa")} AS size,
                 d.distance_km AS day_km, d.patrol_hours, d.field_hours, d.person_days,
@@ -128,12 +128,12 @@ def cell_effort(job: int, where: compute.Where) -> None:
         pe AS (
             SELECT area_id, cell_id, kind, start, SUM(km) AS km, SUM(ph) AS ph, SUM(fh) AS fh,
                 SUM(pd) AS pd, SUM(legdays) AS legdays
-            FROM ({compute._periods("cm", "x.*")}) p
+            FROM ({sql.periods("cm", "x.*")}) p
             GROUP BY area_id, cell_id, kind, start
         ),
         codes AS ({codes})
         SELECT pe.area_id, 0, pe.cell_id, pe.kind, pe.start, 'effort.' || k.code, '',
-            {figure}, {figure}, {compute._N}, {compute._N}, {compute._N}, {figure}
+            {figure}, {figure}, {sql.N}, {sql.N}, {sql.N}, {figure}
         FROM pe CROSS JOIN codes k
         """,
         [*ts_params, *[job] * 3],
@@ -143,45 +143,45 @@ def cell_effort(job: int, where: compute.Where) -> None:
 
 def _in_scope(alias: str) -> str:
     return (
-        f"JOIN {compute.SCOPE} s ON s.job = %s AND s.area_id = {alias}.area_id"
+        f"JOIN {sql.SCOPE} s ON s.job = %s AND s.area_id = {alias}.area_id"
         f" AND s.period_kind = {alias}.period_kind AND s.period_start = {alias}.period_start"
     )
 
 
 def _cell_rates(job: int) -> None:
     """cell.records for all verticals together, and cpue.records.km per cell, from the rows
-    of this computation (compute._cells' records per vertical, cell_effort's km)."""
-    n = compute._N
+    of this computation (indicators.compute's cells step' records per vertical, cell_effort's km)."""
+    n = sql.N
     subjects = " UNION ALL ".join(["SELECT '' AS subject", *(f"SELECT 'vertical:{v}'" for v in VERTICALS)])
-    compute._execute(
+    sql.execute(
         f"""
-        INSERT INTO {compute.IV} ({compute.COLUMNS})
+        INSERT INTO {sql.IV} ({sql.COLUMNS})
         SELECT r.area_id, 0, r.cell_id, r.period_kind, r.period_start, 'cell.records', '',
             SUM(r.value), SUM(r.value), {n}, {n}, {n}, {n}
-        FROM {compute.IV} r {_in_scope("r")}
+        FROM {sql.IV} r {_in_scope("r")}
         WHERE r.indicator = 'cell.records' AND r.cell_id <> 0 AND r.subject <> ''
         GROUP BY r.area_id, r.cell_id, r.period_kind, r.period_start
         """,
         [job],
     )
     k = "COALESCE(r.value, 0)"
-    compute._execute(
+    sql.execute(
         f"""
-        INSERT INTO {compute.IV} ({compute.COLUMNS})
+        INSERT INTO {sql.IV} ({sql.COLUMNS})
         WITH ef AS (
             SELECT e.area_id, e.cell_id, e.period_kind, e.period_start, e.value AS km
-            FROM {compute.IV} e {_in_scope("e")}
+            FROM {sql.IV} e {_in_scope("e")}
             WHERE e.indicator = 'effort.km' AND e.cell_id <> 0 AND e.zone_id = 0 AND e.subject = ''
                 AND e.value > 0
         ),
         subjects AS ({subjects})
         SELECT ef.area_id, 0, ef.cell_id, ef.period_kind, ef.period_start, 'cpue.records.km', sj.subject,
             {k} * 10.0 / ef.km, {k}, ef.km,
-            COALESCE(b.lower, {compute._wh_lower(k)}) * 10.0 / ef.km,
-            COALESCE(b.upper, {compute._wh_upper(k)}) * 10.0 / ef.km,
+            COALESCE(b.lower, {sql.wh_lower(k)}) * 10.0 / ef.km,
+            COALESCE(b.upper, {sql.wh_upper(k)}) * 10.0 / ef.km,
             ef.km
         FROM ef CROSS JOIN subjects sj
-        LEFT JOIN {compute.IV} r ON r.area_id = ef.area_id AND r.period_kind = ef.period_kind
+        LEFT JOIN {sql.IV} r ON r.area_id = ef.area_id AND r.period_kind = ef.period_kind
             AND r.period_start = ef.period_start AND r.zone_id = 0 AND r.cell_id = ef.cell_id
             AND r.indicator = 'cell.records' AND r.subject = sj.subject
         LEFT JOIN indicators_poissonbound b ON b.k = CAST({k} AS integer)
@@ -190,7 +190,7 @@ def _cell_rates(job: int) -> None:
     )
 
 
-def coverage(job: int, where: compute.Where) -> None:
+def coverage(job: int, where: sql.Where) -> None:
     """coverage.area: the share (0–1) of an area, and of each of its zones, within 500 m of
     a track walked in the period — ecoscope's merged swath coverage (overlaps counted once;
     domain.md §2, §6; formulas.area_coverage). The tracks of the leg-days with effort in
@@ -202,17 +202,17 @@ def coverage(job: int, where: compute.Where) -> None:
     coverage.cells: the share (0–1) of the area's grid cells with effort.km in the period
     (formulas.cell_coverage, SMART's gridded effort; domain.md §6); numerator patrolled
     cells, denominator cells. Both only for periods where the area has km patrolled."""
-    d = compute.dialect()
-    n = compute._N
+    d = sql.dialect()
+    n = sql.N
     ts_where, ts_params = where.sql("ts.area_id", "d.day")
     utm = (
         "(32601 + CASE WHEN ST_Y(ST_Centroid(pa.boundary)) < 0 THEN 100 ELSE 0 END"
         f" + {d.floor('(ST_X(ST_Centroid(pa.boundary)) + 180) / 6')})"
     )
     covered = _f("polygons", "ST_Intersection(sw.u, ST_Transform(pl.boundary, sw.srid))")
-    compute._execute(
+    sql.execute(
         f"""
-        INSERT INTO {compute.IV} ({compute.COLUMNS})
+        INSERT INTO {sql.IV} ({sql.COLUMNS})
         WITH lt AS (
             SELECT ts.area_id, {d.month("d.day")} AS m, {utm} AS srid,
                 ST_Buffer(ST_Simplify(ST_Transform(d.track, {utm}), {SIMPLIFY_M}), {SWATH_M}) AS g
@@ -228,7 +228,7 @@ def coverage(job: int, where: compute.Where) -> None:
         swath AS (
             -- Quarters and years merge the months' swaths: each track is buffered once.
             SELECT kind, start, area_id, MAX(srid) AS srid, ST_Union(g) AS u
-            FROM ({compute._periods("monthly", "x.*")}) p
+            FROM ({sql.periods("monthly", "x.*")}) p
             GROUP BY kind, start, area_id
         ),
         places AS (
@@ -249,9 +249,9 @@ def coverage(job: int, where: compute.Where) -> None:
         """,
         [*ts_params, *[job] * 3],
     )
-    compute._execute(
+    sql.execute(
         f"""
-        INSERT INTO {compute.IV} ({compute.COLUMNS})
+        INSERT INTO {sql.IV} ({sql.COLUMNS})
         WITH cells AS (
             SELECT c.area_id, COUNT(*) AS cells FROM indicators_gridcell c
             JOIN protected_areas_protectedarea pa ON pa.id = c.area_id
@@ -260,7 +260,7 @@ def coverage(job: int, where: compute.Where) -> None:
         ),
         walked AS (
             SELECT e.area_id, e.period_kind, e.period_start, COUNT(*) AS patrolled
-            FROM {compute.IV} e {_in_scope("e")}
+            FROM {sql.IV} e {_in_scope("e")}
             WHERE e.indicator = 'effort.km' AND e.cell_id <> 0 AND e.zone_id = 0 AND e.subject = ''
                 AND e.value > 0
             GROUP BY e.area_id, e.period_kind, e.period_start
@@ -268,7 +268,7 @@ def coverage(job: int, where: compute.Where) -> None:
         SELECT a.area_id, 0, 0, a.period_kind, a.period_start, 'coverage.cells', '',
             CAST(COALESCE(w.patrolled, 0) AS double precision) / c.cells,
             COALESCE(w.patrolled, 0), c.cells, {n}, {n}, {n}
-        FROM {compute.IV} a {_in_scope("a")}
+        FROM {sql.IV} a {_in_scope("a")}
         JOIN cells c ON c.area_id = a.area_id
         LEFT JOIN walked w ON w.area_id = a.area_id AND w.period_kind = a.period_kind
             AND w.period_start = a.period_start

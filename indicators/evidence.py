@@ -26,7 +26,7 @@ norms; the evidence figures are stored whatever the cuts.
 
 from __future__ import annotations
 
-from indicators import compute
+from indicators import sql
 
 # Months of a year with patrol effort that make monitoring "regular" (Q26).
 MONITORED_MONTHS = 9
@@ -66,15 +66,15 @@ def _score(figure: str, question: str) -> str:
 def mett_suggested(job: int) -> None:
     """Suggested scores for Q3, Q10, Q13, Q15, Q16 and Q26 per area-year in scope, from this
     computation's effort and coverage rows and from the year's budget return."""
-    d = compute.dialect()
-    n = compute._N
-    iv, scope = compute.IV, compute.SCOPE
+    d = sql.dialect()
+    n = sql.N
+    iv, scope = sql.IV, sql.SCOPE
     ys = d.year_start("b.fiscal_year")
     secure = ", ".join(f"'{c}'" for c in SECURE_INCOME)
     per100 = "CASE WHEN km2 > 0 THEN 100.0 * {} / km2 END"
-    compute._execute(
+    sql.execute(
         f"""
-        INSERT INTO {iv} ({compute.COLUMNS})
+        INSERT INTO {iv} ({sql.COLUMNS})
         WITH years AS (
             SELECT s.area_id, s.period_start, s.period_end, pa.area_km2 AS km2
             FROM {scope} s JOIN protected_areas_protectedarea pa ON pa.id = s.area_id

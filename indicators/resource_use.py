@@ -16,27 +16,27 @@ area; domain.md §6). A blank kind is "unspecified"; a blank purpose or users "u
 
 from __future__ import annotations
 
-from indicators import compute
+from indicators import sql
 
 # The splits of each kind: "" is the kind as a whole.
 DIMENSIONS = ("", "permitted", "purpose", "users")
 
 
-def resource_use(job: int, where: compute.Where) -> None:
+def resource_use(job: int, where: sql.Where) -> None:
     """Records and quantities of resource use per kind (and unit), permitted or not, by
     purpose and by users, for every period in scope (counts and sums: additive, summed
     from the months)."""
-    d = compute.dialect()
-    n = compute._N
+    d = sql.dialect()
+    n = sql.N
     op_where, op_params = where.sql("op.area_id", "o.day")
     split = " UNION ALL ".join(
         f"""SELECT area_id, zone_id, m, rkind, unit,
             {"''" if not dim else f"':{dim}:' || {dim}"} AS dim, records, qty, quantities FROM rb"""
         for dim in DIMENSIONS
     )
-    compute._execute(
+    sql.execute(
         f"""
-        INSERT INTO {compute.IV} ({compute.COLUMNS})
+        INSERT INTO {sql.IV} ({sql.COLUMNS})
         WITH ru AS (
             SELECT op.area_id, COALESCE(op.zone_id, 0) AS zone_id, {d.month("o.day")} AS m,
                 COALESCE(NULLIF(r.kind, ''), 'unspecified') AS rkind, NULLIF(r.unit, '') AS unit,
@@ -61,7 +61,7 @@ def resource_use(job: int, where: compute.Where) -> None:
         pd AS (
             SELECT kind, start, area_id, zone_id, rkind, unit, dim, SUM(records) AS records,
                 SUM(qty) AS qty, SUM(quantities) AS quantities
-            FROM ({compute._periods("dims", "x.*")}) p
+            FROM ({sql.periods("dims", "x.*")}) p
             GROUP BY kind, start, area_id, zone_id, rkind, unit, dim
         ),
         figures AS (
@@ -75,7 +75,7 @@ def resource_use(job: int, where: compute.Where) -> None:
         SELECT f.area_id, f.zone_id, 0, f.kind, f.start, f.indicator, f.subject, f.v, f.v, {n}, {n}, {n},
             e.value
         FROM figures f
-        LEFT JOIN {compute.IV} e ON e.area_id = f.area_id AND e.period_kind = f.kind
+        LEFT JOIN {sql.IV} e ON e.area_id = f.area_id AND e.period_kind = f.kind
             AND e.period_start = f.start AND e.zone_id = f.zone_id AND e.cell_id = 0
             AND e.indicator = 'effort.km' AND e.subject = ''
         """,

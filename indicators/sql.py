@@ -1,0 +1,139 @@
+"""The SQL parts every indicator family shares: the result table and its columns, the
+scope table, each database's spelling of date and projection functions, the records a
+computation reads (Where), the months' periods, and Wilson and Hilferty's Poisson bounds
+above the tabulated ones (indicators.compute.ensure_poisson_bounds)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db import connection
+
+from indicators.models import EQUAL_AREA_SRID
+
+# 97.5 % quantile of the standard normal: the two-sided 95 % bounds.
+Z95 = 1.959963984540054
+
+# A typed NULL: PostgreSQL types an untyped NULL in a UNION as text.
+N = "CAST(NULL AS double precision)"
+IV = "indicators_indicatorvalue"
+# Appended to an INSERT's SELECT (COLUMNS order): rows arrive in the order of the unique
+# key, so that its B-tree is filled page after page rather than all over.
+IN_KEY_ORDER = "ORDER BY 1, 4, 5, 2, 3, 6, 7"
+SCOPE = "indicators_computescope"
+COLUMNS = (
+    "area_id, zone_id, cell_id, period_kind, period_start, indicator, subject, "
+    "value, numerator, denominator, lower, upper, effort"
+)
+
+
+@dataclass(frozen=True)
+class _Dialect:
+    postgres: bool
+
+    def month(self, day: str) -> str:
+        return (
+            f"CAST(date_trunc('month', {day}) AS date)" if self.postgres else f"date({day}, 'start of month')"
+        )
+
+    def quarter(self, month: str) -> str:
+        if self.postgres:
+            return f"CAST(date_trunc('quarter', {month}) AS date)"
+        # Percent signs doubled: the statement goes through the DB-API's %-formatting (and,
+        # with DEBUG on, through Django's query log), which would read them as placeholders.
+        return f"date({month}, '-' || ((CAST(strftime('%%m', {month}) AS integer) - 1) %% 3) || ' months')"
+
+    def year(self, month: str) -> str:
+        return (
+            f"CAST(date_trunc('year', {month}) AS date)"
+            if self.postgres
+            else f"date({month}, 'start of year')"
+        )
+
+    def end(self, start: str, months: int) -> str:
+        if self.postgres:
+            return f"CAST({start} + interval '{months} months' - interval '1 day' AS date)"
+        return f"date({start}, '+{months} months', '-1 day')"
+
+    def year_start(self, year: str) -> str:
+        if self.postgres:
+            return f"make_date(CAST({year} AS integer), 1, 1)"
+        return f"date(printf('%%04d-01-01', {year}))"
+
+    def year_of(self, day: str) -> str:
+        return (
+            f"CAST(EXTRACT(YEAR FROM {day}) AS integer)"
+            if self.postgres
+            else f"CAST(strftime('%%Y', {day}) AS integer)"
+        )
+
+    def x(self, geom: str) -> str:
+        return f"ST_X(ST_Transform({geom}, {EQUAL_AREA_SRID}))"
+
+    def y(self, geom: str) -> str:
+        return f"ST_Y(ST_Transform({geom}, {EQUAL_AREA_SRID}))"
+
+    def floor(self, expr: str) -> str:
+        # SQLite's CAST truncates towards zero: floor by hand for negative coordinates.
+        if self.postgres:
+            return f"CAST(floor({expr}) AS integer)"
+        return f"(CAST({expr} AS integer) - ({expr} < CAST({expr} AS integer)))"
+
+
+def dialect() -> _Dialect:
+    return _Dialect(postgres=connection.vendor == "postgresql")
+
+
+def execute(sql: str, params: Iterable[Any] = ()) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(params))
+        return cursor.rowcount
+
+
+def wh_lower(k: str) -> str:
+    return f"{k} * power(1 - 1 / (9.0 * {k}) - {Z95} / (3 * sqrt({k})), 3)"
+
+
+def wh_upper(k: str) -> str:
+    return f"({k} + 1) * power(1 - 1 / (9.0 * ({k} + 1)) + {Z95} / (3 * sqrt({k} + 1)), 3)"
+
+
+@dataclass(frozen=True)
+class Where:
+    """Which records a computation reads: its areas (None: all) and its first and last day
+    (None: open). Passed as values, not as a subquery of the scope, so that the planner
+    sees one area as one area (an index scan) and every area as a whole table (a hash)."""
+
+    area_ids: list[int] | None = None
+    first: date | None = None
+    last: date | None = None
+
+    def sql(self, area: str, day: str) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if self.area_ids is not None:
+            clauses.append(f"{area} IN ({', '.join(['%s'] * len(self.area_ids)) or 'NULL'})")
+            params += self.area_ids
+        if self.first is not None:
+            clauses.append(f"{day} >= %s")
+            params.append(self.first)
+        if self.last is not None:
+            clauses.append(f"{day} <= %s")
+            params.append(self.last)
+        return " AND ".join(clauses) or "1 = 1", params
+
+
+def periods(cte: str, columns: str) -> str:
+    """`cte`'s month rows (`m`, `area_id`), each with the scope's periods that contain it as
+    `kind` and `start`: three equi-joins, so that both databases look the period up by key
+    (3 job parameters)."""
+    d = dialect()
+    return " UNION ALL ".join(
+        f"""SELECT s.period_kind AS kind, s.period_start AS start, {columns} FROM {cte} x
+            JOIN {SCOPE} s ON s.job = %s AND s.area_id = x.area_id AND s.period_kind = '{kind}'
+                AND s.period_start = {start}"""
+        for kind, start in (("M", "x.m"), ("Q", d.quarter("x.m")), ("Y", d.year("x.m")))
+    )
