@@ -47,12 +47,15 @@ def test_database() -> Iterator[None]:
             "DJANGO_SETTINGS_MODULE": "fieldkit.settings",
             "MEDIA_ROOT": media,
             "DATA_DIR": media,
+            "STATIC_ROOT": os.path.join(media, "static"),
             "ODK_FORMS_FSYNC": "false",
             "LOG_LEVEL": "WARNING",
             "SECRET_KEY": uuid.uuid4().hex,
         }
     )
     os.environ.pop("CELERY_BROKER_URL", None)
+    # WhiteNoise warns at start-up when the folder it serves is missing.
+    os.makedirs(os.environ["STATIC_ROOT"], exist_ok=True)
     sys.path.insert(0, str(ROOT))
     import django
 
