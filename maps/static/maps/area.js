@@ -14,7 +14,7 @@
   var control = L.control.layers(null, {
     "Patrol tracks (colour: km)": layers.tracks, "Observations": layers.observations, "Records per grid cell": layers.cells,
     "Records per 10 km per grid cell": layers.rates
-  }, { collapsed: false }).addTo(map);
+  }, { collapsed: window.innerWidth < 700 }).addTo(map);
   var charts = {};
   var pending = 0;
   /* For whoever drives the page (and its browser tests). */
@@ -57,6 +57,38 @@
   });
 
   var trackRamp = ["#fee391", "#fec44f", "#fe9929", "#d95f0e", "#993404"];
+  /* The legend under the map: what the colours of the layers shown mean. */
+  var legend = { tracks: null, cells: {} };
+  function classes(ramp, breaks, shape) {
+    if (!breaks.length) { return ""; }
+    return ramp.slice(0, breaks.length + 1).map(function (colour, i) {
+      var text = i === 0 ? "≤ " + FK.fmt(breaks[0]) : i === breaks.length ? "> " + FK.fmt(breaks[i - 1]) : FK.fmt(breaks[i - 1]) + "–" + FK.fmt(breaks[i]);
+      return '<span class="' + shape + '" style="' + (shape === "line" ? "border-color:" : "background:") + colour + '"></span>' + text;
+    }).join(" ");
+  }
+  function drawLegend() {
+    var html = "";
+    if (legend.tracks && map.hasLayer(layers.tracks)) {
+      var t = legend.tracks;
+      html += '<div class="key"><strong>Tracks</strong> (km per leg-day) ' + classes(trackRamp, t.breaks, "line") +
+        " · " + t.count + " leg-days in view; in the filter " + FK.fmt(t.effort.km) + " km, " + FK.fmt(t.effort.person_days) + " person-days</div>";
+    }
+    if (map.hasLayer(layers.observations)) {
+      html += '<div class="key"><strong>Observations</strong> ' + Object.keys(FK.verticalColours).map(function (v) {
+        return '<span class="dot" style="background:' + FK.verticalColours[v] + '"></span>' + v.replace("_", " ");
+      }).join(" ") + " (a circle with a number: that many records)</div>";
+    }
+    [["cells", "Records per grid cell"], ["rates", "Records per 10 km per grid cell"]].forEach(function (pair) {
+      var shown = legend.cells[pair[0]];
+      if (shown && map.hasLayer(layers[pair[0]])) {
+        html += '<div class="key"><strong>' + pair[1] + "</strong>, " + shown.year + " " + classes(FK.ramp, shown.breaks, "swatch") +
+          ' <span class="swatch nodata"></span>no data' + (pair[0] === "rates" ? " (no effort)" : "") + "</div>";
+      }
+    });
+    document.getElementById("map-legend").innerHTML = html;
+  }
+  map.on("overlayadd overlayremove", drawLegend);
+
   function reloadLayers() {
     var params = layerParams();
     busy(2);
@@ -70,8 +102,8 @@
           l.bindPopup("<strong>Leg-day " + p.day + "</strong><br>" + FK.fmt(p.distance_km) + " km, " + FK.fmt(p.patrol_hours) + " patrol hours, " + FK.fmt(p.person_days) + " person-days");
         }
       }));
-      document.getElementById("map-legend").innerHTML = "Tracks in view: " + data.features.length + " leg-days · effort in the filter: " +
-        FK.fmt(data.effort.km) + " km, " + FK.fmt(data.effort.person_days) + " person-days";
+      legend.tracks = { breaks: breaks, count: data.features.length, effort: data.effort };
+      drawLegend();
       window.trackCount = data.features.length;
     }).finally(function () { busy(-1); });
     FK.getJSON("/maps/data/observations.geojson?" + params).then(function (data) {
@@ -92,6 +124,8 @@
     FK.getJSON("/api/v1/indicators/cells/?" + FK.query({ area: area, indicator: indicator, period_kind: "Y", period_start: year + "-01-01", subject: f.vertical ? "vertical:" + f.vertical : "" }))
       .then(function (data) {
         var breaks = FK.breaks(data.features.map(function (c) { return c.properties.value; }));
+        legend.cells[layer === layers.cells ? "cells" : "rates"] = { breaks: breaks, year: year };
+        drawLegend();
         layer.addLayer(L.geoJSON(data, {
           style: function (c) {
             var v = c.properties.value;
@@ -148,7 +182,10 @@
       div.dataset.indicator = card[0];
       var trend = "";
       if (last && last.change !== null && last.change !== undefined) {
-        trend = last.change > 0 ? '<span class="trend up">▲ ' + FK.fmt(last.change) + "</span>" : last.change < 0 ? '<span class="trend down">▼ ' + FK.fmt(-last.change) + "</span>" : '<span class="trend">＝</span>';
+        var since = last.period_start.slice(0, 4) - 1;
+        trend = last.change > 0 ? '<span class="trend up">▲ ' + FK.fmt(last.change) + " since " + since + "</span>"
+          : last.change < 0 ? '<span class="trend down">▼ ' + FK.fmt(-last.change) + " since " + since + "</span>"
+            : '<span class="trend">＝ as in ' + since + "</span>";
       }
       div.innerHTML = '<div class="label">' + card[1] + (last ? " · " + last.period_start.slice(0, 4) : "") + '</div><div class="value">' + FK.fmt(last ? last.value : null) + "</div>" + trend + '<div class="spark"><canvas></canvas></div>';
       box.appendChild(div);
@@ -222,7 +259,10 @@
     var range = { since: firstDay(f.since), until: lastDay(f.until) };
     var base = { area: area, zone: 0, page_size: 5000 };
     var sinceYear = f.since ? f.since.slice(0, 4) + "-01-01" : "", untilYear = f.until ? f.until.slice(0, 4) + "-12-31" : "";
-    document.getElementById("period-label").textContent = (f.since || "first record") + " to " + (f.until || "latest");
+    /* The filter in words: all a printed page shows of it. */
+    document.getElementById("period-label").textContent = [(f.since || "first record") + " to " + (f.until || "latest")]
+      .concat(f.vertical ? [form.elements.vertical.selectedOptions[0].textContent] : [])
+      .concat(f.category ? [form.elements.category.selectedOptions[0].textContent] : []).join(" · ");
     busy(2);
     var yearlyP = FK.getAll("/api/v1/indicators/?" + FK.query(Object.assign({ period_kind: "Y", start: sinceYear, end: untilYear }, base)));
     var month = Object.assign({ period_kind: "M", start: range.since, end: range.until }, base);
@@ -252,11 +292,20 @@
     if (document.getElementById("cards")) { reloadFigures(); }
   });
   document.getElementById("print").addEventListener("click", function () { window.print(); });
-  /* Charts and the map are sized for the screen: fit them to the paper before printing. */
-  window.addEventListener("beforeprint", function () {
-    Object.keys(charts).forEach(function (id) { charts[id].resize(); });
+  /* Charts and the map are sized for the screen: before printing the map takes the paper's
+     width (body.printing, maps.css) and the area is fitted to it; after, the screen's. */
+  function refit() {
     map.invalidateSize({ animate: false, pan: false });
     if (window.dashboard.bounds) { map.fitBounds(window.dashboard.bounds, { animate: false }); }
+  }
+  window.addEventListener("beforeprint", function () {
+    document.body.classList.add("printing");
+    refit();
+    Object.keys(charts).forEach(function (id) { charts[id].resize(); });
+  });
+  window.addEventListener("afterprint", function () {
+    document.body.classList.remove("printing");
+    refit();
   });
   reloadFigures();
 })();
