@@ -9,6 +9,9 @@
   FIELDS.forEach(function (name) { if (url.searchParams.get(name)) { form.elements[name].value = url.searchParams.get(name); } });
 
   var map = FK.map("map");
+  /* Grid cells under tracks and points, which they would hide. */
+  map.createPane("grid");
+  map.getPane("grid").style.zIndex = 350;
   var overlays = {};
   var layers = { tracks: L.layerGroup().addTo(map), observations: L.layerGroup().addTo(map), cells: L.layerGroup(), rates: L.layerGroup() };
   var control = L.control.layers(null, {
@@ -63,7 +66,7 @@
     if (!breaks.length) { return ""; }
     return ramp.slice(0, breaks.length + 1).map(function (colour, i) {
       var text = i === 0 ? "≤ " + FK.fmt(breaks[0]) : i === breaks.length ? "> " + FK.fmt(breaks[i - 1]) : FK.fmt(breaks[i - 1]) + "–" + FK.fmt(breaks[i]);
-      return '<span class="' + shape + '" style="' + (shape === "line" ? "border-color:" : "background:") + colour + '"></span>' + text;
+      return '<span class="item"><span class="' + shape + '" style="' + (shape === "line" ? "border-color:" : "background:") + colour + '"></span>' + text + "</span>";
     }).join(" ");
   }
   function drawLegend() {
@@ -75,22 +78,26 @@
     }
     if (map.hasLayer(layers.observations)) {
       html += '<div class="key"><strong>Observations</strong> ' + Object.keys(FK.verticalColours).map(function (v) {
-        return '<span class="dot" style="background:' + FK.verticalColours[v] + '"></span>' + v.replace("_", " ");
-      }).join(" ") + " (a circle with a number: that many records)</div>";
+        return '<span class="item"><span class="dot" style="background:' + FK.verticalColours[v] + '"></span>' + v.replace("_", " ") + "</span>";
+      }).join(" ") + ' <span class="item"><span class="dot" style="background:#555"></span>other</span> (a circle with a number: that many records)</div>';
     }
     [["cells", "Records per grid cell"], ["rates", "Records per 10 km per grid cell"]].forEach(function (pair) {
       var shown = legend.cells[pair[0]];
       if (shown && map.hasLayer(layers[pair[0]])) {
-        html += '<div class="key"><strong>' + pair[1] + "</strong>, " + shown.year + " " + classes(FK.ramp, shown.breaks, "swatch") +
-          ' <span class="swatch nodata"></span>no data' + (pair[0] === "rates" ? " (no effort)" : "") + "</div>";
+        html += '<div class="key"><strong>' + pair[1] + ", " + shown.year + "</strong> " + classes(FK.ramp, shown.breaks, "swatch") +
+          ' <span class="item"><span class="swatch nodata"></span>no data' + (pair[0] === "rates" ? " (no effort)" : "") + "</span></div>";
       }
     });
     document.getElementById("map-legend").innerHTML = html;
   }
   map.on("overlayadd overlayremove", drawLegend);
 
+  var shownParams = null;
   function reloadLayers() {
     var params = layerParams();
+    /* Fitting the map to the area moves it: the same view is not asked for twice. */
+    if (params === shownParams) { return; }
+    shownParams = params;
     busy(2);
     FK.getJSON("/maps/data/tracks.geojson?" + params).then(function (data) {
       var breaks = FK.breaks(data.features.map(function (f) { return f.properties.distance_km; }));
@@ -116,7 +123,8 @@
   map.on("moveend", function () { clearTimeout(moved); moved = setTimeout(reloadLayers, 250); });
 
   /* One indicator of the year on the grid: grey where there is no value (for a rate: no
-     effort in the cell, "no data", never 0). */
+     effort in the cell, "no data", never 0). Asked for when the layer is switched on (a
+     large area has thousands of cells), and again when the filter changes while it is. */
   function gridLayer(layer, indicator, year, tip) {
     layer.clearLayers();
     busy(1);
@@ -127,6 +135,7 @@
         legend.cells[layer === layers.cells ? "cells" : "rates"] = { breaks: breaks, year: year };
         drawLegend();
         layer.addLayer(L.geoJSON(data, {
+          pane: "grid",
           style: function (c) {
             var v = c.properties.value;
             if (v === null || v === undefined) { return { color: "#9e9e9e", weight: 0.3, fillColor: "#9e9e9e", fillOpacity: 0.08 }; }
@@ -137,16 +146,33 @@
       }).catch(function () {}).finally(function () { busy(-1); });
   }
 
-  function loadCells(year) {
-    layers.cells.clearLayers();
-    layers.rates.clearLayers();
-    if (!year) { return; }
-    gridLayer(layers.cells, "cell.records", year, function (p) { return FK.fmt(p.value) + " records in " + year; });
-    gridLayer(layers.rates, "cpue.records.km", year, function (p) {
+  var grids = {
+    cells: ["cell.records", function (p, year) { return FK.fmt(p.value) + " records in " + year; }],
+    rates: ["cpue.records.km", function (p, year) {
       return p.value === null || p.value === undefined ? "No effort in " + year + ": no data"
         : FK.fmt(p.value) + " records per 10 km in " + year + " (" + FK.fmt(p.effort) + " km walked)";
+    }]
+  };
+  var gridYear = null, gridDrawn = {};
+  function loadGrid(name) {
+    var key = gridYear + "|" + filters().vertical;
+    if (!gridYear || !map.hasLayer(layers[name]) || gridDrawn[name] === key) { return; }
+    gridDrawn[name] = key;
+    var year = gridYear;
+    gridLayer(layers[name], grids[name][0], year, function (p) { return grids[name][1](p, year); });
+  }
+  function loadCells(year) {
+    gridYear = year || null;
+    gridDrawn = {};
+    Object.keys(grids).forEach(function (name) {
+      layers[name].clearLayers();
+      delete legend.cells[name];
+      loadGrid(name);
     });
   }
+  map.on("overlayadd", function (e) {
+    Object.keys(grids).forEach(function (name) { if (e.layer === layers[name]) { loadGrid(name); } });
+  });
 
   /* --- Cards and charts ------------------------------------------------------------------- */
   var CARDS = [
@@ -264,7 +290,15 @@
       .concat(f.vertical ? [form.elements.vertical.selectedOptions[0].textContent] : [])
       .concat(f.category ? [form.elements.category.selectedOptions[0].textContent] : []).join(" · ");
     busy(2);
-    var yearlyP = FK.getAll("/api/v1/indicators/?" + FK.query(Object.assign({ period_kind: "Y", start: sinceYear, end: untilYear }, base)));
+    /* The yearly values the cards and charts draw, and only those: an area has thousands
+       of others (per category, taxon, leg-day...). */
+    var year = Object.assign({ period_kind: "Y", start: sinceYear, end: untilYear }, base);
+    var yearlyP = Promise.all([
+      { indicator_prefix: "effort." }, { indicator: "count.records", subject: subject() },
+      { indicator: "cpue.records.km", subject: subject() }, { indicator: "bio.richness" }, { indicator: "bio.chao1" },
+      { indicator: "mett.percent" }, { indicator_prefix: "finance." }
+    ].map(function (which) { return FK.getAll("/api/v1/indicators/?" + FK.query(Object.assign(which, year))); }))
+      .then(function (parts) { return [].concat.apply([], parts); });
     var month = Object.assign({ period_kind: "M", start: range.since, end: range.until }, base);
     var monthlyP = Promise.all([
       FK.getAll("/api/v1/indicators/?" + FK.query(Object.assign({ indicator: "effort.km" }, month))),
