@@ -67,5 +67,14 @@ def test_database() -> Iterator[None]:
     try:
         yield
     finally:
+        # The background threads (no broker) finish their work, and their periodic jobs
+        # stop, before the database they read is dropped.
+        from indicators import incremental
+        from odk_forms import processing
+
+        for worker in (processing.background_worker(), incremental.background_worker()):
+            if worker.running:
+                worker.wait_idle(timeout=120)
+                worker.stop()
         teardown_databases(old, verbosity=0)
         shutil.rmtree(media, ignore_errors=True)

@@ -197,11 +197,18 @@
     return Object.keys(seen).sort();
   }
 
+  /* What the counts and rates are of, in words. */
+  function subjectLabel() {
+    var f = filters();
+    return f.category ? form.elements.category.selectedOptions[0].textContent : f.vertical ? form.elements.vertical.selectedOptions[0].textContent : "illicit activity";
+  }
+
   function drawCards(yearly) {
     var box = document.getElementById("cards");
     box.innerHTML = "";
     CARDS.forEach(function (card) {
-      var s = series(yearly, card[0], card[0].indexOf("cpue") === 0 || card[0] === "count.records" ? subject() : "");
+      var ofSubject = card[0].indexOf("cpue") === 0 || card[0] === "count.records";
+      var s = series(yearly, card[0], ofSubject ? subject() : "");
       var last = s[s.length - 1];
       var div = document.createElement("div");
       div.className = "card";
@@ -213,7 +220,7 @@
           : last.change < 0 ? '<span class="trend down">▼ ' + FK.fmt(-last.change) + " since " + since + "</span>"
             : '<span class="trend">＝ as in ' + since + "</span>";
       }
-      div.innerHTML = '<div class="label">' + card[1] + (last ? " · " + last.period_start.slice(0, 4) : "") + '</div><div class="value">' + FK.fmt(last ? last.value : null) + "</div>" + trend + '<div class="spark"><canvas></canvas></div>';
+      div.innerHTML = '<div class="label">' + card[1] + (ofSubject ? " (" + subjectLabel() + ")" : "") + (last ? " · " + last.period_start.slice(0, 4) : "") + '</div><div class="value">' + FK.fmt(last ? last.value : null) + "</div>" + trend + '<div class="spark"><canvas></canvas></div>';
       box.appendChild(div);
       if (s.length > 1) {
         new Chart(div.querySelector("canvas"), {
@@ -230,10 +237,7 @@
     chart("chart-effort", { type: "bar", data: { labels: effort.map(function (r) { return r.period_start.slice(0, 7); }), datasets: [{ label: "km", data: effort.map(function (r) { return r.value; }), backgroundColor: "#81c784" }] }, options: { plugins: { legend: { display: false } } } });
 
     var rate = series(monthly, "cpue.records.km", subject());
-    document.querySelectorAll(".subject-label").forEach(function (el) {
-      var f = filters();
-      el.textContent = f.category ? form.elements.category.selectedOptions[0].textContent : f.vertical ? form.elements.vertical.selectedOptions[0].textContent : "illicit activity";
-    });
+    document.querySelectorAll(".subject-label").forEach(function (el) { el.textContent = subjectLabel(); });
     chart("chart-rate", {
       type: "lineWithErrorBars",
       data: { labels: rate.map(function (r) { return r.period_start.slice(0, 7); }), datasets: [{ label: "records per 10 km", borderColor: "#c62828", backgroundColor: "#c62828", data: rate.map(function (r) { return { y: r.value, yMin: r.lower, yMax: r.upper }; }) }] },
