@@ -47,12 +47,15 @@ def test_database() -> Iterator[None]:
             "DJANGO_SETTINGS_MODULE": "fieldkit.settings",
             "MEDIA_ROOT": media,
             "DATA_DIR": media,
+            "STATIC_ROOT": os.path.join(media, "static"),
             "ODK_FORMS_FSYNC": "false",
             "LOG_LEVEL": "WARNING",
             "SECRET_KEY": uuid.uuid4().hex,
         }
     )
     os.environ.pop("CELERY_BROKER_URL", None)
+    # WhiteNoise warns at start-up when the folder it serves is missing.
+    os.makedirs(os.environ["STATIC_ROOT"], exist_ok=True)
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -64,5 +67,14 @@ def test_database() -> Iterator[None]:
     try:
         yield
     finally:
+        # The background threads (no broker) finish their work, and their periodic jobs
+        # stop, before the database they read is dropped.
+        from indicators import incremental
+        from odk_forms import processing
+
+        for worker in (processing.background_worker(), incremental.background_worker()):
+            if worker.running:
+                worker.wait_idle(timeout=120)
+                worker.stop()
         teardown_databases(old, verbosity=0)
         shutil.rmtree(media, ignore_errors=True)

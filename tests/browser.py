@@ -11,7 +11,9 @@ tests (a pytest plugin, loaded by tests/conftest.py).
   names and served by WhiteNoise) but over plain HTTP (SECURE_SSL_REDIRECT=false), on a
   database of its own: a SpatiaLite file, or on PostGIS (DATABASE_URL) a new database
   beside the test database, dropped afterwards. It is migrated; `fieldkit_server.manage()`
-  runs any other command against it (`load_demo`, `create_collector`...).
+  runs any other command against it (`load_demo`, `create_collector`...), and
+  `with fieldkit_server.sibling(NAME="value") as other:` starts a second gunicorn on the
+  same database with a setting changed.
 - `browser` (one per test module): Debian's Chromium (/usr/bin/chromium), headless,
   launched by Playwright with a fresh profile (`--user-data-dir`) in a new temporary
   directory. `page`: a new browser context and page for each test; a request to anything
@@ -306,6 +308,26 @@ class FieldkitServer:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    @contextmanager
+    def sibling(self, **env: str) -> Iterator[FieldkitServer]:
+        """Another gunicorn on this server's database and files, with `env` added to its
+        environment: for a setting read at start-up (what is published to visitors)."""
+        workdir = self.workdir / f"sibling-{secrets.token_hex(4)}"
+        workdir.mkdir()
+        other = FieldkitServer(workdir, self.static_root)
+        other.env = {
+            **self.env,
+            "SITE_URL": other.url(""),
+            "MAP_TILES_URL": other.url("/no-basemap/{z}/{x}/{y}.png"),
+            "GUNICORN_BIND": f"127.0.0.1:{other.port}",
+            **env,
+        }
+        try:
+            other.start()
+            yield other
+        finally:
+            other.stop()
 
 
 @pytest.fixture(scope="session")

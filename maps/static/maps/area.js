@@ -9,12 +9,15 @@
   FIELDS.forEach(function (name) { if (url.searchParams.get(name)) { form.elements[name].value = url.searchParams.get(name); } });
 
   var map = FK.map("map");
+  /* Grid cells under tracks and points, which they would hide. */
+  map.createPane("grid");
+  map.getPane("grid").style.zIndex = 350;
   var overlays = {};
   var layers = { tracks: L.layerGroup().addTo(map), observations: L.layerGroup().addTo(map), cells: L.layerGroup(), rates: L.layerGroup() };
   var control = L.control.layers(null, {
     "Patrol tracks (colour: km)": layers.tracks, "Observations": layers.observations, "Records per grid cell": layers.cells,
     "Records per 10 km per grid cell": layers.rates
-  }, { collapsed: false }).addTo(map);
+  }, { collapsed: window.innerWidth < 700 }).addTo(map);
   var charts = {};
   var pending = 0;
   /* For whoever drives the page (and its browser tests). */
@@ -57,8 +60,44 @@
   });
 
   var trackRamp = ["#fee391", "#fec44f", "#fe9929", "#d95f0e", "#993404"];
+  /* The legend under the map: what the colours of the layers shown mean. */
+  var legend = { tracks: null, cells: {} };
+  function classes(ramp, breaks, shape) {
+    if (!breaks.length) { return ""; }
+    return ramp.slice(0, breaks.length + 1).map(function (colour, i) {
+      var text = i === 0 ? "≤ " + FK.fmt(breaks[0]) : i === breaks.length ? "> " + FK.fmt(breaks[i - 1]) : FK.fmt(breaks[i - 1]) + "–" + FK.fmt(breaks[i]);
+      return '<span class="item"><span class="' + shape + '" style="' + (shape === "line" ? "border-color:" : "background:") + colour + '"></span>' + text + "</span>";
+    }).join(" ");
+  }
+  function drawLegend() {
+    var html = "";
+    if (legend.tracks && map.hasLayer(layers.tracks)) {
+      var t = legend.tracks;
+      html += '<div class="key"><strong>Tracks</strong> (km per leg-day) ' + classes(trackRamp, t.breaks, "line") +
+        " · " + t.count + " leg-days in view; in the filter " + FK.fmt(t.effort.km) + " km, " + FK.fmt(t.effort.person_days) + " person-days</div>";
+    }
+    if (map.hasLayer(layers.observations)) {
+      html += '<div class="key"><strong>Observations</strong> ' + Object.keys(FK.verticalColours).map(function (v) {
+        return '<span class="item"><span class="dot" style="background:' + FK.verticalColours[v] + '"></span>' + v.replace("_", " ") + "</span>";
+      }).join(" ") + ' <span class="item"><span class="dot" style="background:#555"></span>other</span> (a circle with a number: that many records)</div>';
+    }
+    [["cells", "Records per grid cell"], ["rates", "Records per 10 km per grid cell"]].forEach(function (pair) {
+      var shown = legend.cells[pair[0]];
+      if (shown && map.hasLayer(layers[pair[0]])) {
+        html += '<div class="key"><strong>' + pair[1] + ", " + shown.year + "</strong> " + classes(FK.ramp, shown.breaks, "swatch") +
+          ' <span class="item"><span class="swatch nodata"></span>no data' + (pair[0] === "rates" ? " (no effort)" : "") + "</span></div>";
+      }
+    });
+    document.getElementById("map-legend").innerHTML = html;
+  }
+  map.on("overlayadd overlayremove", drawLegend);
+
+  var shownParams = null;
   function reloadLayers() {
     var params = layerParams();
+    /* Fitting the map to the area moves it: the same view is not asked for twice. */
+    if (params === shownParams) { return; }
+    shownParams = params;
     busy(2);
     FK.getJSON("/maps/data/tracks.geojson?" + params).then(function (data) {
       var breaks = FK.breaks(data.features.map(function (f) { return f.properties.distance_km; }));
@@ -70,8 +109,8 @@
           l.bindPopup("<strong>Leg-day " + p.day + "</strong><br>" + FK.fmt(p.distance_km) + " km, " + FK.fmt(p.patrol_hours) + " patrol hours, " + FK.fmt(p.person_days) + " person-days");
         }
       }));
-      document.getElementById("map-legend").innerHTML = "Tracks in view: " + data.features.length + " leg-days · effort in the filter: " +
-        FK.fmt(data.effort.km) + " km, " + FK.fmt(data.effort.person_days) + " person-days";
+      legend.tracks = { breaks: breaks, count: data.features.length, effort: data.effort };
+      drawLegend();
       window.trackCount = data.features.length;
     }).finally(function () { busy(-1); });
     FK.getJSON("/maps/data/observations.geojson?" + params).then(function (data) {
@@ -84,7 +123,8 @@
   map.on("moveend", function () { clearTimeout(moved); moved = setTimeout(reloadLayers, 250); });
 
   /* One indicator of the year on the grid: grey where there is no value (for a rate: no
-     effort in the cell, "no data", never 0). */
+     effort in the cell, "no data", never 0). Asked for when the layer is switched on (a
+     large area has thousands of cells), and again when the filter changes while it is. */
   function gridLayer(layer, indicator, year, tip) {
     layer.clearLayers();
     busy(1);
@@ -92,7 +132,10 @@
     FK.getJSON("/api/v1/indicators/cells/?" + FK.query({ area: area, indicator: indicator, period_kind: "Y", period_start: year + "-01-01", subject: f.vertical ? "vertical:" + f.vertical : "" }))
       .then(function (data) {
         var breaks = FK.breaks(data.features.map(function (c) { return c.properties.value; }));
+        legend.cells[layer === layers.cells ? "cells" : "rates"] = { breaks: breaks, year: year };
+        drawLegend();
         layer.addLayer(L.geoJSON(data, {
+          pane: "grid",
           style: function (c) {
             var v = c.properties.value;
             if (v === null || v === undefined) { return { color: "#9e9e9e", weight: 0.3, fillColor: "#9e9e9e", fillOpacity: 0.08 }; }
@@ -103,16 +146,33 @@
       }).catch(function () {}).finally(function () { busy(-1); });
   }
 
-  function loadCells(year) {
-    layers.cells.clearLayers();
-    layers.rates.clearLayers();
-    if (!year) { return; }
-    gridLayer(layers.cells, "cell.records", year, function (p) { return FK.fmt(p.value) + " records in " + year; });
-    gridLayer(layers.rates, "cpue.records.km", year, function (p) {
+  var grids = {
+    cells: ["cell.records", function (p, year) { return FK.fmt(p.value) + " records in " + year; }],
+    rates: ["cpue.records.km", function (p, year) {
       return p.value === null || p.value === undefined ? "No effort in " + year + ": no data"
         : FK.fmt(p.value) + " records per 10 km in " + year + " (" + FK.fmt(p.effort) + " km walked)";
+    }]
+  };
+  var gridYear = null, gridDrawn = {};
+  function loadGrid(name) {
+    var key = gridYear + "|" + filters().vertical;
+    if (!gridYear || !map.hasLayer(layers[name]) || gridDrawn[name] === key) { return; }
+    gridDrawn[name] = key;
+    var year = gridYear;
+    gridLayer(layers[name], grids[name][0], year, function (p) { return grids[name][1](p, year); });
+  }
+  function loadCells(year) {
+    gridYear = year || null;
+    gridDrawn = {};
+    Object.keys(grids).forEach(function (name) {
+      layers[name].clearLayers();
+      delete legend.cells[name];
+      loadGrid(name);
     });
   }
+  map.on("overlayadd", function (e) {
+    Object.keys(grids).forEach(function (name) { if (e.layer === layers[name]) { loadGrid(name); } });
+  });
 
   /* --- Cards and charts ------------------------------------------------------------------- */
   var CARDS = [
@@ -137,20 +197,30 @@
     return Object.keys(seen).sort();
   }
 
+  /* What the counts and rates are of, in words. */
+  function subjectLabel() {
+    var f = filters();
+    return f.category ? form.elements.category.selectedOptions[0].textContent : f.vertical ? form.elements.vertical.selectedOptions[0].textContent : "illicit activity";
+  }
+
   function drawCards(yearly) {
     var box = document.getElementById("cards");
     box.innerHTML = "";
     CARDS.forEach(function (card) {
-      var s = series(yearly, card[0], card[0].indexOf("cpue") === 0 || card[0] === "count.records" ? subject() : "");
+      var ofSubject = card[0].indexOf("cpue") === 0 || card[0] === "count.records";
+      var s = series(yearly, card[0], ofSubject ? subject() : "");
       var last = s[s.length - 1];
       var div = document.createElement("div");
       div.className = "card";
       div.dataset.indicator = card[0];
       var trend = "";
       if (last && last.change !== null && last.change !== undefined) {
-        trend = last.change > 0 ? '<span class="trend up">▲ ' + FK.fmt(last.change) + "</span>" : last.change < 0 ? '<span class="trend down">▼ ' + FK.fmt(-last.change) + "</span>" : '<span class="trend">＝</span>';
+        var since = last.period_start.slice(0, 4) - 1;
+        trend = last.change > 0 ? '<span class="trend up">▲ ' + FK.fmt(last.change) + " since " + since + "</span>"
+          : last.change < 0 ? '<span class="trend down">▼ ' + FK.fmt(-last.change) + " since " + since + "</span>"
+            : '<span class="trend">＝ as in ' + since + "</span>";
       }
-      div.innerHTML = '<div class="label">' + card[1] + (last ? " · " + last.period_start.slice(0, 4) : "") + '</div><div class="value">' + FK.fmt(last ? last.value : null) + "</div>" + trend + '<div class="spark"><canvas></canvas></div>';
+      div.innerHTML = '<div class="label">' + card[1] + (ofSubject ? " (" + subjectLabel() + ")" : "") + (last ? " · " + last.period_start.slice(0, 4) : "") + '</div><div class="value">' + FK.fmt(last ? last.value : null) + "</div>" + trend + '<div class="spark"><canvas></canvas></div>';
       box.appendChild(div);
       if (s.length > 1) {
         new Chart(div.querySelector("canvas"), {
@@ -167,10 +237,7 @@
     chart("chart-effort", { type: "bar", data: { labels: effort.map(function (r) { return r.period_start.slice(0, 7); }), datasets: [{ label: "km", data: effort.map(function (r) { return r.value; }), backgroundColor: "#81c784" }] }, options: { plugins: { legend: { display: false } } } });
 
     var rate = series(monthly, "cpue.records.km", subject());
-    document.querySelectorAll(".subject-label").forEach(function (el) {
-      var f = filters();
-      el.textContent = f.category ? form.elements.category.selectedOptions[0].textContent : f.vertical ? form.elements.vertical.selectedOptions[0].textContent : "illicit activity";
-    });
+    document.querySelectorAll(".subject-label").forEach(function (el) { el.textContent = subjectLabel(); });
     chart("chart-rate", {
       type: "lineWithErrorBars",
       data: { labels: rate.map(function (r) { return r.period_start.slice(0, 7); }), datasets: [{ label: "records per 10 km", borderColor: "#c62828", backgroundColor: "#c62828", data: rate.map(function (r) { return { y: r.value, yMin: r.lower, yMax: r.upper }; }) }] },
@@ -222,9 +289,20 @@
     var range = { since: firstDay(f.since), until: lastDay(f.until) };
     var base = { area: area, zone: 0, page_size: 5000 };
     var sinceYear = f.since ? f.since.slice(0, 4) + "-01-01" : "", untilYear = f.until ? f.until.slice(0, 4) + "-12-31" : "";
-    document.getElementById("period-label").textContent = (f.since || "first record") + " to " + (f.until || "latest");
+    /* The filter in words: all a printed page shows of it. */
+    document.getElementById("period-label").textContent = [(f.since || "first record") + " to " + (f.until || "latest")]
+      .concat(f.vertical ? [form.elements.vertical.selectedOptions[0].textContent] : [])
+      .concat(f.category ? [form.elements.category.selectedOptions[0].textContent] : []).join(" · ");
     busy(2);
-    var yearlyP = FK.getAll("/api/v1/indicators/?" + FK.query(Object.assign({ period_kind: "Y", start: sinceYear, end: untilYear }, base)));
+    /* The yearly values the cards and charts draw, and only those: an area has thousands
+       of others (per category, taxon, leg-day...). */
+    var year = Object.assign({ period_kind: "Y", start: sinceYear, end: untilYear }, base);
+    var yearlyP = Promise.all([
+      { indicator_prefix: "effort." }, { indicator: "count.records", subject: subject() },
+      { indicator: "cpue.records.km", subject: subject() }, { indicator: "bio.richness" }, { indicator: "bio.chao1" },
+      { indicator: "mett.percent" }, { indicator_prefix: "finance." }
+    ].map(function (which) { return FK.getAll("/api/v1/indicators/?" + FK.query(Object.assign(which, year))); }))
+      .then(function (parts) { return [].concat.apply([], parts); });
     var month = Object.assign({ period_kind: "M", start: range.since, end: range.until }, base);
     var monthlyP = Promise.all([
       FK.getAll("/api/v1/indicators/?" + FK.query(Object.assign({ indicator: "effort.km" }, month))),
@@ -252,11 +330,20 @@
     if (document.getElementById("cards")) { reloadFigures(); }
   });
   document.getElementById("print").addEventListener("click", function () { window.print(); });
-  /* Charts and the map are sized for the screen: fit them to the paper before printing. */
-  window.addEventListener("beforeprint", function () {
-    Object.keys(charts).forEach(function (id) { charts[id].resize(); });
+  /* Charts and the map are sized for the screen: before printing the map takes the paper's
+     width (body.printing, maps.css) and the area is fitted to it; after, the screen's. */
+  function refit() {
     map.invalidateSize({ animate: false, pan: false });
     if (window.dashboard.bounds) { map.fitBounds(window.dashboard.bounds, { animate: false }); }
+  }
+  window.addEventListener("beforeprint", function () {
+    document.body.classList.add("printing");
+    refit();
+    Object.keys(charts).forEach(function (id) { charts[id].resize(); });
+  });
+  window.addEventListener("afterprint", function () {
+    document.body.classList.remove("printing");
+    refit();
   });
   reloadFigures();
 })();

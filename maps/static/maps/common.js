@@ -62,13 +62,17 @@
     illicit: "#c62828", biodiversity: "#2e7d32", resource_use: "#ef6c00", management: "#1565c0"
   };
 
-  /* Five classes (YlGn) on quantile breaks of the values that exist; null is "no data". */
+  /* Up to five classes (YlGn) on quantile breaks of the values that exist; null is "no data". */
   FK.ramp = ["#ffffcc", "#c2e699", "#78c679", "#31a354", "#006837"];
   FK.breaks = function (values) {
     var v = values.filter(function (x) { return x !== null && x !== undefined; }).sort(function (a, b) { return a - b; });
     if (!v.length) { return []; }
     var out = [];
-    for (var i = 1; i < FK.ramp.length; i++) { out.push(v[Math.min(v.length - 1, Math.floor((i * v.length) / FK.ramp.length))]); }
+    for (var i = 1; i < FK.ramp.length; i++) {
+      var b = v[Math.min(v.length - 1, Math.floor((i * v.length) / FK.ramp.length))];
+      /* Each break once: many equal values make fewer classes, not empty ones. */
+      if (!out.length || b > out[out.length - 1]) { out.push(b); }
+    }
     return out;
   };
   FK.classOf = function (value, breaks) {

@@ -8,10 +8,17 @@
   ["since", "until", "category"].forEach(function (n) { if (url.searchParams.get(n)) { form.elements[n].value = url.searchParams.get(n); } });
   var records = L.layerGroup().addTo(map);
   var spots = JSON.parse(document.getElementById("hotspots-data").textContent);
+  /* Hotspots above the clusters (which would hide them), as amber rings. */
+  map.createPane("hotspots");
+  map.getPane("hotspots").style.zIndex = 650;
   var hot = L.layerGroup(spots.map(function (s) {
-    return L.circleMarker([s.lat, s.lon], { radius: 8 + Math.sqrt(s.records) * 2, color: "#b71c1c", weight: 2, fillOpacity: 0.15 })
-      .bindTooltip(s.area + ": " + s.records + " records");
+    return L.circleMarker([s.lat, s.lon], { pane: "hotspots", radius: 10 + Math.sqrt(s.records) * 2, color: "#ff8f00", weight: 3, dashArray: "5 3", fill: false })
+      .bindTooltip(s.area + ": " + s.records + " records in " + s.year);
   })).addTo(map);
+  /* A hotspot of the list: the map goes there. */
+  document.querySelectorAll("#hotspots li[data-lon]").forEach(function (li) {
+    li.addEventListener("click", function () { map.setView([+li.dataset.lat, +li.dataset.lon], 13); });
+  });
   L.control.layers(null, { "Illicit-activity records": records, "Hotspots (grid cells)": hot }, { collapsed: false }).addTo(map);
   if (spots.length) { map.fitBounds(L.latLngBounds(spots.map(function (s) { return [s.lat, s.lon]; })).pad(0.5)); }
   function load() {

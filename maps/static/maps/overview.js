@@ -62,13 +62,22 @@
     details.innerHTML = "<h2>" + p.name + "</h2><p>" + FK.fmt(p.area_km2, 0) + " km²</p>";
     if (FK.options.public) { details.innerHTML += "<p>" + form.elements.indicator.selectedOptions[0].textContent + ", " + year + ": " + FK.fmt(p.value) + "</p>"; return; }
     if (!p.shared) { details.innerHTML += "<p>Figures of this area are not shared with you.</p>"; return; }
-    FK.getAll("/api/v1/indicators/?" + FK.query({ area: feature.id, zone: 0, period_kind: "Y", start: year + "-01-01", end: year + "-12-31", page_size: 1000 }))
-      .then(function (rows) {
-        var keep = ["effort.km", "effort.person_days", "count.records", "cpue.records.km", "bio.richness", "mett.percent"];
+    /* The year's key figures, each asked for alone: an area has thousands of other values. */
+    var keep = [
+      ["effort.km", "", "Patrol km"], ["effort.person_days", "", "Person-days"],
+      ["count.records", "vertical:illicit", "Illicit-activity records"],
+      ["cpue.records.km", "vertical:illicit", "Illicit activity per 10 km"],
+      ["cpue.records.km", "vertical:biodiversity", "Wildlife records per 10 km"],
+      ["bio.richness", "", "Species recorded"], ["mett.percent", "", "METT score (%)"]
+    ];
+    Promise.all(keep.map(function (k) {
+      return FK.getAll("/api/v1/indicators/?" + FK.query({ area: feature.id, zone: 0, period_kind: "Y", start: year + "-01-01", end: year + "-12-31", indicator: k[0], subject: k[1] }));
+    }))
+      .then(function (found) {
         var table = "<table>";
-        keep.forEach(function (code) {
-          var row = rows.filter(function (r) { return r.indicator === code && r.subject === ""; })[0];
-          table += "<tr><td>" + code + "</td><td>" + FK.fmt(row ? row.value : null) + "</td></tr>";
+        keep.forEach(function (k, i) {
+          var row = found[i].filter(function (r) { return r.subject === k[1]; })[0];
+          table += '<tr data-indicator="' + k[0] + '"><td>' + k[2] + "</td><td>" + FK.fmt(row ? row.value : null) + "</td></tr>";
         });
         details.innerHTML += table + '</table><p><a href="/maps/areas/' + feature.id + '/?since=' + year + "-01&until=" + year + '-12">Open the dashboard</a></p>';
       });
