@@ -181,7 +181,7 @@ def generate(observations: int) -> Any:
             [taxa, sub],
         )
         c.execute("ANALYZE")
-    viewer = User.objects.create_user("bench-viewer", "viewer@example.org", uuid.uuid4().hex)
+    viewer = User.objects.create_user("bench-dwc-viewer", "dwc-viewer@example.org", uuid.uuid4().hex)
     AreaMembership.objects.create(user=viewer, national=True, role=Role.VIEWER)
     return viewer
 
