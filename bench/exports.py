@@ -88,18 +88,28 @@ def run(args: argparse.Namespace) -> None:
             raise SystemExit("bench/exports.py measures PostGIS: set DATABASE_URL or let it start one")
         print(f"PostgreSQL {connection.cursor().connection.info.server_version}, load average "
               + " ".join(f"{x:.1f}" for x in os.getloadavg()))  # fmt: skip
-        if "csv" in wanted or "gpkg" in wanted:
-            viewer, member = prepare(args.points, args.seed)
-            until = subset_until(args.subset)
-            if "csv" in wanted:
-                figure_observations("csv", viewer, member, until)
-            if "gpkg" in wanted:
-                figure_observations("gpkg", viewer, member, until)
-        if "dwc" in wanted:
-            figure_dwc(args.points)
-        if "submissions" in wanted:
-            figure_submissions(args.submissions, args.photo_kb)
-        print("load average at the end " + " ".join(f"{x:.1f}" for x in os.getloadavg()))
+        try:
+            figures(args, wanted)
+        finally:
+            # The processing thread the demo submissions started must not outlive the database.
+            from odk_forms import processing
+
+            processing.background_worker().stop()
+
+
+def figures(args: argparse.Namespace, wanted: list[str]) -> None:
+    if "csv" in wanted or "gpkg" in wanted:
+        viewer, member = prepare(args.points, args.seed)
+        until = subset_until(args.subset)
+        if "csv" in wanted:
+            figure_observations("csv", viewer, member, until)
+        if "gpkg" in wanted:
+            figure_observations("gpkg", viewer, member, until)
+    if "dwc" in wanted:
+        figure_dwc(args.points)
+    if "submissions" in wanted:
+        figure_submissions(args.submissions, args.photo_kb)
+    print("load average at the end " + " ".join(f"{x:.1f}" for x in os.getloadavg()))
 
 
 def prepare(points: int, seed: int) -> tuple[Any, Any]:
