@@ -111,7 +111,8 @@ def generate(observations: int) -> Any:
         sub = c.fetchone()[0]
         c.execute(
             "CREATE TEMP TABLE bench_area AS SELECT row_number() OVER (ORDER BY id) - 1 AS n, id, "
-            "ST_XMin(boundary) AS x0, ST_YMin(boundary) AS y0 FROM protected_areas_protectedarea"
+            "ST_XMin(boundary) AS x0, ST_YMin(boundary) AS y0 FROM protected_areas_protectedarea "
+            "WHERE source = 'bench' AND name LIKE 'Bench area %'"
         )
         c.execute(
             f"""CREATE TEMP TABLE bench_day AS
@@ -181,7 +182,7 @@ def generate(observations: int) -> Any:
             [taxa, sub],
         )
         c.execute("ANALYZE")
-    viewer = User.objects.create_user("bench-viewer", "viewer@example.org", uuid.uuid4().hex)
+    viewer = User.objects.create_user("bench-dwc-viewer", "dwc-viewer@example.org", uuid.uuid4().hex)
     AreaMembership.objects.create(user=viewer, national=True, role=Role.VIEWER)
     return viewer
 

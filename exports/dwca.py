@@ -540,8 +540,9 @@ def coverage(user: Any, filters: Filters) -> Coverage:
     sensitive record away) and its first and last day."""
     days = leg_days_for(user, filters)
     occurrences = occurrences_for(user, filters)
-    area_ids = set(days.values_list("patrol__area_id", flat=True).distinct()) | set(
-        occurrences.values_list("area_id", flat=True).distinct()
+    # order_by(): the querysets' own order would make DISTINCT run over every row.
+    area_ids = set(days.order_by().values_list("patrol__area_id", flat=True).distinct()) | set(
+        occurrences.order_by().values_list("area_id", flat=True).distinct()
     )
     extent = ProtectedArea.objects.filter(pk__in=area_ids - {None}).aggregate(box=Extent("boundary"))["box"]
     span = days.aggregate(begin=Min("day"), end=Max("day"))

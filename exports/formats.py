@@ -126,6 +126,15 @@ def write_xlsx(layout: Layout, chunks: Iterable[Chunk], path: str) -> int:
     return written
 
 
+def _text(value: Any) -> str | None:
+    """A value of a text column: str(plain(value)), None kept."""
+    if value is None:
+        return None
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
 def _frame(layout: Layout, chunk: Chunk, names: list[str] | None = None) -> Any:
     import geopandas
     import pandas
@@ -133,15 +142,17 @@ def _frame(layout: Layout, chunk: Chunk, names: list[str] | None = None) -> Any:
     names = names or list(layout.columns)
     table: dict[str, Any] = {}
     for i, (name, kind) in enumerate(zip(names, layout.types, strict=True)):
-        column = [plain(values[i]) for values, _ in chunk]
+        # Numbers and booleans are written as they are (plain() leaves them alone); text
+        # columns get plain()'s text of dates, UUIDs and decimals.
         if kind == "int":
-            table[name] = pandas.array(column, dtype="Int64")
+            table[name] = pandas.array([values[i] for values, _ in chunk], dtype="Int64")
         elif kind == "float":
+            column = [values[i] for values, _ in chunk]
             table[name] = pandas.array([None if v is None else float(v) for v in column], dtype="Float64")
         elif kind == "bool":
-            table[name] = pandas.array(column, dtype="boolean")
+            table[name] = pandas.array([values[i] for values, _ in chunk], dtype="boolean")
         else:
-            table[name] = pandas.array([None if v is None else str(v) for v in column], dtype="object")
+            table[name] = pandas.array([_text(values[i]) for values, _ in chunk], dtype="object")
     if layout.geometry is None:
         return pandas.DataFrame(table)
     return geopandas.GeoDataFrame(table, geometry=[g for _, g in chunk], crs="EPSG:4326")
@@ -165,8 +176,71 @@ def _write_ogr(
     return written
 
 
+_ARROW_TYPES = {"int": "int64", "float": "float64", "bool": "bool_", "str": "string"}
+
+
+def _batch(layout: Layout, chunk: Chunk) -> Any:
+    """A chunk as an Arrow record batch: the columns typed as _frame types them, the
+    geometry as WKB in a last column, `geometry`."""
+    import pyarrow
+    import shapely
+
+    arrays = []
+    for i, kind in enumerate(layout.types):
+        column: list[Any]
+        if kind == "float":
+            column = [None if values[i] is None else float(values[i]) for values, _ in chunk]
+        elif kind == "str":
+            column = [_text(values[i]) for values, _ in chunk]
+        else:
+            column = [values[i] for values, _ in chunk]
+        arrays.append(pyarrow.array(column, type=getattr(pyarrow, _ARROW_TYPES[kind])()))
+    geometries = shapely.to_wkb([geometry for _, geometry in chunk])
+    arrays.append(pyarrow.array(geometries, type=pyarrow.binary()))
+    return pyarrow.RecordBatch.from_arrays(arrays, names=[*layout.columns, "geometry"])
+
+
 def write_gpkg(layout: Layout, chunks: Iterable[Chunk], path: str) -> int:
-    return _write_ogr(layout, chunks, path, "GPKG")
+    """A GeoPackage. With a geometry, the chunks go to GDAL as one stream of Arrow record
+    batches (pyogrio.write_arrow): one layer written in one pass, its spatial index built once
+    at the end; the chunks are still read and converted one at a time."""
+    import pyogrio
+
+    # A temporary file, sent once complete: SQLite need not sync it to disk as it grows.
+    pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": "OFF"})
+    stream = (chunk for chunk in chunks if chunk)
+    first = next(stream, None)
+    if first is None:
+        return _write_ogr(layout, [], path, "GPKG")
+    if layout.geometry is None:
+        return _write_ogr(layout, _chained(first, stream), path, "GPKG")
+    import pyarrow
+
+    written = 0
+
+    def batches() -> Iterator[Any]:
+        nonlocal written
+        for chunk in _chained(first, stream):
+            written += len(chunk)
+            yield _batch(layout, chunk)
+
+    head = _batch(layout, first)
+    reader = pyarrow.RecordBatchReader.from_batches(head.schema, batches())
+    pyogrio.write_arrow(
+        reader,
+        path,
+        layer=layout.name,
+        driver="GPKG",
+        geometry_name="geometry",
+        geometry_type=layout.geometry,
+        crs="EPSG:4326",
+    )
+    return written
+
+
+def _chained(first: Chunk, rest: Iterator[Chunk]) -> Iterator[Chunk]:
+    yield first
+    yield from rest
 
 
 def write_kml(layout: Layout, chunks: Iterable[Chunk], path: str) -> int:

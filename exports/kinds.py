@@ -100,7 +100,13 @@ def _observation_kind(name: str, title: str, vertical: str | None, extra: dict[s
 
         def chunks() -> Iterator[Chunk]:
             for chunk in observation_rows.python_rows(user, filters, expressions):
-                yield [(row, shapely.Point(point) if point else None) for row, point in chunk]
+                # The chunk's points made at once (shapely.points), not one by one.
+                located = [i for i, (_, point) in enumerate(chunk) if point]
+                points: list[Any] = [None] * len(chunk)
+                if located:
+                    for i, made in zip(located, shapely.points([chunk[i][1] for i in located]), strict=True):
+                        points[i] = made
+                yield [(row, point) for (row, _), point in zip(chunk, points, strict=True)]
 
         return layout, chunks()
 
