@@ -130,9 +130,24 @@ def job_download(request: HttpRequest, pk: int) -> HttpResponseBase:
 @login_required
 @access.policy("authenticated")
 def jobs_page(request: HttpRequest) -> HttpResponseBase:
-    """GET /exports/: the user's export jobs, with a progress bar and a download link."""
+    """GET /exports/: a form to ask for an export, and the user's export jobs, with a
+    progress bar and a download link."""
+    from protected_areas.models import ProtectedArea
+
+    exportable = access.area_ids_with(request.user, Capability.EXPORT)
+    areas = ProtectedArea.objects.order_by("name").only("pk", "name")
+    if exportable is not None:
+        areas = areas.filter(pk__in=exportable)
     return render(
         request,
         "exports/jobs.html",
-        {"jobs": [jobs.status_of(job) for job in jobs.jobs_of(request.user)[:100]], "kinds": kinds.KINDS},
+        {
+            "jobs": [
+                {**jobs.status_of(job), "asked": job.created, "until": job.expires_at}
+                for job in jobs.jobs_of(request.user)[:100]
+            ],
+            "kinds": kinds.KINDS,
+            "formats": formats.FORMATS,
+            "areas": areas,
+        },
     )
