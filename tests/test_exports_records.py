@@ -584,6 +584,68 @@ class RecordValuesReadBackTest(TestCase):
             self.check("leg-days", fmt, self.leg_days(manager=False), by_uuid)
             self.check("leg-days", fmt, self.leg_days(manager=True), by_uuid, user=self.manager)
 
+    def test_a_viewer_gets_no_exact_point_nor_personal_field_in_any_kind_or_format(self) -> None:
+        from exports.kinds import KINDS
+
+        self.eagle.sensitivity = 2  # high: 0.1° cells
+        self.eagle.save()
+        personal = {"observer", "suspect_names", "leader", "ranger_names"}
+        exact = [value.encode() for value in [*EXACT, scene.SUSPECT, scene.OBSERVER, "Mary Gabi"]]
+        for name, kind in KINDS.items():
+            for fmt in FORMATS if kind.geometry else ("csv", "xlsx", "geojson", "gpkg"):
+                self.client.force_login(self.viewer)
+                response = self.client.get(f"/api/v1/exports/{name}.{fmt}")
+                self.assertEqual(response.status_code, 200, (name, fmt))
+                body = b"".join(response.streaming_content)
+                if fmt in ("csv", "geojson"):
+                    self.assertEqual([n for n in exact if n in body], [], (name, fmt))
+                for row in read_back(fmt, body):
+                    self.assertEqual(personal & set(row), set(), (name, fmt))
+                    if row.get("record_uuid") == str(self.eagle_obs.record_uuid):
+                        self.assertNotAlmostEqual(lon(row), scene.EAGLE_LON, 6)
+                        self.assertAlmostEqual(lon(row), 147.35, 9)  # the cell's centre
+        self.assertFalse(AccessEvent.objects.filter(user=self.viewer).exists())
+
+    def test_exact_points_and_personal_fields_exported_are_audited_in_every_format(self) -> None:
+        days = {str(d.pk) for d in PatrolLegDay.objects.filter(patrol__area=self.area)}
+        for fmt in FORMATS:
+            for user, kind, object_ids, fields in (
+                (self.manager, "leg-days", days, ["leader", "ranger_names"]),
+                (
+                    self.law,
+                    "illicit-activity",
+                    {str(self.eagle_obs.pk)},
+                    ["location", "observer", "suspect_names"],
+                ),
+            ):
+                start = AccessEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+                self.rows(user, kind, fmt)
+                events = AccessEvent.objects.filter(id__gt=start)
+                self.assertEqual({e.object_id for e in events}, object_ids, (kind, fmt))
+                for event in events:
+                    self.assertEqual((event.user_id, event.action), (user.pk, AccessAction.EXPORT))
+                    self.assertEqual(sorted(event.fields), fields, (kind, fmt))
+                    self.assertEqual(event.path, f"/api/v1/exports/{kind}.{fmt}")
+        # A member reads no ranger's name and no suspect: nothing to record for leg-days.
+        start = AccessEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        self.rows(self.member, "leg-days", "gpkg")
+        self.assertFalse(AccessEvent.objects.filter(id__gt=start).exists())
+
+    @override_settings(EXPORT_STREAM_MAX_ROWS=0)
+    def test_an_export_job_is_audited_as_its_owner_asked_for_it(self) -> None:
+        self.client.force_login(self.manager)
+        with self.captureOnCommitCallbacks(execute=True):
+            response = self.client.get("/api/v1/exports/leg-days.kml", HTTP_USER_AGENT="agent/2")
+        self.assertEqual(response.status_code, 202)
+        events = AccessEvent.objects.filter(user=self.manager, action=AccessAction.EXPORT)
+        self.assertEqual(
+            {e.object_id for e in events},
+            {str(d.pk) for d in PatrolLegDay.objects.filter(patrol__area=self.area)},
+        )
+        self.assertEqual(
+            {(e.path, e.user_agent) for e in events}, {("/api/v1/exports/leg-days.kml", "agent/2")}
+        )
+
     def test_patrols_mett_and_budgets(self) -> None:
         for fmt in ("csv", "xlsx", "geojson", "gpkg"):
             self.check("patrols", fmt, self.patrols(), lambda r: str(r["record_uuid"]))
