@@ -154,6 +154,20 @@ class AreaReportTest(BaseTestCase):
         self.assertEqual((card.value, card.note), ("0.00", "95 % interval 0.00–0.61"))
         self.assertIn("95 % interval 0.00–0.61", pdf_text(self.get(self.owner).content))
 
+    def test_the_limits_count_the_quality_flags_of_the_year(self):
+        from observations.models import Observation, QAFlag
+
+        snare = Observation.objects.filter(area=self.area, day__year=2024).first()
+        assert snare is not None
+        sub = snare.submission
+        for code in ("junk_fix", "junk_fix", "impossible_speed"):
+            QAFlag.objects.create(submission=sub, root_submission=sub, code=code, observation=snare)
+        text = " ".join(pdf_text(self.get(self.owner).content).split())
+        self.assertIn("3 quality flags on the records and patrols of 2024:", text)
+        self.assertRegex(text, r"\(2\); [^()]+ \(1\)\. Flagged records are counted")
+        text = " ".join(pdf_text(self.get(self.owner, year=2023).content).split())
+        self.assertIn("No quality flags on the records and patrols of 2023.", text)
+
     def test_the_mett_table_gives_the_previous_overall_score(self):
         text = " ".join(pdf_text(self.get(self.owner).content).split())
         self.assertIn("Overall 69 % 58 %", text)
