@@ -109,15 +109,18 @@ def job_status(request: HttpRequest, pk: int) -> HttpResponseBase:
 @access.policy("authenticated")
 def job_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     """GET /api/v1/exports/jobs/<id>/download: the file of a finished job (409.86 before,
-    410.86 once expired)."""
+    410.86 once expired, 404.78 once its owner may no longer read what it carries); each
+    download of a file with exact points or personal data is audited."""
     try:
         job = _own_job(request, pk)
         if job.is_expired():
             raise errors.EXPORT_JOB_EXPIRED()
         if job.status != ExportJob.Status.DONE or not job.file:
             raise errors.EXPORT_JOB_NOT_READY(status=job.status)
+        jobs.check_download(job)
     except Problem as exc:
         return _problem(exc)
+    jobs.record_download(request, job)
     return FileResponse(
         job.file.open("rb"),
         as_attachment=True,

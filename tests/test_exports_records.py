@@ -657,3 +657,57 @@ class RecordValuesReadBackTest(TestCase):
                 self.budget_lines(),
                 lambda r: f"{r['budget_uuid']}/{r['kind']}/{r['category']}",
             )
+
+
+@override_settings(EXPORT_STREAM_MAX_ROWS=0)
+class ExportJobDownloadTest(TestCase):
+    """A job's file keeps what its owner could read when it was written: each download of a
+    file carrying exact points or personal data is audited, and is refused (404.78) once
+    the owner no longer holds, in those areas, the rights it held then."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        scene.build(cls)
+
+    def job(self, user: Any, url: str) -> str:
+        self.client.force_login(user)
+        with self.captureOnCommitCallbacks(execute=True):
+            response = self.client.get(url)
+        self.assertEqual(response.status_code, 202)
+        status = self.client.get(response.json()["status_url"]).json()
+        self.assertEqual(status["status"], "done")
+        return str(status["download_url"])
+
+    def download(self, user: Any, url: str) -> Any:
+        self.client.force_login(user)
+        return self.client.get(url, HTTP_USER_AGENT="agent/3")
+
+    def test_each_download_of_a_disclosing_file_is_audited(self) -> None:
+        url = self.job(self.manager, "/api/v1/exports/leg-days.csv")
+        job_id = url.split("/")[-2]
+        for _ in range(2):
+            response = self.download(self.manager, url)
+            self.assertEqual(response.status_code, 200)
+            self.assertIn(b"Kila Oa", b"".join(response.streaming_content))
+        events = AccessEvent.objects.filter(object_type="exports.exportjob")
+        self.assertEqual(
+            [(e.object_id, e.fields, e.area_id, e.user_id, e.path, e.user_agent) for e in events],
+            [(job_id, ["leader", "ranger_names"], self.area.pk, self.manager.pk, url, "agent/3")] * 2,
+        )
+        # A viewer's file discloses nothing: its downloads are not recorded.
+        url = self.job(self.viewer, "/api/v1/exports/illicit-activity.xlsx")
+        self.assertEqual(self.download(self.viewer, url).status_code, 200)
+        self.assertEqual(AccessEvent.objects.filter(object_type="exports.exportjob").count(), 2)
+
+    def test_a_file_is_refused_once_its_owner_lost_the_rights_it_needed(self) -> None:
+        from accounts.models import AreaMembership, Role
+
+        names = self.job(self.manager, "/api/v1/exports/leg-days.geojson")
+        patrols = self.job(self.manager, "/api/v1/exports/patrols.csv")
+        exact = self.job(self.member, "/api/v1/exports/observations.xlsx")
+        AreaMembership.objects.filter(user=self.manager).update(role=Role.MEMBER)
+        self.assertEqual(self.download(self.manager, names).json()["code"], "404.78")
+        self.assertEqual(self.download(self.manager, patrols).status_code, 200)  # no name in it
+        AreaMembership.objects.filter(user=self.member).update(role=Role.VIEWER)
+        self.assertEqual(self.download(self.member, exact).json()["code"], "404.78")
+        self.assertFalse(AccessEvent.objects.filter(object_type="exports.exportjob").exists())
