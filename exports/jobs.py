@@ -19,6 +19,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
@@ -95,8 +96,6 @@ for _kind in kinds.KINDS.values():
 
 def request_export(request: Any, kind: str, fmt: str, params: dict[str, str], total: int | None) -> ExportJob:
     """Queue an export job for `request.user`; the worker starts once this commits."""
-    from exports import tasks
-
     meta = getattr(request, "META", {}) or {}
     job = ExportJob.objects.create(
         owner=request.user,
@@ -110,7 +109,8 @@ def request_export(request: Any, kind: str, fmt: str, params: dict[str, str], to
         },
         total=total,
     )
-    transaction.on_commit(lambda: tasks.run_job_task.delay(job.pk))
+    # The task by its name (exports.tasks registers it): exports.tasks imports this module.
+    transaction.on_commit(lambda: current_app.tasks[RUN_TASK].delay(job.pk))
     return job
 
 
