@@ -178,3 +178,16 @@ class AreaReportTest(BaseTestCase):
         text = " ".join(pdf_text(self.get(self.owner, year=2023).content).split())
         self.assertNotIn("grid cells shaded", text)
         self.assertIn("no illicit-activity record is mapped to a grid cell in 2023", text)
+
+
+def test_no_zone_is_drawn_in_the_colours_of_the_boundary_or_of_the_shaded_cells():
+    import re
+
+    from reports import charts
+
+    square = [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0), (0.0, 0.0)]
+    zones = [(f"Zone {n}", [square]) for n in range(8)]
+    svg = charts.area_map([square], zones, [charts.Cell(square, 1.0)])
+    dashed = re.findall(r'stroke="(#[0-9a-f]{6})" stroke-width="1" stroke-dasharray', svg)
+    assert len(dashed) == 8
+    assert {"#2e7d32", "#c62828"} & set(dashed) == set()
