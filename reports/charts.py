@@ -215,8 +215,11 @@ def area_map(
     width: int = 520,
     height: int = 300,
 ) -> str:
-    """The area's outline, its zones (dashed, named) and grid cells shaded by value."""
+    """The area's outline, its zones (dashed, named) and grid cells shaded by value; the
+    drawing spans the outline and the shaded cells, which may reach past it."""
     coords = [c for ring in boundary for c in ring]
+    if coords:
+        coords += [c for cell in cells if cell.value > 0 for c in cell.ring]
     parts = _frame(width, height)
     if not coords:
         parts.append("</svg>")

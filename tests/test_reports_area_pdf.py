@@ -191,3 +191,19 @@ def test_no_zone_is_drawn_in_the_colours_of_the_boundary_or_of_the_shaded_cells(
     dashed = re.findall(r'stroke="(#[0-9a-f]{6})" stroke-width="1" stroke-dasharray', svg)
     assert len(dashed) == 8
     assert {"#2e7d32", "#c62828"} & set(dashed) == set()
+
+
+def test_shaded_cells_that_reach_past_the_boundary_are_drawn_whole():
+    import re
+
+    from reports import charts
+
+    square = [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0), (0.0, 0.0)]
+    # A cell whose north-west corner lies outside the boundary's extent.
+    cell = [(-0.3, 0.7), (0.2, 0.7), (0.2, 1.2), (-0.3, 1.2), (-0.3, 0.7)]
+    svg = charts.area_map([square], [], [charts.Cell(cell, 1.0)], width=520, height=300)
+    legend = 44
+    for points in re.findall(r'<polygon points="([^"]+)"', svg):
+        for pair in points.split():
+            x, y = (float(v) for v in pair.split(","))
+            assert 0 <= x <= 520 and 0 <= y <= 300 - legend, (x, y)
