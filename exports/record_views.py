@@ -109,15 +109,18 @@ def job_status(request: HttpRequest, pk: int) -> HttpResponseBase:
 @access.policy("authenticated")
 def job_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     """GET /api/v1/exports/jobs/<id>/download: the file of a finished job (409.86 before,
-    410.86 once expired)."""
+    410.86 once expired, 404.78 once its owner may no longer read what it carries); each
+    download of a file with exact points or personal data is audited."""
     try:
         job = _own_job(request, pk)
         if job.is_expired():
             raise errors.EXPORT_JOB_EXPIRED()
         if job.status != ExportJob.Status.DONE or not job.file:
             raise errors.EXPORT_JOB_NOT_READY(status=job.status)
+        jobs.check_download(job)
     except Problem as exc:
         return _problem(exc)
+    jobs.record_download(request, job)
     return FileResponse(
         job.file.open("rb"),
         as_attachment=True,
@@ -130,9 +133,24 @@ def job_download(request: HttpRequest, pk: int) -> HttpResponseBase:
 @login_required
 @access.policy("authenticated")
 def jobs_page(request: HttpRequest) -> HttpResponseBase:
-    """GET /exports/: the user's export jobs, with a progress bar and a download link."""
+    """GET /exports/: a form to ask for an export, and the user's export jobs, with a
+    progress bar and a download link."""
+    from protected_areas.models import ProtectedArea
+
+    exportable = access.area_ids_with(request.user, Capability.EXPORT)
+    areas = ProtectedArea.objects.order_by("name").only("pk", "name")
+    if exportable is not None:
+        areas = areas.filter(pk__in=exportable)
     return render(
         request,
         "exports/jobs.html",
-        {"jobs": [jobs.status_of(job) for job in jobs.jobs_of(request.user)[:100]], "kinds": kinds.KINDS},
+        {
+            "jobs": [
+                {**jobs.status_of(job), "asked": job.created, "until": job.expires_at}
+                for job in jobs.jobs_of(request.user)[:100]
+            ],
+            "kinds": kinds.KINDS,
+            "formats": formats.FORMATS,
+            "areas": areas,
+        },
     )

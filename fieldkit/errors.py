@@ -385,6 +385,12 @@ EXPORT_FORMAT_NOT_APPLICABLE = ProblemType(
 EXPORT_NOT_FOUND = ProblemType("404.86", 404, "No such export: {detail}.")
 EXPORT_JOB_NOT_READY = ProblemType("409.86", 409, "This export is not ready yet ({status}).")
 EXPORT_JOB_EXPIRED = ProblemType("410.86", 410, "This export has expired; ask for it again.")
+EXPORT_JOB_RIGHTS_LOST = ProblemType(
+    "404.78",
+    404,
+    "This export holds exact locations or personal data of areas where you may no longer read "
+    "them; ask for it again.",
+)
 # Webhooks (webhooks/): a subscription asking for what its owner may not read, or malformed.
 WEBHOOK_AREAS_FORBIDDEN = ProblemType(
     "400.88",

@@ -12,6 +12,8 @@ from xml.sax.saxutils import escape
 
 FONT = 'font-family="DejaVu Sans" font-size="9"'
 PALETTE = ("#2e7d32", "#c62828", "#1565c0", "#ef6c00", "#6a1b9a", "#00838f")
+# Zones on the map: none in the boundary's green or the shaded cells' red.
+ZONE_PALETTE = ("#1565c0", "#ef6c00", "#6a1b9a", "#00838f", "#6d4c41", "#455a64", "#ad1457")
 Ring = Sequence[tuple[float, float]]
 
 
@@ -213,8 +215,11 @@ def area_map(
     width: int = 520,
     height: int = 300,
 ) -> str:
-    """The area's outline, its zones (dashed, named) and grid cells shaded by value."""
+    """The area's outline, its zones (dashed, named) and grid cells shaded by value; the
+    drawing spans the outline and the shaded cells, which may reach past it."""
     coords = [c for ring in boundary for c in ring]
+    if coords:
+        coords += [c for cell in cells if cell.value > 0 for c in cell.ring]
     parts = _frame(width, height)
     if not coords:
         parts.append("</svg>")
@@ -249,7 +254,7 @@ def area_map(
             'stroke="#fff" stroke-width="0.2"/>'
         )
     for n, (_, rings) in enumerate(zones):
-        color = PALETTE[(n + 2) % len(PALETTE)]
+        color = ZONE_PALETTE[n % len(ZONE_PALETTE)]
         for ring in rings:
             parts.append(
                 f'<polygon points="{path(ring)}" fill="none" stroke="{color}" '
@@ -259,7 +264,7 @@ def area_map(
         parts.append(f'<polygon points="{path(ring)}" fill="none" stroke="#2e7d32" stroke-width="1.4"/>')
     y = height - legend + 8
     items = [("boundary", "#2e7d32")] + [
-        (name, PALETTE[(n + 2) % len(PALETTE)]) for n, (name, _) in enumerate(zones)
+        (name, ZONE_PALETTE[n % len(ZONE_PALETTE)]) for n, (name, _) in enumerate(zones)
     ]
     x = 12.0
     for name, color in items[:7]:

@@ -21,6 +21,7 @@ from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from indicators.formulas import poisson_interval
 from indicators.models import NO_CELL, NO_ZONE, GridCell, IndicatorRow, PeriodKind
 from observations.models import QAFlag
 from protected_areas.models import ProtectedArea, Zone
@@ -42,6 +43,7 @@ RATES = (
     ("vertical:resource_use", "Resource use", charts.PALETTE[3]),
 )
 TREND_YEARS = 3
+RATE_SCALE_KM = 10.0  # cpue.records.km is per 10 km (indicators.compute.RATE_UNITS)
 
 
 @dataclass
@@ -109,6 +111,19 @@ def _monthly(area: ProtectedArea, first: int, last: int) -> dict[tuple[str, str]
     return found
 
 
+def _rate(
+    found: IndicatorRow | None, effort_km: float | None
+) -> tuple[float | None, float | None, float | None]:
+    """An encounter rate per 10 km with its 95 % interval. No rate row where there was
+    effort means no record: a rate of 0, with Garwood's interval for no event; no effort,
+    no rate."""
+    if found is not None and found.value is not None:
+        return found.value, found.lower, found.upper
+    if effort_km:
+        return 0.0, 0.0, poisson_interval(0)[1] / effort_km * RATE_SCALE_KM
+    return None, None, None
+
+
 def _rings(geometry: Any) -> list[list[tuple[float, float]]]:
     if geometry is None:
         return []
@@ -169,13 +184,9 @@ def context(area: ProtectedArea, year: int) -> dict[str, Any]:
         ),
     ]
     for subject, label, _ in RATES:
-        rate = row("cpue.records.km", subject)
-        note = (
-            f"95 % interval {_fmt(rate.lower, 2)}–{_fmt(rate.upper, 2)}"
-            if rate is not None and rate.lower is not None
-            else ""
-        )
-        cards.append(Card(f"{label} per 10 km", _fmt(rate.value if rate else None, 2), note))
+        rate, lower, upper = _rate(row("cpue.records.km", subject), value("effort.km"))
+        note = f"95 % interval {_fmt(lower, 2)}–{_fmt(upper, 2)}" if lower is not None else ""
+        cards.append(Card(f"{label} per 10 km", _fmt(rate, 2), note))
     cards.append(
         Card(
             "Species richness",
@@ -215,18 +226,13 @@ def context(area: ProtectedArea, year: int) -> dict[str, Any]:
     rate_series = []
     for subject, label, color in RATES[:2]:
         found = monthly.get(("cpue.records.km", subject), {})
+        rates = [_rate(found.get(d), km) for d, km in zip(months, effort_values, strict=True)]
         rate_series.append(
-            charts.Series(
-                label,
-                [found[d].value if d in found else None for d in months],
-                [found[d].lower if d in found else None for d in months],
-                [found[d].upper if d in found else None for d in months],
-                color,
-            )
+            charts.Series(label, [r[0] for r in rates], [r[1] for r in rates], [r[2] for r in rates], color)
         )
     rate_svg = charts.line_chart(labels, rate_series, y_label="records per 10 km, 95 % interval", height=165)
 
-    previous_year, _ = _previous_mett(yearly, year)
+    previous_year, previous_total = _previous_mett(yearly, year)
     now_values = [value("mett.percent", code) for code, _ in ELEMENTS]
     mett_series = [(f"{year}", now_values, charts.PALETTE[0])]
     if previous_year is not None:
@@ -292,23 +298,27 @@ def context(area: ProtectedArea, year: int) -> dict[str, Any]:
         .annotate(n=Count("pk"))
         .order_by("-n", "code")
     )
+    cells = _cells(area, year)
     return {
         "area": area,
         "year": year,
+        "cells_shaded": bool(cells),
         "made_at": timezone.now(),
         "currency": currency,
         "cards": cards,
         "map_svg": charts.area_map(
             _rings(area.boundary_simplified or area.boundary),
             [(z.name, _rings(z.boundary)) for z in Zone.objects.filter(area=area).order_by("name")],
-            _cells(area, year),
+            cells,
         ),
         "effort_svg": effort_svg,
         "rate_svg": rate_svg,
+        "rate_series": rate_series,
         "mett_svg": mett_svg,
         "mett_rows": mett_rows,
         "mett_previous": previous_year,
         "mett_total": value("mett.percent"),
+        "mett_previous_total": previous_total,
         "finance_svg": finance_svg,
         "spending": spending,
         "gap_rows": gap_rows,

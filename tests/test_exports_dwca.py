@@ -277,6 +277,42 @@ class DarwinCoreArchiveTest(TestCase):
             for line in lines[:-1]:
                 self.assertEqual(len(line.split("\t")), width, name)
 
+    def test_the_terms_are_those_of_gbif_archives(self) -> None:
+        """Every term ours shares with the real archives has the same IRI there; ids sit
+        where theirs do (the core's id and the extensions' core id in column 0); each
+        file's header names its terms."""
+        theirs: dict[str, set[str]] = {}
+        for sample in ("dwca-2extensions.zip", "gbif-results.zip"):
+            with DwCAReader(str(SAMPLES / sample)) as archive:
+                for section in [archive.descriptor.core, *archive.descriptor.extensions]:
+                    for term in section.terms:
+                        theirs.setdefault(term.rsplit("/", 1)[-1], set()).add(term)
+                self.assertEqual(archive.descriptor.core.id_index, 0, sample)
+                for extension in archive.descriptor.extensions:
+                    self.assertEqual(extension.coreid_index, 0, sample)
+        shared = 0
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "dwca.zip"
+            path.write_bytes(self.archive(self.member))
+            with DwCAReader(str(path)) as archive:
+                self.assertEqual(archive.descriptor.core.id_index, 0)
+                self.assertEqual([e.coreid_index for e in archive.descriptor.extensions], [0, 0])
+                for section in [archive.descriptor.core, *archive.descriptor.extensions]:
+                    with archive.open_included_file(section.file_location) as file:
+                        header = file.readline().rstrip("\n").split("\t")
+                    fields = sorted(section.fields, key=lambda f: f["index"])
+                    self.assertEqual([f["index"] for f in fields], list(range(len(fields))))
+                    names = [f["term"].rsplit("/", 1)[-1] for f in fields]
+                    self.assertEqual(header, names, section.file_location)
+                    self.assertEqual(len(set(names)), len(names), section.file_location)
+                    for term in section.terms:
+                        self.assertTrue(term.startswith((DWC, ECO, "http://purl.org/dc/terms/")), term)
+                        known = theirs.get(term.rsplit("/", 1)[-1])
+                        if known:
+                            shared += 1
+                            self.assertIn(term, known)
+        self.assertGreater(shared, 10)
+
     def descriptors(self, path: Path) -> dict[str, tuple[Any, ...]]:
         with DwCAReader(str(path)) as archive:
             sections = [archive.descriptor.core, *archive.descriptor.extensions]

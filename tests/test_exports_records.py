@@ -268,3 +268,446 @@ class RecordExportsTest(TestCase):
         self.assertEqual(self.client.get(f"/api/v1/exports/jobs/{job.pk}/download").json()["code"], "409.86")
         self.assertEqual(jobs.run_job(job.pk).status, ExportJob.Status.DONE)  # type: ignore[union-attr]
         self.assertIsNone(jobs.run_job(job.pk))  # claimed once only
+
+
+# --- Every kind, every format, every value against the database --------------------------------
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value == "" or (isinstance(value, float) and value != value)
+
+
+def same_value(expected: Any, got: Any) -> bool:
+    """Whether a value read back from a file is the database's value (each reader gives its
+    own types: text in CSV, numbers in a workbook, pandas' types from GDAL)."""
+    from datetime import date, datetime
+    from decimal import Decimal
+
+    if hasattr(got, "item") and not isinstance(got, str | bytes):
+        got = got.item()  # a numpy scalar
+    if _missing(expected):
+        return _missing(got)
+    if _missing(got):
+        return False
+    if isinstance(expected, bool):
+        return str(got).lower() in (("true", "1") if expected else ("false", "0"))
+    if isinstance(expected, int | float | Decimal):
+        try:
+            return abs(float(got) - float(expected)) <= 1e-9 * max(1.0, abs(float(expected)))
+        except ValueError:
+            return False
+    if isinstance(expected, datetime):
+        got = got if isinstance(got, datetime) else datetime.fromisoformat(str(got).replace("Z", "+00:00"))
+        return got == expected
+    if isinstance(expected, date):
+        return str(got)[:10] == expected.isoformat()
+    return str(got) == str(expected)
+
+
+def same_geometry(expected: Any, got: Any) -> bool:
+    """Whether a geometry read back (WKT text, a GeoJSON dict or a shapely geometry) is the
+    database's GEOS geometry, to 1e-9 degrees."""
+    import shapely
+
+    if expected is None:
+        return _missing(got)
+    if isinstance(got, str):
+        got = shapely.from_wkt(got)
+    elif isinstance(got, dict):
+        got = shapely.geometry.shape(got)
+    want = shapely.from_wkt(expected.wkt)
+    if want.geom_type != got.geom_type:
+        want = shapely.multilinestrings([want]) if want.geom_type == "LineString" else want
+        got = shapely.multilinestrings([got]) if got.geom_type == "LineString" else got
+    return bool(shapely.equals_exact(want, got, tolerance=1e-9))
+
+
+class RecordValuesReadBackTest(TestCase):
+    """Each kind in each of its formats, read back by csv, openpyxl, json and pyogrio (GDAL),
+    every column of every row compared with the record read from the database through the
+    models (not through the export's own queries)."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        from observations.models import (
+            BudgetLine,
+            BudgetReturn,
+            METTAssessment,
+            METTScore,
+            ResourceUse,
+            Vertical,
+        )
+
+        scene.build(cls)
+        sub = cls.eagle_obs.submission
+        common = {"submission": sub, "root_submission": sub, "form_version_id": cls.eagle_obs.form_version_id}
+        mett = METTAssessment.objects.create(
+            area=cls.area, year=2024, version="4", score_total=40, score_max=102, **common
+        )
+        METTScore.objects.create(
+            assessment=mett,
+            question="q01",
+            element="context",
+            score=2,
+            comment="Gazetted in 1973, «boundary» disputed",
+            next_steps="Survey",
+        )
+        METTScore.objects.create(assessment=mett, question="q02", element="planning", score=1, is_bonus=True)
+        budget = BudgetReturn.objects.create(
+            area=cls.area,
+            fiscal_year=2024,
+            currency="PGK",
+            staff_count=12,
+            ranger_count=8,
+            need_basic=47000,
+            need_optimal=90000.5,
+            notes="Fuel costs up",
+            **common,
+        )
+        BudgetLine.objects.create(
+            budget=budget, kind="income", category="government", planned=1000, actual=950.25
+        )
+        BudgetLine.objects.create(budget=budget, kind="expense", category="patrol_operations", planned=700)
+        use = Observation.objects.get(pk=cls.cassowary_obs.pk)
+        use.pk, use.record_uuid = None, uuid.uuid4()
+        use.vertical, use.category_id = Vertical.RESOURCE_USE, "human_activity.timber.logs"
+        use.save()
+        ResourceUse.objects.create(
+            observation=use,
+            kind="timber",
+            quantity=3.5,
+            unit="logs",
+            purpose="commercial",
+            permitted=False,
+            users="outsiders",
+        )
+
+    def rows(self, user: Any, kind: str, fmt: str) -> list[dict[str, Any]]:
+        self.client.force_login(user)
+        response = self.client.get(f"/api/v1/exports/{kind}.{fmt}")
+        self.assertEqual(response.status_code, 200, (kind, fmt, getattr(response, "content", b"")[:300]))
+        return read_back(fmt, b"".join(response.streaming_content))
+
+    # The database's rows of each kind: key -> {column: value}, "_geometry" the GEOS geometry.
+
+    def observations(self, vertical: str | None = None) -> dict[str, dict[str, Any]]:
+        rows = Observation.objects.filter(area=self.area)
+        if vertical:
+            rows = rows.filter(vertical=vertical)
+        out = {}
+        for obs in rows:
+            species = getattr(obs, "species", None) if hasattr(obs, "species") else None
+            row: dict[str, Any] = {
+                "time": obs.time,
+                "day": obs.day,
+                "area": obs.area_id,
+                "zone": obs.zone_id,
+                "vertical": obs.vertical,
+                "category": obs.category_id,
+                "count": obs.count,
+                "latitude": obs.location.y,
+                "longitude": obs.location.x,
+                "coordinateUncertaintyInMeters": obs.accuracy_m,
+                "taxon": (species.taxon.scientific_name if species.taxon else species.taxon_name)
+                if species
+                else None,
+                "individualCount": species.individual_count if species else None,
+                "_geometry": obs.location,
+            }
+            if vertical == "biodiversity":
+                assert species is not None
+                row.update(
+                    taxon_name=species.taxon_name,
+                    iucn_category=species.taxon.iucn_category if species.taxon else None,
+                    adult_males=species.adult_males,
+                    adult_females=species.adult_females,
+                    juveniles=species.juveniles,
+                    unknown_age_sex=species.unknown_age_sex,
+                    evidence=species.evidence,
+                    is_occurrence=species.is_occurrence,
+                )
+            elif vertical == "illicit":
+                row.update(
+                    suspects=obs.illicit.suspects,
+                    infraction=obs.illicit.infraction,
+                    threat=obs.illicit.threat,
+                )
+            elif vertical == "resource_use":
+                use = obs.resource_use
+                row.update(
+                    resource_kind=use.kind,
+                    quantity=use.quantity,
+                    unit=use.unit,
+                    purpose=use.purpose,
+                    permitted=use.permitted,
+                    users=use.users,
+                )
+            out[str(obs.record_uuid)] = row
+        return out
+
+    def patrols(self) -> dict[str, dict[str, Any]]:
+        from observations.models import Patrol
+
+        return {
+            str(p.record_uuid): {
+                "patrol_id": p.patrol_id,
+                "area": p.area_id,
+                "station": p.station,
+                "team": p.team,
+                "objective": p.objective,
+                "armed": p.armed,
+                "start": p.start,
+                "end": p.end,
+                "legs": p.legs.count(),
+                "notes": p.notes,
+            }
+            for p in Patrol.objects.filter(area=self.area)
+        }
+
+    def leg_days(self, manager: bool) -> dict[str, dict[str, Any]]:
+        out = {}
+        for d in PatrolLegDay.objects.filter(patrol__area=self.area).select_related("leg", "patrol"):
+            out[str(d.record_uuid)] = {
+                "patrol_uuid": str(d.patrol.record_uuid),
+                "patrol_id": d.patrol.patrol_id,
+                "area": d.patrol.area_id,
+                "leg": d.leg.number,
+                "transport": d.leg.transport,
+                "day": d.day,
+                "start": d.start,
+                "end": d.end,
+                "distance_km": d.distance_km,
+                "patrol_hours": d.patrol_hours,
+                "field_hours": d.field_hours,
+                "members": d.members,
+                "person_days": d.person_days,
+                "_geometry": d.track,
+            }
+            if manager:
+                out[str(d.record_uuid)].update(leader=d.leg.leader, ranger_names=d.leg.members)
+        return out
+
+    def mett(self) -> dict[str, dict[str, Any]]:
+        from observations.models import METTScore
+
+        return {
+            f"{s.assessment.record_uuid}/{s.question}": {
+                "area": s.assessment.area_id,
+                "year": s.assessment.year,
+                "version": s.assessment.version,
+                "assessed_on": s.assessment.assessed_on,
+                "score_total": s.assessment.score_total,
+                "score_max": s.assessment.score_max,
+                "element": s.element,
+                "second_element": s.second_element,
+                "is_bonus": s.is_bonus,
+                "score": s.score,
+                "comment": s.comment,
+                "next_steps": s.next_steps,
+            }
+            for s in METTScore.objects.filter(assessment__area=self.area).select_related("assessment")
+        }
+
+    def budgets(self) -> dict[str, dict[str, Any]]:
+        from observations.models import BudgetReturn
+
+        return {
+            str(b.record_uuid): {
+                "area": b.area_id,
+                "fiscal_year": b.fiscal_year,
+                "fiscal_year_start": b.fiscal_year_start,
+                "currency": b.currency,
+                "staff_count": b.staff_count,
+                "ranger_count": b.ranger_count,
+                "need_basic": b.need_basic,
+                "need_optimal": b.need_optimal,
+                "notes": b.notes,
+            }
+            for b in BudgetReturn.objects.filter(area=self.area)
+        }
+
+    def budget_lines(self) -> dict[str, dict[str, Any]]:
+        from observations.models import BudgetLine
+
+        return {
+            f"{b.budget.record_uuid}/{b.kind}/{b.category}": {
+                "area": b.budget.area_id,
+                "fiscal_year": b.budget.fiscal_year,
+                "currency": b.budget.currency,
+                "planned": b.planned,
+                "actual": b.actual,
+            }
+            for b in BudgetLine.objects.filter(budget__area=self.area).select_related("budget")
+        }
+
+    def check(
+        self, kind: str, fmt: str, expected: dict[str, dict[str, Any]], key: Any, user: Any = None
+    ) -> None:
+        rows = self.rows(user or self.member, kind, fmt)
+        self.assertTrue(expected, kind)
+        self.assertEqual(len(rows), len(expected), (kind, fmt))
+        self.assertEqual({key(r) for r in rows}, set(expected), (kind, fmt))
+        wrong = []
+        for row in rows:
+            for column, value in expected[key(row)].items():
+                if column == "_geometry":
+                    if fmt in ("csv", "xlsx"):
+                        if value.geom_type == "Point":
+                            continue  # its latitude and longitude columns
+                        got = row.get("wkt")
+                    else:
+                        got = row["_geometry"]
+                    ok = same_geometry(value, got)
+                elif column == "ranger_names":
+                    got = row.get(column)
+                    ok = json.loads(got) == value
+                elif column in ("latitude", "longitude") and fmt not in ("csv", "xlsx") and column not in row:
+                    continue  # the point is the geometry, checked with it
+                else:
+                    got = row.get(column, "<no column>")
+                    ok = same_value(value, got)
+                if not ok:
+                    wrong.append((column, value, got))
+        self.assertEqual(wrong, [], (kind, fmt))
+
+    def test_observations_of_every_vertical(self) -> None:
+        by_uuid = lambda r: str(r["record_uuid"])  # noqa: E731
+        for fmt in FORMATS:
+            self.check("observations", fmt, self.observations(), by_uuid)
+            self.check("species", fmt, self.observations("biodiversity"), by_uuid)
+            self.check("illicit-activity", fmt, self.observations("illicit"), by_uuid)
+            self.check("resource-use", fmt, self.observations("resource_use"), by_uuid)
+
+    def test_leg_days_with_their_tracks_and_for_a_manager_their_rangers(self) -> None:
+        by_uuid = lambda r: str(r["record_uuid"])  # noqa: E731
+        for fmt in FORMATS:
+            self.check("leg-days", fmt, self.leg_days(manager=False), by_uuid)
+            self.check("leg-days", fmt, self.leg_days(manager=True), by_uuid, user=self.manager)
+
+    def test_a_viewer_gets_no_exact_point_nor_personal_field_in_any_kind_or_format(self) -> None:
+        from exports.kinds import KINDS
+
+        self.eagle.sensitivity = 2  # high: 0.1° cells
+        self.eagle.save()
+        personal = {"observer", "suspect_names", "leader", "ranger_names"}
+        exact = [value.encode() for value in [*EXACT, scene.SUSPECT, scene.OBSERVER, "Mary Gabi"]]
+        for name, kind in KINDS.items():
+            for fmt in FORMATS if kind.geometry else ("csv", "xlsx", "geojson", "gpkg"):
+                self.client.force_login(self.viewer)
+                response = self.client.get(f"/api/v1/exports/{name}.{fmt}")
+                self.assertEqual(response.status_code, 200, (name, fmt))
+                body = b"".join(response.streaming_content)
+                if fmt in ("csv", "geojson"):
+                    self.assertEqual([n for n in exact if n in body], [], (name, fmt))
+                for row in read_back(fmt, body):
+                    self.assertEqual(personal & set(row), set(), (name, fmt))
+                    if row.get("record_uuid") == str(self.eagle_obs.record_uuid):
+                        self.assertNotAlmostEqual(lon(row), scene.EAGLE_LON, 6)
+                        self.assertAlmostEqual(lon(row), 147.35, 9)  # the cell's centre
+        self.assertFalse(AccessEvent.objects.filter(user=self.viewer).exists())
+
+    def test_exact_points_and_personal_fields_exported_are_audited_in_every_format(self) -> None:
+        days = {str(d.pk) for d in PatrolLegDay.objects.filter(patrol__area=self.area)}
+        for fmt in FORMATS:
+            for user, kind, object_ids, fields in (
+                (self.manager, "leg-days", days, ["leader", "ranger_names"]),
+                (
+                    self.law,
+                    "illicit-activity",
+                    {str(self.eagle_obs.pk)},
+                    ["location", "observer", "suspect_names"],
+                ),
+            ):
+                start = AccessEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+                self.rows(user, kind, fmt)
+                events = AccessEvent.objects.filter(id__gt=start)
+                self.assertEqual({e.object_id for e in events}, object_ids, (kind, fmt))
+                for event in events:
+                    self.assertEqual((event.user_id, event.action), (user.pk, AccessAction.EXPORT))
+                    self.assertEqual(sorted(event.fields), fields, (kind, fmt))
+                    self.assertEqual(event.path, f"/api/v1/exports/{kind}.{fmt}")
+        # A member reads no ranger's name and no suspect: nothing to record for leg-days.
+        start = AccessEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        self.rows(self.member, "leg-days", "gpkg")
+        self.assertFalse(AccessEvent.objects.filter(id__gt=start).exists())
+
+    @override_settings(EXPORT_STREAM_MAX_ROWS=0)
+    def test_an_export_job_is_audited_as_its_owner_asked_for_it(self) -> None:
+        self.client.force_login(self.manager)
+        with self.captureOnCommitCallbacks(execute=True):
+            response = self.client.get("/api/v1/exports/leg-days.kml", HTTP_USER_AGENT="agent/2")
+        self.assertEqual(response.status_code, 202)
+        events = AccessEvent.objects.filter(user=self.manager, action=AccessAction.EXPORT)
+        self.assertEqual(
+            {e.object_id for e in events},
+            {str(d.pk) for d in PatrolLegDay.objects.filter(patrol__area=self.area)},
+        )
+        self.assertEqual(
+            {(e.path, e.user_agent) for e in events}, {("/api/v1/exports/leg-days.kml", "agent/2")}
+        )
+
+    def test_patrols_mett_and_budgets(self) -> None:
+        for fmt in ("csv", "xlsx", "geojson", "gpkg"):
+            self.check("patrols", fmt, self.patrols(), lambda r: str(r["record_uuid"]))
+            self.check("mett", fmt, self.mett(), lambda r: f"{r['assessment_uuid']}/{r['question']}")
+            self.check("budgets", fmt, self.budgets(), lambda r: str(r["record_uuid"]))
+            self.check(
+                "budget-lines",
+                fmt,
+                self.budget_lines(),
+                lambda r: f"{r['budget_uuid']}/{r['kind']}/{r['category']}",
+            )
+
+
+@override_settings(EXPORT_STREAM_MAX_ROWS=0)
+class ExportJobDownloadTest(TestCase):
+    """A job's file keeps what its owner could read when it was written: each download of a
+    file carrying exact points or personal data is audited, and is refused (404.78) once
+    the owner no longer holds, in those areas, the rights it held then."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        scene.build(cls)
+
+    def job(self, user: Any, url: str) -> str:
+        self.client.force_login(user)
+        with self.captureOnCommitCallbacks(execute=True):
+            response = self.client.get(url)
+        self.assertEqual(response.status_code, 202)
+        status = self.client.get(response.json()["status_url"]).json()
+        self.assertEqual(status["status"], "done")
+        return str(status["download_url"])
+
+    def download(self, user: Any, url: str) -> Any:
+        self.client.force_login(user)
+        return self.client.get(url, HTTP_USER_AGENT="agent/3")
+
+    def test_each_download_of_a_disclosing_file_is_audited(self) -> None:
+        url = self.job(self.manager, "/api/v1/exports/leg-days.csv")
+        job_id = url.split("/")[-2]
+        for _ in range(2):
+            response = self.download(self.manager, url)
+            self.assertEqual(response.status_code, 200)
+            self.assertIn(b"Kila Oa", b"".join(response.streaming_content))
+        events = AccessEvent.objects.filter(object_type="exports.exportjob")
+        self.assertEqual(
+            [(e.object_id, e.fields, e.area_id, e.user_id, e.path, e.user_agent) for e in events],
+            [(job_id, ["leader", "ranger_names"], self.area.pk, self.manager.pk, url, "agent/3")] * 2,
+        )
+        # A viewer's file discloses nothing: its downloads are not recorded.
+        url = self.job(self.viewer, "/api/v1/exports/illicit-activity.xlsx")
+        self.assertEqual(self.download(self.viewer, url).status_code, 200)
+        self.assertEqual(AccessEvent.objects.filter(object_type="exports.exportjob").count(), 2)
+
+    def test_a_file_is_refused_once_its_owner_lost_the_rights_it_needed(self) -> None:
+        from accounts.models import AreaMembership, Role
+
+        names = self.job(self.manager, "/api/v1/exports/leg-days.geojson")
+        patrols = self.job(self.manager, "/api/v1/exports/patrols.csv")
+        exact = self.job(self.member, "/api/v1/exports/observations.xlsx")
+        AreaMembership.objects.filter(user=self.manager).update(role=Role.MEMBER)
+        self.assertEqual(self.download(self.manager, names).json()["code"], "404.78")
+        self.assertEqual(self.download(self.manager, patrols).status_code, 200)  # no name in it
+        AreaMembership.objects.filter(user=self.member).update(role=Role.VIEWER)
+        self.assertEqual(self.download(self.member, exact).json()["code"], "404.78")
+        self.assertFalse(AccessEvent.objects.filter(object_type="exports.exportjob").exists())

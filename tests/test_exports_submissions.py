@@ -46,6 +46,7 @@ class ExportSubmissionsTest(BaseTestCase):
     def setUpTestData(cls) -> None:
         super().setUpTestData()
         cls.law = cls._user("law", cls.area, Role.LAW_ENFORCEMENT)
+        cls.viewer = cls._user("viewer", cls.area, Role.VIEWER)
         cls.outside_law = cls._user("outside_law", cls.other_area, Role.LAW_ENFORCEMENT)
         cls.admin = User.objects.create_superuser("admin", "admin@example.org", PASSWORD)
 
@@ -233,10 +234,11 @@ class ExportSubmissionsTest(BaseTestCase):
         )
 
     def test_it_validates_ownership(self) -> None:
-        """Raw submissions: personal data and exact points. Managers, members and collectors
-        of the area lack personal data, users of another area everything: not found."""
+        """Raw submissions: personal data and exact points. Managers, members, viewers and
+        collectors of the area lack personal data, users of another area everything: not
+        found."""
         form = self.gps_in_repeats()
-        for user in (self.owner, self.member, self.collector, self.outsider, self.outside_law):
+        for user in (self.owner, self.member, self.viewer, self.collector, self.outsider, self.outside_law):
             for kind in ("csv.zip", "xlsx"):
                 response = self.get(user, url(form, kind))
                 self.assertEqual(response.status_code, 404, (user.username, kind))

@@ -134,3 +134,76 @@ class AreaReportTest(BaseTestCase):
         response = self.client.get(f"/reports/areas/{self.area.pk}/2024.pdf")
         self.assertEqual(response.status_code, 302)
         self.assertIn("/accounts/login/", response["Location"])
+
+    def test_a_month_or_year_with_effort_and_no_record_has_a_rate_of_zero(self):
+        # Effort in March, May and October 2024 but no snare: a rate of 0, with Garwood's
+        # interval for no event (0 to 3.689 per the effort), not a gap as for January.
+        from reports import donor
+
+        context = donor.context(self.area, 2024)
+        series = context["rate_series"][0]
+        self.assertEqual(series.name, "Illicit activity")
+        months = [date(y, m, 1) for y in (2022, 2023, 2024) for m in range(1, 13)]
+        march, january = months.index(date(2024, 3, 1)), months.index(date(2024, 1, 1))
+        self.assertEqual((series.values[march], series.lower[march]), (0.0, 0.0))
+        self.assertAlmostEqual(series.upper[march], 3.689 / 12 * 10, 2)
+        self.assertIsNone(series.values[january])
+        self.assertGreater(series.values[months.index(date(2024, 4, 1))], 0)
+        # No resource use in 2024, over 60 km: 0.00, up to 3.689 / 60 km × 10.
+        card = next(c for c in context["cards"] if c.label == "Resource use per 10 km")
+        self.assertEqual((card.value, card.note), ("0.00", "95 % interval 0.00–0.61"))
+        self.assertIn("95 % interval 0.00–0.61", pdf_text(self.get(self.owner).content))
+
+    def test_the_limits_count_the_quality_flags_of_the_year(self):
+        from observations.models import Observation, QAFlag
+
+        snare = Observation.objects.filter(area=self.area, day__year=2024).first()
+        assert snare is not None
+        sub = snare.submission
+        for code in ("junk_fix", "junk_fix", "impossible_speed"):
+            QAFlag.objects.create(submission=sub, root_submission=sub, code=code, observation=snare)
+        text = " ".join(pdf_text(self.get(self.owner).content).split())
+        self.assertIn("3 quality flags on the records and patrols of 2024:", text)
+        self.assertRegex(text, r"\(2\); [^()]+ \(1\)\. Flagged records are counted")
+        text = " ".join(pdf_text(self.get(self.owner, year=2023).content).split())
+        self.assertIn("No quality flags on the records and patrols of 2023.", text)
+
+    def test_the_mett_table_gives_the_previous_overall_score(self):
+        text = " ".join(pdf_text(self.get(self.owner).content).split())
+        self.assertIn("Overall 69 % 58 %", text)
+
+    def test_the_map_says_when_no_cell_is_shaded(self):
+        text = " ".join(pdf_text(self.get(self.owner).content).split())
+        self.assertIn("grid cells shaded by the illicit-activity records found in them in 2024", text)
+        text = " ".join(pdf_text(self.get(self.owner, year=2023).content).split())
+        self.assertNotIn("grid cells shaded", text)
+        self.assertIn("no illicit-activity record is mapped to a grid cell in 2023", text)
+
+
+def test_no_zone_is_drawn_in_the_colours_of_the_boundary_or_of_the_shaded_cells():
+    import re
+
+    from reports import charts
+
+    square = [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0), (0.0, 0.0)]
+    zones = [(f"Zone {n}", [square]) for n in range(8)]
+    svg = charts.area_map([square], zones, [charts.Cell(square, 1.0)])
+    dashed = re.findall(r'stroke="(#[0-9a-f]{6})" stroke-width="1" stroke-dasharray', svg)
+    assert len(dashed) == 8
+    assert {"#2e7d32", "#c62828"} & set(dashed) == set()
+
+
+def test_shaded_cells_that_reach_past_the_boundary_are_drawn_whole():
+    import re
+
+    from reports import charts
+
+    square = [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0), (0.0, 0.0)]
+    # A cell whose north-west corner lies outside the boundary's extent.
+    cell = [(-0.3, 0.7), (0.2, 0.7), (0.2, 1.2), (-0.3, 1.2), (-0.3, 0.7)]
+    svg = charts.area_map([square], [], [charts.Cell(cell, 1.0)], width=520, height=300)
+    legend = 44
+    for points in re.findall(r'<polygon points="([^"]+)"', svg):
+        for pair in points.split():
+            x, y = (float(v) for v in pair.split(","))
+            assert 0 <= x <= 520 and 0 <= y <= 300 - legend, (x, y)
