@@ -26,8 +26,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import access
+from accounts.models import AccessAction, AccessEvent
 from exports import formats, kinds, records
 from exports.models import ExportJob
+from fieldkit import errors
 
 Writer = Callable[[Any, dict[str, str], str, str, Callable[[int], None]], int]
 Counter = Callable[[Any, dict[str, str]], int]
@@ -107,6 +109,7 @@ def request_export(request: Any, kind: str, fmt: str, params: dict[str, str], to
         },
         total=total,
     )
+    # The task by its name (exports.tasks registers it): exports.tasks imports this module.
     transaction.on_commit(lambda: current_app.tasks[RUN_TASK].delay(job.pk))
     return job
 
@@ -131,8 +134,10 @@ def run_job(job_id: int) -> ExportJob | None:
 
     folder = tempfile.mkdtemp(prefix="fieldkit-job-")
     path = os.path.join(folder, job.filename)
+    before = AccessEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
     try:
         rows = REGISTRY[job.kind].writer(request, saved.get("query", {}), job.format, path, progress)
+        job.params = {**saved, "disclosed": _disclosed(job, before)}
         with open(path, "rb") as handle:
             job.file.save(f"{job.pk}-{job.filename}", File(handle), save=False)
         job.rows = rows
@@ -146,8 +151,52 @@ def run_job(job_id: int) -> ExportJob | None:
         os.rmdir(folder)
     job.finished = timezone.now()
     job.expires_at = job.finished + timedelta(hours=settings.EXPORT_JOB_TTL_HOURS)
-    job.save(update_fields=["file", "rows", "status", "error", "finished", "expires_at"])
+    job.save(update_fields=["file", "rows", "status", "error", "finished", "expires_at", "params"])
     return job
+
+
+def _disclosed(job: ExportJob, before: int) -> dict[str, Any]:
+    """What the job's file carries that the audit records (the events its writer appended:
+    exact points, personal fields), per area, with the capabilities the owner held there:
+    its downloads are recorded, and refused once the owner holds less."""
+    events = AccessEvent.objects.filter(
+        id__gt=before,
+        user_id=job.owner_id,
+        action=AccessAction.EXPORT,
+        path=(job.params or {}).get("path", ""),
+    )
+    fields: dict[str, set[str]] = {}
+    for area_id, seen in events.values_list("area_id", "fields").distinct():
+        fields.setdefault(str(area_id or ""), set()).update(seen or [])
+    return {
+        area: {
+            "fields": sorted(names),
+            "capabilities": sorted(
+                c.value for c in access.capabilities(job.owner, int(area) if area else None)
+            ),
+        }
+        for area, names in fields.items()
+    }
+
+
+def check_download(job: ExportJob) -> None:
+    """Refuse (404.78) the file of a job that carries exact points or personal data of an
+    area where its owner no longer holds every capability it held when the file was written."""
+    for area, seen in ((job.params or {}).get("disclosed") or {}).items():
+        now = access.capabilities(job.owner, int(area) if area else None)
+        if not set(seen["capabilities"]) <= {c.value for c in now}:
+            raise errors.EXPORT_JOB_RIGHTS_LOST()
+
+
+def record_download(request: Any, job: ExportJob) -> None:
+    """Each download of a file that carries exact points or personal data is audited: an
+    event per area, the job as its object."""
+    disclosed = (job.params or {}).get("disclosed") or {}
+    access.record_accesses(
+        request,
+        [(job, seen["fields"], int(area) if area else None) for area, seen in disclosed.items()],
+        action=AccessAction.EXPORT,
+    )
 
 
 def expire_jobs(now: Any = None) -> int:
