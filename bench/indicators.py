@@ -7,9 +7,10 @@ recomputation and the incremental update after one submission, timed.
 At scale 1: 100 areas (with a zone each and their 1 km grids), 5 years, 120,000 leg-days
 with their tracks (random walks of 5–25 km inside the area, a vertex every 250 m) and
 their effort per area and zone (the track clipped to each), 1,000,000 observations made
-along those tracks on those leg-days (40 % species records of 20 taxa) with their places. Everything is generated with SQL (generate_series) in a database
-of its own (`<name>_bench`, dropped and made again), not sent through HTTP. --scale 0.1
-gives 10 areas and 100,000 observations.
+along those tracks on those leg-days (40 % species records of 20 taxa) with their places.
+Everything is generated with SQL (generate_series) in a database of its own
+(`<name>_bench`, dropped and made again), not sent through HTTP.
+--scale 0.1 gives 10 areas and 100,000 observations.
 
 Printed: the time to generate; the full recomputation (every area, one transaction per
 area, shared among --workers processes as Celery workers share the nightly run:
@@ -165,7 +166,8 @@ def generate(areas: int, legdays_per_area_month: int, observations: int) -> None
             ),
             folded AS (
                 SELECT n, x0, y0, i,
-                    mod(abs(u)::numeric, {2 * AREA_DEG})::float AS u, mod(abs(v)::numeric, {2 * AREA_DEG})::float AS v
+                    mod(abs(u)::numeric, {2 * AREA_DEG})::float AS u,
+                    mod(abs(v)::numeric, {2 * AREA_DEG})::float AS v
                 FROM walk
             )
             SELECT n, ST_Multi(ST_MakeLine(ST_MakePoint(
@@ -199,8 +201,8 @@ def generate(areas: int, legdays_per_area_month: int, observations: int) -> None
             JOIN protected_areas_zone z ON z.id = d.zone_id"""
         )
         c.execute(
-            """INSERT INTO observations_patrollegday (leg_id, patrol_id, day, rest_minutes, track, distance_km,
-                patrol_hours, field_hours, members, person_days, record_uuid)
+            """INSERT INTO observations_patrollegday (leg_id, patrol_id, day, rest_minutes, track,
+                distance_km, patrol_hours, field_hours, members, person_days, record_uuid)
             SELECT leg_id, patrol_id, day, 60, track, track_km, track_km / 3, track_km / 3 - 1, 4, 4,
                 gen_random_uuid()
             FROM bench_legday ORDER BY n"""
@@ -296,7 +298,9 @@ def one_submission() -> tuple[float, float]:
         sub = ib.submission()
         west, south = area.boundary.extent[:2]
         # 12 km to and fro across the area's south, a vertex every 250 m.
-        track = [(west + 0.005 + 0.00225 * (i % 40 if i < 40 else 80 - i), south + 0.01 + 0.0004 * i) for i in range(49)]
+        track = [
+            (west + 0.005 + 0.00225 * (i if i < 40 else 80 - i), south + 0.01 + 0.0004 * i) for i in range(49)
+        ]
         ib.leg_day(area, day, km=12, sub=sub, track=track)
         for i in range(5):
             ib.observation(
