@@ -716,13 +716,26 @@ def compute_full(area_ids: list[int] | None = None, since: date | None = None) -
     """Recompute every period with data of the given areas (all: None) from `since`, in one
     transaction per call (callers partition by area: compute_indicators, the nightly task)."""
     job = new_job()
+    # The scope is written and committed first, and its statistics gathered: the planner
+    # must know that a scope has hundreds of periods, not the handful it had when the
+    # table was last analysed (or nested loops rescan a whole family per period). ANALYZE
+    # holds its lock only for the moment it runs, not for the computation.
     with transaction.atomic():
-        _lock_areas(area_ids)
         scope_months_with_data(job, area_ids, since)
-        # A quarter or year that `since` falls in is recomputed whole: read from its year.
-        first = date(since.year, 1, 1) if since else None
-        compute_scope(job, Where(area_ids, first), area_ids=area_ids, since=since, full=True)
+    _analyze_scope()
+    try:
+        with transaction.atomic():
+            _lock_areas(area_ids)
+            # A quarter or year that `since` falls in is recomputed whole: read from its year.
+            first = date(since.year, 1, 1) if since else None
+            compute_scope(job, Where(area_ids, first), area_ids=area_ids, since=since, full=True)
+    finally:
         clear_scope(job)
+
+
+def _analyze_scope() -> None:
+    if connection.vendor == "postgresql":
+        _execute(f"ANALYZE {SCOPE}")
 
 
 def compute_areas(area_ids: list[int], since: date | None = None, workers: int = 1) -> None:
