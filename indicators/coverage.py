@@ -5,8 +5,9 @@ same statement on PostGIS and SpatiaLite but for the spatial function names).
 1. `cell_effort`: each leg-day's track clipped to its area (as TrackSegment) and then to
    each grid cell it crosses (GridCell, EPSG:6933) → effort.km, effort.patrol_hours,
    effort.field_hours, effort.person_days and effort.leg_days per cell (cell_id set);
-   then records per cell for all verticals together (cell.records, subject "") and the
-   gridded encounter rate cpue.records.km per cell.
+   then records per cell for all verticals together (cell.records, subject ""); the
+   gridded encounter rate cpue.records.km per cell is derived from them when read
+   (models.IndicatorRow).
 2. `coverage`: the share of an area (and of each zone) within 500 m of a track
    (coverage.area), and the share of its grid cells patrolled (coverage.cells).
 """
@@ -35,6 +36,9 @@ _SQL = {
         "ymax": "ST_YMax({})",
         "lines": "ST_CollectionExtract({}, 2)",
         "polygons": "ST_CollectionExtract({}, 3)",
+        # A line clipped to an axis-aligned square (a grid cell): the same pieces as
+        # ST_Intersection, by rectangle clipping rather than overlay (a few times faster).
+        "clip": "ST_ClipByBox2D({})",
     },
     False: {
         "length": "GeodesicLength({})",
@@ -44,6 +48,7 @@ _SQL = {
         "ymax": "MbrMaxY({})",
         "lines": "CollectionExtract({}, 2)",
         "polygons": "CollectionExtract({}, 3)",
+        "clip": "ST_Intersection({})",
     },
 }
 
@@ -54,11 +59,6 @@ def _f(name: str, arg: str) -> str:
 
 def _size(area: str) -> str:
     return f"CASE WHEN {area}.area_km2 > {LARGE_AREA_KM2} THEN {LARGE_CELL_M} ELSE {CELL_M} END"
-
-
-# Verticals every patrolled cell gets a rate row for (0 where nothing was seen), and "" for
-# all records together (observations.models.Vertical).
-VERTICALS = ("illicit", "resource_use", "biodiversity", "other")
 
 
 def cell_effort(job: int, where: compute.Where) -> None:
@@ -72,7 +72,8 @@ def cell_effort(job: int, where: compute.Where) -> None:
     cell is taken to be the share of the day's distance walked there. A leg-day counts as
     one leg-day in every cell it crosses.
 
-    The gridded encounter rate (formulas.encounter_rate, domain.md §6) is records per 10 km
+    The gridded encounter rate (formulas.encounter_rate, domain.md §6; derived when read,
+    models.IndicatorRow) is records per 10 km
     walked in the cell, with Garwood's 95 % interval (PoissonBound) scaled alike, for all
     records (subject "") and per vertical. Cells without effort have no row (no data,
     never 0); a patrolled cell where nothing was seen has 0 with its upper bound.
@@ -81,7 +82,9 @@ def cell_effort(job: int, where: compute.Where) -> None:
     ts_where, ts_params = where.sql("ts.area_id", "d.day")
     g = "days.g"
     size = "days.size"
-    piece = f"ST_Intersection({g}, c.geom)"
+    piece = _f("clip", f"{g}, c.geom")
+    # Clipping a line that misses the cell gives nothing (0 km, left out below): no test first.
+    touches = "" if d.postgres else f"AND ST_Intersects({g}, c.geom)"
     km = f"COALESCE({_f('length', _f('lines', f'ST_Transform({piece}, 4326)'))}, 0) / 1000.0"
     codes = " UNION ALL ".join(
         f"SELECT '{code}' AS code"
@@ -116,7 +119,7 @@ def cell_effort(job: int, where: compute.Where) -> None:
             FROM days
             JOIN indicators_gridcell c ON c.area_id = days.area_id AND c.size_m = {size}
                 AND c.ix BETWEEN {span("x")} AND c.iy BETWEEN {span("y")}
-            WHERE {g} IS NOT NULL AND ST_Intersects({g}, c.geom)
+            WHERE {g} IS NOT NULL {touches}
         ),
         cm AS MATERIALIZED (
             SELECT area_id, m, cell_id, SUM(km) AS km,
@@ -149,10 +152,10 @@ def _in_scope(alias: str) -> str:
 
 
 def _cell_rates(job: int) -> None:
-    """cell.records for all verticals together, and cpue.records.km per cell, from the rows
-    of this computation (compute._cells' records per vertical, cell_effort's km)."""
+    """cell.records for all verticals together, from this computation's records per
+    vertical (compute._cells). The gridded encounter rate cpue.records.km is derived from
+    these rows and cell_effort's km when read (models.IndicatorRow, migration 0003)."""
     n = compute._N
-    subjects = " UNION ALL ".join(["SELECT '' AS subject", *(f"SELECT 'vertical:{v}'" for v in VERTICALS)])
     compute._execute(
         f"""
         INSERT INTO {compute.IV} ({compute.COLUMNS})
@@ -161,30 +164,6 @@ def _cell_rates(job: int) -> None:
         FROM {compute.IV} r {_in_scope("r")}
         WHERE r.indicator = 'cell.records' AND r.cell_id <> 0 AND r.subject <> ''
         GROUP BY r.area_id, r.cell_id, r.period_kind, r.period_start
-        """,
-        [job],
-    )
-    k = "COALESCE(r.value, 0)"
-    compute._execute(
-        f"""
-        INSERT INTO {compute.IV} ({compute.COLUMNS})
-        WITH ef AS (
-            SELECT e.area_id, e.cell_id, e.period_kind, e.period_start, e.value AS km
-            FROM {compute.IV} e {_in_scope("e")}
-            WHERE e.indicator = 'effort.km' AND e.cell_id <> 0 AND e.zone_id = 0 AND e.subject = ''
-                AND e.value > 0
-        ),
-        subjects AS ({subjects})
-        SELECT ef.area_id, 0, ef.cell_id, ef.period_kind, ef.period_start, 'cpue.records.km', sj.subject,
-            {k} * 10.0 / ef.km, {k}, ef.km,
-            COALESCE(b.lower, {compute._wh_lower(k)}) * 10.0 / ef.km,
-            COALESCE(b.upper, {compute._wh_upper(k)}) * 10.0 / ef.km,
-            ef.km
-        FROM ef CROSS JOIN subjects sj
-        LEFT JOIN {compute.IV} r ON r.area_id = ef.area_id AND r.period_kind = ef.period_kind
-            AND r.period_start = ef.period_start AND r.zone_id = 0 AND r.cell_id = ef.cell_id
-            AND r.indicator = 'cell.records' AND r.subject = sj.subject
-        LEFT JOIN indicators_poissonbound b ON b.k = CAST({k} AS integer)
         """,
         [job],
     )
