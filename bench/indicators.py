@@ -354,7 +354,10 @@ def main() -> None:
         # The submissions of the last run's incremental updates, and everything computed.
         Submission.objects.exclude(instance_id="uuid:bench").delete()
         with connection.cursor() as c:
-            c.execute("TRUNCATE indicators_indicatorvalue, indicators_dirtykey, indicators_footprint")
+            c.execute(
+                "TRUNCATE indicators_indicatorvalue, indicators_monthlyswath, indicators_dirtykey,"
+                " indicators_footprint"
+            )
             c.execute("VACUUM ANALYZE")
     else:
         generate(areas, 20, observations)

@@ -342,11 +342,48 @@ def _periods(cte: str, columns: str) -> str:
     )
 
 
+def _in_scope_month(area: str, month: str) -> str:
+    """Join limiting records to the months of the scope (1 job parameter): the months of a
+    quarter or year that are not in scope are read back from their stored rows."""
+    return (
+        f"JOIN {SCOPE} sm ON sm.job = %s AND sm.area_id = {area} AND sm.period_kind = 'M'"
+        f" AND sm.period_start = {month}"
+    )
+
+
+def _stored_months(columns: str, where: str, group: str) -> str:
+    """The stored month rows (alias v) of the years in scope whose month is not in scope
+    itself, grouped by `group` (2 job parameters): an update of one month sums its
+    quarter and year from the other months' rows instead of reading their records again."""
+    return f"""SELECT {columns}
+        FROM {SCOPE} y JOIN {IV} v ON v.area_id = y.area_id AND v.period_kind = 'M'
+            AND v.period_start >= y.period_start AND v.period_start <= y.period_end
+        WHERE y.job = %s AND y.period_kind = 'Y' AND {where}
+            AND NOT EXISTS (SELECT 1 FROM {SCOPE} sm WHERE sm.job = %s AND sm.area_id = v.area_id
+                AND sm.period_kind = 'M' AND sm.period_start = v.period_start)
+        GROUP BY {group}"""
+
+
+def _by_month(rows: str, keys: str) -> str:
+    """`rows` in the order of `keys` and then of the month, so that every database sums a
+    quarter's or year's months in the same order whichever were read back from storage
+    (floating-point sums depend on their order)."""
+    return f"(SELECT * FROM ({rows}) p0 ORDER BY {keys}, m)"
+
+
+SWATHS = "indicators_monthlyswath"
+
+
 def _delete(job: int, area_ids: list[int] | None, since: date | None, full: bool) -> None:
     if not full or since is not None:
         _execute(
             f"""DELETE FROM {IV} WHERE (area_id, period_kind, period_start) IN
                 (SELECT area_id, period_kind, period_start FROM {SCOPE} WHERE job = %s)""",
+            [job],
+        )
+        _execute(
+            f"""DELETE FROM {SWATHS} WHERE (area_id, month) IN
+                (SELECT area_id, period_start FROM {SCOPE} WHERE job = %s AND period_kind = 'M')""",
             [job],
         )
     if full:
@@ -360,6 +397,8 @@ def _delete(job: int, area_ids: list[int] | None, since: date | None, full: bool
             where.append("period_start >= %s")
             params.append(date(since.year, since.month, 1))
         _execute(f"DELETE FROM {IV} WHERE {' AND '.join(where) or '1 = 1'}", params)
+        swaths = " AND ".join(where).replace("period_start", "month") or "1 = 1"
+        _execute(f"DELETE FROM {SWATHS} WHERE {swaths}", params)
 
 
 def _activity(job: int, where: Where) -> None:
@@ -371,6 +410,24 @@ def _activity(job: int, where: Where) -> None:
     d = dialect()
     ts_where, ts_params = where.sql("ts.area_id", "d.day")
     op_where, op_params = where.sql("op.area_id", "o.day")
+    figures = {
+        "records": "count.records",
+        "n": "count.individuals",
+        "km": "effort.km",
+        "ph": "effort.patrol_hours",
+        "fh": "effort.field_hours",
+        "pd": "effort.person_days",
+        "legdays": "effort.leg_days",
+    }
+    stored = _stored_months(
+        "v.area_id, v.zone_id, v.period_start AS m, v.subject, "
+        + ", ".join(
+            f"SUM(CASE WHEN v.indicator = '{code}' THEN v.value ELSE 0 END) AS {col}"
+            for col, code in figures.items()
+        ),
+        "v.cell_id = 0 AND v.indicator IN (" + ", ".join(f"'{c}'" for c in figures.values()) + ")",
+        "v.area_id, v.zone_id, v.period_start, v.subject",
+    )
     effort_rows = " UNION ALL ".join(
         f"SELECT area_id, zone_id, 0, kind, start, 'effort.{code}', '', {col}, {col}, {_N}, {_N}, {_N}, {col}"
         " FROM ef"
@@ -396,6 +453,7 @@ def _activity(job: int, where: Where) -> None:
                 SUM(ts.person_days) AS pd, COUNT(*) AS legdays
             FROM observations_tracksegment ts
             JOIN observations_patrollegday d ON d.id = ts.leg_day_id
+            {_in_scope_month("ts.area_id", d.month("d.day"))}
             WHERE {ts_where}
             GROUP BY ts.area_id, COALESCE(ts.zone_id, 0), {d.month("d.day")}
         ),
@@ -407,6 +465,7 @@ def _activity(job: int, where: Where) -> None:
             JOIN observations_observation o ON o.id = op.observation_id
             LEFT JOIN observations_speciesobservation sp ON sp.observation_id = o.id AND sp.is_occurrence
             LEFT JOIN observations_taxon t ON t.id = sp.taxon_id
+            {_in_scope_month("op.area_id", d.month("o.day"))}
             WHERE {op_where}
             GROUP BY op.area_id, COALESCE(op.zone_id, 0), {d.month("o.day")}, o.category, o.vertical,
                 t.slug, t.iucn_category
@@ -425,11 +484,13 @@ def _activity(job: int, where: Where) -> None:
             SELECT area_id, zone_id, m, '' AS subject, 0 AS records, 0 AS n, km, ph, fh, pd, legdays FROM eb
             UNION ALL
             SELECT area_id, zone_id, m, subject, records, n, 0, 0, 0, 0, 0 FROM subj
+            UNION ALL
+            {stored}
         ),
         pa AS (
             SELECT kind, start, area_id, zone_id, subject, SUM(records) AS records, SUM(n) AS individuals,
                 SUM(km) AS km, SUM(ph) AS ph, SUM(fh) AS fh, SUM(pd) AS pd, SUM(legdays) AS legdays
-            FROM ({_periods("acts", "x.*")}) p
+            FROM {_by_month(_periods("acts", "x.*"), "kind, start, area_id, zone_id, subject")} p
             GROUP BY kind, start, area_id, zone_id, subject
         ),
         ef AS (SELECT * FROM pa WHERE subject = ''),
@@ -443,7 +504,7 @@ def _activity(job: int, where: Where) -> None:
             individuals, individuals, {_N}, {_N}, {_N}, {_N} FROM ct
         {IN_KEY_ORDER}
         """,
-        [*ts_params, *op_params, *[job] * 3],
+        [job, *ts_params, job, *op_params, *[job] * 2, *[job] * 3],
     )
 
 
@@ -453,6 +514,11 @@ def _cells(job: int, where: Where) -> None:
     op_where, op_params = where.sql("op.area_id", "o.day")
     size = f"CASE WHEN pa.area_km2 > {LARGE_AREA_KM2} THEN {LARGE_CELL_M} ELSE {CELL_M} END"
     x, y = d.x("o.location"), d.y("o.location")
+    stored = _stored_months(
+        "v.area_id, v.period_start AS m, v.cell_id, v.subject, SUM(v.value) AS records",
+        "v.indicator = 'cell.records' AND v.cell_id <> 0 AND v.zone_id = 0 AND v.subject <> ''",
+        "v.area_id, v.period_start, v.cell_id, v.subject",
+    )
     _execute(
         f"""
         INSERT INTO {IV} ({COLUMNS})
@@ -462,21 +528,27 @@ def _cells(job: int, where: Where) -> None:
             FROM observations_observationplace op
             JOIN observations_observation o ON o.id = op.observation_id
             JOIN protected_areas_protectedarea pa ON pa.id = op.area_id
+            {_in_scope_month("op.area_id", d.month("o.day"))}
             WHERE {op_where} AND op.zone_id IS NULL AND o.location IS NOT NULL
         ),
         cb AS (
             SELECT area_id, m, vertical, size, ix, iy, COUNT(*) AS records FROM pts
             GROUP BY area_id, m, vertical, size, ix, iy
+        ),
+        cm AS (
+            SELECT cb.area_id, cb.m, g.id AS cell_id, 'vertical:' || cb.vertical AS subject, cb.records
+            FROM cb JOIN indicators_gridcell g ON g.area_id = cb.area_id AND g.size_m = cb.size
+                AND g.ix = cb.ix AND g.iy = cb.iy
+            UNION ALL
+            {stored}
         )
-        SELECT p.area_id, 0, g.id, p.kind, p.start, 'cell.records', 'vertical:' || p.vertical,
+        SELECT p.area_id, 0, p.cell_id, p.kind, p.start, 'cell.records', p.subject,
             SUM(records), SUM(records), {_N}, {_N}, {_N}, {_N}
-        FROM ({_periods("cb", "x.*")}) p
-        JOIN indicators_gridcell g ON g.area_id = p.area_id AND g.size_m = p.size
-            AND g.ix = p.ix AND g.iy = p.iy
-        GROUP BY p.area_id, g.id, p.kind, p.start, p.vertical
+        FROM {_by_month(_periods("cm", "x.*"), "area_id, cell_id, kind, start, subject")} p
+        GROUP BY p.area_id, p.cell_id, p.kind, p.start, p.subject
         {IN_KEY_ORDER}
         """,
-        [*op_params, *[job] * 3],
+        [job, *op_params, *[job] * 2, *[job] * 3],
     )
 
 
@@ -675,17 +747,26 @@ def _finance(job: int) -> None:
 
 
 def compute_scope(
-    job: int, where: Where, *, area_ids: list[int] | None = None, since: date | None = None, full: bool
+    job: int,
+    where: Where,
+    *,
+    area_ids: list[int] | None = None,
+    since: date | None = None,
+    full: bool,
+    months: Where | None = None,
 ) -> None:
-    """Replace the values of the scope of `job` (already written), in the caller's transaction."""
+    """Replace the values of the scope of `job` (already written), in the caller's
+    transaction. The additive families read the records of `months` (default `where`) and
+    the stored rows of the other months of the scope's years; the others read `where`."""
+    months = months or where
     steps: list[tuple[str, Callable[[], None]]] = [
         ("delete", lambda: _delete(job, area_ids, since, full)),
-        ("effort, counts and rates", lambda: _activity(job, where)),
-        ("cells", lambda: _cells(job, where)),
+        ("effort, counts and rates", lambda: _activity(job, months)),
+        ("cells", lambda: _cells(job, months)),
         ("biodiversity", lambda: _biodiversity(job, where)),
         ("mett", lambda: _mett(job)),
         ("finance", lambda: _finance(job)),
-        ("cell effort", lambda: coverage.cell_effort(job, where)),
+        ("cell effort", lambda: coverage.cell_effort(job, months)),
         ("coverage", lambda: coverage.coverage(job, where)),
         ("resource use", lambda: resource_use.resource_use(job, where)),
         ("accumulation", lambda: accumulation.accumulation(job, where)),
@@ -774,9 +855,9 @@ def compute_months(keys: Iterable[tuple[int, date]]) -> None:
     with transaction.atomic():
         _lock_areas(sorted({area_id for area_id, _ in keys}))
         scope_months(job, keys)
-        years = sorted(month.year for _, month in keys)
-        where = Where(sorted({a for a, _ in keys}), date(years[0], 1, 1), date(years[-1], 12, 31))
-        compute_scope(job, where, full=False)
+        areas, first, last = sorted({a for a, _ in keys}), min(m for _, m in keys), max(m for _, m in keys)
+        where = Where(areas, date(first.year, 1, 1), date(last.year, 12, 31))
+        compute_scope(job, where, full=False, months=Where(areas, first, _month_end(last)))
         clear_scope(job)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from indicators import compute
 from indicators.models import CELL_M, EQUAL_AREA_SRID, LARGE_AREA_KM2, LARGE_CELL_M
 
+SWATHS = "indicators_monthlyswath"
 # The patrol swath: ecoscope's patrol summary buffers tracks by 500 m (domain.md §2).
 SWATH_M = 500.0
 # Tracks are simplified (Douglas–Peucker) by this many metres before they are buffered: a
@@ -39,6 +40,8 @@ _SQL = {
         # A line clipped to an axis-aligned square (a grid cell): the same pieces as
         # ST_Intersection, by rectangle clipping rather than overlay (a few times faster).
         "clip": "ST_ClipByBox2D({})",
+        "wkb": "ST_AsBinary({})",
+        "from_wkb": "ST_GeomFromWKB({})",
     },
     False: {
         "length": "GeodesicLength({})",
@@ -49,6 +52,8 @@ _SQL = {
         "lines": "CollectionExtract({}, 2)",
         "polygons": "CollectionExtract({}, 3)",
         "clip": "ST_Intersection({})",
+        "wkb": "AsBinary({})",
+        "from_wkb": "GeomFromWKB({})",
     },
 }
 
@@ -85,6 +90,25 @@ def cell_effort(job: int, where: compute.Where) -> None:
     piece = _f("clip", f"{g}, c.geom")
     # Clipping a line that misses the cell gives nothing (0 km, left out below): no test first.
     touches = "" if d.postgres else f"AND ST_Intersects({g}, c.geom)"
+    figures = {
+        "km": "effort.km",
+        "ph": "effort.patrol_hours",
+        "fh": "effort.field_hours",
+        "pd": "effort.person_days",
+        "legdays": "effort.leg_days",
+    }
+    # The months of the scope's years not in scope themselves: their stored rows.
+    stored = compute._stored_months(
+        "v.area_id, v.period_start AS m, v.cell_id, "
+        + ", ".join(
+            f"SUM(CASE WHEN v.indicator = '{code}' THEN v.value ELSE 0 END) AS {col}"
+            for col, code in figures.items()
+        ),
+        "v.cell_id <> 0 AND v.zone_id = 0 AND v.indicator IN ("
+        + ", ".join(f"'{c}'" for c in figures.values())
+        + ")",
+        "v.area_id, v.period_start, v.cell_id",
+    )
     km = f"COALESCE({_f('length', _f('lines', f'ST_Transform({piece}, 4326)'))}, 0) / 1000.0"
     codes = " UNION ALL ".join(
         f"SELECT '{code}' AS code"
@@ -110,6 +134,7 @@ def cell_effort(job: int, where: compute.Where) -> None:
             FROM observations_tracksegment ts
             JOIN observations_patrollegday d ON d.id = ts.leg_day_id
             JOIN protected_areas_protectedarea pa ON pa.id = ts.area_id
+            {compute._in_scope_month("ts.area_id", d.month("d.day"))}
             WHERE {ts_where} AND ts.zone_id IS NULL AND ts.has_track AND ts.distance_km > 0
                 AND d.track IS NOT NULL AND d.distance_km > 0
         ),
@@ -127,11 +152,13 @@ def cell_effort(job: int, where: compute.Where) -> None:
                 SUM(person_days * km / day_km) AS pd, COUNT(*) AS legdays
             FROM pieces WHERE km > 0
             GROUP BY area_id, m, cell_id
+            UNION ALL
+            {stored}
         ),
         pe AS (
             SELECT area_id, cell_id, kind, start, SUM(km) AS km, SUM(ph) AS ph, SUM(fh) AS fh,
                 SUM(pd) AS pd, SUM(legdays) AS legdays
-            FROM ({compute._periods("cm", "x.*")}) p
+            FROM {compute._by_month(compute._periods("cm", "x.*"), "area_id, cell_id, kind, start")} p
             GROUP BY area_id, cell_id, kind, start
         ),
         codes AS ({codes})
@@ -139,7 +166,7 @@ def cell_effort(job: int, where: compute.Where) -> None:
             {figure}, {figure}, {compute._N}, {compute._N}, {compute._N}, {figure}
         FROM pe CROSS JOIN codes k
         """,
-        [*ts_params, *[job] * 3],
+        [job, *ts_params, *[job] * 2, *[job] * 3],
     )
     _cell_rates(job)
 
@@ -189,25 +216,38 @@ def coverage(job: int, where: compute.Where) -> None:
         f" + {d.floor('(ST_X(ST_Centroid(pa.boundary)) + 180) / 6')})"
     )
     covered = _f("polygons", "ST_Intersection(sw.u, ST_Transform(pl.boundary, sw.srid))")
+    # The months in scope: their tracks buffered and merged, stored (MonthlySwath; the
+    # computation's delete step removed the months it replaces).
     compute._execute(
         f"""
-        INSERT INTO {compute.IV} ({compute.COLUMNS})
+        INSERT INTO {SWATHS} (area_id, month, srid, geom)
         WITH lt AS (
             SELECT ts.area_id, {d.month("d.day")} AS m, {utm} AS srid,
                 ST_Buffer(ST_Simplify(ST_Transform(d.track, {utm}), {SIMPLIFY_M}), {SWATH_M}) AS g
             FROM observations_tracksegment ts
             JOIN observations_patrollegday d ON d.id = ts.leg_day_id
             JOIN protected_areas_protectedarea pa ON pa.id = ts.area_id
+            {compute._in_scope_month("ts.area_id", d.month("d.day"))}
             WHERE {ts_where} AND ts.zone_id IS NULL AND ts.has_track AND ts.distance_km > 0
                 AND d.track IS NOT NULL
-        ),
-        monthly AS MATERIALIZED (
-            SELECT area_id, m, MAX(srid) AS srid, ST_Union(g) AS g FROM lt GROUP BY area_id, m
+        )
+        SELECT area_id, m, MAX(srid), {_f("wkb", "ST_Union(g)")} FROM lt GROUP BY area_id, m
+        """,
+        [job, *ts_params],
+    )
+    compute._execute(
+        f"""
+        INSERT INTO {compute.IV} ({compute.COLUMNS})
+        WITH monthly AS MATERIALIZED (
+            SELECT v.area_id, v.month AS m, v.srid, {_f("from_wkb", "v.geom, v.srid")} AS g
+            FROM {compute.SCOPE} y JOIN {SWATHS} v ON v.area_id = y.area_id
+                AND v.month >= y.period_start AND v.month <= y.period_end
+            WHERE y.job = %s AND y.period_kind = 'Y'
         ),
         swath AS (
-            -- Quarters and years merge the months' swaths: each track is buffered once.
+            -- Quarters and years merge the stored months' swaths: each track is buffered once.
             SELECT kind, start, area_id, MAX(srid) AS srid, ST_Union(g) AS u
-            FROM ({compute._periods("monthly", "x.*")}) p
+            FROM {compute._by_month(compute._periods("monthly", "x.*"), "kind, start, area_id")} p
             GROUP BY kind, start, area_id
         ),
         places AS (
@@ -226,7 +266,7 @@ def coverage(job: int, where: compute.Where) -> None:
             covered, whole, {n}, {n}, {n}
         FROM measured
         """,
-        [*ts_params, *[job] * 3],
+        [*[job] * 4],
     )
     compute._execute(
         f"""
@@ -237,7 +277,7 @@ def coverage(job: int, where: compute.Where) -> None:
             WHERE c.size_m = {_size("pa")}
             GROUP BY c.area_id
         ),
-        walked AS (
+        walked AS MATERIALIZED (
             SELECT e.area_id, e.period_kind, e.period_start, COUNT(*) AS patrolled
             FROM {compute.IV} e {_in_scope("e")}
             WHERE e.indicator = 'effort.km' AND e.cell_id <> 0 AND e.zone_id = 0 AND e.subject = ''

@@ -201,3 +201,18 @@ class Footprint(models.Model):
                 fields=["root_submission_id", "area_id", "month"], name="footprint_unique"
             )
         ]
+
+
+class MonthlySwath(models.Model):
+    """The patrol swath of an area-month (indicators.coverage): its tracks buffered by
+    500 m and merged, in the metric projection `srid` (the UTM zone of the area's centre),
+    as WKB. Quarters and years merge the stored months, so that an update of one month
+    buffers only that month's tracks. Rows are replaced with the month's values."""
+
+    area_id = models.IntegerField()
+    month = models.DateField()
+    srid = models.IntegerField()
+    geom = models.BinaryField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["area_id", "month"], name="monthlyswath_unique")]
