@@ -5,10 +5,12 @@ recomputation and the incremental update after one submission, timed.
         [--scale 1.0] [--once] [--workers 2] [--reuse]
 
 At scale 1: 100 areas (with a zone each and their 1 km grids), 5 years, 120,000 leg-days
-with their effort per area and zone, 1,000,000 observations (40 % species records of 20
-taxa) with their places. Everything is generated with SQL (generate_series) in a database
-of its own (`<name>_bench`, dropped and made again), not sent through HTTP. --scale 0.1
-gives 10 areas and 100,000 observations.
+with their tracks (random walks of 5–25 km inside the area, a vertex every 250 m) and
+their effort per area and zone (the track clipped to each), 1,000,000 observations made
+along those tracks on those leg-days (40 % species records of 20 taxa) with their places.
+Everything is generated with SQL (generate_series) in a database of its own
+(`<name>_bench`, dropped and made again), not sent through HTTP.
+--scale 0.1 gives 10 areas and 100,000 observations.
 
 Printed: the time to generate; the full recomputation (every area, one transaction per
 area, shared among --workers processes as Celery workers share the nightly run:
@@ -34,6 +36,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 YEARS = 5
 FIRST_YEAR = 2020
+# Each area is a square of AREA_DEG degrees (≈ 11 km at 10° S); tracks step STEP_KM.
+AREA_DEG = 0.1
+STEP_KM = 0.25
+KM_PER_DEG = 110.0
 
 
 def database_urls() -> tuple[str, str]:
@@ -133,14 +139,44 @@ def generate(areas: int, legdays_per_area_month: int, observations: int) -> None
         months = YEARS * 12
         c.execute(
             f"""CREATE TEMP TABLE bench_day AS
-            SELECT ba.id AS area_id, ba.zone_id,
+            SELECT ba.id AS area_id, ba.zone_id, ba.x0, ba.y0,
                 (date '{FIRST_YEAR}-01-01' + (m || ' months')::interval
                     + ((random() * 27)::int || ' days')::interval)::date AS day,
-                5 + random() * 20 AS km, random() < 0.5 AS in_zone
+                5 + random() * 20 AS km, random() * 2 * pi() AS heading,
+                random() * {AREA_DEG} AS sx, random() * {AREA_DEG} AS sy
             FROM bench_area ba, generate_series(0, {months - 1}) m,
                 generate_series(1, {legdays_per_area_month}) k"""
         )
         c.execute("ALTER TABLE bench_day ADD COLUMN n serial")
+        # Each leg-day's track: a correlated random walk of STEP_KM steps (a GPS fix every
+        # few minutes), its heading drifting, reflected at the area's edges so that it stays
+        # inside; its length is the day's distance.
+        c.execute(
+            f"""CREATE TEMP TABLE bench_track AS
+            WITH steps AS (
+                SELECT b.n, b.x0, b.y0, b.sx, b.sy, s.i,
+                    b.heading + SUM(random() - 0.5) OVER (PARTITION BY b.n ORDER BY s.i) AS h
+                FROM bench_day b, generate_series(1, ceil(b.km / {STEP_KM})::int) s(i)
+            ),
+            walk AS (
+                SELECT n, x0, y0, i,
+                    sx + SUM(cos(h)) OVER w * {STEP_KM / KM_PER_DEG} AS u,
+                    sy + SUM(sin(h)) OVER w * {STEP_KM / KM_PER_DEG} AS v
+                FROM steps WINDOW w AS (PARTITION BY n ORDER BY i)
+            ),
+            folded AS (
+                SELECT n, x0, y0, i,
+                    mod(abs(u)::numeric, {2 * AREA_DEG})::float AS u,
+                    mod(abs(v)::numeric, {2 * AREA_DEG})::float AS v
+                FROM walk
+            )
+            SELECT n, ST_Multi(ST_MakeLine(ST_MakePoint(
+                    x0 + 0.0005 + CASE WHEN u > {AREA_DEG} THEN {2 * AREA_DEG} - u ELSE u END * 0.99,
+                    y0 + 0.0005 + CASE WHEN v > {AREA_DEG} THEN {2 * AREA_DEG} - v ELSE v END * 0.99)
+                ORDER BY i))::geometry(MultiLineString, 4326) AS track
+            FROM folded GROUP BY n"""
+        )
+        c.execute("CREATE UNIQUE INDEX ON bench_track (n)")
         c.execute(
             """INSERT INTO observations_patrol (submission_id, root_submission_id, form_version_id,
                 instance_path, record_uuid, patrol_id, station, team, objective, notes, area_id)
@@ -156,26 +192,33 @@ def generate(areas: int, legdays_per_area_month: int, observations: int) -> None
             [sub],
         )
         c.execute(
-            """CREATE TEMP TABLE bench_legday AS SELECT d.*, p.id AS patrol_id, l.id AS leg_id
+            """CREATE TEMP TABLE bench_legday AS SELECT d.*, p.id AS patrol_id, l.id AS leg_id, t.track,
+                ST_Length(t.track::geography) / 1000 AS track_km,
+                ST_Length(ST_Intersection(t.track, z.boundary)::geography) / 1000 AS zone_km
             FROM bench_day d JOIN observations_patrol p ON p.instance_path = 'bench/' || d.n
-            JOIN observations_patrolleg l ON l.patrol_id = p.id"""
+            JOIN observations_patrolleg l ON l.patrol_id = p.id
+            JOIN bench_track t ON t.n = d.n
+            JOIN protected_areas_zone z ON z.id = d.zone_id"""
         )
         c.execute(
-            """INSERT INTO observations_patrollegday (leg_id, patrol_id, day, rest_minutes, distance_km,
-                patrol_hours, field_hours, members, person_days, record_uuid)
-            SELECT leg_id, patrol_id, day, 60, km, km / 3, km / 3 - 1, 4, 4, gen_random_uuid()
-            FROM bench_legday"""
+            """INSERT INTO observations_patrollegday (leg_id, patrol_id, day, rest_minutes, track,
+                distance_km, patrol_hours, field_hours, members, person_days, record_uuid)
+            SELECT leg_id, patrol_id, day, 60, track, track_km, track_km / 3, track_km / 3 - 1, 4, 4,
+                gen_random_uuid()
+            FROM bench_legday ORDER BY n"""
         )
+        # Effort per area and zone as ingest leaves it: the track clipped to each, hours and
+        # person-days apportioned by distance.
         c.execute(
             """INSERT INTO observations_tracksegment (leg_day_id, area_id, zone_id, distance_km, patrol_hours,
                 field_hours, person_days, has_track)
             SELECT d.id, b.area_id, NULL, d.distance_km, d.patrol_hours, d.field_hours, d.person_days, true
             FROM observations_patrollegday d JOIN bench_legday b ON b.patrol_id = d.patrol_id
             UNION ALL
-            SELECT d.id, b.area_id, b.zone_id, d.distance_km / 3, d.patrol_hours / 3, d.field_hours / 3,
-                d.person_days / 3, true
+            SELECT d.id, b.area_id, b.zone_id, b.zone_km, d.patrol_hours * b.zone_km / d.distance_km,
+                d.field_hours * b.zone_km / d.distance_km, d.person_days * b.zone_km / d.distance_km, true
             FROM observations_patrollegday d JOIN bench_legday b ON b.patrol_id = d.patrol_id
-            WHERE b.in_zone"""
+            WHERE b.zone_km > 0"""
         )
         rows = ", ".join(["(%s, %s, %s)"] * len(categories))
         c.execute(
@@ -191,21 +234,24 @@ def generate(areas: int, legdays_per_area_month: int, observations: int) -> None
         ncat, ntax = len(categories), len(taxa)
         c.execute(
             f"""CREATE TEMP TABLE bench_obs AS
-            SELECT g AS n, ba.id AS area_id, ba.zone_id,
-                ba.x0 + random() * 0.1 AS x, ba.y0 + random() * 0.1 AS y,
-                (date '{FIRST_YEAR}-01-01'
-                    + ((random() * ({YEARS} * 365 - 1))::int || ' days')::interval)::date AS day,
-                (random() * {ncat - 1})::int AS cat, floor(power(random(), 2) * {ntax})::int AS tax,
-                1 + floor(random() * 4)::int AS cnt
-            FROM generate_series(1, {observations}) g
-            JOIN bench_area ba ON ba.n = g % {areas}"""
+            WITH drawn AS (
+                SELECT g AS n, 1 + floor(random() * (SELECT count(*) FROM bench_legday))::int AS day_n,
+                    random() AS along, (random() * {ncat - 1})::int AS cat,
+                    floor(power(random(), 2) * {ntax})::int AS tax, 1 + floor(random() * 4)::int AS cnt
+                FROM generate_series(1, {observations}) g
+            )
+            SELECT o.n, b.area_id, b.zone_id, d.id AS leg_day_id, b.day, o.cat, o.tax, o.cnt,
+                ST_LineInterpolatePoint(ST_GeometryN(b.track, 1), o.along) AS location
+            FROM drawn o JOIN bench_legday b ON b.n = o.day_n
+            JOIN observations_patrollegday d ON d.patrol_id = b.patrol_id"""
         )
+        # Every record is made on a leg-day, at a point of its track.
         c.execute(
             """INSERT INTO observations_observation (submission_id, root_submission_id, form_version_id,
                 instance_path, record_uuid, category, vertical, notes, observer, photos, location, day,
-                time, area_id, count)
+                time, area_id, count, leg_day_id)
             SELECT %s, %s, %s, 'o/' || o.n, gen_random_uuid(), bc.slug, bc.vertical, '', '', '[]',
-                ST_SetSRID(ST_MakePoint(o.x, o.y), 4326), o.day, o.day + time '10:00', o.area_id, o.cnt
+                o.location, o.day, o.day + time '10:00', o.area_id, o.cnt, o.leg_day_id
             FROM bench_obs o JOIN bench_cat bc ON bc.i = o.cat ORDER BY o.n""",
             [sub, sub, version.pk],
         )
@@ -235,7 +281,7 @@ def generate(areas: int, legdays_per_area_month: int, observations: int) -> None
 
 
 def one_submission() -> tuple[float, float]:
-    """A patrol day and five observations in the first area, as a processed submission
+    """A patrol day with its track and five observations in the first area, as a processed submission
     leaves them; returns the seconds to mark its keys and to update."""
     from datetime import date
 
@@ -250,9 +296,13 @@ def one_submission() -> tuple[float, float]:
     day = date(FIRST_YEAR + 2, 6, 15)
     with transaction.atomic():
         sub = ib.submission()
-        ib.leg_day(area, day, km=12, sub=sub)
+        west, south = area.boundary.extent[:2]
+        # 12 km to and fro across the area's south, a vertex every 250 m.
+        track = [
+            (west + 0.005 + 0.00225 * (i if i < 40 else 80 - i), south + 0.01 + 0.0004 * i) for i in range(49)
+        ]
+        ib.leg_day(area, day, km=12, sub=sub, track=track)
         for i in range(5):
-            west, south = area.boundary.extent[:2]
             ib.observation(
                 area,
                 day,
@@ -304,7 +354,10 @@ def main() -> None:
         # The submissions of the last run's incremental updates, and everything computed.
         Submission.objects.exclude(instance_id="uuid:bench").delete()
         with connection.cursor() as c:
-            c.execute("TRUNCATE indicators_indicatorvalue, indicators_dirtykey, indicators_footprint")
+            c.execute(
+                "TRUNCATE indicators_indicatorvalue, indicators_monthlyswath, indicators_dirtykey,"
+                " indicators_footprint"
+            )
             c.execute("VACUUM ANALYZE")
     else:
         generate(areas, 20, observations)

@@ -43,13 +43,17 @@ from indicators.sql import (
     IN_KEY_ORDER,
     IV,
     SCOPE,
+    SWATHS,
     Z95,
     Where,
     dialect,
 )
 from indicators.sql import N as _N
+from indicators.sql import by_month as _by_month
 from indicators.sql import execute as _execute
+from indicators.sql import in_scope_month as _in_scope_month
 from indicators.sql import periods as _periods
+from indicators.sql import stored_months as _stored_months
 
 # z for the two-sided 95 % intervals (NormalDist().inv_cdf(0.975)).
 
@@ -238,6 +242,11 @@ def _delete(job: int, area_ids: list[int] | None, since: date | None, full: bool
                 (SELECT area_id, period_kind, period_start FROM {SCOPE} WHERE job = %s)""",
             [job],
         )
+        _execute(
+            f"""DELETE FROM {SWATHS} WHERE (area_id, month) IN
+                (SELECT area_id, period_start FROM {SCOPE} WHERE job = %s AND period_kind = 'M')""",
+            [job],
+        )
     if full:
         # Months that lost all their records have no scope row: clear the area from `since`.
         where: list[str] = []
@@ -249,6 +258,8 @@ def _delete(job: int, area_ids: list[int] | None, since: date | None, full: bool
             where.append("period_start >= %s")
             params.append(date(since.year, since.month, 1))
         _execute(f"DELETE FROM {IV} WHERE {' AND '.join(where) or '1 = 1'}", params)
+        swaths = " AND ".join(where).replace("period_start", "month") or "1 = 1"
+        _execute(f"DELETE FROM {SWATHS} WHERE {swaths}", params)
 
 
 def _activity(job: int, where: Where) -> None:
@@ -260,6 +271,24 @@ def _activity(job: int, where: Where) -> None:
     d = dialect()
     ts_where, ts_params = where.sql("ts.area_id", "d.day")
     op_where, op_params = where.sql("op.area_id", "o.day")
+    figures = {
+        "records": "count.records",
+        "n": "count.individuals",
+        "km": "effort.km",
+        "ph": "effort.patrol_hours",
+        "fh": "effort.field_hours",
+        "pd": "effort.person_days",
+        "legdays": "effort.leg_days",
+    }
+    stored = _stored_months(
+        "v.area_id, v.zone_id, v.period_start AS m, v.subject, "
+        + ", ".join(
+            f"SUM(CASE WHEN v.indicator = '{code}' THEN v.value ELSE 0 END) AS {col}"
+            for col, code in figures.items()
+        ),
+        "v.cell_id = 0 AND v.indicator IN (" + ", ".join(f"'{c}'" for c in figures.values()) + ")",
+        "v.area_id, v.zone_id, v.period_start, v.subject",
+    )
     effort_rows = " UNION ALL ".join(
         f"SELECT area_id, zone_id, 0, kind, start, 'effort.{code}', '', {col}, {col}, {_N}, {_N}, {_N}, {col}"
         " FROM ef"
@@ -285,6 +314,7 @@ def _activity(job: int, where: Where) -> None:
                 SUM(ts.person_days) AS pd, COUNT(*) AS legdays
             FROM observations_tracksegment ts
             JOIN observations_patrollegday d ON d.id = ts.leg_day_id
+            {_in_scope_month("ts.area_id", d.month("d.day"))}
             WHERE {ts_where}
             GROUP BY ts.area_id, COALESCE(ts.zone_id, 0), {d.month("d.day")}
         ),
@@ -296,6 +326,7 @@ def _activity(job: int, where: Where) -> None:
             JOIN observations_observation o ON o.id = op.observation_id
             LEFT JOIN observations_speciesobservation sp ON sp.observation_id = o.id AND sp.is_occurrence
             LEFT JOIN observations_taxon t ON t.id = sp.taxon_id
+            {_in_scope_month("op.area_id", d.month("o.day"))}
             WHERE {op_where}
             GROUP BY op.area_id, COALESCE(op.zone_id, 0), {d.month("o.day")}, o.category, o.vertical,
                 t.slug, t.iucn_category
@@ -314,11 +345,13 @@ def _activity(job: int, where: Where) -> None:
             SELECT area_id, zone_id, m, '' AS subject, 0 AS records, 0 AS n, km, ph, fh, pd, legdays FROM eb
             UNION ALL
             SELECT area_id, zone_id, m, subject, records, n, 0, 0, 0, 0, 0 FROM subj
+            UNION ALL
+            {stored}
         ),
         pa AS (
             SELECT kind, start, area_id, zone_id, subject, SUM(records) AS records, SUM(n) AS individuals,
                 SUM(km) AS km, SUM(ph) AS ph, SUM(fh) AS fh, SUM(pd) AS pd, SUM(legdays) AS legdays
-            FROM ({_periods("acts", "x.*")}) p
+            FROM {_by_month(_periods("acts", "x.*"), "kind, start, area_id, zone_id, subject")} p
             GROUP BY kind, start, area_id, zone_id, subject
         ),
         ef AS (SELECT * FROM pa WHERE subject = ''),
@@ -332,7 +365,7 @@ def _activity(job: int, where: Where) -> None:
             individuals, individuals, {_N}, {_N}, {_N}, {_N} FROM ct
         {IN_KEY_ORDER}
         """,
-        [*ts_params, *op_params, *[job] * 3],
+        [job, *ts_params, job, *op_params, *[job] * 2, *[job] * 3],
     )
 
 
@@ -342,6 +375,11 @@ def _cells(job: int, where: Where) -> None:
     op_where, op_params = where.sql("op.area_id", "o.day")
     size = f"CASE WHEN pa.area_km2 > {LARGE_AREA_KM2} THEN {LARGE_CELL_M} ELSE {CELL_M} END"
     x, y = d.x("o.location"), d.y("o.location")
+    stored = _stored_months(
+        "v.area_id, v.period_start AS m, v.cell_id, v.subject, SUM(v.value) AS records",
+        "v.indicator = 'cell.records' AND v.cell_id <> 0 AND v.zone_id = 0 AND v.subject <> ''",
+        "v.area_id, v.period_start, v.cell_id, v.subject",
+    )
     _execute(
         f"""
         INSERT INTO {IV} ({COLUMNS})
@@ -351,21 +389,27 @@ def _cells(job: int, where: Where) -> None:
             FROM observations_observationplace op
             JOIN observations_observation o ON o.id = op.observation_id
             JOIN protected_areas_protectedarea pa ON pa.id = op.area_id
+            {_in_scope_month("op.area_id", d.month("o.day"))}
             WHERE {op_where} AND op.zone_id IS NULL AND o.location IS NOT NULL
         ),
         cb AS (
             SELECT area_id, m, vertical, size, ix, iy, COUNT(*) AS records FROM pts
             GROUP BY area_id, m, vertical, size, ix, iy
+        ),
+        cm AS (
+            SELECT cb.area_id, cb.m, g.id AS cell_id, 'vertical:' || cb.vertical AS subject, cb.records
+            FROM cb JOIN indicators_gridcell g ON g.area_id = cb.area_id AND g.size_m = cb.size
+                AND g.ix = cb.ix AND g.iy = cb.iy
+            UNION ALL
+            {stored}
         )
-        SELECT p.area_id, 0, g.id, p.kind, p.start, 'cell.records', 'vertical:' || p.vertical,
+        SELECT p.area_id, 0, p.cell_id, p.kind, p.start, 'cell.records', p.subject,
             SUM(records), SUM(records), {_N}, {_N}, {_N}, {_N}
-        FROM ({_periods("cb", "x.*")}) p
-        JOIN indicators_gridcell g ON g.area_id = p.area_id AND g.size_m = p.size
-            AND g.ix = p.ix AND g.iy = p.iy
-        GROUP BY p.area_id, g.id, p.kind, p.start, p.vertical
+        FROM {_by_month(_periods("cm", "x.*"), "area_id, cell_id, kind, start, subject")} p
+        GROUP BY p.area_id, p.cell_id, p.kind, p.start, p.subject
         {IN_KEY_ORDER}
         """,
-        [*op_params, *[job] * 3],
+        [job, *op_params, *[job] * 2, *[job] * 3],
     )
 
 
@@ -564,17 +608,26 @@ def _finance(job: int) -> None:
 
 
 def compute_scope(
-    job: int, where: Where, *, area_ids: list[int] | None = None, since: date | None = None, full: bool
+    job: int,
+    where: Where,
+    *,
+    area_ids: list[int] | None = None,
+    since: date | None = None,
+    full: bool,
+    months: Where | None = None,
 ) -> None:
-    """Replace the values of the scope of `job` (already written), in the caller's transaction."""
+    """Replace the values of the scope of `job` (already written), in the caller's
+    transaction. The additive families read the records of `months` (default `where`) and
+    the stored rows of the other months of the scope's years; the others read `where`."""
+    months = months or where
     steps: list[tuple[str, Callable[[], None]]] = [
         ("delete", lambda: _delete(job, area_ids, since, full)),
-        ("effort, counts and rates", lambda: _activity(job, where)),
-        ("cells", lambda: _cells(job, where)),
+        ("effort, counts and rates", lambda: _activity(job, months)),
+        ("cells", lambda: _cells(job, months)),
         ("biodiversity", lambda: _biodiversity(job, where)),
         ("mett", lambda: _mett(job)),
         ("finance", lambda: _finance(job)),
-        ("cell effort", lambda: coverage.cell_effort(job, where)),
+        ("cell effort", lambda: coverage.cell_effort(job, months)),
         ("coverage", lambda: coverage.coverage(job, where)),
         ("resource use", lambda: resource_use.resource_use(job, where)),
         ("accumulation", lambda: accumulation.accumulation(job, where)),
@@ -605,13 +658,26 @@ def compute_full(area_ids: list[int] | None = None, since: date | None = None) -
     """Recompute every period with data of the given areas (all: None) from `since`, in one
     transaction per call (callers partition by area: compute_indicators, the nightly task)."""
     job = new_job()
+    # The scope is written and committed first, and its statistics gathered: the planner
+    # must know that a scope has hundreds of periods, not the handful it had when the
+    # table was last analysed (or nested loops rescan a whole family per period). ANALYZE
+    # holds its lock only for the moment it runs, not for the computation.
     with transaction.atomic():
-        _lock_areas(area_ids)
         scope_months_with_data(job, area_ids, since)
-        # A quarter or year that `since` falls in is recomputed whole: read from its year.
-        first = date(since.year, 1, 1) if since else None
-        compute_scope(job, Where(area_ids, first), area_ids=area_ids, since=since, full=True)
+    _analyze_scope()
+    try:
+        with transaction.atomic():
+            _lock_areas(area_ids)
+            # A quarter or year that `since` falls in is recomputed whole: read from its year.
+            first = date(since.year, 1, 1) if since else None
+            compute_scope(job, Where(area_ids, first), area_ids=area_ids, since=since, full=True)
+    finally:
         clear_scope(job)
+
+
+def _analyze_scope() -> None:
+    if connection.vendor == "postgresql":
+        _execute(f"ANALYZE {SCOPE}")
 
 
 def compute_areas(area_ids: list[int], since: date | None = None, workers: int = 1) -> None:
@@ -650,9 +716,9 @@ def compute_months(keys: Iterable[tuple[int, date]]) -> None:
     with transaction.atomic():
         _lock_areas(sorted({area_id for area_id, _ in keys}))
         scope_months(job, keys)
-        years = sorted(month.year for _, month in keys)
-        where = Where(sorted({a for a, _ in keys}), date(years[0], 1, 1), date(years[-1], 12, 31))
-        compute_scope(job, where, full=False)
+        areas, first, last = sorted({a for a, _ in keys}), min(m for _, m in keys), max(m for _, m in keys)
+        where = Where(areas, date(first.year, 1, 1), date(last.year, 12, 31))
+        compute_scope(job, where, full=False, months=Where(areas, first, _month_end(last)))
         clear_scope(job)
 
 

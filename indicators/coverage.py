@@ -5,8 +5,9 @@ same statement on PostGIS and SpatiaLite but for the spatial function names).
 1. `cell_effort`: each leg-day's track clipped to its area (as TrackSegment) and then to
    each grid cell it crosses (GridCell, EPSG:6933) → effort.km, effort.patrol_hours,
    effort.field_hours, effort.person_days and effort.leg_days per cell (cell_id set);
-   then records per cell for all verticals together (cell.records, subject "") and the
-   gridded encounter rate cpue.records.km per cell.
+   then records per cell for all verticals together (cell.records, subject ""); the
+   gridded encounter rate cpue.records.km per cell is derived from them when read
+   (models.IndicatorRow).
 2. `coverage`: the share of an area (and of each zone) within 500 m of a track
    (coverage.area), and the share of its grid cells patrolled (coverage.cells).
 """
@@ -35,6 +36,11 @@ _SQL = {
         "ymax": "ST_YMax({})",
         "lines": "ST_CollectionExtract({}, 2)",
         "polygons": "ST_CollectionExtract({}, 3)",
+        # A line clipped to an axis-aligned square (a grid cell): the same pieces as
+        # ST_Intersection, by rectangle clipping rather than overlay (a few times faster).
+        "clip": "ST_ClipByBox2D({})",
+        "wkb": "ST_AsBinary({})",
+        "from_wkb": "ST_GeomFromWKB({})",
     },
     False: {
         "length": "GeodesicLength({})",
@@ -44,6 +50,9 @@ _SQL = {
         "ymax": "MbrMaxY({})",
         "lines": "CollectionExtract({}, 2)",
         "polygons": "CollectionExtract({}, 3)",
+        "clip": "ST_Intersection({})",
+        "wkb": "AsBinary({})",
+        "from_wkb": "GeomFromWKB({})",
     },
 }
 
@@ -54,11 +63,6 @@ def _f(name: str, arg: str) -> str:
 
 def _size(area: str) -> str:
     return f"CASE WHEN {area}.area_km2 > {LARGE_AREA_KM2} THEN {LARGE_CELL_M} ELSE {CELL_M} END"
-
-
-# Verticals every patrolled cell gets a rate row for (0 where nothing was seen), and "" for
-# all records together (observations.models.Vertical).
-VERTICALS = ("illicit", "resource_use", "biodiversity", "other")
 
 
 def cell_effort(job: int, where: sql.Where) -> None:
@@ -72,7 +76,8 @@ def cell_effort(job: int, where: sql.Where) -> None:
     cell is taken to be the share of the day's distance walked there. A leg-day counts as
     one leg-day in every cell it crosses.
 
-    The gridded encounter rate (formulas.encounter_rate, domain.md §6) is records per 10 km
+    The gridded encounter rate (formulas.encounter_rate, domain.md §6; derived when read,
+    models.IndicatorRow) is records per 10 km
     walked in the cell, with Garwood's 95 % interval (PoissonBound) scaled alike, for all
     records (subject "") and per vertical. Cells without effort have no row (no data,
     never 0); a patrolled cell where nothing was seen has 0 with its upper bound.
@@ -81,7 +86,28 @@ def cell_effort(job: int, where: sql.Where) -> None:
     ts_where, ts_params = where.sql("ts.area_id", "d.day")
     g = "days.g"
     size = "days.size"
-    piece = f"ST_Intersection({g}, c.geom)"
+    piece = _f("clip", f"{g}, c.geom")
+    # Clipping a line that misses the cell gives nothing (0 km, left out below): no test first.
+    touches = "" if d.postgres else f"AND ST_Intersects({g}, c.geom)"
+    figures = {
+        "km": "effort.km",
+        "ph": "effort.patrol_hours",
+        "fh": "effort.field_hours",
+        "pd": "effort.person_days",
+        "legdays": "effort.leg_days",
+    }
+    # The months of the scope's years not in scope themselves: their stored rows.
+    stored = sql.stored_months(
+        "v.area_id, v.period_start AS m, v.cell_id, "
+        + ", ".join(
+            f"SUM(CASE WHEN v.indicator = '{code}' THEN v.value ELSE 0 END) AS {col}"
+            for col, code in figures.items()
+        ),
+        "v.cell_id <> 0 AND v.zone_id = 0 AND v.indicator IN ("
+        + ", ".join(f"'{c}'" for c in figures.values())
+        + ")",
+        "v.area_id, v.period_start, v.cell_id",
+    )
     km = f"COALESCE({_f('length', _f('lines', f'ST_Transform({piece}, 4326)'))}, 0) / 1000.0"
     codes = " UNION ALL ".join(
         f"SELECT '{code}' AS code"
@@ -107,6 +133,7 @@ def cell_effort(job: int, where: sql.Where) -> None:
             FROM observations_tracksegment ts
             JOIN observations_patrollegday d ON d.id = ts.leg_day_id
             JOIN protected_areas_protectedarea pa ON pa.id = ts.area_id
+            {sql.in_scope_month("ts.area_id", d.month("d.day"))}
             WHERE {ts_where} AND ts.zone_id IS NULL AND ts.has_track AND ts.distance_km > 0
                 AND d.track IS NOT NULL AND d.distance_km > 0
         ),
@@ -116,7 +143,7 @@ def cell_effort(job: int, where: sql.Where) -> None:
             FROM days
             JOIN indicators_gridcell c ON c.area_id = days.area_id AND c.size_m = {size}
                 AND c.ix BETWEEN {span("x")} AND c.iy BETWEEN {span("y")}
-            WHERE {g} IS NOT NULL AND ST_Intersects({g}, c.geom)
+            WHERE {g} IS NOT NULL {touches}
         ),
         cm AS MATERIALIZED (
             SELECT area_id, m, cell_id, SUM(km) AS km,
@@ -124,11 +151,13 @@ def cell_effort(job: int, where: sql.Where) -> None:
                 SUM(person_days * km / day_km) AS pd, COUNT(*) AS legdays
             FROM pieces WHERE km > 0
             GROUP BY area_id, m, cell_id
+            UNION ALL
+            {stored}
         ),
         pe AS (
             SELECT area_id, cell_id, kind, start, SUM(km) AS km, SUM(ph) AS ph, SUM(fh) AS fh,
                 SUM(pd) AS pd, SUM(legdays) AS legdays
-            FROM ({sql.periods("cm", "x.*")}) p
+            FROM {sql.by_month(sql.periods("cm", "x.*"), "area_id, cell_id, kind, start")} p
             GROUP BY area_id, cell_id, kind, start
         ),
         codes AS ({codes})
@@ -136,7 +165,7 @@ def cell_effort(job: int, where: sql.Where) -> None:
             {figure}, {figure}, {sql.N}, {sql.N}, {sql.N}, {figure}
         FROM pe CROSS JOIN codes k
         """,
-        [*ts_params, *[job] * 3],
+        [job, *ts_params, *[job] * 2, *[job] * 3],
     )
     _cell_rates(job)
 
@@ -149,10 +178,10 @@ def _in_scope(alias: str) -> str:
 
 
 def _cell_rates(job: int) -> None:
-    """cell.records for all verticals together, and cpue.records.km per cell, from the rows
-    of this computation (indicators.compute's cells step' records per vertical, cell_effort's km)."""
+    """cell.records for all verticals together, from this computation's records per
+    vertical (indicators.compute's cells step). The gridded encounter rate cpue.records.km is derived from
+    these rows and cell_effort's km when read (models.IndicatorRow, migration 0003)."""
     n = sql.N
-    subjects = " UNION ALL ".join(["SELECT '' AS subject", *(f"SELECT 'vertical:{v}'" for v in VERTICALS)])
     sql.execute(
         f"""
         INSERT INTO {sql.IV} ({sql.COLUMNS})
@@ -161,30 +190,6 @@ def _cell_rates(job: int) -> None:
         FROM {sql.IV} r {_in_scope("r")}
         WHERE r.indicator = 'cell.records' AND r.cell_id <> 0 AND r.subject <> ''
         GROUP BY r.area_id, r.cell_id, r.period_kind, r.period_start
-        """,
-        [job],
-    )
-    k = "COALESCE(r.value, 0)"
-    sql.execute(
-        f"""
-        INSERT INTO {sql.IV} ({sql.COLUMNS})
-        WITH ef AS (
-            SELECT e.area_id, e.cell_id, e.period_kind, e.period_start, e.value AS km
-            FROM {sql.IV} e {_in_scope("e")}
-            WHERE e.indicator = 'effort.km' AND e.cell_id <> 0 AND e.zone_id = 0 AND e.subject = ''
-                AND e.value > 0
-        ),
-        subjects AS ({subjects})
-        SELECT ef.area_id, 0, ef.cell_id, ef.period_kind, ef.period_start, 'cpue.records.km', sj.subject,
-            {k} * 10.0 / ef.km, {k}, ef.km,
-            COALESCE(b.lower, {sql.wh_lower(k)}) * 10.0 / ef.km,
-            COALESCE(b.upper, {sql.wh_upper(k)}) * 10.0 / ef.km,
-            ef.km
-        FROM ef CROSS JOIN subjects sj
-        LEFT JOIN {sql.IV} r ON r.area_id = ef.area_id AND r.period_kind = ef.period_kind
-            AND r.period_start = ef.period_start AND r.zone_id = 0 AND r.cell_id = ef.cell_id
-            AND r.indicator = 'cell.records' AND r.subject = sj.subject
-        LEFT JOIN indicators_poissonbound b ON b.k = CAST({k} AS integer)
         """,
         [job],
     )
@@ -210,25 +215,38 @@ def coverage(job: int, where: sql.Where) -> None:
         f" + {d.floor('(ST_X(ST_Centroid(pa.boundary)) + 180) / 6')})"
     )
     covered = _f("polygons", "ST_Intersection(sw.u, ST_Transform(pl.boundary, sw.srid))")
+    # The months in scope: their tracks buffered and merged, stored (MonthlySwath; the
+    # computation's delete step removed the months it replaces).
     sql.execute(
         f"""
-        INSERT INTO {sql.IV} ({sql.COLUMNS})
+        INSERT INTO {sql.SWATHS} (area_id, month, srid, geom)
         WITH lt AS (
             SELECT ts.area_id, {d.month("d.day")} AS m, {utm} AS srid,
                 ST_Buffer(ST_Simplify(ST_Transform(d.track, {utm}), {SIMPLIFY_M}), {SWATH_M}) AS g
             FROM observations_tracksegment ts
             JOIN observations_patrollegday d ON d.id = ts.leg_day_id
             JOIN protected_areas_protectedarea pa ON pa.id = ts.area_id
+            {sql.in_scope_month("ts.area_id", d.month("d.day"))}
             WHERE {ts_where} AND ts.zone_id IS NULL AND ts.has_track AND ts.distance_km > 0
                 AND d.track IS NOT NULL
-        ),
-        monthly AS MATERIALIZED (
-            SELECT area_id, m, MAX(srid) AS srid, ST_Union(g) AS g FROM lt GROUP BY area_id, m
+        )
+        SELECT area_id, m, MAX(srid), {_f("wkb", "ST_Union(g)")} FROM lt GROUP BY area_id, m
+        """,
+        [job, *ts_params],
+    )
+    sql.execute(
+        f"""
+        INSERT INTO {sql.IV} ({sql.COLUMNS})
+        WITH monthly AS MATERIALIZED (
+            SELECT v.area_id, v.month AS m, v.srid, {_f("from_wkb", "v.geom, v.srid")} AS g
+            FROM {sql.SCOPE} y JOIN {sql.SWATHS} v ON v.area_id = y.area_id
+                AND v.month >= y.period_start AND v.month <= y.period_end
+            WHERE y.job = %s AND y.period_kind = 'Y'
         ),
         swath AS (
-            -- Quarters and years merge the months' swaths: each track is buffered once.
+            -- Quarters and years merge the stored months' swaths: each track is buffered once.
             SELECT kind, start, area_id, MAX(srid) AS srid, ST_Union(g) AS u
-            FROM ({sql.periods("monthly", "x.*")}) p
+            FROM {sql.by_month(sql.periods("monthly", "x.*"), "kind, start, area_id")} p
             GROUP BY kind, start, area_id
         ),
         places AS (
@@ -247,7 +265,7 @@ def coverage(job: int, where: sql.Where) -> None:
             covered, whole, {n}, {n}, {n}
         FROM measured
         """,
-        [*ts_params, *[job] * 3],
+        [*[job] * 4],
     )
     sql.execute(
         f"""
@@ -258,7 +276,7 @@ def coverage(job: int, where: sql.Where) -> None:
             WHERE c.size_m = {_size("pa")}
             GROUP BY c.area_id
         ),
-        walked AS (
+        walked AS MATERIALIZED (
             SELECT e.area_id, e.period_kind, e.period_start, COUNT(*) AS patrolled
             FROM {sql.IV} e {_in_scope("e")}
             WHERE e.indicator = 'effort.km' AND e.cell_id <> 0 AND e.zone_id = 0 AND e.subject = ''

@@ -60,12 +60,18 @@ class IndicatorValue(models.Model):
     with the effort beside it. `value` NULL is "no data" (a period without effort has no
     encounter rate), never 0. The codes are listed in indicators.compute.INDICATORS.
 
-    Encounter rates (cpue.*) are not stored: IndicatorRow derives them from the counts and
-    the effort stored here. Readers read IndicatorRow.
+    Encounter rates (cpue.*, per area and zone and per grid cell) are not stored:
+    IndicatorRow derives them from the counts and the effort stored here. Readers read
+    IndicatorRow.
     """
 
-    # No index of its own: the unique key starts with the area.
-    area = models.ForeignKey(ProtectedArea, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # No index of its own: the unique key starts with the area. No database constraint:
+    # derived rows written only by indicators.compute from existing areas (a deferred check
+    # of each of millions of rows at commit cost a tenth of a full computation); Django
+    # still deletes an area's values with it.
+    area = models.ForeignKey(
+        ProtectedArea, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     # Zone id or NO_ZONE; grid cell id or NO_CELL (not foreign keys: 0 is a key of its own).
     zone_id = models.IntegerField(default=NO_ZONE)
     cell_id = models.IntegerField(default=NO_CELL)
@@ -91,7 +97,12 @@ class IndicatorValue(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["indicator", "period_kind", "period_start"], name="indicatorvalue_code_idx"),
+            # The area last: a computation probing an area's periods finds them by either
+            # index (with the area in the first only, a planner that takes the table for
+            # small reads every area's rows of a period for each of them).
+            models.Index(
+                fields=["indicator", "period_kind", "period_start", "area"], name="indicatorvalue_code_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -104,7 +115,10 @@ class IndicatorRow(models.Model):
     derived from them in a database view (indicators_indicatorrow, migration 0002), as
     compute wrote them before: count ÷ effort × scale with Garwood's bounds scaled alike, a
     row for every count.records and count.individuals row and effort unit, value NULL
-    where there is no effort. A derived row's id is −(the count row's id × 4 + unit)."""
+    where there is no effort; and cpue.records.km per grid cell (migration 0003): a row for
+    every cell with km walked in the period, for all records and for each vertical, 0 with
+    its upper bound where nothing was seen. A derived row's id is −(the count row's id × 8
+    + unit 1–3), or for a cell rate −(the cell's effort.km row id × 8 + 0 or 4–7)."""
 
     id = models.BigIntegerField(primary_key=True)
     area = models.ForeignKey(
@@ -192,3 +206,18 @@ class Footprint(models.Model):
                 fields=["root_submission_id", "area_id", "month"], name="footprint_unique"
             )
         ]
+
+
+class MonthlySwath(models.Model):
+    """The patrol swath of an area-month (indicators.coverage): its tracks buffered by
+    500 m and merged, in the metric projection `srid` (the UTM zone of the area's centre),
+    as WKB. Quarters and years merge the stored months, so that an update of one month
+    buffers only that month's tracks. Rows are replaced with the month's values."""
+
+    area_id = models.IntegerField()
+    month = models.DateField()
+    srid = models.IntegerField()
+    geom = models.BinaryField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["area_id", "month"], name="monthlyswath_unique")]

@@ -137,3 +137,35 @@ def periods(cte: str, columns: str) -> str:
                 AND s.period_start = {start}"""
         for kind, start in (("M", "x.m"), ("Q", d.quarter("x.m")), ("Y", d.year("x.m")))
     )
+
+
+def in_scope_month(area: str, month: str) -> str:
+    """Join limiting records to the months of the scope (1 job parameter): the months of a
+    quarter or year that are not in scope are read back from their stored rows."""
+    return (
+        f"JOIN {SCOPE} sm ON sm.job = %s AND sm.area_id = {area} AND sm.period_kind = 'M'"
+        f" AND sm.period_start = {month}"
+    )
+
+
+def stored_months(columns: str, where: str, group: str) -> str:
+    """The stored month rows (alias v) of the years in scope whose month is not in scope
+    itself, grouped by `group` (2 job parameters): an update of one month sums its
+    quarter and year from the other months' rows instead of reading their records again."""
+    return f"""SELECT {columns}
+        FROM {SCOPE} y JOIN {IV} v ON v.area_id = y.area_id AND v.period_kind = 'M'
+            AND v.period_start >= y.period_start AND v.period_start <= y.period_end
+        WHERE y.job = %s AND y.period_kind = 'Y' AND {where}
+            AND NOT EXISTS (SELECT 1 FROM {SCOPE} sm WHERE sm.job = %s AND sm.area_id = v.area_id
+                AND sm.period_kind = 'M' AND sm.period_start = v.period_start)
+        GROUP BY {group}"""
+
+
+def by_month(rows: str, keys: str) -> str:
+    """`rows` in the order of `keys` and then of the month, so that every database sums a
+    quarter's or year's months in the same order whichever were read back from storage
+    (floating-point sums depend on their order)."""
+    return f"(SELECT * FROM ({rows}) p0 ORDER BY {keys}, m)"
+
+
+SWATHS = "indicators_monthlyswath"

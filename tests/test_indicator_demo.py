@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import User
-from indicators.models import DirtyKey, IndicatorValue
+from indicators.models import DirtyKey, IndicatorRow, IndicatorValue
 from observations.models import Observation
 from protected_areas.models import ProtectedArea
 from tests import observation_builders as ob
@@ -39,7 +39,7 @@ def test_every_demo_area_has_indicators_and_a_submission_updates_them(django_cap
     assert IndicatorValue.objects.filter(indicator="cell.records").exists()
     # Effort and encounter rates on the grid, coverage, accumulation and METT evidence.
     assert IndicatorValue.objects.filter(indicator="effort.km", cell_id__gt=0).exists()
-    assert IndicatorValue.objects.filter(indicator="cpue.records.km", cell_id__gt=0).exists()
+    assert IndicatorRow.objects.filter(indicator="cpue.records.km", cell_id__gt=0).exists()
     assert IndicatorValue.objects.filter(indicator="coverage.area", value__gt=0).exists()
     assert IndicatorValue.objects.filter(indicator="coverage.cells", value__gt=0).exists()
     assert IndicatorValue.objects.filter(indicator="bio.accumulation").exists()

@@ -13,7 +13,7 @@ from django.test import TestCase
 from pyproj import Geod
 
 from indicators import compute, formulas, grid
-from indicators.models import EQUAL_AREA_SRID, GridCell, IndicatorValue
+from indicators.models import EQUAL_AREA_SRID, GridCell, IndicatorRow, IndicatorValue
 from tests import indicator_builders as ib
 from tests.builders import make_area, make_zone
 
@@ -23,8 +23,8 @@ GEOD = Geod(ellps="WGS84")
 TRACK = [(147.3505, -9.47), (147.3505, -9.44), (147.3705, -9.44)]
 
 
-def cell_values(indicator: str, subject: str = "", kind: str = "M") -> dict[int, IndicatorValue]:
-    rows = IndicatorValue.objects.filter(indicator=indicator, subject=subject, period_kind=kind).exclude(
+def cell_values(indicator: str, subject: str = "", kind: str = "M") -> dict[int, IndicatorRow]:
+    rows = IndicatorRow.objects.filter(indicator=indicator, subject=subject, period_kind=kind).exclude(
         cell_id=0
     )
     return {row.cell_id: row for row in rows}
