@@ -60,6 +60,8 @@ def navigation(user: Any) -> list[tuple[str, str]]:
         links.append(("Illicit activity", reverse("maps:enforcement")))
     if access.can(user, Capability.VIEW_CASES, None):
         links.append(("Cases", "/cases/"))
+    if access.area_ids_with(user, Capability.EXPORT) != frozenset():
+        links.append(("Exports", reverse("export-pages:jobs")))
     if user.is_staff:
         links.append(("Administration", reverse("admin:index")))
     return links

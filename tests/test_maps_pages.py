@@ -158,8 +158,12 @@ class SpeciesAndEnforcementPagesTest(TestCase):
         self.assertContains(law, 'href="/maps/enforcement/"')
         self.assertContains(law, 'href="/cases/"')
         self.assertContains(law, f'href="/maps/areas/{self.area.pk}/"')
+        self.assertContains(law, 'href="/exports/"')
         viewer = self.get("viewer", "/")
         self.assertNotContains(viewer, 'href="/cases/"')
+        self.assertContains(viewer, 'href="/exports/"')
+        # A collector exports nothing: no link to the exports page.
+        self.assertNotContains(self.get("collector", "/"), 'href="/exports/"')
         self.assertNotContains(viewer, f'href="/maps/areas/{self.other_area.pk}/"')
         # Nothing published (the default): visitors sign in first.
         self.assertRedirects(self.get(None, "/"), "/accounts/login/?next=/", fetch_redirect_response=False)
