@@ -50,6 +50,9 @@ FIGURES = ("csv", "gpkg", "dwc", "submissions")
 
 
 def main() -> None:
+    # The figures are of an export written and sent in one request: a GeoPackage of a
+    # million rows would otherwise be an export job (EXPORT_STREAM_MAX_ROWS).
+    os.environ.setdefault("EXPORT_STREAM_MAX_ROWS", str(10**9))
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

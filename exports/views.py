@@ -9,13 +9,14 @@ import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from django.conf import settings
 from django.http import FileResponse, HttpRequest, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_GET
 
 from accounts import access
 from accounts.access import Capability
-from exports import dwca, formats, kinds, observation_rows, records
+from exports import dwca, formats, jobs, kinds, observation_rows, records
 from fieldkit import errors
 from fieldkit.errors import Problem
 
@@ -66,11 +67,17 @@ def observations_geojson(request: HttpRequest) -> HttpResponseBase:
 @access.policy("capability:export")
 def observations_geopackage(request: HttpRequest) -> HttpResponseBase:
     """GET /api/v1/exports/observations.gpkg?area=&zone=&since=&until=&vertical=&category=
-    Written to a temporary file chunk by chunk, then sent; the file is gone once sent."""
+    Written to a temporary file chunk by chunk, then sent; the file is gone once sent. More
+    than EXPORT_STREAM_MAX_ROWS rows: an export job instead (202), as for every other kind,
+    so that no request outlasts the server's time-out."""
     try:
         filters = _filters(request)
+        total = kinds.KINDS["observations"].count(request.user, filters)
     except Problem as exc:
         return _problem(exc)
+    if total > settings.EXPORT_STREAM_MAX_ROWS:
+        job = jobs.request_export(request, "observations", "gpkg", request.GET.dict(), total)
+        return JsonResponse({**jobs.status_of(job), "page": "/exports/"}, status=202)
     folder = tempfile.mkdtemp(prefix="fieldkit-export-")
     path = os.path.join(folder, "observations.gpkg")
     try:

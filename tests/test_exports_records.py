@@ -631,6 +631,18 @@ class RecordValuesReadBackTest(TestCase):
         self.rows(self.member, "leg-days", "gpkg")
         self.assertFalse(AccessEvent.objects.filter(id__gt=start).exists())
 
+    @override_settings(EXPORT_STREAM_MAX_ROWS=1)
+    def test_a_large_observation_geopackage_is_a_job_too(self) -> None:
+        self.client.force_login(self.member)
+        with self.captureOnCommitCallbacks(execute=True):
+            response = self.client.get("/api/v1/exports/observations.gpkg")
+        self.assertEqual(response.status_code, 202)
+        status = self.client.get(f"/api/v1/exports/jobs/{response.json()['id']}/").json()
+        self.assertEqual((status["status"], status["rows"]), ("done", status["total"]))
+        self.assertGreater(status["total"], 1)
+        with self.settings(EXPORT_STREAM_MAX_ROWS=10**6):
+            self.assertEqual(self.client.get("/api/v1/exports/observations.gpkg").status_code, 200)
+
     @override_settings(EXPORT_STREAM_MAX_ROWS=0)
     def test_an_export_job_is_audited_as_its_owner_asked_for_it(self) -> None:
         self.client.force_login(self.manager)
