@@ -133,9 +133,10 @@ def test_overview_map_draws_every_area_over_the_provinces(fieldkit_server, demo,
     page.mouse.move(*point)
     # The province under it may name itself too (sticky tooltips follow the mouse over
     # both panes); the area's own tooltip must appear.
-    tooltip = page.locator(".leaflet-tooltip-pane .leaflet-tooltip", has_text="Tonda Wildlife Management Area: ")
+    tonda = "Tonda Wildlife Management Area: "
+    tooltip = page.locator(".leaflet-tooltip-pane .leaflet-tooltip", has_text=tonda)
     tooltip.first.wait_for()
-    assert tooltip.first.inner_text().startswith("Tonda Wildlife Management Area: ")
+    assert tooltip.first.inner_text().startswith(tonda)
     page.evaluate("window.overviewLayer.getLayers()[0].fire('click')")
     page.wait_for_selector("#details table")
     assert "Patrol km" in page.locator("#details").inner_text()
