@@ -275,6 +275,8 @@ def test_area_dashboard_filters_prints_and_withholds_sensitive_points(fieldkit_s
         "&& dashboard.layers.cells.getLayers()[0].getLayers().length > 0"
     )
     assert "Records per grid cell" in page.locator("#map-legend").inner_text()
+    # The charts take their laid-out size once Chart.js has seen their boxes resized.
+    page.wait_for_timeout(1500)
     page.screenshot(path=artifact_path("maps-dashboard.png"), full_page=True)
 
     # One filter for everything: the URL, the observations and the rate chart follow it.
