@@ -13,7 +13,6 @@ holding
 from __future__ import annotations
 
 import hashlib
-import io
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,34 +26,11 @@ from django.utils import timezone
 
 from enforcement import evidence, ledger, permissions, svgmap
 from enforcement.models import Case, LedgerEntry, PersonOfInterest
+from fieldkit.streams import ZipPipe
 from odk_forms import xform
 from odk_forms.models import Attachment, Submission
 
 CHUNK = 1 << 20
-
-
-class _Pipe(io.RawIOBase):
-    """A write-only stream zipfile writes into; the response takes what was written."""
-
-    def __init__(self) -> None:
-        self._chunks: list[bytes] = []
-        self._position = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        self._chunks.append(bytes(data))
-        self._position += len(data)
-        return len(data)
-
-    def tell(self) -> int:
-        return self._position
-
-    def take(self) -> bytes:
-        data = b"".join(self._chunks)
-        self._chunks = []
-        return data
 
 
 @dataclass
@@ -68,7 +44,7 @@ def case_file(request: Any, case: Case) -> Iterator[bytes]:
     and its export is recorded in the access audit."""
     user = request.user
     now = timezone.now()
-    pipe = _Pipe()
+    pipe = ZipPipe()
     members: list[_Member] = []
     with zipfile.ZipFile(pipe, "w", zipfile.ZIP_DEFLATED) as archive:
 

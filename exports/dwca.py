@@ -49,6 +49,7 @@ from accounts import access
 from accounts.access import Capability
 from accounts.models import AccessAction
 from fieldkit import errors
+from fieldkit.streams import ZipPipe
 from observations import queries, sensitivity
 from observations.models import Observation, PatrolLegDay, Taxon
 from protected_areas.models import ProtectedArea
@@ -615,29 +616,6 @@ def eml_xml(cover: Coverage, filters: Filters) -> bytes:
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(root, encoding="utf-8")
 
 
-class _Pipe:
-    """A file zipfile writes to that only appends (no seek, no tell): what it wrote is taken
-    out after each chunk and sent."""
-
-    def __init__(self) -> None:
-        self.parts: list[bytes] = []
-
-    def write(self, data: bytes, /) -> int:
-        self.parts.append(bytes(data))
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-    def take(self) -> bytes:
-        data = b"".join(self.parts)
-        self.parts.clear()
-        return data
-
-
 def _header(columns: list[tuple[str, str]]) -> list[str]:
     return [name for name, _ in columns]
 
@@ -645,7 +623,7 @@ def _header(columns: list[tuple[str, str]]) -> list[str]:
 def archive_chunks(request: Any, filters: Filters) -> Iterator[bytes]:
     """The archive as a ZIP, written and given out chunk by chunk."""
     user = request.user
-    pipe = _Pipe()
+    pipe = ZipPipe()
     areas = _Areas()
     with zipfile.ZipFile(pipe, mode="w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("meta.xml", meta_xml())

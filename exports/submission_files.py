@@ -38,6 +38,7 @@ from accounts.models import AccessAction
 from exports import submissions
 from exports.submissions import Meta, Table
 from fieldkit import errors
+from fieldkit.streams import ZipPipe
 from odk_forms import storage, xform
 from odk_forms.models import Attachment, Form, FormVersion, ProcessingState, Submission
 
@@ -265,30 +266,6 @@ def _iso(moment: datetime | None) -> str:
 # --- The CSV ZIP ----------------------------------------------------------------------------
 
 
-class _Pipe(io.RawIOBase):
-    """A write-only stream zipfile writes into; the response takes what was written."""
-
-    def __init__(self) -> None:
-        self._chunks: list[bytes] = []
-        self._position = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        self._chunks.append(bytes(data))
-        self._position += len(data)
-        return len(data)
-
-    def tell(self) -> int:
-        return self._position
-
-    def take(self) -> bytes:
-        data = b"".join(self._chunks)
-        self._chunks = []
-        return data
-
-
 def _csv_bytes(rows: list[list[str]]) -> bytes:
     buffer = io.StringIO()
     # Lines end with \n, as Central's CSV.
@@ -305,7 +282,7 @@ def _entry(name: str, compress: int = zipfile.ZIP_DEFLATED) -> zipfile.ZipInfo:
 def csv_zip(export: Export, media: bool) -> Iterator[bytes]:
     """The ZIP: `<formId>.csv`, one `<formId>-<repeat>.csv` per repeat, and with `media`
     the files the records name in `media/`."""
-    pipe = _Pipe()
+    pipe = ZipPipe()
     main, repeats = export.layout[0], export.layout[1:]
     spills: dict[int, IO[bytes]] = {id(t): tempfile.TemporaryFile() for t in repeats}  # noqa: SIM115
     try:
@@ -340,7 +317,7 @@ def csv_zip(export: Export, media: bool) -> Iterator[bytes]:
             spill.close()
 
 
-def _media(archive: zipfile.ZipFile, pipe: _Pipe, export: Export) -> Iterator[bytes]:
+def _media(archive: zipfile.ZipFile, pipe: ZipPipe, export: Export) -> Iterator[bytes]:
     """Each file under `media/<name>`, as the CSV names it. Two records may name different
     files alike: the later one goes to `media/<instanceID>-<name>`; the same file twice
     (an edit keeps its photos) is written once."""
