@@ -355,8 +355,8 @@ def main() -> None:
         Submission.objects.exclude(instance_id="uuid:bench").delete()
         with connection.cursor() as c:
             c.execute(
-                "TRUNCATE indicators_indicatorvalue, indicators_monthlyswath, indicators_dirtykey,"
-                " indicators_footprint"
+                "TRUNCATE indicators_indicatorvalue, indicators_cellfigure, indicators_trackpiece,"
+                " indicators_monthlyswath, indicators_dirtykey, indicators_footprint"
             )
             c.execute("VACUUM ANALYZE")
     else:
@@ -393,13 +393,21 @@ def main() -> None:
             " GROUP BY 1 ORDER BY 2 DESC"
         )
         print("  rows: " + ", ".join(f"{family} {n:,}" for family, n in c.fetchall()))
+        c.execute("SELECT count(*) FROM indicators_cellfigure")
+        cells = c.fetchone()[0]
+        c.execute("SELECT count(*) FROM indicators_trackpiece")
+        pieces = c.fetchone()[0]
+        print(f"  grid: {cells:,} cell-period rows (CellFigure), {pieces:,} track pieces")
+        c.execute("SELECT count(*) FROM indicators_indicatorrow")
+        print(f"  values served (IndicatorRow, with the derived rates and the cells' rows): {c.fetchone()[0]:,}")
     compute.TIMINGS.clear()
 
     if not args.once:
         started = time.perf_counter()
         compute.compute_areas(area_ids, workers=args.workers)
         again = time.perf_counter() - started
-        print(f"full recompute again (replacing every value): {again:.2f} s")
+        print(f"full recompute again (replacing every value; tracks already cut): {again:.2f} s")
+        print("  " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in compute.TIMINGS.items()))
 
     compute.TIMINGS.clear()
     marked, updated = one_submission()

@@ -10,15 +10,17 @@ again in one transaction, family by family:
 1. effort per month (from TrackSegment: the area rows with no zone, and each zone's);
 2. counts per month: records and summed counts per category subtree, vertical, taxon and
    IUCN category (ObservationPlace: every area and zone containing the observation);
-3. records per grid cell and vertical per month;
-4. quarters and years of the additive families above, summed from the months in SQL;
-5. encounter rates (CPUE) are not stored: models.IndicatorRow derives them when read from
+3. quarters and years of the additive families above, summed from the months in SQL;
+4. encounter rates (CPUE) are not stored: models.IndicatorRow derives them when read from
    the counts and the effort of the same area, zone and period, with Garwood's interval
    joined from PoissonBound (two rows stored per subject instead of eight);
+5. the grid (indicators.coverage): tracks cut by the cells once (TrackPiece), then one
+   CellFigure row per cell and period with its effort and records;
 6. biodiversity for every period, from counts per species per period (not additive:
    richness, Chao1, Shannon and Pielou are recomputed from the species counts), read from
    the counts per taxon the same computation has just written;
-7. METT per WCPA element and finance per year.
+7. METT per WCPA element and finance per year; coverage, resource use, species
+   accumulation and suggested METT scores (their modules).
 
 The formulas are those of indicators.formulas, written in SQL; tests compare the two.
 """
@@ -39,6 +41,7 @@ from scipy.special import gammaincinv
 from indicators import accumulation, coverage, evidence, resource_use
 from indicators.models import CELL_M, LARGE_AREA_KM2, LARGE_CELL_M, PoissonBound
 from indicators.sql import (
+    CELLS,
     COLUMNS,
     IN_KEY_ORDER,
     IV,
@@ -243,6 +246,11 @@ def _delete(job: int, area_ids: list[int] | None, since: date | None, full: bool
             [job],
         )
         _execute(
+            f"""DELETE FROM {CELLS} WHERE (area_id, period_kind, period_start) IN
+                (SELECT area_id, period_kind, period_start FROM {SCOPE} WHERE job = %s)""",
+            [job],
+        )
+        _execute(
             f"""DELETE FROM {SWATHS} WHERE (area_id, month) IN
                 (SELECT area_id, period_start FROM {SCOPE} WHERE job = %s AND period_kind = 'M')""",
             [job],
@@ -258,6 +266,7 @@ def _delete(job: int, area_ids: list[int] | None, since: date | None, full: bool
             where.append("period_start >= %s")
             params.append(date(since.year, since.month, 1))
         _execute(f"DELETE FROM {IV} WHERE {' AND '.join(where) or '1 = 1'}", params)
+        _execute(f"DELETE FROM {CELLS} WHERE {' AND '.join(where) or '1 = 1'}", params)
         swaths = " AND ".join(where).replace("period_start", "month") or "1 = 1"
         _execute(f"DELETE FROM {SWATHS} WHERE {swaths}", params)
 
@@ -366,50 +375,6 @@ def _activity(job: int, where: Where) -> None:
         {IN_KEY_ORDER}
         """,
         [job, *ts_params, job, *op_params, *[job] * 2, *[job] * 3],
-    )
-
-
-def _cells(job: int, where: Where) -> None:
-    """Records per grid cell and vertical, for every period in scope."""
-    d = dialect()
-    op_where, op_params = where.sql("op.area_id", "o.day")
-    size = f"CASE WHEN pa.area_km2 > {LARGE_AREA_KM2} THEN {LARGE_CELL_M} ELSE {CELL_M} END"
-    x, y = d.x("o.location"), d.y("o.location")
-    stored = _stored_months(
-        "v.area_id, v.period_start AS m, v.cell_id, v.subject, SUM(v.value) AS records",
-        "v.indicator = 'cell.records' AND v.cell_id <> 0 AND v.zone_id = 0 AND v.subject <> ''",
-        "v.area_id, v.period_start, v.cell_id, v.subject",
-    )
-    _execute(
-        f"""
-        INSERT INTO {IV} ({COLUMNS})
-        WITH pts AS (
-            SELECT op.area_id, {d.month("o.day")} AS m, o.vertical, {size} AS size,
-                {d.floor(f"{x} / {size}")} AS ix, {d.floor(f"{y} / {size}")} AS iy
-            FROM observations_observationplace op
-            JOIN observations_observation o ON o.id = op.observation_id
-            JOIN protected_areas_protectedarea pa ON pa.id = op.area_id
-            {_in_scope_month("op.area_id", d.month("o.day"))}
-            WHERE {op_where} AND op.zone_id IS NULL AND o.location IS NOT NULL
-        ),
-        cb AS (
-            SELECT area_id, m, vertical, size, ix, iy, COUNT(*) AS records FROM pts
-            GROUP BY area_id, m, vertical, size, ix, iy
-        ),
-        cm AS (
-            SELECT cb.area_id, cb.m, g.id AS cell_id, 'vertical:' || cb.vertical AS subject, cb.records
-            FROM cb JOIN indicators_gridcell g ON g.area_id = cb.area_id AND g.size_m = cb.size
-                AND g.ix = cb.ix AND g.iy = cb.iy
-            UNION ALL
-            {stored}
-        )
-        SELECT p.area_id, 0, p.cell_id, p.kind, p.start, 'cell.records', p.subject,
-            SUM(records), SUM(records), {_N}, {_N}, {_N}, {_N}
-        FROM {_by_month(_periods("cm", "x.*"), "area_id, cell_id, kind, start, subject")} p
-        GROUP BY p.area_id, p.cell_id, p.kind, p.start, p.subject
-        {IN_KEY_ORDER}
-        """,
-        [job, *op_params, *[job] * 2, *[job] * 3],
     )
 
 
@@ -623,11 +588,11 @@ def compute_scope(
     steps: list[tuple[str, Callable[[], None]]] = [
         ("delete", lambda: _delete(job, area_ids, since, full)),
         ("effort, counts and rates", lambda: _activity(job, months)),
-        ("cells", lambda: _cells(job, months)),
+        ("cut tracks", lambda: coverage.cut_tracks(job, months)),
+        ("cells", lambda: coverage.cells(job, months)),
         ("biodiversity", lambda: _biodiversity(job, where)),
         ("mett", lambda: _mett(job)),
         ("finance", lambda: _finance(job)),
-        ("cell effort", lambda: coverage.cell_effort(job, months)),
         ("coverage", lambda: coverage.coverage(job, where)),
         ("resource use", lambda: resource_use.resource_use(job, where)),
         ("accumulation", lambda: accumulation.accumulation(job, where)),

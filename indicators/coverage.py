@@ -2,13 +2,13 @@
 style: one INSERT … SELECT per family, over every area and period of a computation, the
 same statement on PostGIS and SpatiaLite but for the spatial function names).
 
-1. `cell_effort`: each leg-day's track clipped to its area (as TrackSegment) and then to
-   each grid cell it crosses (GridCell, EPSG:6933) → effort.km, effort.patrol_hours,
-   effort.field_hours, effort.person_days and effort.leg_days per cell (cell_id set);
-   then records per cell for all verticals together (cell.records, subject ""); the
-   gridded encounter rate cpue.records.km per cell is derived from them when read
-   (models.IndicatorRow).
-2. `coverage`: the share of an area (and of each zone) within 500 m of a track
+1. `cut_tracks`: each leg-day's track clipped to its area (as TrackSegment) and then to
+   each grid cell it crosses (GridCell, EPSG:6933), kept as TrackPiece rows; only segments
+   not cut before are cut.
+2. `cells`: per grid cell and period, the effort from the pieces and the records from the
+   observations' points, one CellFigure row each; models.IndicatorRow presents them as
+   effort.*, cell.records and cpue.records.km rows with a cell.
+3. `coverage`: the share of an area (and of each zone) within 500 m of a track
    (coverage.area), and the share of its grid cells patrolled (coverage.cells).
 """
 
@@ -65,23 +65,13 @@ def _size(area: str) -> str:
     return f"CASE WHEN {area}.area_km2 > {LARGE_AREA_KM2} THEN {LARGE_CELL_M} ELSE {CELL_M} END"
 
 
-def cell_effort(job: int, where: sql.Where) -> None:
-    """Effort per grid cell, then records and encounter rates per cell.
-
-    Distance: the geodesic length of the leg-day's track clipped to its area and then to
-    the cell (SMART clips tracks to the area, zone or cell the same way; domain.md §1, §6),
-    so an area's cells add up to the area's effort.km. Hours and person-days are
-    apportioned by the share of the leg-day's distance inside the cell
-    (formulas.apportion): ODK geotraces carry no per-point times, so the time spent in a
-    cell is taken to be the share of the day's distance walked there. A leg-day counts as
-    one leg-day in every cell it crosses.
-
-    The gridded encounter rate (formulas.encounter_rate, domain.md §6; derived when read,
-    models.IndicatorRow) is records per 10 km
-    walked in the cell, with Garwood's 95 % interval (PoissonBound) scaled alike, for all
-    records (subject "") and per vertical. Cells without effort have no row (no data,
-    never 0); a patrolled cell where nothing was seen has 0 with its upper bound.
-    """
+def cut_tracks(job: int, where: sql.Where) -> None:
+    """Cut the tracks of the scope's segments that have no pieces yet (TrackPiece): each
+    leg-day's track clipped to its area (as TrackSegment) and then to each grid cell it
+    crosses (EPSG:6933), each piece measured as the geodesic length of its lines, in km
+    (SMART clips tracks to the area, zone or cell the same way; domain.md §1, §6), so an
+    area's cells add up to the area's effort.km. A segment keeps its pieces for as long as
+    it exists: only new segments (new or edited patrols) and those of rebuilt grids are cut."""
     d = sql.dialect()
     ts_where, ts_params = where.sql("ts.area_id", "d.day")
     g = "days.g"
@@ -89,34 +79,7 @@ def cell_effort(job: int, where: sql.Where) -> None:
     piece = _f("clip", f"{g}, c.geom")
     # Clipping a line that misses the cell gives nothing (0 km, left out below): no test first.
     touches = "" if d.postgres else f"AND ST_Intersects({g}, c.geom)"
-    figures = {
-        "km": "effort.km",
-        "ph": "effort.patrol_hours",
-        "fh": "effort.field_hours",
-        "pd": "effort.person_days",
-        "legdays": "effort.leg_days",
-    }
-    # The months of the scope's years not in scope themselves: their stored rows.
-    stored = sql.stored_months(
-        "v.area_id, v.period_start AS m, v.cell_id, "
-        + ", ".join(
-            f"SUM(CASE WHEN v.indicator = '{code}' THEN v.value ELSE 0 END) AS {col}"
-            for col, code in figures.items()
-        ),
-        "v.cell_id <> 0 AND v.zone_id = 0 AND v.indicator IN ("
-        + ", ".join(f"'{c}'" for c in figures.values())
-        + ")",
-        "v.area_id, v.period_start, v.cell_id",
-    )
     km = f"COALESCE({_f('length', _f('lines', f'ST_Transform({piece}, 4326)'))}, 0) / 1000.0"
-    codes = " UNION ALL ".join(
-        f"SELECT '{code}' AS code"
-        for code in ("km", "patrol_hours", "field_hours", "person_days", "leg_days")
-    )
-    figure = (
-        "CASE k.code WHEN 'km' THEN pe.km WHEN 'patrol_hours' THEN pe.ph WHEN 'field_hours' THEN pe.fh"
-        " WHEN 'person_days' THEN pe.pd ELSE pe.legdays END"
-    )
 
     def span(axis: str) -> str:
         # The cells under the clipped track's bounding box: looked up by key, not by shape.
@@ -125,10 +88,9 @@ def cell_effort(job: int, where: sql.Where) -> None:
 
     sql.execute(
         f"""
-        INSERT INTO {sql.IV} ({sql.COLUMNS})
+        INSERT INTO {sql.PIECES} (segment_id, cell_id, km)
         WITH days AS MATERIALIZED (
-            SELECT ts.area_id, d.id AS leg_day_id, {d.month("d.day")} AS m, {_size("pa")} AS size,
-                d.distance_km AS day_km, d.patrol_hours, d.field_hours, d.person_days,
+            SELECT ts.id AS segment_id, ts.area_id, {_size("pa")} AS size,
                 ST_Transform(ST_Intersection(pa.boundary, d.track), {EQUAL_AREA_SRID}) AS g
             FROM observations_tracksegment ts
             JOIN observations_patrollegday d ON d.id = ts.leg_day_id
@@ -136,62 +98,112 @@ def cell_effort(job: int, where: sql.Where) -> None:
             {sql.in_scope_month("ts.area_id", d.month("d.day"))}
             WHERE {ts_where} AND ts.zone_id IS NULL AND ts.has_track AND ts.distance_km > 0
                 AND d.track IS NOT NULL AND d.distance_km > 0
+                AND NOT EXISTS (SELECT 1 FROM {sql.PIECES} p WHERE p.segment_id = ts.id)
         ),
         pieces AS MATERIALIZED (
-            SELECT days.area_id, days.m, c.id AS cell_id, days.day_km, days.patrol_hours,
-                days.field_hours, days.person_days, {km} AS km
+            SELECT days.segment_id, c.id AS cell_id, {km} AS km
             FROM days
             JOIN indicators_gridcell c ON c.area_id = days.area_id AND c.size_m = {size}
                 AND c.ix BETWEEN {span("x")} AND c.iy BETWEEN {span("y")}
             WHERE {g} IS NOT NULL {touches}
+        )
+        SELECT segment_id, cell_id, km FROM pieces WHERE km > 0
+        """,
+        [job, *ts_params],
+    )
+
+
+def cells(job: int, where: sql.Where) -> None:
+    """The figures of every grid cell with effort or records, for every period in scope
+    (CellFigure; models.IndicatorRow presents them as effort.*, cell.records and
+    cpue.records.km rows with a cell).
+
+    Effort from the track pieces (cut_tracks): km is the sum of the pieces in the cell;
+    hours and person-days are apportioned by the share of the leg-day's distance inside
+    the cell (formulas.apportion): ODK geotraces carry no per-point times, so the time
+    spent in a cell is taken to be the share of the day's distance walked there. A leg-day
+    counts as one leg-day in every cell it crosses. Records per cell, all verticals
+    together and per vertical, from the observations' points (a point's cell is
+    floor(x / size), floor(y / size) in EPSG:6933: no spatial join).
+
+    The gridded encounter rate (formulas.encounter_rate, domain.md §6; derived when read)
+    is records per 10 km walked in the cell, with Garwood's 95 % interval (PoissonBound)
+    scaled alike. Cells without effort have no rate (no data, never 0); a patrolled cell
+    where nothing was seen has 0 with its upper bound. Quarters and years add the months
+    (in month order: floating-point sums depend on their order), read back from storage
+    for the months an update does not recompute."""
+    d = sql.dialect()
+    n = sql.N
+    ts_where, ts_params = where.sql("ts.area_id", "d.day")
+    op_where, op_params = where.sql("op.area_id", "o.day")
+    x, y = d.x("o.location"), d.y("o.location")
+    size = _size("pa")
+    verticals = ("illicit", "resource_use", "biodiversity", "other")
+    per_vertical = ", ".join(f"SUM(CASE WHEN vertical = '{v}' THEN 1 ELSE 0 END) AS r_{v}" for v in verticals)
+    r = ", ".join(f"r_{v}" for v in verticals)
+    zeros = ", ".join(f"0 AS r_{v}" for v in verticals)
+    records = ", ".join(f"records_{v}" for v in verticals)
+    stored = sql.stored_months(
+        "v.area_id, v.period_start AS m, v.cell_id, v.km, v.patrol_hours AS ph, v.field_hours AS fh,"
+        " v.person_days AS pd, v.leg_days AS legdays, v.records, "
+        + ", ".join(f"v.records_{v} AS r_{v}" for v in verticals),
+        "1 = 1",
+        None,
+        table=sql.CELLS,
+    )
+    sums = ", ".join(f"SUM(r_{v})" for v in verticals)
+    sql.execute(
+        f"""
+        INSERT INTO {sql.CELLS} (area_id, cell_id, period_kind, period_start, km, patrol_hours,
+            field_hours, person_days, leg_days, records, {records})
+        WITH em AS (
+            SELECT ts.area_id, {d.month("d.day")} AS m, p.cell_id, SUM(p.km) AS km,
+                SUM(d.patrol_hours * p.km / d.distance_km) AS ph,
+                SUM(d.field_hours * p.km / d.distance_km) AS fh,
+                SUM(d.person_days * p.km / d.distance_km) AS pd, COUNT(*) AS legdays
+            FROM {sql.PIECES} p
+            JOIN observations_tracksegment ts ON ts.id = p.segment_id
+            JOIN observations_patrollegday d ON d.id = ts.leg_day_id
+            {sql.in_scope_month("ts.area_id", d.month("d.day"))}
+            WHERE {ts_where}
+            GROUP BY ts.area_id, {d.month("d.day")}, p.cell_id
         ),
-        cm AS MATERIALIZED (
-            SELECT area_id, m, cell_id, SUM(km) AS km,
-                SUM(patrol_hours * km / day_km) AS ph, SUM(field_hours * km / day_km) AS fh,
-                SUM(person_days * km / day_km) AS pd, COUNT(*) AS legdays
-            FROM pieces WHERE km > 0
-            GROUP BY area_id, m, cell_id
+        pts AS (
+            SELECT op.area_id, {d.month("o.day")} AS m, o.vertical, {size} AS size,
+                {d.floor(f"{x} / {size}")} AS ix, {d.floor(f"{y} / {size}")} AS iy
+            FROM observations_observationplace op
+            JOIN observations_observation o ON o.id = op.observation_id
+            JOIN protected_areas_protectedarea pa ON pa.id = op.area_id
+            {sql.in_scope_month("op.area_id", d.month("o.day"))}
+            WHERE {op_where} AND op.zone_id IS NULL AND o.location IS NOT NULL
+        ),
+        rb AS (
+            SELECT area_id, m, size, ix, iy, COUNT(*) AS records, {per_vertical}
+            FROM pts GROUP BY area_id, m, size, ix, iy
+        ),
+        cm AS (
+            SELECT area_id, m, cell_id, km, ph, fh, pd, legdays, 0 AS records, {zeros} FROM em
+            UNION ALL
+            SELECT rb.area_id, rb.m, g.id, {n}, {n}, {n}, {n}, NULL, rb.records, {r}
+            FROM rb JOIN indicators_gridcell g ON g.area_id = rb.area_id AND g.size_m = rb.size
+                AND g.ix = rb.ix AND g.iy = rb.iy
             UNION ALL
             {stored}
-        ),
-        pe AS (
-            SELECT area_id, cell_id, kind, start, SUM(km) AS km, SUM(ph) AS ph, SUM(fh) AS fh,
-                SUM(pd) AS pd, SUM(legdays) AS legdays
-            FROM {sql.by_month(sql.periods("cm", "x.*"), "area_id, cell_id, kind, start")} p
-            GROUP BY area_id, cell_id, kind, start
-        ),
-        codes AS ({codes})
-        SELECT pe.area_id, 0, pe.cell_id, pe.kind, pe.start, 'effort.' || k.code, '',
-            {figure}, {figure}, {sql.N}, {sql.N}, {sql.N}, {figure}
-        FROM pe CROSS JOIN codes k
+        )
+        SELECT area_id, cell_id, kind, start, SUM(km), SUM(ph), SUM(fh), SUM(pd), SUM(legdays),
+            SUM(records), {sums}
+        FROM {sql.by_month(sql.periods("cm", "x.*"), "area_id, cell_id, kind, start")} p
+        GROUP BY area_id, cell_id, kind, start
+        ORDER BY area_id, kind, start, cell_id
         """,
-        [job, *ts_params, *[job] * 2, *[job] * 3],
+        [job, *ts_params, job, *op_params, *[job] * 2, *[job] * 3],
     )
-    _cell_rates(job)
 
 
 def _in_scope(alias: str) -> str:
     return (
         f"JOIN {sql.SCOPE} s ON s.job = %s AND s.area_id = {alias}.area_id"
         f" AND s.period_kind = {alias}.period_kind AND s.period_start = {alias}.period_start"
-    )
-
-
-def _cell_rates(job: int) -> None:
-    """cell.records for all verticals together, from this computation's records per
-    vertical (indicators.compute's cells step). The gridded encounter rate cpue.records.km is derived from
-    these rows and cell_effort's km when read (models.IndicatorRow, migration 0003)."""
-    n = sql.N
-    sql.execute(
-        f"""
-        INSERT INTO {sql.IV} ({sql.COLUMNS})
-        SELECT r.area_id, 0, r.cell_id, r.period_kind, r.period_start, 'cell.records', '',
-            SUM(r.value), SUM(r.value), {n}, {n}, {n}, {n}
-        FROM {sql.IV} r {_in_scope("r")}
-        WHERE r.indicator = 'cell.records' AND r.cell_id <> 0 AND r.subject <> ''
-        GROUP BY r.area_id, r.cell_id, r.period_kind, r.period_start
-        """,
-        [job],
     )
 
 
@@ -278,9 +290,8 @@ def coverage(job: int, where: sql.Where) -> None:
         ),
         walked AS MATERIALIZED (
             SELECT e.area_id, e.period_kind, e.period_start, COUNT(*) AS patrolled
-            FROM {sql.IV} e {_in_scope("e")}
-            WHERE e.indicator = 'effort.km' AND e.cell_id <> 0 AND e.zone_id = 0 AND e.subject = ''
-                AND e.value > 0
+            FROM {sql.CELLS} e {_in_scope("e")}
+            WHERE e.km > 0
             GROUP BY e.area_id, e.period_kind, e.period_start
         )
         SELECT a.area_id, 0, 0, a.period_kind, a.period_start, 'coverage.cells', '',

@@ -8,7 +8,7 @@ from django.contrib.gis.geos import Polygon
 from django.db import transaction
 
 from indicators.compute import cell_size_m
-from indicators.models import EQUAL_AREA_SRID, GridCell
+from indicators.models import EQUAL_AREA_SRID, CellFigure, GridCell, TrackPiece
 from protected_areas.models import ProtectedArea
 
 
@@ -27,6 +27,9 @@ def build_grid(area: ProtectedArea) -> int:
             square.srid = EQUAL_AREA_SRID
             if prepared.intersects(square):
                 cells.append(GridCell(area=area, size_m=size, ix=ix, iy=iy, geom=square))
+    # The tracks cut by the old cells are cut again by the new ones (coverage.cut_tracks).
+    TrackPiece.objects.filter(cell_id__in=GridCell.objects.filter(area=area).values("pk")).delete()
+    CellFigure.objects.filter(area=area).delete()
     GridCell.objects.filter(area=area).delete()
     GridCell.objects.bulk_create(cells, batch_size=2000)
     return len(cells)

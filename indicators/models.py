@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib.gis.db import models
 
+from observations.models import TrackSegment
 from protected_areas.models import ProtectedArea
 
 # Keys standing for "none" in IndicatorValue: NULL is never equal to NULL in a unique
@@ -60,9 +61,10 @@ class IndicatorValue(models.Model):
     with the effort beside it. `value` NULL is "no data" (a period without effort has no
     encounter rate), never 0. The codes are listed in indicators.compute.INDICATORS.
 
-    Encounter rates (cpue.*, per area and zone and per grid cell) are not stored:
-    IndicatorRow derives them from the counts and the effort stored here. Readers read
-    IndicatorRow.
+    Encounter rates (cpue.*) are not stored: IndicatorRow derives them from the counts and
+    the effort stored here. Nor are the figures of grid cells: they are CellFigure's, one
+    row per cell and period, which IndicatorRow presents as rows of this shape (cell_id is
+    NO_CELL in every stored row). Readers read IndicatorRow.
     """
 
     # No index of its own: the unique key starts with the area. No database constraint:
@@ -110,15 +112,77 @@ class IndicatorValue(models.Model):
         return f"{self.indicator} {self.subject} {where} {self.period_start}"
 
 
+class CellFigure(models.Model):
+    """The figures of one grid cell over one month, quarter or year, in one row: the effort
+    walked in it (NULL: no effort) and its records, all verticals together and per
+    vertical. IndicatorRow presents each as the long rows readers read (effort.km,
+    effort.patrol_hours, effort.field_hours, effort.person_days, effort.leg_days,
+    cell.records per subject, and the encounter rate cpue.records.km per subject): a
+    national grid has millions of cell-periods, and one row for each instead of fifteen is
+    what keeps a full computation's writing short."""
+
+    # No constraint nor index of its own, as IndicatorValue.area.
+    area = models.ForeignKey(
+        ProtectedArea, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    cell_id = models.IntegerField()
+    period_kind = models.CharField(max_length=1, choices=PeriodKind.choices)
+    period_start = models.DateField()
+    km = models.FloatField(null=True)
+    patrol_hours = models.FloatField(null=True)
+    field_hours = models.FloatField(null=True)
+    person_days = models.FloatField(null=True)
+    leg_days = models.IntegerField(null=True)
+    records = models.IntegerField(default=0)
+    records_illicit = models.IntegerField(default=0)
+    records_resource_use = models.IntegerField(default=0)
+    records_biodiversity = models.IntegerField(default=0)
+    records_other = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["area", "period_kind", "period_start", "cell_id"], name="cellfigure_unique_key"
+            ),
+            # Lets PostgreSQL leave this table out of IndicatorRow's branches when a reader
+            # asks for the rows without a cell (constraint exclusion of UNION ALL members).
+            models.CheckConstraint(condition=models.Q(cell_id__gt=0), name="cellfigure_has_cell"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area_id}/{self.cell_id} {self.period_kind} {self.period_start}"
+
+
+class TrackPiece(models.Model):
+    """The part of a leg-day's track inside one grid cell of an area: the track clipped to
+    the area (TrackSegment with no zone) and then to the cell, its geodesic length in km.
+
+    Cut once per TrackSegment and kept: a segment is never updated in place (an edit of
+    the patrol deletes its segments and writes new ones, deleting their pieces with them),
+    so the pieces of an existing segment are always those of its current track. A
+    rebuilt grid deletes the pieces of its area (grid.build_grid). Computations cut the
+    segments that have no pieces yet (indicators.coverage.cut_tracks)."""
+
+    # No database constraint: millions of rows written in one statement; Django deletes
+    # a segment's pieces with it.
+    segment = models.ForeignKey(TrackSegment, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    cell_id = models.IntegerField()
+    km = models.FloatField()
+
+    def __str__(self) -> str:
+        return f"segment {self.segment_id}, cell {self.cell_id}: {self.km:.3f} km"
+
+
 class IndicatorRow(models.Model):
-    """What readers read: every stored IndicatorValue, and the encounter rates (cpue.*)
-    derived from them in a database view (indicators_indicatorrow, migration 0002), as
-    compute wrote them before: count ÷ effort × scale with Garwood's bounds scaled alike, a
-    row for every count.records and count.individuals row and effort unit, value NULL
-    where there is no effort; and cpue.records.km per grid cell (migration 0003): a row for
-    every cell with km walked in the period, for all records and for each vertical, 0 with
-    its upper bound where nothing was seen. A derived row's id is −(the count row's id × 8
-    + unit 1–3), or for a cell rate −(the cell's effort.km row id × 8 + 0 or 4–7)."""
+    """What readers read: a database view (indicators_indicatorrow, migrations 0002, 0003,
+    0006) of every stored IndicatorValue; the encounter rates (cpue.*) derived from them:
+    count ÷ effort × scale with Garwood's bounds scaled alike, a row for every count.records
+    and count.individuals row and effort unit, value NULL where there is no effort; and
+    every CellFigure as long rows: effort.* where km was walked in the cell, cell.records
+    where something was recorded (subject "" and vertical:<code>), and cpue.records.km for
+    every cell with km walked, for all records and for each vertical, 0 with its upper
+    bound where nothing was seen. A derived row's id is −(the count row's id × 8 + unit
+    1–3); a cell row's −(2^56 + the CellFigure id × 16 + 0–14)."""
 
     id = models.BigIntegerField(primary_key=True)
     area = models.ForeignKey(

@@ -148,17 +148,18 @@ def in_scope_month(area: str, month: str) -> str:
     )
 
 
-def stored_months(columns: str, where: str, group: str) -> str:
-    """The stored month rows (alias v) of the years in scope whose month is not in scope
-    itself, grouped by `group` (2 job parameters): an update of one month sums its
-    quarter and year from the other months' rows instead of reading their records again."""
+def stored_months(columns: str, where: str, group: str | None, table: str = IV) -> str:
+    """The stored month rows (alias v, of `table`) of the years in scope whose month is not
+    in scope itself, grouped by `group` if any (2 job parameters): an update of one month
+    sums its quarter and year from the other months' rows instead of reading their
+    records again."""
     return f"""SELECT {columns}
-        FROM {SCOPE} y JOIN {IV} v ON v.area_id = y.area_id AND v.period_kind = 'M'
+        FROM {SCOPE} y JOIN {table} v ON v.area_id = y.area_id AND v.period_kind = 'M'
             AND v.period_start >= y.period_start AND v.period_start <= y.period_end
         WHERE y.job = %s AND y.period_kind = 'Y' AND {where}
             AND NOT EXISTS (SELECT 1 FROM {SCOPE} sm WHERE sm.job = %s AND sm.area_id = v.area_id
                 AND sm.period_kind = 'M' AND sm.period_start = v.period_start)
-        GROUP BY {group}"""
+        {f"GROUP BY {group}" if group else ""}"""
 
 
 def by_month(rows: str, keys: str) -> str:
@@ -169,3 +170,5 @@ def by_month(rows: str, keys: str) -> str:
 
 
 SWATHS = "indicators_monthlyswath"
+CELLS = "indicators_cellfigure"
+PIECES = "indicators_trackpiece"

@@ -263,12 +263,12 @@ class CellsTest(TestCase):
         ib.observation(area, date(2024, 5, 3), point=(147.40, -9.40))
         compute.compute_full()
         # All verticals together (subject ""); each vertical has its rows too.
-        cells = IndicatorValue.objects.filter(indicator="cell.records", subject="", period_kind="M").order_by(
+        cells = IndicatorRow.objects.filter(indicator="cell.records", subject="", period_kind="M").order_by(
             "-value"
         )
         self.assertEqual([c.value for c in cells], [2, 1])
         self.assertEqual(
-            IndicatorValue.objects.get(
+            IndicatorRow.objects.get(
                 indicator="cell.records", subject="", period_kind="Y", cell_id=cells[0].cell_id
             ).value,
             2,

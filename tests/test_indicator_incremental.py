@@ -10,7 +10,7 @@ from datetime import date
 from django.test import TestCase
 
 from indicators import compute, grid, incremental
-from indicators.models import DirtyKey, IndicatorRow, IndicatorValue, MonthlySwath
+from indicators.models import CellFigure, DirtyKey, IndicatorRow, IndicatorValue, MonthlySwath
 from observations.models import Observation, Patrol
 from tests import indicator_builders as ib
 from tests import observation_builders as ob
@@ -99,6 +99,7 @@ class IncrementalEqualsFullTest(TestCase):
 
     def run_steps(self, steps: list[tuple[str, int, int, int, str | None]]) -> None:
         IndicatorValue.objects.all().delete()
+        CellFigure.objects.all().delete()
         MonthlySwath.objects.all().delete()  # computed state too: merged into quarters and years
         roots = []
         for action, area_index, month, records, taxon in steps:

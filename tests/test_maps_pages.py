@@ -10,7 +10,7 @@ from typing import Any
 from django.test import TestCase
 
 from indicators import grid
-from indicators.models import NO_CELL, NO_ZONE, GridCell, IndicatorValue, PeriodKind
+from indicators.models import NO_CELL, NO_ZONE, CellFigure, GridCell, IndicatorValue, PeriodKind
 from tests import access_scene as scene
 
 AREAS = "/maps/data/areas.geojson"
@@ -103,15 +103,13 @@ class SpeciesAndEnforcementPagesTest(TestCase):
         grid.build_grid(cls.area)
         cell = GridCell.objects.filter(area=cls.area).order_by("pk").first()
         assert cell is not None
-        IndicatorValue.objects.create(
+        CellFigure.objects.create(
             area=cls.area,
-            zone_id=NO_ZONE,
             cell_id=cell.pk,
             period_kind=PeriodKind.YEAR,
             period_start=date(2024, 1, 1),
-            indicator="cell.records",
-            subject="vertical:illicit",
-            value=4.0,
+            records=4,
+            records_illicit=4,
         )
 
     def get(self, role: str | None, url: str, **params: Any) -> Any:
