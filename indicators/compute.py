@@ -55,8 +55,6 @@ from indicators.sql import N as _N
 from indicators.sql import by_month as _by_month
 from indicators.sql import execute as _execute
 from indicators.sql import in_scope_month as _in_scope_month
-from indicators.sql import periods as _periods
-from indicators.sql import stored_months as _stored_months
 
 # z for the two-sided 95 % intervals (NormalDist().inv_cdf(0.975)).
 
@@ -272,35 +270,19 @@ def _delete(job: int, area_ids: list[int] | None, since: date | None, full: bool
 
 
 def _activity(job: int, where: Where) -> None:
-    """Effort and counts per subject, for every period in scope, in one statement: effort
-    from TrackSegment, counts from ObservationPlace (the same areas and zones). Encounter
-    rates (CPUE) are derived from these rows when read (models.IndicatorRow): count ÷
-    effort × scale with Garwood's bounds scaled alike (formulas.encounter_rate,
-    summed_count_rate); no effort (none, or 0) → value NULL: no data, never 0."""
+    """Effort and counts per subject, for every period in scope: effort from TrackSegment,
+    counts from ObservationPlace (the same areas and zones), first for the months in scope
+    from their records, then for the quarters and years in scope from the stored months
+    (those just written and the others). Encounter rates (CPUE) are derived from these
+    rows when read (models.IndicatorRow): count ÷ effort × scale with Garwood's bounds
+    scaled alike (formulas.encounter_rate, summed_count_rate); no effort (none, or 0) →
+    value NULL: no data, never 0."""
     d = dialect()
     ts_where, ts_params = where.sql("ts.area_id", "d.day")
     op_where, op_params = where.sql("op.area_id", "o.day")
-    figures = {
-        "records": "count.records",
-        "n": "count.individuals",
-        "km": "effort.km",
-        "ph": "effort.patrol_hours",
-        "fh": "effort.field_hours",
-        "pd": "effort.person_days",
-        "legdays": "effort.leg_days",
-    }
-    stored = _stored_months(
-        "v.area_id, v.zone_id, v.period_start AS m, v.subject, "
-        + ", ".join(
-            f"SUM(CASE WHEN v.indicator = '{code}' THEN v.value ELSE 0 END) AS {col}"
-            for col, code in figures.items()
-        ),
-        "v.cell_id = 0 AND v.indicator IN (" + ", ".join(f"'{c}'" for c in figures.values()) + ")",
-        "v.area_id, v.zone_id, v.period_start, v.subject",
-    )
     effort_rows = " UNION ALL ".join(
-        f"SELECT area_id, zone_id, 0, kind, start, 'effort.{code}', '', {col}, {col}, {_N}, {_N}, {_N}, {col}"
-        " FROM ef"
+        f"SELECT area_id, zone_id, 0, 'M', m, 'effort.{code}', '', {col}, {col}, {_N}, {_N}, {_N}, {col}"
+        " FROM eb"
         for code, col in (
             ("km", "km"),
             ("patrol_hours", "ph"),
@@ -350,31 +332,55 @@ def _activity(job: int, where: Where) -> None:
             UNION ALL
             SELECT area_id, zone_id, m, 'iucn:' || iucn, records, sn FROM ob WHERE taxon IS NOT NULL
         ),
-        acts AS (
-            SELECT area_id, zone_id, m, '' AS subject, 0 AS records, 0 AS n, km, ph, fh, pd, legdays FROM eb
-            UNION ALL
-            SELECT area_id, zone_id, m, subject, records, n, 0, 0, 0, 0, 0 FROM subj
-            UNION ALL
-            {stored}
-        ),
-        pa AS (
-            SELECT kind, start, area_id, zone_id, subject, SUM(records) AS records, SUM(n) AS individuals,
-                SUM(km) AS km, SUM(ph) AS ph, SUM(fh) AS fh, SUM(pd) AS pd, SUM(legdays) AS legdays
-            FROM {_by_month(_periods("acts", "x.*"), "kind, start, area_id, zone_id, subject")} p
-            GROUP BY kind, start, area_id, zone_id, subject
-        ),
-        ef AS (SELECT * FROM pa WHERE subject = ''),
-        ct AS (SELECT * FROM pa WHERE subject <> '')
+        ct AS (
+            SELECT area_id, zone_id, m, subject, SUM(records) AS records, SUM(n) AS individuals
+            FROM subj GROUP BY area_id, zone_id, m, subject
+        )
         {effort_rows}
         UNION ALL
-        SELECT area_id, zone_id, 0, kind, start, 'count.records', subject,
+        SELECT area_id, zone_id, 0, 'M', m, 'count.records', subject,
             records, records, {_N}, {_N}, {_N}, {_N} FROM ct
         UNION ALL
-        SELECT area_id, zone_id, 0, kind, start, 'count.individuals', subject,
+        SELECT area_id, zone_id, 0, 'M', m, 'count.individuals', subject,
             individuals, individuals, {_N}, {_N}, {_N}, {_N} FROM ct
         {IN_KEY_ORDER}
         """,
-        [job, *ts_params, job, *op_params, *[job] * 2, *[job] * 3],
+        [job, *ts_params, job, *op_params],
+    )
+    _roll_up(job, EFFORT_CODES, effort=True)
+    _roll_up(job, ("count.records", "count.individuals"), effort=False)
+
+
+EFFORT_CODES = (
+    "effort.km",
+    "effort.patrol_hours",
+    "effort.field_hours",
+    "effort.person_days",
+    "effort.leg_days",
+)
+
+
+def _roll_up(job: int, codes: Iterable[str], *, effort: bool) -> None:
+    """The quarters and years in scope of additive indicators (with no cell): the sums of
+    their stored months. Effort in month order (floating-point sums depend on their order:
+    an update and a full computation must agree exactly); counts, whole numbers, in any."""
+    months = f"""SELECT s.period_kind AS kind, s.period_start AS start, v.area_id, v.zone_id,
+            v.indicator, v.subject, v.period_start AS m, v.value
+        FROM {SCOPE} s JOIN {IV} v ON v.area_id = s.area_id AND v.period_kind = 'M'
+            AND v.period_start >= s.period_start AND v.period_start <= s.period_end
+            AND v.indicator IN ({", ".join(f"'{c}'" for c in codes)}) AND v.cell_id = 0
+        WHERE s.job = %s AND s.period_kind IN ('Q', 'Y')"""
+    rows = _by_month(months, "kind, start, area_id, zone_id, indicator, subject") if effort else f"({months})"
+    _execute(
+        f"""
+        INSERT INTO {IV} ({COLUMNS})
+        SELECT area_id, zone_id, 0, kind, start, indicator, subject, SUM(value), SUM(value),
+            {_N}, {_N}, {_N}, {"SUM(value)" if effort else _N}
+        FROM {rows} p
+        GROUP BY area_id, zone_id, kind, start, indicator, subject
+        {IN_KEY_ORDER}
+        """,
+        [job],
     )
 
 

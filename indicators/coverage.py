@@ -143,14 +143,6 @@ def cells(job: int, where: sql.Where) -> None:
     r = ", ".join(f"r_{v}" for v in verticals)
     zeros = ", ".join(f"0 AS r_{v}" for v in verticals)
     records = ", ".join(f"records_{v}" for v in verticals)
-    stored = sql.stored_months(
-        "v.area_id, v.period_start AS m, v.cell_id, v.km, v.patrol_hours AS ph, v.field_hours AS fh,"
-        " v.person_days AS pd, v.leg_days AS legdays, v.records, "
-        + ", ".join(f"v.records_{v} AS r_{v}" for v in verticals),
-        "1 = 1",
-        None,
-        table=sql.CELLS,
-    )
     sums = ", ".join(f"SUM(r_{v})" for v in verticals)
     sql.execute(
         f"""
@@ -187,16 +179,34 @@ def cells(job: int, where: sql.Where) -> None:
             SELECT rb.area_id, rb.m, g.id, {n}, {n}, {n}, {n}, NULL, rb.records, {r}
             FROM rb JOIN indicators_gridcell g ON g.area_id = rb.area_id AND g.size_m = rb.size
                 AND g.ix = rb.ix AND g.iy = rb.iy
-            UNION ALL
-            {stored}
         )
-        SELECT area_id, cell_id, kind, start, SUM(km), SUM(ph), SUM(fh), SUM(pd), SUM(legdays),
+        SELECT area_id, cell_id, 'M', m, SUM(km), SUM(ph), SUM(fh), SUM(pd), SUM(legdays),
             SUM(records), {sums}
-        FROM {sql.by_month(sql.periods("cm", "x.*"), "area_id, cell_id, kind, start")} p
+        FROM cm
+        GROUP BY area_id, cell_id, m
+        ORDER BY area_id, m, cell_id
+        """,
+        [job, *ts_params, job, *op_params],
+    )
+    # Quarters and years: the sums of their stored months (those just written and the
+    # others), in month order.
+    months = f"""SELECT s.period_kind AS kind, s.period_start AS start, v.area_id, v.cell_id,
+            v.period_start AS m, v.km, v.patrol_hours, v.field_hours, v.person_days, v.leg_days,
+            v.records, {", ".join(f"v.records_{v}" for v in verticals)}
+        FROM {sql.SCOPE} s JOIN {sql.CELLS} v ON v.area_id = s.area_id AND v.period_kind = 'M'
+            AND v.period_start >= s.period_start AND v.period_start <= s.period_end
+        WHERE s.job = %s AND s.period_kind IN ('Q', 'Y')"""
+    sql.execute(
+        f"""
+        INSERT INTO {sql.CELLS} (area_id, cell_id, period_kind, period_start, km, patrol_hours,
+            field_hours, person_days, leg_days, records, {records})
+        SELECT area_id, cell_id, kind, start, SUM(km), SUM(patrol_hours), SUM(field_hours),
+            SUM(person_days), SUM(leg_days), SUM(records), {", ".join(f"SUM(records_{v})" for v in verticals)}
+        FROM {sql.by_month(months, "kind, start, area_id, cell_id")} p
         GROUP BY area_id, cell_id, kind, start
         ORDER BY area_id, kind, start, cell_id
         """,
-        [job, *ts_params, job, *op_params, *[job] * 2, *[job] * 3],
+        [job],
     )
 
 
