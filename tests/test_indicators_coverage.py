@@ -8,12 +8,13 @@ from __future__ import annotations
 import math
 from datetime import date
 
-from django.contrib.gis.geos import LineString
+from django.contrib.gis.geos import LineString, MultiLineString
 from django.test import TestCase
 from pyproj import Geod
 
 from indicators import compute, formulas, grid
-from indicators.models import EQUAL_AREA_SRID, GridCell, IndicatorRow, IndicatorValue
+from indicators.models import EQUAL_AREA_SRID, CellFigure, GridCell, IndicatorRow, IndicatorValue, TrackPiece
+from observations.models import PatrolLegDay, TrackSegment
 from tests import indicator_builders as ib
 from tests.builders import make_area, make_zone
 
@@ -143,3 +144,72 @@ class SwathCoverageTest(TestCase):
                 IndicatorValue.objects.get(indicator="coverage.area", period_kind="Y", zone_id=0).value,
             )
         )
+
+
+class TrackPiecesTest(TestCase):
+    """A track is cut by the grid once per segment (TrackPiece) and reused by the next
+    computations; a new segment (an edited patrol) or a rebuilt grid is cut again, so the
+    cells' figures are always those of the current tracks and grid."""
+
+    def setUp(self) -> None:
+        self.area = make_area()
+        grid.build_grid(self.area)
+        self.day = ib.leg_day(self.area, date(2024, 5, 3), km=km_of(TRACK), track=TRACK)
+        compute.compute_full()
+
+    def km_by_square(self) -> dict[tuple[int, int], float]:
+        squares = (
+            dict(GridCell.objects.values_list("pk", "ix")),
+            dict(GridCell.objects.values_list("pk", "iy")),
+        )
+        return {(squares[0][c], squares[1][c]): row.value for c, row in cell_values("effort.km").items()}
+
+    def pieces(self) -> list[tuple]:
+        return list(TrackPiece.objects.order_by("pk").values_list("pk", "segment_id", "cell_id", "km"))
+
+    def test_a_second_computation_reuses_the_pieces(self) -> None:
+        pieces, km = self.pieces(), self.km_by_square()
+        self.assertEqual(len(pieces), len(expected_km_per_cell(self.area.pk)))
+        compute.compute_full()
+        self.assertEqual(self.pieces(), pieces)
+        self.assertEqual(self.km_by_square(), km)
+
+    def test_an_edited_track_is_cut_again(self) -> None:
+        # As an edited submission leaves it (observations.records): the day's track
+        # changes and its segments are deleted and written anew.
+        moved = [(147.39, -9.47), (147.39, -9.41)]
+        PatrolLegDay.objects.filter(pk=self.day.pk).update(
+            track=MultiLineString(LineString(moved, srid=4326), srid=4326), distance_km=km_of(moved)
+        )
+        old = TrackSegment.objects.get(leg_day=self.day)
+        TrackSegment.objects.filter(leg_day=self.day).delete()
+        self.assertFalse(TrackPiece.objects.filter(segment_id=old.pk).exists())
+        new = TrackSegment.objects.create(
+            leg_day=self.day,
+            area=self.area,
+            distance_km=km_of(moved),
+            patrol_hours=6,
+            field_hours=5,
+            person_days=4,
+        )
+        compute.compute_full()
+        self.assertEqual({segment for _, segment, _, _ in self.pieces()}, {new.pk})
+        km = cell_values("effort.km")
+        self.assertAlmostEqual(sum(v.value for v in km.values()), km_of(moved), places=5)
+        # A meridian 6 km long crosses 6 or 7 cells of 1 km, none of the old track's corner.
+        self.assertIn(len(km), (6, 7, 8))
+
+    def test_a_rebuilt_grid_cuts_the_tracks_again(self) -> None:
+        km = self.km_by_square()
+        grid.build_grid(self.area)
+        self.assertFalse(TrackPiece.objects.exists())
+        self.assertFalse(CellFigure.objects.exists())
+        compute.compute_full()
+        again = self.km_by_square()
+        self.assertEqual(set(again), set(km))
+        for square, value in km.items():
+            self.assertAlmostEqual(again[square], value, places=9)
+
+
+def km_of(points: list[tuple[float, float]]) -> float:
+    return GEOD.line_length(*zip(*points, strict=True)) / 1000
