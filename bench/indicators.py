@@ -400,6 +400,7 @@ def main() -> None:
         compute.compute_areas(area_ids, workers=args.workers)
         again = time.perf_counter() - started
         print(f"full recompute again (replacing every value): {again:.2f} s")
+        print("  " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in compute.TIMINGS.items()))
 
     compute.TIMINGS.clear()
     marked, updated = one_submission()
