@@ -399,14 +399,18 @@ def main() -> None:
         pieces = c.fetchone()[0]
         print(f"  grid: {cells:,} cell-period rows (CellFigure), {pieces:,} track pieces")
         c.execute("SELECT count(*) FROM indicators_indicatorrow")
-        print(f"  values served (IndicatorRow, with the derived rates and the cells' rows): {c.fetchone()[0]:,}")
+        served = c.fetchone()[0]
+        print(f"  values served (IndicatorRow: with the derived rates and the cells' rows): {served:,}")
     compute.TIMINGS.clear()
 
     if not args.once:
         started = time.perf_counter()
         compute.compute_areas(area_ids, workers=args.workers)
         again = time.perf_counter() - started
-        print(f"full recompute again (replacing every value; tracks already cut): {again:.2f} s")
+        print(
+            "full recompute again (replacing every value; tracks already cut, unchanged months'"
+            f" swaths kept): {again:.2f} s"
+        )
         print("  " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in compute.TIMINGS.items()))
 
     compute.TIMINGS.clear()

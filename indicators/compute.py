@@ -46,7 +46,6 @@ from indicators.sql import (
     IN_KEY_ORDER,
     IV,
     SCOPE,
-    SWATHS,
     Z95,
     Where,
     dialect,
@@ -248,11 +247,6 @@ def _delete(job: int, area_ids: list[int] | None, since: date | None, full: bool
                 (SELECT area_id, period_kind, period_start FROM {SCOPE} WHERE job = %s)""",
             [job],
         )
-        _execute(
-            f"""DELETE FROM {SWATHS} WHERE (area_id, month) IN
-                (SELECT area_id, period_start FROM {SCOPE} WHERE job = %s AND period_kind = 'M')""",
-            [job],
-        )
     if full:
         # Months that lost all their records have no scope row: clear the area from `since`.
         where: list[str] = []
@@ -265,8 +259,6 @@ def _delete(job: int, area_ids: list[int] | None, since: date | None, full: bool
             params.append(date(since.year, since.month, 1))
         _execute(f"DELETE FROM {IV} WHERE {' AND '.join(where) or '1 = 1'}", params)
         _execute(f"DELETE FROM {CELLS} WHERE {' AND '.join(where) or '1 = 1'}", params)
-        swaths = " AND ".join(where).replace("period_start", "month") or "1 = 1"
-        _execute(f"DELETE FROM {SWATHS} WHERE {swaths}", params)
 
 
 def _activity(job: int, where: Where) -> None:

@@ -82,14 +82,15 @@ def cut_tracks(job: int, where: sql.Where) -> None:
     km = f"COALESCE({_f('length', _f('lines', f'ST_Transform({piece}, 4326)'))}, 0) / 1000.0"
 
     def span(axis: str) -> str:
-        # The cells under the clipped track's bounding box: looked up by key, not by shape.
-        low, high = (_f(f"{axis}{end}", g) for end in ("min", "max"))
-        return f"{d.floor(f'{low} / {size}')} AND {d.floor(f'{high} / {size}')}"
+        # The cells under the clipped track's bounding box: looked up by key, not by shape
+        # (computed once per track, so that a join compares integers).
+        low, high = (_f(f"{axis}{end}", "g") for end in ("min", "max"))
+        return f"{d.floor(f'{low} / size')} AS {axis}0, {d.floor(f'{high} / size')} AS {axis}1"
 
     sql.execute(
         f"""
         INSERT INTO {sql.PIECES} (segment_id, cell_id, km)
-        WITH days AS MATERIALIZED (
+        WITH clipped AS MATERIALIZED (
             SELECT ts.id AS segment_id, ts.area_id, {_size("pa")} AS size,
                 ST_Transform(ST_Intersection(pa.boundary, d.track), {EQUAL_AREA_SRID}) AS g
             FROM observations_tracksegment ts
@@ -100,12 +101,15 @@ def cut_tracks(job: int, where: sql.Where) -> None:
                 AND d.track IS NOT NULL AND d.distance_km > 0
                 AND NOT EXISTS (SELECT 1 FROM {sql.PIECES} p WHERE p.segment_id = ts.id)
         ),
+        days AS MATERIALIZED (
+            SELECT segment_id, area_id, size, g, {span("x")}, {span("y")} FROM clipped WHERE g IS NOT NULL
+        ),
         pieces AS MATERIALIZED (
             SELECT days.segment_id, c.id AS cell_id, {km} AS km
             FROM days
             JOIN indicators_gridcell c ON c.area_id = days.area_id AND c.size_m = {size}
-                AND c.ix BETWEEN {span("x")} AND c.iy BETWEEN {span("y")}
-            WHERE {g} IS NOT NULL {touches}
+                AND c.ix BETWEEN days.x0 AND days.x1 AND c.iy BETWEEN days.y0 AND days.y1
+            WHERE 1 = 1 {touches}
         )
         SELECT segment_id, cell_id, km FROM pieces WHERE km > 0
         """,
@@ -222,7 +226,8 @@ def coverage(job: int, where: sql.Where) -> None:
     a track walked in the period — ecoscope's merged swath coverage (overlaps counted once;
     domain.md §2, §6; formulas.area_coverage). The tracks of the leg-days with effort in
     the area, simplified by SIMPLIFY_M, are buffered in the UTM zone of the area's centre
-    (a metric buffer), merged per month, then the months per quarter and year, and
+    (a metric buffer), merged per month (stored, MonthlySwath, and kept while the month's
+    tracks are the same), then the months per quarter and year, and
     intersected with the boundary; numerator the covered km², denominator the boundary's
     km² in the same projection.
 
@@ -237,22 +242,52 @@ def coverage(job: int, where: sql.Where) -> None:
         f" + {d.floor('(ST_X(ST_Centroid(pa.boundary)) + 180) / 6')})"
     )
     covered = _f("polygons", "ST_Intersection(sw.u, ST_Transform(pl.boundary, sw.srid))")
-    # The months in scope: their tracks buffered and merged, stored (MonthlySwath; the
-    # computation's delete step removed the months it replaces).
+    tracks = """FROM observations_tracksegment ts
+            JOIN observations_patrollegday d ON d.id = ts.leg_day_id"""
+    buffered = f"""{ts_where} AND ts.zone_id IS NULL AND ts.has_track AND ts.distance_km > 0
+                AND d.track IS NOT NULL"""
+    # Stored swaths kept while their month's input is the same (MonthlySwath says why its
+    # fingerprint tells): deleted where a month in scope has other segments or another
+    # projection, and wherever a month of the computation's areas and dates has none left.
+    v_where, v_params = where.sql("v.area_id", "v.month")
     sql.execute(
         f"""
-        INSERT INTO {sql.SWATHS} (area_id, month, srid, geom)
+        DELETE FROM {sql.SWATHS} WHERE id IN (
+            SELECT v.id FROM {sql.SWATHS} v
+            LEFT JOIN (
+                SELECT f.area_id, f.m, f.n, f.total, f.top, {utm} AS srid FROM (
+                    SELECT ts.area_id, {d.month("d.day")} AS m, COUNT(*) AS n, SUM(ts.id) AS total,
+                        MAX(ts.id) AS top
+                    {tracks}
+                    WHERE {buffered}
+                    GROUP BY ts.area_id, {d.month("d.day")}
+                ) f JOIN protected_areas_protectedarea pa ON pa.id = f.area_id
+            ) f ON f.area_id = v.area_id AND f.m = v.month
+            WHERE {v_where} AND (f.area_id IS NULL OR (
+                (f.n <> v.segment_count OR f.total <> v.segment_id_sum OR f.top <> v.segment_id_max
+                    OR f.srid <> v.srid)
+                AND EXISTS (SELECT 1 FROM {sql.SCOPE} sm WHERE sm.job = %s AND sm.area_id = v.area_id
+                    AND sm.period_kind = 'M' AND sm.period_start = v.month)))
+        )
+        """,
+        [*ts_params, *v_params, job],
+    )
+    # The months in scope without a stored swath: their tracks buffered and merged, stored
+    # with their fingerprint.
+    sql.execute(
+        f"""
+        INSERT INTO {sql.SWATHS} (area_id, month, srid, geom, segment_count, segment_id_sum, segment_id_max)
         WITH lt AS (
-            SELECT ts.area_id, {d.month("d.day")} AS m, {utm} AS srid,
+            SELECT ts.area_id, ts.id, {d.month("d.day")} AS m, {utm} AS srid,
                 ST_Buffer(ST_Simplify(ST_Transform(d.track, {utm}), {SIMPLIFY_M}), {SWATH_M}) AS g
-            FROM observations_tracksegment ts
-            JOIN observations_patrollegday d ON d.id = ts.leg_day_id
+            {tracks}
             JOIN protected_areas_protectedarea pa ON pa.id = ts.area_id
             {sql.in_scope_month("ts.area_id", d.month("d.day"))}
-            WHERE {ts_where} AND ts.zone_id IS NULL AND ts.has_track AND ts.distance_km > 0
-                AND d.track IS NOT NULL
+            WHERE {buffered} AND NOT EXISTS (
+                SELECT 1 FROM {sql.SWATHS} v WHERE v.area_id = ts.area_id AND v.month = {d.month("d.day")})
         )
-        SELECT area_id, m, MAX(srid), {_f("wkb", "ST_Union(g)")} FROM lt GROUP BY area_id, m
+        SELECT area_id, m, MAX(srid), {_f("wkb", "ST_Union(g)")}, COUNT(*), SUM(id), MAX(id)
+        FROM lt GROUP BY area_id, m
         """,
         [job, *ts_params],
     )

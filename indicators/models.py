@@ -276,12 +276,31 @@ class MonthlySwath(models.Model):
     """The patrol swath of an area-month (indicators.coverage): its tracks buffered by
     500 m and merged, in the metric projection `srid` (the UTM zone of the area's centre),
     as WKB. Quarters and years merge the stored months, so that an update of one month
-    buffers only that month's tracks. Rows are replaced with the month's values."""
+    buffers only that month's tracks.
+
+    A swath is a function of its input alone: the projection and the TrackSegment rows of
+    the area-month that coverage() buffers (no zone, with a track and a distance; each
+    stands for its leg-day's track). A computation keeps a stored swath whose input is
+    unchanged and buffers again only the months whose input changed or that had none.
+
+    The set of segments is recognised by `segment_count`, `segment_id_sum` and
+    `segment_id_max`: the count, sum and largest of their ids. Segments are never updated
+    in place (an edit of a patrol deletes its segments, changes its leg-days and writes
+    new segments), and ids come from a sequence (an AUTOINCREMENT key in SQLite), so they
+    only grow: every id that joined the set since the swath was stored is larger than every
+    id that left it. If the count is the same, as many left as joined, so any change makes
+    the sum larger; count and sum identify the set, and the largest id is a further check
+    at no cost. A month left with no such segments has no swath: its row is deleted.
+    Swaths stored before these columns have 0 segments and are rebuilt once."""
 
     area_id = models.IntegerField()
     month = models.DateField()
     srid = models.IntegerField()
     geom = models.BinaryField()
+    # The input's fingerprint (above).
+    segment_count = models.BigIntegerField()
+    segment_id_sum = models.BigIntegerField()
+    segment_id_max = models.BigIntegerField()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["area_id", "month"], name="monthlyswath_unique")]

@@ -12,6 +12,8 @@ from django.test import TestCase
 from indicators import compute, grid, incremental
 from indicators.models import CellFigure, DirtyKey, IndicatorRow, IndicatorValue, MonthlySwath
 from observations.models import Observation, Patrol
+from observations.records import delete_records
+from odk_forms.models import Submission
 from tests import indicator_builders as ib
 from tests import observation_builders as ob
 from tests.base import BaseTestCase
@@ -176,3 +178,110 @@ class SubmissionUpdatesIndicatorsTest(BaseTestCase):
             subject="category:human_activity.weapons.snare",
         )
         self.assertAlmostEqual(rate.value, 10 / km.value)
+
+
+JUNE = date(2024, 6, 1)
+
+
+class SwathReuseTest(BaseTestCase):
+    """A month's swath is buffered again only when its tracks changed (MonthlySwath's
+    fingerprint); a recomputation that keeps it gives the same coverage."""
+
+    MAY_TRACK = [(147.36, -9.47), (147.36, -9.40)]
+    SHORTER = [(147.36, -9.47), (147.36, -9.44)]
+
+    def setUp(self) -> None:
+        ob.publish(ob.patrol_form_md(), [self.area])
+        self.may = self.patrol("2024-05-14", self.MAY_TRACK)
+        self.patrol("2024-06-03", [(147.32, -9.45), (147.40, -9.45)])
+        compute.compute_full()
+
+    def patrol(self, day: str, track: list[tuple[float, float]], edits: str | None = None) -> str:
+        values = ob.patrol_values(
+            start_time=f"{day}T07:00:00.000+10:00",
+            end_time=f"{day}T15:30:00.000+10:00",
+            track=ob.geotrace(track),
+        )
+        xml = ob.instance_xml("fk_patrol", values, deprecated_id=edits)
+        with self.captureOnCommitCallbacks(execute=True):
+            sub = ob.submit(xml, self.collector)
+        return sub.instance_id
+
+    def swaths(self) -> dict[date, tuple[int, bytes]]:
+        return {s.month: (s.pk, bytes(s.geom)) for s in MonthlySwath.objects.filter(area_id=self.area.pk)}
+
+    def coverage(self, month: date) -> float:
+        row = IndicatorValue.objects.get(
+            area=self.area, zone_id=0, indicator="coverage.area", period_kind="M", period_start=month
+        )
+        return row.value
+
+    def test_a_second_full_recomputation_keeps_the_swaths(self) -> None:
+        swaths, values = self.swaths(), snapshot()
+        self.assertEqual(set(swaths), {MAY, JUNE})
+        self.assertEqual(MonthlySwath.objects.get(month=MAY).segment_count, 1)
+        compute.compute_full()
+        self.assertEqual(self.swaths(), swaths)
+        self.assertEqual(snapshot(), values)
+        # One area from a month on, as the nightly task may: the same.
+        compute.compute_full([self.area.pk], since=JUNE)
+        self.assertEqual(self.swaths(), swaths)
+        self.assertEqual(snapshot(), values)
+
+    def test_a_swath_stored_without_its_fingerprint_is_buffered_again(self) -> None:
+        swaths, values = self.swaths(), snapshot()
+        MonthlySwath.objects.filter(month=MAY).update(segment_count=0, segment_id_sum=0, segment_id_max=0)
+        compute.compute_full()
+        now = self.swaths()
+        self.assertNotEqual(now[MAY][0], swaths[MAY][0])
+        self.assertEqual(now[JUNE], swaths[JUNE])
+        self.assertEqual(snapshot(), values)
+
+    def test_an_edited_track_changes_its_month_only(self) -> None:
+        swaths, may = self.swaths(), self.coverage(MAY)
+        # Re-submitted with the track cut short: May's swath and coverage shrink.
+        edit = self.patrol("2024-05-14", self.SHORTER, edits=self.may)
+        self.assertFalse(DirtyKey.objects.exists())
+        edited = self.swaths()
+        self.assertNotEqual(edited[MAY][0], swaths[MAY][0])
+        self.assertEqual(edited[JUNE], swaths[JUNE])
+        self.assertLess(self.coverage(MAY), may * 0.6)
+        # A full recomputation agrees, buffering nothing again.
+        values = snapshot()
+        compute.compute_full()
+        self.assertEqual(self.swaths(), edited)
+        self.assertEqual(snapshot(), values)
+        # Re-submitted with the same track: new segments, hence a new swath; the same value.
+        self.patrol("2024-05-14", self.SHORTER, edits=edit)
+        self.assertNotEqual(self.swaths()[MAY][0], edited[MAY][0])
+        self.assertEqual(snapshot(), values)
+
+    def test_a_month_without_tracks_loses_its_swath(self) -> None:
+        june = self.swaths()[JUNE]
+        root = Submission.objects.get(instance_id=self.may)
+        delete_records(root.pk)
+        with self.captureOnCommitCallbacks(execute=True):
+            incremental.after_submission(root, b"")
+        self.assertEqual(self.swaths(), {JUNE: june})
+        self.assertFalse(IndicatorValue.objects.filter(period_kind="M", period_start=MAY).exists())
+        values = snapshot()
+        compute.compute_full()
+        self.assertEqual(self.swaths(), {JUNE: june})
+        self.assertEqual(snapshot(), values)
+
+    def test_a_full_recomputation_drops_the_swaths_of_months_without_tracks(self) -> None:
+        june = self.swaths()[JUNE]
+        # A month whose records went while nothing kept the indicators current, and a
+        # swath left over in a year without records.
+        Patrol.objects.filter(root_submission__instance_id=self.may).delete()
+        MonthlySwath.objects.create(
+            area_id=self.area.pk,
+            month=date(2021, 3, 1),
+            srid=32755,
+            geom=b"",
+            segment_count=1,
+            segment_id_sum=1,
+            segment_id_max=1,
+        )
+        compute.compute_full()
+        self.assertEqual(self.swaths(), {JUNE: june})

@@ -119,7 +119,7 @@ def _old_view() -> str:
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("indicators", "0005_code_index_with_area"),
+        ("indicators", "0006_swath_fingerprints"),
         ("observations", "0005_sensitivity_rules"),
         ("protected_areas", "0001_protected_areas_and_zones"),
     ]
