@@ -43,6 +43,7 @@ def accumulation(job: int, where: sql.Where) -> None:
     d = sql.dialect()
     n = sql.N
     ts_where, ts_params = where.sql("ts.area_id", "d.day")
+    op_where, op_params = where.sql("op.area_id", "o.day")
     year = d.year(d.month("ld.day"))
     sql.execute(
         f"""
@@ -61,14 +62,18 @@ def accumulation(job: int, where: sql.Where) -> None:
                 AND s.period_start = {year}
             WINDOW y AS (PARTITION BY ld.area_id, s.period_start)
         ),
-        incidence AS (
-            SELECT DISTINCT sm.area_id, sm.period_start, sm.i, sm.t, sp.taxon_id
-            FROM sm
-            JOIN observations_observation o ON o.leg_day_id = sm.leg_day_id
-            JOIN observations_observationplace op ON op.observation_id = o.id AND op.area_id = sm.area_id
-                AND op.zone_id IS NULL
+        occurrences AS MATERIALIZED (
+            -- Read once for the whole scope (hash joins), then matched to the samples.
+            SELECT op.area_id, o.leg_day_id, sp.taxon_id
+            FROM observations_observationplace op
+            JOIN observations_observation o ON o.id = op.observation_id
             JOIN observations_speciesobservation sp ON sp.observation_id = o.id
-            WHERE sp.is_occurrence AND sp.taxon_id IS NOT NULL
+            WHERE {op_where} AND op.zone_id IS NULL AND o.leg_day_id IS NOT NULL
+                AND sp.is_occurrence AND sp.taxon_id IS NOT NULL
+        ),
+        incidence AS (
+            SELECT DISTINCT sm.area_id, sm.period_start, sm.i, sm.t, oc.taxon_id
+            FROM sm JOIN occurrences oc ON oc.leg_day_id = sm.leg_day_id AND oc.area_id = sm.area_id
         ),
         species AS (
             SELECT area_id, period_start, taxon_id, MIN(i) AS first_i, COUNT(*) AS k, MAX(t) AS t
@@ -108,5 +113,5 @@ def accumulation(job: int, where: sql.Where) -> None:
         FROM observed o
         LEFT JOIN expected e ON e.area_id = o.area_id AND e.period_start = o.period_start AND e.i = o.i
         """,
-        [*ts_params, job],
+        [*ts_params, job, *op_params],
     )

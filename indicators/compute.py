@@ -614,7 +614,7 @@ def _tune() -> None:
 
 
 # work_mem of a computation (per sort or hash, per worker).
-WORK_MEM = "64MB"
+WORK_MEM = "256MB"
 
 
 def compute_full(area_ids: list[int] | None = None, since: date | None = None) -> None:
