@@ -295,16 +295,36 @@ def coverage(job: int, where: sql.Where) -> None:
         f"""
         INSERT INTO {sql.IV} ({sql.COLUMNS})
         WITH monthly AS MATERIALIZED (
-            SELECT v.area_id, v.month AS m, v.srid, {_f("from_wkb", "v.geom, v.srid")} AS g
+            SELECT v.area_id, v.month AS m, {d.quarter("v.month")} AS q, v.srid,
+                {_f("from_wkb", "v.geom, v.srid")} AS g
             FROM {sql.SCOPE} y JOIN {sql.SWATHS} v ON v.area_id = y.area_id
                 AND v.month >= y.period_start AND v.month <= y.period_end
             WHERE y.job = %s AND y.period_kind = 'Y'
         ),
+        quarterly AS MATERIALIZED (
+            -- Every quarter of the years in scope, the union of its months' stored swaths
+            -- (each track is buffered once, in its month), merged in month order.
+            SELECT area_id, q AS start, MAX(srid) AS srid, ST_Union(g) AS u
+            FROM (SELECT * FROM monthly ORDER BY area_id, q, m) x
+            GROUP BY area_id, q
+        ),
         swath AS (
-            -- Quarters and years merge the stored months' swaths: each track is buffered once.
-            SELECT kind, start, area_id, MAX(srid) AS srid, ST_Union(g) AS u
-            FROM {sql.by_month(sql.periods("monthly", "x.*"), "kind, start, area_id")} p
-            GROUP BY kind, start, area_id
+            -- A month is its stored swath; a year, the union of its quarters.
+            SELECT 'M' AS kind, x.m AS start, x.area_id, x.srid, x.g AS u FROM monthly x
+            JOIN {sql.SCOPE} s ON s.job = %s AND s.area_id = x.area_id AND s.period_kind = 'M'
+                AND s.period_start = x.m
+            UNION ALL
+            SELECT 'Q', x.start, x.area_id, x.srid, x.u FROM quarterly x
+            JOIN {sql.SCOPE} s ON s.job = %s AND s.area_id = x.area_id AND s.period_kind = 'Q'
+                AND s.period_start = x.start
+            UNION ALL
+            SELECT 'Y', y, area_id, MAX(srid), ST_Union(u) FROM (
+                SELECT s.period_start AS y, x.area_id, x.start, x.srid, x.u FROM quarterly x
+                JOIN {sql.SCOPE} s ON s.job = %s AND s.area_id = x.area_id AND s.period_kind = 'Y'
+                    AND x.start >= s.period_start AND x.start <= s.period_end
+                ORDER BY x.area_id, s.period_start, x.start
+            ) x
+            GROUP BY area_id, y
         ),
         places AS (
             SELECT id AS area_id, 0 AS zone_id, boundary FROM protected_areas_protectedarea
