@@ -356,7 +356,7 @@ def main() -> None:
         with connection.cursor() as c:
             c.execute(
                 "TRUNCATE indicators_indicatorvalue, indicators_cellfigure, indicators_trackpiece,"
-                " indicators_monthlyswath, indicators_dirtykey, indicators_footprint"
+                " indicators_monthlyswath, indicators_periodswath, indicators_dirtykey, indicators_footprint"
             )
             c.execute("VACUUM ANALYZE")
     else:

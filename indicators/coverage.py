@@ -214,6 +214,77 @@ def cells(job: int, where: sql.Where) -> None:
     )
 
 
+def _period_swaths(job: int) -> None:
+    """The swaths of the quarters and years of the scope's years (PeriodSwath): deleted where
+    the months under them changed (their fingerprints' totals differ) or are gone, then
+    merged again where missing, quarters from their months, years from their quarters,
+    each in time order (a union's vertices follow its inputs' order: an update and a full
+    computation must measure the same shape)."""
+    d = sql.dialect()
+    starts = {"Q": d.quarter("v.month"), "Y": d.year("v.month")}
+    under = " UNION ALL ".join(
+        f"""SELECT v.area_id, '{kind}' AS kind, {start} AS start, SUM(v.segment_count) AS n,
+                SUM(v.segment_id_sum) AS total, MAX(v.segment_id_max) AS top, MAX(v.srid) AS srid
+            FROM {sql.SCOPE} y JOIN {sql.SWATHS} v ON v.area_id = y.area_id
+                AND v.month >= y.period_start AND v.month <= y.period_end
+            WHERE y.job = %s AND y.period_kind = 'Y'
+            GROUP BY v.area_id, {start}"""
+        for kind, start in starts.items()
+    )
+    sql.execute(
+        f"""
+        DELETE FROM {sql.PERIOD_SWATHS} WHERE id IN (
+            SELECT p.id FROM {sql.SCOPE} y
+            JOIN {sql.PERIOD_SWATHS} p ON p.area_id = y.area_id
+                AND p.period_start >= y.period_start AND p.period_start <= y.period_end
+            LEFT JOIN ({under}) f ON f.area_id = p.area_id AND f.kind = p.period_kind
+                AND f.start = p.period_start
+            WHERE y.job = %s AND y.period_kind = 'Y' AND (f.area_id IS NULL OR f.n <> p.segment_count
+                OR f.total <> p.segment_id_sum OR f.top <> p.segment_id_max OR f.srid <> p.srid)
+        )
+        """,
+        [job, job, job],
+    )
+    columns = "area_id, period_kind, period_start, srid, geom, segment_count, segment_id_sum, segment_id_max"
+    sql.execute(
+        f"""
+        INSERT INTO {sql.PERIOD_SWATHS} ({columns})
+        SELECT area_id, 'Q', q, MAX(srid), {_f("wkb", "ST_Union(g)")}, SUM(n), SUM(total), MAX(top)
+        FROM (
+            SELECT v.area_id, {starts["Q"]} AS q, v.month, v.srid, {_f("from_wkb", "v.geom, v.srid")} AS g,
+                v.segment_count AS n, v.segment_id_sum AS total, v.segment_id_max AS top
+            FROM {sql.SCOPE} y JOIN {sql.SWATHS} v ON v.area_id = y.area_id
+                AND v.month >= y.period_start AND v.month <= y.period_end
+            WHERE y.job = %s AND y.period_kind = 'Y' AND NOT EXISTS (
+                SELECT 1 FROM {sql.PERIOD_SWATHS} p WHERE p.area_id = v.area_id AND p.period_kind = 'Q'
+                    AND p.period_start = {starts["Q"]})
+            ORDER BY v.area_id, {starts["Q"]}, v.month
+        ) x
+        GROUP BY area_id, q
+        """,
+        [job],
+    )
+    year = d.year("v.period_start")
+    sql.execute(
+        f"""
+        INSERT INTO {sql.PERIOD_SWATHS} ({columns})
+        SELECT area_id, 'Y', y, MAX(srid), {_f("wkb", "ST_Union(g)")}, SUM(n), SUM(total), MAX(top)
+        FROM (
+            SELECT v.area_id, {year} AS y, v.period_start, v.srid, {_f("from_wkb", "v.geom, v.srid")} AS g,
+                v.segment_count AS n, v.segment_id_sum AS total, v.segment_id_max AS top
+            FROM {sql.SCOPE} s JOIN {sql.PERIOD_SWATHS} v ON v.area_id = s.area_id AND v.period_kind = 'Q'
+                AND v.period_start >= s.period_start AND v.period_start <= s.period_end
+            WHERE s.job = %s AND s.period_kind = 'Y' AND NOT EXISTS (
+                SELECT 1 FROM {sql.PERIOD_SWATHS} p WHERE p.area_id = v.area_id AND p.period_kind = 'Y'
+                    AND p.period_start = {year})
+            ORDER BY v.area_id, {year}, v.period_start
+        ) x
+        GROUP BY area_id, y
+        """,
+        [job],
+    )
+
+
 def _in_scope(alias: str) -> str:
     return (
         f"JOIN {sql.SCOPE} s ON s.job = %s AND s.area_id = {alias}.area_id"
@@ -291,40 +362,20 @@ def coverage(job: int, where: sql.Where) -> None:
         """,
         [job, *ts_params],
     )
+    _period_swaths(job)
     sql.execute(
         f"""
         INSERT INTO {sql.IV} ({sql.COLUMNS})
-        WITH monthly AS MATERIALIZED (
-            SELECT v.area_id, v.month AS m, {d.quarter("v.month")} AS q, v.srid,
-                {_f("from_wkb", "v.geom, v.srid")} AS g
-            FROM {sql.SCOPE} y JOIN {sql.SWATHS} v ON v.area_id = y.area_id
-                AND v.month >= y.period_start AND v.month <= y.period_end
-            WHERE y.job = %s AND y.period_kind = 'Y'
-        ),
-        quarterly AS MATERIALIZED (
-            -- Every quarter of the years in scope, the union of its months' stored swaths
-            -- (each track is buffered once, in its month), merged in month order.
-            SELECT area_id, q AS start, MAX(srid) AS srid, ST_Union(g) AS u
-            FROM (SELECT * FROM monthly ORDER BY area_id, q, m) x
-            GROUP BY area_id, q
-        ),
-        swath AS (
-            -- A month is its stored swath; a year, the union of its quarters.
-            SELECT 'M' AS kind, x.m AS start, x.area_id, x.srid, x.g AS u FROM monthly x
-            JOIN {sql.SCOPE} s ON s.job = %s AND s.area_id = x.area_id AND s.period_kind = 'M'
-                AND s.period_start = x.m
+        WITH swath AS (
+            -- A month's swath is its stored MonthlySwath; a quarter's or year's, its PeriodSwath.
+            SELECT 'M' AS kind, v.month AS start, v.area_id, v.srid, {_f("from_wkb", "v.geom, v.srid")} AS u
+            FROM {sql.SCOPE} s JOIN {sql.SWATHS} v ON v.area_id = s.area_id AND v.month = s.period_start
+            WHERE s.job = %s AND s.period_kind = 'M'
             UNION ALL
-            SELECT 'Q', x.start, x.area_id, x.srid, x.u FROM quarterly x
-            JOIN {sql.SCOPE} s ON s.job = %s AND s.area_id = x.area_id AND s.period_kind = 'Q'
-                AND s.period_start = x.start
-            UNION ALL
-            SELECT 'Y', y, area_id, MAX(srid), ST_Union(u) FROM (
-                SELECT s.period_start AS y, x.area_id, x.start, x.srid, x.u FROM quarterly x
-                JOIN {sql.SCOPE} s ON s.job = %s AND s.area_id = x.area_id AND s.period_kind = 'Y'
-                    AND x.start >= s.period_start AND x.start <= s.period_end
-                ORDER BY x.area_id, s.period_start, x.start
-            ) x
-            GROUP BY area_id, y
+            SELECT v.period_kind, v.period_start, v.area_id, v.srid, {_f("from_wkb", "v.geom, v.srid")}
+            FROM {sql.SCOPE} s JOIN {sql.PERIOD_SWATHS} v ON v.area_id = s.area_id
+                AND v.period_kind = s.period_kind AND v.period_start = s.period_start
+            WHERE s.job = %s AND s.period_kind IN ('Q', 'Y')
         ),
         places AS (
             SELECT id AS area_id, 0 AS zone_id, boundary FROM protected_areas_protectedarea
@@ -342,7 +393,7 @@ def coverage(job: int, where: sql.Where) -> None:
             covered, whole, {n}, {n}, {n}
         FROM measured
         """,
-        [*[job] * 4],
+        [job, job],
     )
     sql.execute(
         f"""

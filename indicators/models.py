@@ -304,3 +304,30 @@ class MonthlySwath(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["area_id", "month"], name="monthlyswath_unique")]
+
+
+class PeriodSwath(models.Model):
+    """The patrol swath of an area's quarter or year (indicators.coverage): the union of its
+    months' stored swaths (MonthlySwath) for a quarter, of its quarters' for a year, in the
+    same projection, as WKB; kept while the segments under it are the same.
+
+    Its fingerprint adds up its months' (MonthlySwath): the months partition the segments,
+    so the total count, the total of the ids and the largest id identify the set under the
+    period as a month's identify the month's (ids only grow). A full computation that finds
+    every month unchanged merges nothing again."""
+
+    area_id = models.IntegerField()
+    period_kind = models.CharField(max_length=1, choices=PeriodKind.choices)
+    period_start = models.DateField()
+    srid = models.IntegerField()
+    geom = models.BinaryField()
+    segment_count = models.BigIntegerField()
+    segment_id_sum = models.BigIntegerField()
+    segment_id_max = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["area_id", "period_kind", "period_start"], name="periodswath_unique"
+            )
+        ]

@@ -170,5 +170,6 @@ def by_month(rows: str, keys: str) -> str:
 
 
 SWATHS = "indicators_monthlyswath"
+PERIOD_SWATHS = "indicators_periodswath"
 CELLS = "indicators_cellfigure"
 PIECES = "indicators_trackpiece"

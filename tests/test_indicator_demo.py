@@ -36,9 +36,9 @@ def test_every_demo_area_has_indicators_and_a_submission_updates_them(django_cap
     assert IndicatorValue.objects.filter(indicator="bio.chao1", period_kind="Y").exists()
     assert IndicatorValue.objects.filter(indicator="mett.percent").exists()
     assert IndicatorValue.objects.filter(indicator__startswith="finance.").exists()
-    assert IndicatorValue.objects.filter(indicator="cell.records").exists()
+    assert IndicatorRow.objects.filter(indicator="cell.records").exists()
     # Effort and encounter rates on the grid, coverage, accumulation and METT evidence.
-    assert IndicatorValue.objects.filter(indicator="effort.km", cell_id__gt=0).exists()
+    assert IndicatorRow.objects.filter(indicator="effort.km", cell_id__gt=0).exists()
     assert IndicatorRow.objects.filter(indicator="cpue.records.km", cell_id__gt=0).exists()
     assert IndicatorValue.objects.filter(indicator="coverage.area", value__gt=0).exists()
     assert IndicatorValue.objects.filter(indicator="coverage.cells", value__gt=0).exists()

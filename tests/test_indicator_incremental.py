@@ -10,7 +10,7 @@ from datetime import date
 from django.test import TestCase
 
 from indicators import compute, grid, incremental
-from indicators.models import CellFigure, DirtyKey, IndicatorRow, IndicatorValue, MonthlySwath
+from indicators.models import CellFigure, DirtyKey, IndicatorRow, IndicatorValue, MonthlySwath, PeriodSwath
 from observations.models import Observation, Patrol
 from observations.records import delete_records
 from odk_forms.models import Submission
@@ -103,6 +103,7 @@ class IncrementalEqualsFullTest(TestCase):
         IndicatorValue.objects.all().delete()
         CellFigure.objects.all().delete()
         MonthlySwath.objects.all().delete()  # computed state too: merged into quarters and years
+        PeriodSwath.objects.all().delete()
         roots = []
         for action, area_index, month, records, taxon in steps:
             area, day = self.areas[area_index], date(2024, month, 1 + records)
@@ -210,6 +211,12 @@ class SwathReuseTest(BaseTestCase):
     def swaths(self) -> dict[date, tuple[int, bytes]]:
         return {s.month: (s.pk, bytes(s.geom)) for s in MonthlySwath.objects.filter(area_id=self.area.pk)}
 
+    def periods(self) -> dict[tuple[str, date], tuple[int, bytes]]:
+        return {
+            (s.period_kind, s.period_start): (s.pk, bytes(s.geom))
+            for s in PeriodSwath.objects.filter(area_id=self.area.pk)
+        }
+
     def coverage(self, month: date) -> float:
         row = IndicatorValue.objects.get(
             area=self.area, zone_id=0, indicator="coverage.area", period_kind="M", period_start=month
@@ -217,15 +224,19 @@ class SwathReuseTest(BaseTestCase):
         return row.value
 
     def test_a_second_full_recomputation_keeps_the_swaths(self) -> None:
-        swaths, values = self.swaths(), snapshot()
+        swaths, periods, values = self.swaths(), self.periods(), snapshot()
         self.assertEqual(set(swaths), {MAY, JUNE})
+        self.assertEqual(set(periods), {("Q", date(2024, 4, 1)), ("Y", date(2024, 1, 1))})
         self.assertEqual(MonthlySwath.objects.get(month=MAY).segment_count, 1)
+        self.assertEqual(PeriodSwath.objects.get(period_kind="Y").segment_count, 2)
         compute.compute_full()
         self.assertEqual(self.swaths(), swaths)
+        self.assertEqual(self.periods(), periods)
         self.assertEqual(snapshot(), values)
         # One area from a month on, as the nightly task may: the same.
         compute.compute_full([self.area.pk], since=JUNE)
         self.assertEqual(self.swaths(), swaths)
+        self.assertEqual(self.periods(), periods)
         self.assertEqual(snapshot(), values)
 
     def test_a_swath_stored_without_its_fingerprint_is_buffered_again(self) -> None:
@@ -238,18 +249,23 @@ class SwathReuseTest(BaseTestCase):
         self.assertEqual(snapshot(), values)
 
     def test_an_edited_track_changes_its_month_only(self) -> None:
-        swaths, may = self.swaths(), self.coverage(MAY)
+        swaths, periods, may = self.swaths(), self.periods(), self.coverage(MAY)
         # Re-submitted with the track cut short: May's swath and coverage shrink.
         edit = self.patrol("2024-05-14", self.SHORTER, edits=self.may)
         self.assertFalse(DirtyKey.objects.exists())
-        edited = self.swaths()
+        edited, edited_periods = self.swaths(), self.periods()
         self.assertNotEqual(edited[MAY][0], swaths[MAY][0])
         self.assertEqual(edited[JUNE], swaths[JUNE])
+        # Its quarter and year are merged again, from the new May and the kept June.
+        self.assertEqual(set(edited_periods), set(periods))
+        for key in periods:
+            self.assertNotEqual(edited_periods[key], periods[key])
         self.assertLess(self.coverage(MAY), may * 0.6)
-        # A full recomputation agrees, buffering nothing again.
+        # A full recomputation agrees, buffering and merging nothing again.
         values = snapshot()
         compute.compute_full()
         self.assertEqual(self.swaths(), edited)
+        self.assertEqual(self.periods(), edited_periods)
         self.assertEqual(snapshot(), values)
         # Re-submitted with the same track: new segments, hence a new swath; the same value.
         self.patrol("2024-05-14", self.SHORTER, edits=edit)
