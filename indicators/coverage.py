@@ -133,11 +133,10 @@ def cells(job: int, where: sql.Where) -> None:
     The gridded encounter rate (formulas.encounter_rate, domain.md §6; derived when read)
     is records per 10 km walked in the cell, with Garwood's 95 % interval (PoissonBound)
     scaled alike. Cells without effort have no rate (no data, never 0); a patrolled cell
-    where nothing was seen has 0 with its upper bound. Quarters and years add the months
-    (in month order: floating-point sums depend on their order), read back from storage
-    for the months an update does not recompute."""
+    where nothing was seen has 0 with its upper bound. Quarters add their months, years their
+    quarters (in time order: floating-point sums depend on their order), read back from
+    storage, so that an update recomputes one month and sums the others as stored."""
     d = sql.dialect()
-    n = sql.N
     ts_where, ts_params = where.sql("ts.area_id", "d.day")
     op_where, op_params = where.sql("op.area_id", "o.day")
     x, y = d.x("o.location"), d.y("o.location")
@@ -145,9 +144,8 @@ def cells(job: int, where: sql.Where) -> None:
     verticals = ("illicit", "resource_use", "biodiversity", "other")
     per_vertical = ", ".join(f"SUM(CASE WHEN vertical = '{v}' THEN 1 ELSE 0 END) AS r_{v}" for v in verticals)
     r = ", ".join(f"r_{v}" for v in verticals)
-    zeros = ", ".join(f"0 AS r_{v}" for v in verticals)
     records = ", ".join(f"records_{v}" for v in verticals)
-    sums = ", ".join(f"SUM(r_{v})" for v in verticals)
+    sums = ", ".join(f"SUM(records_{v})" for v in verticals)
     sql.execute(
         f"""
         INSERT INTO {sql.CELLS} (area_id, cell_id, period_kind, period_start, km, patrol_hours,
@@ -177,41 +175,40 @@ def cells(job: int, where: sql.Where) -> None:
             SELECT area_id, m, size, ix, iy, COUNT(*) AS records, {per_vertical}
             FROM pts GROUP BY area_id, m, size, ix, iy
         ),
-        cm AS (
-            SELECT area_id, m, cell_id, km, ph, fh, pd, legdays, 0 AS records, {zeros} FROM em
-            UNION ALL
-            SELECT rb.area_id, rb.m, g.id, {n}, {n}, {n}, {n}, NULL, rb.records, {r}
+        rm AS (
+            SELECT rb.area_id, rb.m, g.id AS cell_id, rb.records, {r}
             FROM rb JOIN indicators_gridcell g ON g.area_id = rb.area_id AND g.size_m = rb.size
                 AND g.ix = rb.ix AND g.iy = rb.iy
         )
-        SELECT area_id, cell_id, 'M', m, SUM(km), SUM(ph), SUM(fh), SUM(pd), SUM(legdays),
-            SUM(records), {sums}
-        FROM cm
-        GROUP BY area_id, cell_id, m
-        ORDER BY area_id, m, cell_id
+        SELECT COALESCE(em.area_id, rm.area_id) AS area_id, COALESCE(em.cell_id, rm.cell_id) AS cell_id,
+            'M', COALESCE(em.m, rm.m) AS m, em.km, em.ph, em.fh, em.pd, em.legdays,
+            COALESCE(rm.records, 0), {", ".join(f"COALESCE(rm.r_{v}, 0)" for v in verticals)}
+        FROM em FULL OUTER JOIN rm ON rm.area_id = em.area_id AND rm.m = em.m AND rm.cell_id = em.cell_id
+        ORDER BY 1, 4, 2
         """,
         [job, *ts_params, job, *op_params],
     )
-    # Quarters and years: the sums of their stored months (those just written and the
-    # others), in month order.
-    months = f"""SELECT s.period_kind AS kind, s.period_start AS start, v.area_id, v.cell_id,
-            v.period_start AS m, v.km, v.patrol_hours, v.field_hours, v.person_days, v.leg_days,
-            v.records, {", ".join(f"v.records_{v}" for v in verticals)}
-        FROM {sql.SCOPE} s JOIN {sql.CELLS} v ON v.area_id = s.area_id AND v.period_kind = 'M'
-            AND v.period_start >= s.period_start AND v.period_start <= s.period_end
-        WHERE s.job = %s AND s.period_kind IN ('Q', 'Y')"""
-    sql.execute(
-        f"""
-        INSERT INTO {sql.CELLS} (area_id, cell_id, period_kind, period_start, km, patrol_hours,
-            field_hours, person_days, leg_days, records, {records})
-        SELECT area_id, cell_id, kind, start, SUM(km), SUM(patrol_hours), SUM(field_hours),
-            SUM(person_days), SUM(leg_days), SUM(records), {", ".join(f"SUM(records_{v})" for v in verticals)}
-        FROM {sql.by_month(months, "kind, start, area_id, cell_id")} p
-        GROUP BY area_id, cell_id, kind, start
-        ORDER BY area_id, kind, start, cell_id
-        """,
-        [job],
-    )
+    # Quarters from their stored months (those just written and the others), then years
+    # from their quarters, each in time order (floating-point sums depend on their order).
+    for kind, part in (("Q", "M"), ("Y", "Q")):
+        parts = f"""SELECT s.period_start AS start, v.area_id, v.cell_id, v.period_start AS m, v.km,
+                v.patrol_hours, v.field_hours, v.person_days, v.leg_days, v.records,
+                {", ".join(f"v.records_{v}" for v in verticals)}
+            FROM {sql.SCOPE} s JOIN {sql.CELLS} v ON v.area_id = s.area_id AND v.period_kind = '{part}'
+                AND v.period_start >= s.period_start AND v.period_start <= s.period_end
+            WHERE s.job = %s AND s.period_kind = '{kind}'"""
+        sql.execute(
+            f"""
+            INSERT INTO {sql.CELLS} (area_id, cell_id, period_kind, period_start, km, patrol_hours,
+                field_hours, person_days, leg_days, records, {records})
+            SELECT area_id, cell_id, '{kind}', start, SUM(km), SUM(patrol_hours), SUM(field_hours),
+                SUM(person_days), SUM(leg_days), SUM(records), {sums}
+            FROM {sql.by_month(parts, "start, area_id, cell_id")} p
+            GROUP BY area_id, cell_id, start
+            ORDER BY area_id, start, cell_id
+            """,
+            [job],
+        )
 
 
 def _period_swaths(job: int) -> None:
