@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 # Grid cells get a table of their own, one row per cell and period (CellFigure), which
 # the view presents as the long rows readers read; the cells' rows leave
-# indicators_indicatorvalue (a computation writes them again: run compute_indicators).
+# indicators_indicatorvalue, and their months are marked dirty for the next update.
 # TrackPiece keeps each TrackSegment's track cut by the grid.
 #
 # The view: every IndicatorValue; the area and zone encounter rates as migration 0002
@@ -183,6 +183,14 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunSQL(DROP, _old_view()),
+        # Every month with values is marked dirty, so that the next update writes the cells'
+        # figures into their table; then their old rows go.
+        migrations.RunSQL(
+            "INSERT INTO indicators_dirtykey (area_id, month, generation)"
+            " SELECT DISTINCT area_id, period_start, 1 FROM indicators_indicatorvalue"
+            " WHERE period_kind = 'M' AND cell_id <> 0",
+            migrations.RunSQL.noop,
+        ),
         migrations.RunSQL("DELETE FROM indicators_indicatorvalue WHERE cell_id <> 0", migrations.RunSQL.noop),
         migrations.RunSQL(view(), DROP),
     ]
