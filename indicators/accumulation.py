@@ -18,6 +18,8 @@ from __future__ import annotations
 from indicators import sql
 
 PAD = 5
+# Up to this many areas, a computation follows each leg-day's records by index.
+FEW_AREAS = 4
 
 
 def _padded(expr: str) -> str:
@@ -44,6 +46,8 @@ def accumulation(job: int, where: sql.Where) -> None:
     n = sql.N
     ts_where, ts_params = where.sql("ts.area_id", "d.day")
     op_where, op_params = where.sql("op.area_id", "o.day")
+    few = where.area_ids is not None and len(where.area_ids) <= FEW_AREAS
+    materialized = "NOT MATERIALIZED" if few else "MATERIALIZED"
     year = d.year(d.month("ld.day"))
     sql.execute(
         f"""
@@ -62,8 +66,9 @@ def accumulation(job: int, where: sql.Where) -> None:
                 AND s.period_start = {year}
             WINDOW y AS (PARTITION BY ld.area_id, s.period_start)
         ),
-        occurrences AS MATERIALIZED (
-            -- Read once for the whole scope (hash joins), then matched to the samples.
+        occurrences AS {materialized} (
+            -- Many areas: read once for the whole scope (hash joins), then matched to the
+            -- samples; a few (an update): followed from each leg-day by index.
             SELECT op.area_id, o.leg_day_id, sp.taxon_id
             FROM observations_observationplace op
             JOIN observations_observation o ON o.id = op.observation_id

@@ -368,6 +368,9 @@ class Observation(SubmissionRecord):
             models.Index(fields=["zone", "time"], name="observation_zone_time_idx"),
             models.Index(fields=["root_submission"], name="observation_root_idx"),
             models.Index(fields=["area", "day"], name="observation_area_day_idx"),
+            # Indicator updates read a month of records placed in an area (ObservationPlace):
+            # by day first, whatever area the record was made in.
+            models.Index(fields=["day"], name="observation_day_idx"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["root_submission", "record_uuid"], name="observation_unique_uuid")
