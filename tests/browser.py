@@ -237,7 +237,9 @@ class FieldkitServer:
         url = urlsplit(os.environ["DATABASE_URL"])
         base = url.path.lstrip("/")
         template_name = f"{base}_server_template_{key}"
-        self.database_name = f"{base}_server_{os.getenv('PYTEST_XDIST_WORKER', 'main')}"
+        # Named by its port too: a module's own server must not take the database of the
+        # session's server on the same worker (dropping it when the module ends).
+        self.database_name = f"{base}_server_{os.getenv('PYTEST_XDIST_WORKER', 'main')}_{self.port}"
         with cache_lock(), self._maintenance() as connection:
             found = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [template_name])
             if found.fetchone() is None:
