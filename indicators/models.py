@@ -272,7 +272,22 @@ class Footprint(models.Model):
         ]
 
 
-class MonthlySwath(models.Model):
+class Swath(models.Model):
+    """A stored patrol swath: its shape in the metric projection `srid` (the UTM zone of the
+    area's centre) as WKB, and the fingerprint of the track segments under it (the count,
+    the sum and the largest of their ids; MonthlySwath says why they identify the set)."""
+
+    srid = models.IntegerField()
+    geom = models.BinaryField()
+    segment_count = models.BigIntegerField()
+    segment_id_sum = models.BigIntegerField()
+    segment_id_max = models.BigIntegerField()
+
+    class Meta:
+        abstract = True
+
+
+class MonthlySwath(Swath):
     """The patrol swath of an area-month (indicators.coverage): its tracks buffered by
     500 m and merged, in the metric projection `srid` (the UTM zone of the area's centre),
     as WKB. Quarters and years merge the stored months, so that an update of one month
@@ -295,18 +310,12 @@ class MonthlySwath(models.Model):
 
     area_id = models.IntegerField()
     month = models.DateField()
-    srid = models.IntegerField()
-    geom = models.BinaryField()
-    # The input's fingerprint (above).
-    segment_count = models.BigIntegerField()
-    segment_id_sum = models.BigIntegerField()
-    segment_id_max = models.BigIntegerField()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["area_id", "month"], name="monthlyswath_unique")]
 
 
-class PeriodSwath(models.Model):
+class PeriodSwath(Swath):
     """The patrol swath of an area's quarter or year (indicators.coverage): the union of its
     months' stored swaths (MonthlySwath) for a quarter, of its quarters' for a year, in the
     same projection, as WKB; kept while the segments under it are the same.
@@ -319,11 +328,6 @@ class PeriodSwath(models.Model):
     area_id = models.IntegerField()
     period_kind = models.CharField(max_length=1, choices=PeriodKind.choices)
     period_start = models.DateField()
-    srid = models.IntegerField()
-    geom = models.BinaryField()
-    segment_count = models.BigIntegerField()
-    segment_id_sum = models.BigIntegerField()
-    segment_id_max = models.BigIntegerField()
 
     class Meta:
         constraints = [
