@@ -307,7 +307,6 @@ def figure_dwc(points: int) -> None:
     """The Darwin Core Archive of `points` observations with their patrols (exports_dwc),
     one year of it and all of it, saved to a file whose rows are counted afterwards."""
     import tempfile
-    import zipfile
 
     import exports_dwc
 
@@ -332,11 +331,7 @@ def figure_dwc(points: int) -> None:
             result = measured(
                 f"dwca viewer, generalised, {label}", read.count(), _client(viewer), url, keep=path
             )
-            with zipfile.ZipFile(path) as archive:
-                counts = {}
-                for name in ("event.txt", "humboldt.txt", "occurrence.txt"):
-                    with archive.open(name) as member:
-                        counts[name] = sum(1 for _ in member) - 1
+            counts = exports_dwc.archive_rows(path)
             total = sum(counts.values())
             print(
                 f"    = {total:,} rows ({', '.join(f'{n} {c:,}' for n, c in counts.items())}): "

@@ -187,6 +187,16 @@ def generate(observations: int) -> Any:
     return viewer
 
 
+def archive_rows(path: Path) -> dict[str, int]:
+    """The rows of each table of a written archive, its header left out."""
+    counts = {}
+    with zipfile.ZipFile(path) as archive:
+        for name in ("event.txt", "humboldt.txt", "occurrence.txt"):
+            with archive.open(name) as member:
+                counts[name] = sum(1 for _ in member) - 1
+    return counts
+
+
 def measure(user: Any) -> None:
     from django.test import Client
 
@@ -205,11 +215,7 @@ def measure(user: Any) -> None:
                 peak = max(peak, _rss_mb())
         elapsed = time.perf_counter() - started
         size = path.stat().st_size
-        with zipfile.ZipFile(path) as archive:
-            counts = {}
-            for name in ("event.txt", "humboldt.txt", "occurrence.txt"):
-                with archive.open(name) as member:
-                    counts[name] = sum(1 for _ in member) - 1
+        counts = archive_rows(path)
     total = sum(counts.values())
     print(
         "rows written: "

@@ -31,6 +31,15 @@ def _problem(exc: Problem) -> JsonResponse:
     return JsonResponse({"code": exc.code, "detail": exc.message}, status=exc.status)
 
 
+def queued_if_large(request: HttpRequest, kind: str, fmt: str, total: int) -> JsonResponse | None:
+    """An export of more than EXPORT_STREAM_MAX_ROWS rows becomes a job: 202 with its status
+    (no request outlasts the server's time-out); None for one small enough to send now."""
+    if total <= settings.EXPORT_STREAM_MAX_ROWS:
+        return None
+    job = jobs.request_export(request, kind, fmt, request.GET.dict(), total)
+    return JsonResponse({**jobs.status_of(job), "page": "/exports/"}, status=202)
+
+
 def _send_file(fmt: str, layout: formats.Layout, chunks: object, name: str) -> FileResponse:
     folder = tempfile.mkdtemp(prefix="fieldkit-export-")
     path = os.path.join(folder, name)
@@ -64,9 +73,9 @@ def record_export(request: HttpRequest, kind: str, fmt: str) -> HttpResponseBase
         total = record_kind.count(request.user, filters)
     except Problem as exc:
         return _problem(exc)
-    if total > settings.EXPORT_STREAM_MAX_ROWS:
-        job = jobs.request_export(request, kind, fmt, request.GET.dict(), total)
-        return JsonResponse({**jobs.status_of(job), "page": "/exports/"}, status=202)
+    queued = queued_if_large(request, kind, fmt, total)
+    if queued is not None:
+        return queued
     layout, chunks = record_kind.read(request, filters)
     name = f"{kind}.{formats.FORMATS[fmt][0]}"
     if fmt in formats.STREAMS:

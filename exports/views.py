@@ -9,14 +9,14 @@ import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from django.conf import settings
 from django.http import FileResponse, HttpRequest, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_GET
 
 from accounts import access
 from accounts.access import Capability
-from exports import dwca, formats, jobs, kinds, observation_rows, records
+from exports import dwca, formats, kinds, observation_rows, records
+from exports.record_views import queued_if_large
 from fieldkit import errors
 from fieldkit.errors import Problem
 
@@ -75,9 +75,9 @@ def observations_geopackage(request: HttpRequest) -> HttpResponseBase:
         total = kinds.KINDS["observations"].count(request.user, filters)
     except Problem as exc:
         return _problem(exc)
-    if total > settings.EXPORT_STREAM_MAX_ROWS:
-        job = jobs.request_export(request, "observations", "gpkg", request.GET.dict(), total)
-        return JsonResponse({**jobs.status_of(job), "page": "/exports/"}, status=202)
+    queued = queued_if_large(request, "observations", "gpkg", total)
+    if queued is not None:
+        return queued
     folder = tempfile.mkdtemp(prefix="fieldkit-export-")
     path = os.path.join(folder, "observations.gpkg")
     try:

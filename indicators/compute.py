@@ -49,6 +49,7 @@ from indicators.sql import (
     Z95,
     Where,
     dialect,
+    stored_parts,
 )
 from indicators.sql import N as _N
 from indicators.sql import by_month as _by_month
@@ -356,12 +357,14 @@ def _roll_up(job: int, codes: Iterable[str], *, effort: bool) -> None:
     """The quarters and years in scope of additive indicators (with no cell): the sums of
     their stored months. Effort in month order (floating-point sums depend on their order:
     an update and a full computation must agree exactly); counts, whole numbers, in any."""
-    months = f"""SELECT s.period_kind AS kind, s.period_start AS start, v.area_id, v.zone_id,
-            v.indicator, v.subject, v.period_start AS m, v.value
-        FROM {SCOPE} s JOIN {IV} v ON v.area_id = s.area_id AND v.period_kind = 'M'
-            AND v.period_start >= s.period_start AND v.period_start <= s.period_end
-            AND v.indicator IN ({", ".join(f"'{c}'" for c in codes)}) AND v.cell_id = 0
-        WHERE s.job = %s AND s.period_kind IN ('Q', 'Y')"""
+    listed = ", ".join(f"'{c}'" for c in codes)
+    months = stored_parts(
+        IV,
+        "v.area_id, v.zone_id, v.indicator, v.subject, v.value",
+        "'Q', 'Y'",
+        "M",
+        f"AND v.indicator IN ({listed}) AND v.cell_id = 0",
+    )
     rows = _by_month(months, "kind, start, area_id, zone_id, indicator, subject") if effort else f"({months})"
     _execute(
         f"""

@@ -191,12 +191,13 @@ def cells(job: int, where: sql.Where) -> None:
     # Quarters from their stored months (those just written and the others), then years
     # from their quarters, each in time order (floating-point sums depend on their order).
     for kind, part in (("Q", "M"), ("Y", "Q")):
-        parts = f"""SELECT s.period_start AS start, v.area_id, v.cell_id, v.period_start AS m, v.km,
-                v.patrol_hours, v.field_hours, v.person_days, v.leg_days, v.records,
-                {", ".join(f"v.records_{v}" for v in verticals)}
-            FROM {sql.SCOPE} s JOIN {sql.CELLS} v ON v.area_id = s.area_id AND v.period_kind = '{part}'
-                AND v.period_start >= s.period_start AND v.period_start <= s.period_end
-            WHERE s.job = %s AND s.period_kind = '{kind}'"""
+        parts = sql.stored_parts(
+            sql.CELLS,
+            "v.area_id, v.cell_id, v.km, v.patrol_hours, v.field_hours, v.person_days, v.leg_days,"
+            f" v.records, {', '.join(f'v.records_{v}' for v in verticals)}",
+            f"'{kind}'",
+            part,
+        )
         sql.execute(
             f"""
             INSERT INTO {sql.CELLS} (area_id, cell_id, period_kind, period_start, km, patrol_hours,

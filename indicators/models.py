@@ -290,8 +290,8 @@ class Swath(models.Model):
 class MonthlySwath(Swath):
     """The patrol swath of an area-month (indicators.coverage): its tracks buffered by
     500 m and merged, in the metric projection `srid` (the UTM zone of the area's centre),
-    as WKB. Quarters and years merge the stored months, so that an update of one month
-    buffers only that month's tracks.
+    as WKB. Quarters merge the stored months and years the quarters (PeriodSwath), so that
+    an update of one month buffers only that month's tracks.
 
     A swath is a function of its input alone: the projection and the TrackSegment rows of
     the area-month that coverage() buffers (no zone, with a track and a distance; each

@@ -93,14 +93,6 @@ def execute(sql: str, params: Iterable[Any] = ()) -> int:
         return cursor.rowcount
 
 
-def wh_lower(k: str) -> str:
-    return f"{k} * power(1 - 1 / (9.0 * {k}) - {Z95} / (3 * sqrt({k})), 3)"
-
-
-def wh_upper(k: str) -> str:
-    return f"({k} + 1) * power(1 - 1 / (9.0 * ({k} + 1)) + {Z95} / (3 * sqrt({k} + 1)), 3)"
-
-
 @dataclass(frozen=True)
 class Where:
     """Which records a computation reads: its areas (None: all) and its first and last day
@@ -148,18 +140,16 @@ def in_scope_month(area: str, month: str) -> str:
     )
 
 
-def stored_months(columns: str, where: str, group: str | None, table: str = IV) -> str:
-    """The stored month rows (alias v, of `table`) of the years in scope whose month is not
-    in scope itself, grouped by `group` if any (2 job parameters): an update of one month
-    sums its quarter and year from the other months' rows instead of reading their
-    records again."""
-    return f"""SELECT {columns}
-        FROM {SCOPE} y JOIN {table} v ON v.area_id = y.area_id AND v.period_kind = 'M'
-            AND v.period_start >= y.period_start AND v.period_start <= y.period_end
-        WHERE y.job = %s AND y.period_kind = 'Y' AND {where}
-            AND NOT EXISTS (SELECT 1 FROM {SCOPE} sm WHERE sm.job = %s AND sm.area_id = v.area_id
-                AND sm.period_kind = 'M' AND sm.period_start = v.period_start)
-        {f"GROUP BY {group}" if group else ""}"""
+def stored_parts(table: str, columns: str, kinds: str, part: str, where: str = "") -> str:
+    """The stored rows (alias v, of `table`) of the `part` periods ('M', 'Q') inside the
+    scope's periods of `kinds` ("'Q', 'Y'"), each with that period as `kind` and `start`
+    and its own start as `m`, joined on `where` too (1 job parameter): quarters and years
+    are summed from what is stored under them, those just written and the others, so that
+    an update recomputes one month from its records."""
+    return f"""SELECT s.period_kind AS kind, s.period_start AS start, v.period_start AS m, {columns}
+        FROM {SCOPE} s JOIN {table} v ON v.area_id = s.area_id AND v.period_kind = '{part}'
+            AND v.period_start >= s.period_start AND v.period_start <= s.period_end {where}
+        WHERE s.job = %s AND s.period_kind IN ({kinds})"""
 
 
 def by_month(rows: str, keys: str) -> str:
