@@ -187,8 +187,8 @@ def prepare(points: int, seed: int) -> tuple[Any, Any]:
             },
         )
         cursor.execute(
-            "INSERT INTO observations_observationplace (observation_id, area_id, zone_id) "
-            "SELECT id, area_id, NULL FROM observations_observation WHERE instance_path LIKE 'bench[%%'"
+            "INSERT INTO observations_observationplace (observation_id, area_id, zone_id, day) "
+            "SELECT id, area_id, NULL, day FROM observations_observation WHERE instance_path LIKE 'bench[%%'"
         )
         cursor.execute(
             "INSERT INTO observations_speciesobservation (observation_id, taxon_id, taxon_name, "

@@ -169,8 +169,8 @@ def generate(observations: int) -> Any:
             [sub, sub, version.pk],
         )
         c.execute(
-            """INSERT INTO observations_observationplace (observation_id, area_id, zone_id)
-            SELECT id, area_id, NULL FROM observations_observation WHERE root_submission_id = %s""",
+            """INSERT INTO observations_observationplace (observation_id, area_id, zone_id, day)
+            SELECT id, area_id, NULL, day FROM observations_observation WHERE root_submission_id = %s""",
             [sub],
         )
         c.execute(

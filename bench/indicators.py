@@ -211,12 +211,14 @@ def generate(areas: int, legdays_per_area_month: int, observations: int) -> None
         # person-days apportioned by distance.
         c.execute(
             """INSERT INTO observations_tracksegment (leg_day_id, area_id, zone_id, distance_km, patrol_hours,
-                field_hours, person_days, has_track)
-            SELECT d.id, b.area_id, NULL, d.distance_km, d.patrol_hours, d.field_hours, d.person_days, true
+                field_hours, person_days, has_track, day)
+            SELECT d.id, b.area_id, NULL, d.distance_km, d.patrol_hours, d.field_hours, d.person_days, true,
+                d.day
             FROM observations_patrollegday d JOIN bench_legday b ON b.patrol_id = d.patrol_id
             UNION ALL
             SELECT d.id, b.area_id, b.zone_id, b.zone_km, d.patrol_hours * b.zone_km / d.distance_km,
-                d.field_hours * b.zone_km / d.distance_km, d.person_days * b.zone_km / d.distance_km, true
+                d.field_hours * b.zone_km / d.distance_km, d.person_days * b.zone_km / d.distance_km, true,
+                d.day
             FROM observations_patrollegday d JOIN bench_legday b ON b.patrol_id = d.patrol_id
             WHERE b.zone_km > 0"""
         )
@@ -256,10 +258,10 @@ def generate(areas: int, legdays_per_area_month: int, observations: int) -> None
             [sub, sub, version.pk],
         )
         c.execute(
-            """INSERT INTO observations_observationplace (observation_id, area_id, zone_id)
-            SELECT id, area_id, NULL FROM observations_observation WHERE root_submission_id = %s
+            """INSERT INTO observations_observationplace (observation_id, area_id, zone_id, day)
+            SELECT id, area_id, NULL, day FROM observations_observation WHERE root_submission_id = %s
             UNION ALL
-            SELECT o.id, o.area_id, ba.zone_id
+            SELECT o.id, o.area_id, ba.zone_id, o.day
             FROM observations_observation o JOIN bench_area ba ON ba.id = o.area_id
             WHERE o.root_submission_id = %s
                 AND ST_X(o.location) < ba.x0 + 0.05 AND ST_Y(o.location) < ba.y0 + 0.05""",

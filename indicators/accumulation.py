@@ -44,8 +44,8 @@ def accumulation(job: int, where: sql.Where) -> None:
     """
     d = sql.dialect()
     n = sql.N
-    ts_where, ts_params = where.sql("ts.area_id", "d.day")
-    op_where, op_params = where.sql("op.area_id", "o.day")
+    ts_where, ts_params = where.sql("ts.area_id", "ts.day")
+    op_where, op_params = where.sql("op.area_id", "op.day")
     few = where.area_ids is not None and len(where.area_ids) <= FEW_AREAS
     materialized = "NOT MATERIALIZED" if few else "MATERIALIZED"
     year = d.year(d.month("ld.day"))
@@ -53,9 +53,8 @@ def accumulation(job: int, where: sql.Where) -> None:
         f"""
         INSERT INTO {sql.IV} ({sql.COLUMNS})
         WITH ld AS (
-            SELECT ts.area_id, d.id AS leg_day_id, d.day
+            SELECT ts.area_id, ts.leg_day_id, ts.day
             FROM observations_tracksegment ts
-            JOIN observations_patrollegday d ON d.id = ts.leg_day_id
             WHERE {ts_where} AND ts.zone_id IS NULL
         ),
         sm AS (

@@ -127,8 +127,8 @@ def scope_months_with_data(job: int, area_ids: list[int] | None, since: date | N
         where_op += f" AND op.area_id IN ({marks})"
         params += area_ids
     if since is not None:
-        where_ts += " AND d.day >= %s"
-        where_op += " AND o.day >= %s"
+        where_ts += " AND ts.day >= %s"
+        where_op += " AND op.day >= %s"
         params.append(since)
     ts_params = params
     area_params = list(area_ids or [])
@@ -143,15 +143,13 @@ def scope_months_with_data(job: int, area_ids: list[int] | None, since: date | N
         f"""
         INSERT INTO {SCOPE} (job, area_id, period_kind, period_start, period_end)
         SELECT %s, area_id, 'M', m, {d.end("m", 1)} FROM (
-            SELECT DISTINCT ts.area_id, {d.month("d.day")} AS m
+            SELECT DISTINCT ts.area_id, {d.month("ts.day")} AS m
             FROM observations_tracksegment ts
-            JOIN observations_patrollegday d ON d.id = ts.leg_day_id
             WHERE ts.zone_id IS NULL {where_ts}
             UNION
-            SELECT DISTINCT op.area_id, {d.month("o.day")} AS m
+            SELECT DISTINCT op.area_id, {d.month("op.day")} AS m
             FROM observations_observationplace op
-            JOIN observations_observation o ON o.id = op.observation_id
-            WHERE op.zone_id IS NULL AND o.day IS NOT NULL {where_op}
+            WHERE op.zone_id IS NULL AND op.day IS NOT NULL {where_op}
             UNION
             SELECT DISTINCT a.area_id, {d.year_start("a.year")} AS m
             FROM observations_mettassessment a WHERE {where_yearly("a")}
@@ -271,8 +269,8 @@ def _activity(job: int, where: Where) -> None:
     scaled alike (formulas.encounter_rate, summed_count_rate); no effort (none, or 0) →
     value NULL: no data, never 0."""
     d = dialect()
-    ts_where, ts_params = where.sql("ts.area_id", "d.day")
-    op_where, op_params = where.sql("op.area_id", "o.day")
+    ts_where, ts_params = where.sql("ts.area_id", "ts.day")
+    op_where, op_params = where.sql("op.area_id", "op.day")
     effort_rows = " UNION ALL ".join(
         f"SELECT area_id, zone_id, 0, 'M', m, 'effort.{code}', '', {col}, {col}, {_N}, {_N}, {_N}, {col}"
         " FROM eb"
@@ -293,26 +291,25 @@ def _activity(job: int, where: Where) -> None:
               ON c.slug = a.slug OR substr(c.slug, 1, length(a.slug) + 1) = a.slug || '.'
         ),
         eb AS (
-            SELECT ts.area_id, COALESCE(ts.zone_id, 0) AS zone_id, {d.month("d.day")} AS m,
+            SELECT ts.area_id, COALESCE(ts.zone_id, 0) AS zone_id, {d.month("ts.day")} AS m,
                 SUM(ts.distance_km) AS km, SUM(ts.patrol_hours) AS ph, SUM(ts.field_hours) AS fh,
                 SUM(ts.person_days) AS pd, COUNT(*) AS legdays
             FROM observations_tracksegment ts
-            JOIN observations_patrollegday d ON d.id = ts.leg_day_id
-            {_in_scope_month("ts.area_id", d.month("d.day"))}
+            {_in_scope_month("ts.area_id", d.month("ts.day"))}
             WHERE {ts_where}
-            GROUP BY ts.area_id, COALESCE(ts.zone_id, 0), {d.month("d.day")}
+            GROUP BY ts.area_id, COALESCE(ts.zone_id, 0), {d.month("ts.day")}
         ),
         ob AS (
-            SELECT op.area_id, COALESCE(op.zone_id, 0) AS zone_id, {d.month("o.day")} AS m, o.category,
+            SELECT op.area_id, COALESCE(op.zone_id, 0) AS zone_id, {d.month("op.day")} AS m, o.category,
                 o.vertical, t.slug AS taxon, t.iucn_category AS iucn, COUNT(*) AS records,
                 SUM(COALESCE(o.count, 1)) AS n, SUM(COALESCE(sp.individual_count, o.count, 1)) AS sn
             FROM observations_observationplace op
             JOIN observations_observation o ON o.id = op.observation_id
             LEFT JOIN observations_speciesobservation sp ON sp.observation_id = o.id AND sp.is_occurrence
             LEFT JOIN observations_taxon t ON t.id = sp.taxon_id
-            {_in_scope_month("op.area_id", d.month("o.day"))}
+            {_in_scope_month("op.area_id", d.month("op.day"))}
             WHERE {op_where}
-            GROUP BY op.area_id, COALESCE(op.zone_id, 0), {d.month("o.day")}, o.category, o.vertical,
+            GROUP BY op.area_id, COALESCE(op.zone_id, 0), {d.month("op.day")}, o.category, o.vertical,
                 t.slug, t.iucn_category
         ),
         subj AS (

@@ -73,7 +73,7 @@ def cut_tracks(job: int, where: sql.Where) -> None:
     area's cells add up to the area's effort.km. A segment keeps its pieces for as long as
     it exists: only new segments (new or edited patrols) and those of rebuilt grids are cut."""
     d = sql.dialect()
-    ts_where, ts_params = where.sql("ts.area_id", "d.day")
+    ts_where, ts_params = where.sql("ts.area_id", "ts.day")
     g = "days.g"
     size = "days.size"
     piece = _f("clip", f"{g}, c.geom")
@@ -96,7 +96,7 @@ def cut_tracks(job: int, where: sql.Where) -> None:
             FROM observations_tracksegment ts
             JOIN observations_patrollegday d ON d.id = ts.leg_day_id
             JOIN protected_areas_protectedarea pa ON pa.id = ts.area_id
-            {sql.in_scope_month("ts.area_id", d.month("d.day"))}
+            {sql.in_scope_month("ts.area_id", d.month("ts.day"))}
             WHERE {ts_where} AND ts.zone_id IS NULL AND ts.has_track AND ts.distance_km > 0
                 AND d.track IS NOT NULL AND d.distance_km > 0
                 AND NOT EXISTS (SELECT 1 FROM {sql.PIECES} p WHERE p.segment_id = ts.id)
@@ -137,8 +137,8 @@ def cells(job: int, where: sql.Where) -> None:
     quarters (in time order: floating-point sums depend on their order), read back from
     storage, so that an update recomputes one month and sums the others as stored."""
     d = sql.dialect()
-    ts_where, ts_params = where.sql("ts.area_id", "d.day")
-    op_where, op_params = where.sql("op.area_id", "o.day")
+    ts_where, ts_params = where.sql("ts.area_id", "ts.day")
+    op_where, op_params = where.sql("op.area_id", "op.day")
     x, y = d.x("o.location"), d.y("o.location")
     size = _size("pa")
     verticals = ("illicit", "resource_use", "biodiversity", "other")
@@ -151,24 +151,24 @@ def cells(job: int, where: sql.Where) -> None:
         INSERT INTO {sql.CELLS} (area_id, cell_id, period_kind, period_start, km, patrol_hours,
             field_hours, person_days, leg_days, records, {records})
         WITH em AS (
-            SELECT ts.area_id, {d.month("d.day")} AS m, p.cell_id, SUM(p.km) AS km,
+            SELECT ts.area_id, {d.month("ts.day")} AS m, p.cell_id, SUM(p.km) AS km,
                 SUM(d.patrol_hours * p.km / d.distance_km) AS ph,
                 SUM(d.field_hours * p.km / d.distance_km) AS fh,
                 SUM(d.person_days * p.km / d.distance_km) AS pd, COUNT(*) AS legdays
             FROM {sql.PIECES} p
             JOIN observations_tracksegment ts ON ts.id = p.segment_id
             JOIN observations_patrollegday d ON d.id = ts.leg_day_id
-            {sql.in_scope_month("ts.area_id", d.month("d.day"))}
+            {sql.in_scope_month("ts.area_id", d.month("ts.day"))}
             WHERE {ts_where}
-            GROUP BY ts.area_id, {d.month("d.day")}, p.cell_id
+            GROUP BY ts.area_id, {d.month("ts.day")}, p.cell_id
         ),
         pts AS (
-            SELECT op.area_id, {d.month("o.day")} AS m, o.vertical, {size} AS size,
+            SELECT op.area_id, {d.month("op.day")} AS m, o.vertical, {size} AS size,
                 {d.floor(f"{x} / {size}")} AS ix, {d.floor(f"{y} / {size}")} AS iy
             FROM observations_observationplace op
             JOIN observations_observation o ON o.id = op.observation_id
             JOIN protected_areas_protectedarea pa ON pa.id = op.area_id
-            {sql.in_scope_month("op.area_id", d.month("o.day"))}
+            {sql.in_scope_month("op.area_id", d.month("op.day"))}
             WHERE {op_where} AND op.zone_id IS NULL AND o.location IS NOT NULL
         ),
         rb AS (
@@ -305,7 +305,7 @@ def coverage(job: int, where: sql.Where) -> None:
     cells, denominator cells. Both only for periods where the area has km patrolled."""
     d = sql.dialect()
     n = sql.N
-    ts_where, ts_params = where.sql("ts.area_id", "d.day")
+    ts_where, ts_params = where.sql("ts.area_id", "ts.day")
     utm = (
         "(32601 + CASE WHEN ST_Y(ST_Centroid(pa.boundary)) < 0 THEN 100 ELSE 0 END"
         f" + {d.floor('(ST_X(ST_Centroid(pa.boundary)) + 180) / 6')})"
@@ -325,11 +325,11 @@ def coverage(job: int, where: sql.Where) -> None:
             SELECT v.id FROM {sql.SWATHS} v
             LEFT JOIN (
                 SELECT f.area_id, f.m, f.n, f.total, f.top, {utm} AS srid FROM (
-                    SELECT ts.area_id, {d.month("d.day")} AS m, COUNT(*) AS n, SUM(ts.id) AS total,
+                    SELECT ts.area_id, {d.month("ts.day")} AS m, COUNT(*) AS n, SUM(ts.id) AS total,
                         MAX(ts.id) AS top
                     {tracks}
                     WHERE {buffered}
-                    GROUP BY ts.area_id, {d.month("d.day")}
+                    GROUP BY ts.area_id, {d.month("ts.day")}
                 ) f JOIN protected_areas_protectedarea pa ON pa.id = f.area_id
             ) f ON f.area_id = v.area_id AND f.m = v.month
             WHERE {v_where} AND (f.area_id IS NULL OR (
@@ -347,13 +347,13 @@ def coverage(job: int, where: sql.Where) -> None:
         f"""
         INSERT INTO {sql.SWATHS} (area_id, month, srid, geom, segment_count, segment_id_sum, segment_id_max)
         WITH lt AS (
-            SELECT ts.area_id, ts.id, {d.month("d.day")} AS m, {utm} AS srid,
+            SELECT ts.area_id, ts.id, {d.month("ts.day")} AS m, {utm} AS srid,
                 ST_Buffer(ST_Simplify(ST_Transform(d.track, {utm}), {SIMPLIFY_M}), {SWATH_M}) AS g
             {tracks}
             JOIN protected_areas_protectedarea pa ON pa.id = ts.area_id
-            {sql.in_scope_month("ts.area_id", d.month("d.day"))}
+            {sql.in_scope_month("ts.area_id", d.month("ts.day"))}
             WHERE {buffered} AND NOT EXISTS (
-                SELECT 1 FROM {sql.SWATHS} v WHERE v.area_id = ts.area_id AND v.month = {d.month("d.day")})
+                SELECT 1 FROM {sql.SWATHS} v WHERE v.area_id = ts.area_id AND v.month = {d.month("ts.day")})
         )
         SELECT area_id, m, MAX(srid), {_f("wkb", "ST_Union(g)")}, COUNT(*), SUM(id), MAX(id)
         FROM lt GROUP BY area_id, m

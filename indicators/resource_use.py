@@ -28,7 +28,7 @@ def resource_use(job: int, where: sql.Where) -> None:
     from the months)."""
     d = sql.dialect()
     n = sql.N
-    op_where, op_params = where.sql("op.area_id", "o.day")
+    op_where, op_params = where.sql("op.area_id", "op.day")
     split = " UNION ALL ".join(
         f"""SELECT area_id, zone_id, m, rkind, unit,
             {"''" if not dim else f"':{dim}:' || {dim}"} AS dim, records, qty, quantities FROM rb"""
@@ -38,7 +38,7 @@ def resource_use(job: int, where: sql.Where) -> None:
         f"""
         INSERT INTO {sql.IV} ({sql.COLUMNS})
         WITH ru AS (
-            SELECT op.area_id, COALESCE(op.zone_id, 0) AS zone_id, {d.month("o.day")} AS m,
+            SELECT op.area_id, COALESCE(op.zone_id, 0) AS zone_id, {d.month("op.day")} AS m,
                 COALESCE(NULLIF(r.kind, ''), 'unspecified') AS rkind, NULLIF(r.unit, '') AS unit,
                 r.quantity,
                 CASE WHEN r.permitted IS NULL THEN 'unknown' WHEN r.permitted THEN 'yes' ELSE 'no' END
@@ -48,7 +48,7 @@ def resource_use(job: int, where: sql.Where) -> None:
             FROM observations_observationplace op
             JOIN observations_observation o ON o.id = op.observation_id
             JOIN observations_resourceuse r ON r.observation_id = o.id
-            WHERE {op_where} AND o.day IS NOT NULL
+            WHERE {op_where} AND op.day IS NOT NULL
         ),
         rb AS (
             SELECT area_id, zone_id, m, rkind, unit, permitted, purpose, users, COUNT(*) AS records,

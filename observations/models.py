@@ -306,6 +306,9 @@ class TrackSegment(models.Model):
     person_days = models.FloatField(default=0)
     # False: the day had no track and all its effort was kept on the patrol's area.
     has_track = models.BooleanField(default=True)
+    # The leg-day's day, copied so that a month of one area's effort is read by index
+    # (indicators). Segments are written anew whenever their patrol is, so it never goes stale.
+    day = models.DateField()
 
     class Meta:
         constraints = [
@@ -316,7 +319,10 @@ class TrackSegment(models.Model):
                 fields=["leg_day", "zone"], condition=Q(zone__isnull=False), name="tracksegment_unique_zone"
             ),
         ]
-        indexes = [models.Index(fields=["area", "zone"], name="tracksegment_area_zone_idx")]
+        indexes = [
+            models.Index(fields=["area", "zone"], name="tracksegment_area_zone_idx"),
+            models.Index(fields=["area", "day"], name="tracksegment_area_day_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.leg_day}: {self.distance_km:.3f} km"
@@ -368,9 +374,6 @@ class Observation(SubmissionRecord):
             models.Index(fields=["zone", "time"], name="observation_zone_time_idx"),
             models.Index(fields=["root_submission"], name="observation_root_idx"),
             models.Index(fields=["area", "day"], name="observation_area_day_idx"),
-            # Indicator updates read a month of records placed in an area (ObservationPlace):
-            # by day first, whatever area the record was made in.
-            models.Index(fields=["day"], name="observation_day_idx"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["root_submission", "record_uuid"], name="observation_unique_uuid")
@@ -394,6 +397,10 @@ class ObservationPlace(models.Model):
     observation = models.ForeignKey(Observation, on_delete=models.CASCADE, related_name="places")
     area = models.ForeignKey(ProtectedArea, on_delete=models.CASCADE, related_name="+")
     zone = models.ForeignKey(Zone, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # The observation's day, copied so that a month of one area's records is read by index
+    # (indicators). Places are written anew whenever their observation is, and with its day
+    # whenever that is localised (observations.queries).
+    day = models.DateField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -406,7 +413,10 @@ class ObservationPlace(models.Model):
                 name="observationplace_unique_zone",
             ),
         ]
-        indexes = [models.Index(fields=["area", "zone"], name="observationplace_area_zone_idx")]
+        indexes = [
+            models.Index(fields=["area", "zone"], name="observationplace_area_zone_idx"),
+            models.Index(fields=["area", "day"], name="observationplace_area_day_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.observation_id} in {self.zone_id or self.area_id}"

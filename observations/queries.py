@@ -182,7 +182,7 @@ def measure_tracks(patrol_id: int, placeable: frozenset[int] | None) -> dict[int
     segments = TrackSegment._meta.db_table
     clipped, params = _areas_then_zones(
         placeable,
-        "SELECT d.id AS id, {area} AS area, {zone} AS zone, "  # noqa: S608
+        "SELECT d.id AS id, {area} AS area, {zone} AS zone, d.day AS day, "  # noqa: S608
         f"COALESCE({length}, 0) / 1000.0 AS km, d.distance_km AS dkm, d.patrol_hours AS ph, "
         "d.field_hours AS fh, d.person_days AS pd "
         f"FROM {days} d JOIN {{table}} a ON {_INTERSECTS[connection.vendor]}",
@@ -204,12 +204,12 @@ def measure_tracks(patrol_id: int, placeable: frozenset[int] | None) -> dict[int
             # MATERIALIZED: a subquery in FROM would be folded into the outer SELECT by
             # both databases, clipping the track once for every use of `km`.
             f"INSERT INTO {segments} (leg_day_id, area_id, zone_id, distance_km, "  # noqa: S608
-            "patrol_hours, field_hours, person_days, has_track) "
+            "patrol_hours, field_hours, person_days, has_track, day) "
             f"WITH clipped AS MATERIALIZED ({clipped}) "
             "SELECT id, area, zone, km, "
             "CASE WHEN dkm > 0 THEN ph * km / dkm ELSE 0 END, "
             "CASE WHEN dkm > 0 THEN fh * km / dkm ELSE 0 END, "
-            "CASE WHEN dkm > 0 THEN pd * km / dkm ELSE 0 END, %s "
+            "CASE WHEN dkm > 0 THEN pd * km / dkm ELSE 0 END, %s, day "
             "FROM clipped",
             [*params, True],
         )
@@ -260,7 +260,7 @@ def place_observations(
     areas, zones = ProtectedArea._meta.db_table, Zone._meta.db_table
     found, params = _areas_then_zones(
         placeable,
-        f"SELECT o.id, {{area}}, {{zone}} FROM {observations} o "  # noqa: S608
+        f"SELECT o.id, {{area}}, {{zone}}, o.day FROM {observations} o "  # noqa: S608
         f"JOIN {{table}} a ON {_POINT_IN[connection.vendor]}",
         " WHERE o.submission_id = %s AND o.location IS NOT NULL",
         [submission_id],
@@ -283,7 +283,7 @@ def place_observations(
     )
     returning = connection.features.can_return_rows_from_bulk_insert
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {places} (observation_id, area_id, zone_id) {found}", params)
+        cursor.execute(f"INSERT INTO {places} (observation_id, area_id, zone_id, day) {found}", params)
         if returning:
             cursor.execute(f"{update} RETURNING id, area_id", [submission_id])
             outside = {pk for pk, area_id in cursor.fetchall() if area_id is None}
@@ -322,6 +322,7 @@ def localise_observation_days(submission_id: int) -> None:
             continue
         if local != day:
             Observation.objects.filter(pk=pk).update(day=local)
+            ObservationPlace.objects.filter(observation_id=pk).update(day=local)
 
 
 def first_observation_area(patrol_id: int) -> int | None:

@@ -410,6 +410,7 @@ class _Writer:
                 field_hours=day.field_hours,
                 person_days=day.person_days,
                 has_track=False,
+                day=day.day,
             )
             for day in days
             if day.track is None
@@ -630,7 +631,7 @@ class _Writer:
                 area = self.resolve_area(item.area_ref, "observation.area") if item.area_ref else default_area
                 if area is not None:
                     by_area.setdefault(area.pk, []).append(row.pk)
-                    unlocated.append(ObservationPlace(observation=row, area=area))
+                    unlocated.append(ObservationPlace(observation=row, area=area, day=row.day))
         for area_id, ids in by_area.items():
             Observation.objects.filter(pk__in=ids).update(area=area_id)
         ObservationPlace.objects.bulk_create(unlocated)

@@ -75,6 +75,7 @@ def leg_day(
         patrol_hours=patrol_hours,
         person_days=person_days,
         has_track=km > 0,
+        day=day,
     )
     for zone, zkm in (zones or {}).items():
         share = zkm / km if km else 0.0
@@ -86,6 +87,7 @@ def leg_day(
             field_hours=field_hours * share,
             patrol_hours=patrol_hours * share,
             person_days=person_days * share,
+            day=day,
         )
     return legday
 
@@ -114,9 +116,9 @@ def observation(
         location=Point(*point, srid=4326) if point else None,
         **_record(sub),
     )
-    ObservationPlace.objects.create(observation=obs, area=area)
+    ObservationPlace.objects.create(observation=obs, area=area, day=day)
     if zone is not None:
-        ObservationPlace.objects.create(observation=obs, area=area, zone=zone)
+        ObservationPlace.objects.create(observation=obs, area=area, zone=zone, day=day)
     if taxon:
         SpeciesObservation.objects.create(
             observation=obs,

@@ -191,6 +191,7 @@ class TrackPiecesTest(TestCase):
             patrol_hours=6,
             field_hours=5,
             person_days=4,
+            day=self.day.day,
         )
         compute.compute_full()
         self.assertEqual({segment for _, segment, _, _ in self.pieces()}, {new.pk})

@@ -20,7 +20,7 @@ The patrol runs 07:00–15:30 local time (UTC+10) with 90 minutes of rest: 8.5 p
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from accounts.models import AreaMembership, Role
@@ -31,6 +31,7 @@ from observations.models import (
     METTAssessment,
     METTScore,
     Observation,
+    ObservationPlace,
     Patrol,
     PatrolLeg,
     PatrolLegDay,
@@ -41,6 +42,7 @@ from observations.models import (
 )
 from odk_forms import processing
 from odk_forms.models import ProcessingState
+from protected_areas.models import ProtectedArea
 from tests import observation_builders as ob
 from tests.base import BaseTestCase
 from tests.builders import make_area, make_zone
@@ -325,6 +327,31 @@ class EditsAndRerunsTest(PatrolIngestTestCase):
         self.assertEqual(Observation.objects.count(), 0)
         self.assertEqual(Patrol.objects.get().submission, edit)
 
+    def test_places_and_segments_carry_the_day_of_their_records_through_an_edit(self) -> None:
+        first = self.submit_patrol()
+        moved = [
+            {**o, "when": str(o["when"]).replace("2024-05-14", "2024-05-15")} for o in PATROL_OBSERVATIONS
+        ]
+        ob.submit(
+            ob.instance_xml(
+                "fk_patrol",
+                ob.patrol_values(
+                    track=ob.geotrace(TRACK),
+                    start_time="2024-05-15T07:00:00.000+10:00",
+                    end_time="2024-05-15T15:30:00.000+10:00",
+                ),
+                {"obs": moved},
+                deprecated_id=first.instance_id,
+            ),
+            self.collector,
+        )
+        days = {(p.day, p.observation.day) for p in ObservationPlace.objects.select_related("observation")}
+        self.assertEqual(days, {(date(2024, 5, 15), date(2024, 5, 15))})
+        days = {(s.day, s.leg_day.day) for s in TrackSegment.objects.select_related("leg_day")}
+        self.assertEqual(days, {(date(2024, 5, 15), date(2024, 5, 15))})
+        self.assertGreater(ObservationPlace.objects.count(), 10)
+        self.assertEqual(TrackSegment.objects.count(), 3)
+
     def test_a_second_patrol_is_a_second_record(self) -> None:
         self.submit_patrol(observations=[])
         self.submit_patrol(observations=[])
@@ -455,6 +482,26 @@ class IncidentFormTest(BaseTestCase):
         row = Observation.objects.get()
         self.assertEqual((row.location, row.area), (None, self.area))
         self.assertEqual(set(QAFlag.objects.values_list("code", flat=True)), {"no_location"})
+
+
+class LocalDayTest(BaseTestCase):
+    """A form whose areas lie in two timezones takes an observation's day in the phone's
+    offset first, then in the timezone of the area the point falls in."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        super().setUpTestData()
+        ProtectedArea.objects.filter(pk=cls.other_area.pk).update(timezone="Asia/Jayapura")
+        ob.publish(ob.incident_form_md(), [cls.area, cls.other_area])
+
+    def test_the_record_and_its_places_take_the_areas_day(self) -> None:
+        values = ob.observation_values(
+            loc=ob.geopoint(147.35, -9.44), when="2024-06-01T23:30:00.000+00:00", category="animals.carcass"
+        )
+        ob.submit(ob.instance_xml("fk_incident", values), self.collector)
+        row = Observation.objects.get()
+        self.assertEqual((row.area, row.day), (self.area, date(2024, 6, 2)))
+        self.assertEqual(set(ObservationPlace.objects.values_list("day", flat=True)), {date(2024, 6, 2)})
 
 
 class METTTest(BaseTestCase):
