@@ -9,7 +9,9 @@ with their tracks (random walks of 5–25 km inside the area, a vertex every 250
 their effort per area and zone (the track clipped to each), 1,000,000 observations made
 along those tracks on those leg-days (40 % species records of 20 taxa) with their places.
 Everything is generated with SQL (generate_series) in a database of its own
-(`<name>_bench`, dropped and made again), not sent through HTTP.
+(`<name>_bench`, dropped and made again), not sent through HTTP, and written in the order
+ingest writes it: submission after submission as they arrive, day by day across the
+areas, each patrol-day with its effort, its records, their places and species.
 --scale 0.1 gives 10 areas and 100,000 observations.
 
 Printed: the time to generate; the full recomputation (every area, one transaction per
@@ -145,7 +147,8 @@ def generate(areas: int, legdays_per_area_month: int, observations: int) -> None
                 5 + random() * 20 AS km, random() * 2 * pi() AS heading,
                 random() * {AREA_DEG} AS sx, random() * {AREA_DEG} AS sy
             FROM bench_area ba, generate_series(0, {months - 1}) m,
-                generate_series(1, {legdays_per_area_month}) k"""
+                generate_series(1, {legdays_per_area_month}) k
+            ORDER BY day, ba.id, k"""
         )
         c.execute("ALTER TABLE bench_day ADD COLUMN n serial")
         # Each leg-day's track: a correlated random walk of STEP_KM steps (a GPS fix every
@@ -220,7 +223,8 @@ def generate(areas: int, legdays_per_area_month: int, observations: int) -> None
                 d.field_hours * b.zone_km / d.distance_km, d.person_days * b.zone_km / d.distance_km, true,
                 d.day
             FROM observations_patrollegday d JOIN bench_legday b ON b.patrol_id = d.patrol_id
-            WHERE b.zone_km > 0"""
+            WHERE b.zone_km > 0
+            ORDER BY 1, 3 NULLS FIRST"""
         )
         rows = ", ".join(["(%s, %s, %s)"] * len(categories))
         c.execute(
@@ -254,7 +258,7 @@ def generate(areas: int, legdays_per_area_month: int, observations: int) -> None
                 time, area_id, count, leg_day_id)
             SELECT %s, %s, %s, 'o/' || o.n, gen_random_uuid(), bc.slug, bc.vertical, '', '', '[]',
                 o.location, o.day, o.day + time '10:00', o.area_id, o.cnt, o.leg_day_id
-            FROM bench_obs o JOIN bench_cat bc ON bc.i = o.cat ORDER BY o.n""",
+            FROM bench_obs o JOIN bench_cat bc ON bc.i = o.cat ORDER BY o.leg_day_id, o.n""",
             [sub, sub, version.pk],
         )
         c.execute(
@@ -264,7 +268,8 @@ def generate(areas: int, legdays_per_area_month: int, observations: int) -> None
             SELECT o.id, o.area_id, ba.zone_id, o.day
             FROM observations_observation o JOIN bench_area ba ON ba.id = o.area_id
             WHERE o.root_submission_id = %s
-                AND ST_X(o.location) < ba.x0 + 0.05 AND ST_Y(o.location) < ba.y0 + 0.05""",
+                AND ST_X(o.location) < ba.x0 + 0.05 AND ST_Y(o.location) < ba.y0 + 0.05
+            ORDER BY 1, 3 NULLS FIRST""",
             [sub, sub],
         )
         c.execute(
@@ -273,7 +278,8 @@ def generate(areas: int, legdays_per_area_month: int, observations: int) -> None
             SELECT o.id, bt.id, '', o.count::int, 'direct', true
             FROM observations_observation o JOIN bench_obs b ON b.n = substr(o.instance_path, 3)::int
             JOIN bench_taxon bt ON bt.i = b.tax
-            WHERE o.root_submission_id = %s AND o.vertical = 'biodiversity'""",
+            WHERE o.root_submission_id = %s AND o.vertical = 'biodiversity'
+            ORDER BY o.id""",
             [sub],
         )
         c.execute("ANALYZE")
