@@ -45,10 +45,25 @@ def accumulation(job: int, where: sql.Where) -> None:
     d = sql.dialect()
     n = sql.N
     ts_where, ts_params = where.sql("ts.area_id", "ts.day")
-    op_where, op_params = where.sql("op.area_id", "op.day")
-    few = where.area_ids is not None and len(where.area_ids) <= FEW_AREAS
-    materialized = "NOT MATERIALIZED" if few else "MATERIALIZED"
     year = d.year(d.month("ld.day"))
+    if where.area_ids is not None and len(where.area_ids) <= FEW_AREAS:
+        # A few areas (an update): each leg-day's records followed by index, then their
+        # species and their place in the area, each by key.
+        found = """JOIN observations_observation o ON o.leg_day_id = sm.leg_day_id
+            JOIN observations_speciesobservation sp ON sp.observation_id = o.id
+            JOIN observations_observationplace op ON op.observation_id = o.id
+                AND op.area_id = sm.area_id AND op.zone_id IS NULL"""
+        area_params: list[object] = []
+    else:
+        # Many areas: their occurrences read once (hash joins), then matched to the samples.
+        areas, area_params = sql.Where(where.area_ids).sql("op.area_id", "op.day")
+        found = f"""JOIN (
+                SELECT op.area_id, o.leg_day_id, sp.taxon_id, sp.is_occurrence
+                FROM observations_observationplace op
+                JOIN observations_observation o ON o.id = op.observation_id
+                JOIN observations_speciesobservation sp ON sp.observation_id = o.id
+                WHERE {areas} AND op.zone_id IS NULL AND o.leg_day_id IS NOT NULL
+            ) sp ON sp.leg_day_id = sm.leg_day_id AND sp.area_id = sm.area_id"""
     sql.execute(
         f"""
         INSERT INTO {sql.IV} ({sql.COLUMNS})
@@ -57,7 +72,7 @@ def accumulation(job: int, where: sql.Where) -> None:
             FROM observations_tracksegment ts
             WHERE {ts_where} AND ts.zone_id IS NULL
         ),
-        sm AS (
+        sm AS MATERIALIZED (
             SELECT ld.area_id, s.period_start, ld.leg_day_id,
                 ROW_NUMBER() OVER (y ORDER BY ld.day, ld.leg_day_id) AS i, COUNT(*) OVER y AS t
             FROM ld
@@ -65,29 +80,15 @@ def accumulation(job: int, where: sql.Where) -> None:
                 AND s.period_start = {year}
             WINDOW y AS (PARTITION BY ld.area_id, s.period_start)
         ),
-        occurrences AS {materialized} (
-            -- Many areas: read once for the whole scope (hash joins), then matched to the
-            -- samples; a few (an update): followed from each leg-day by index.
-            SELECT op.area_id, o.leg_day_id, sp.taxon_id
-            FROM observations_observationplace op
-            JOIN observations_observation o ON o.id = op.observation_id
-            JOIN observations_speciesobservation sp ON sp.observation_id = o.id
-            WHERE {op_where} AND op.zone_id IS NULL AND o.leg_day_id IS NOT NULL
-                AND sp.is_occurrence AND sp.taxon_id IS NOT NULL
-        ),
         incidence AS (
-            SELECT DISTINCT sm.area_id, sm.period_start, sm.i, sm.t, oc.taxon_id
-            FROM sm JOIN occurrences oc ON oc.leg_day_id = sm.leg_day_id AND oc.area_id = sm.area_id
+            -- A leg-day's species: its occurrence records placed in the area, whatever their day.
+            SELECT DISTINCT sm.area_id, sm.period_start, sm.i, sm.t, sp.taxon_id
+            FROM sm {found}
+            WHERE sp.is_occurrence AND sp.taxon_id IS NOT NULL
         ),
         species AS (
             SELECT area_id, period_start, taxon_id, MIN(i) AS first_i, COUNT(*) AS k, MAX(t) AS t
             FROM incidence GROUP BY area_id, period_start, taxon_id
-        ),
-        observed AS (
-            SELECT sm.area_id, sm.period_start, sm.i, sm.t, COUNT(sp.taxon_id) AS s_obs
-            FROM sm LEFT JOIN species sp ON sp.area_id = sm.area_id AND sp.period_start = sm.period_start
-                AND sp.first_i <= sm.i
-            GROUP BY sm.area_id, sm.period_start, sm.i, sm.t
         ),
         q AS (
             SELECT area_id, period_start, k, t, COUNT(*) AS q
@@ -111,11 +112,27 @@ def accumulation(job: int, where: sql.Where) -> None:
             SELECT area_id, period_start, i,
                 SUM(q * (1 - CASE WHEN zeros > 0 THEN 0 ELSE exp(lnm) END)) AS s_exp
             FROM running GROUP BY area_id, period_start, i
+        ),
+        samples AS (
+            -- Each sample with its count, the species first seen on it and the expected
+            -- richness after it, gathered by key (sums with nothing else: no join).
+            SELECT area_id, period_start, i, MAX(t) AS t, SUM(new) AS new, SUM(s_exp) AS s_exp
+            FROM (
+                SELECT area_id, period_start, i, t, 0 AS new, {n} AS s_exp FROM sm
+                UNION ALL
+                SELECT area_id, period_start, first_i, 0, 1, {n} FROM species
+                UNION ALL
+                SELECT area_id, period_start, i, 0, 0, s_exp FROM expected
+            ) x
+            GROUP BY area_id, period_start, i
         )
-        SELECT o.area_id, 0, 0, 'Y', o.period_start, 'bio.accumulation', {_padded("o.i")},
-            COALESCE(e.s_exp, 0), o.s_obs, o.t, {n}, {n}, {n}
-        FROM observed o
-        LEFT JOIN expected e ON e.area_id = o.area_id AND e.period_start = o.period_start AND e.i = o.i
+        -- The observed richness after the i-th leg-day: a running count of the species first
+        -- seen on each.
+        SELECT area_id, 0, 0, 'Y', period_start, 'bio.accumulation', {_padded("i")},
+            COALESCE(s_exp, 0),
+            SUM(new) OVER (PARTITION BY area_id, period_start ORDER BY i ROWS UNBOUNDED PRECEDING),
+            t, {n}, {n}, {n}
+        FROM samples
         """,
-        [*ts_params, job, *op_params],
+        [*ts_params, job, *area_params],
     )

@@ -400,6 +400,7 @@ def coverage(job: int, where: sql.Where) -> None:
             SELECT c.area_id, COUNT(*) AS cells FROM indicators_gridcell c
             JOIN protected_areas_protectedarea pa ON pa.id = c.area_id
             WHERE c.size_m = {_size("pa")}
+                AND c.area_id IN (SELECT area_id FROM {sql.SCOPE} WHERE job = %s AND period_kind = 'Y')
             GROUP BY c.area_id
         ),
         walked AS MATERIALIZED (
@@ -418,5 +419,5 @@ def coverage(job: int, where: sql.Where) -> None:
         WHERE a.indicator = 'effort.km' AND a.zone_id = 0 AND a.cell_id = 0 AND a.subject = ''
             AND a.value > 0
         """,
-        [job, job],
+        [job, job, job],
     )
