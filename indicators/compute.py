@@ -38,7 +38,7 @@ import numpy as np
 from django.db import connection, connections, transaction
 from scipy.special import gammaincinv
 
-from indicators import accumulation, coverage, evidence, resource_use
+from indicators import accumulation, coverage, evidence, resource_use, sql
 from indicators.models import CELL_M, LARGE_AREA_KM2, LARGE_CELL_M, PoissonBound
 from indicators.sql import (
     CELLS,
@@ -47,16 +47,10 @@ from indicators.sql import (
     IV,
     SCOPE,
     Z95,
+    N,
     Where,
     dialect,
-    stored_parts,
 )
-from indicators.sql import N as _N
-from indicators.sql import by_month as _by_month
-from indicators.sql import execute as _execute
-from indicators.sql import in_scope_month as _in_scope_month
-
-# z for the two-sided 95 % intervals (NormalDist().inv_cdf(0.975)).
 
 # Seconds spent in each step since the process started (bench/indicators.py prints them).
 TIMINGS: dict[str, float] = {}
@@ -139,7 +133,7 @@ def scope_months_with_data(job: int, area_ids: list[int] | None, since: date | N
             return "1 = 1"
         return f"{alias}.area_id IN ({', '.join(['%s'] * len(area_ids)) or 'NULL'})"
 
-    _execute(
+    sql.execute(
         f"""
         INSERT INTO {SCOPE} (job, area_id, period_kind, period_start, period_end)
         SELECT %s, area_id, 'M', m, {d.end("m", 1)} FROM (
@@ -184,7 +178,7 @@ def _month_end(month: date) -> date:
 def _scope_years(job: int) -> None:
     d = dialect()
     for kind, start, months in (("Q", d.quarter("period_start"), 3), ("Y", d.year("period_start"), 12)):
-        _execute(
+        sql.execute(
             f"""
             INSERT INTO {SCOPE} (job, area_id, period_kind, period_start, period_end)
             SELECT %s, area_id, '{kind}', p, {d.end("p", months)} FROM (
@@ -196,7 +190,7 @@ def _scope_years(job: int) -> None:
 
 
 def clear_scope(job: int) -> None:
-    _execute(f"DELETE FROM {SCOPE} WHERE job = %s", [job])
+    sql.execute(f"DELETE FROM {SCOPE} WHERE job = %s", [job])
 
 
 # --- Poisson bounds ---------------------------------------------------------------------------------
@@ -236,12 +230,12 @@ def ensure_poisson_bounds(upto: int = POISSON_TABLE) -> None:
 
 def _delete(job: int, area_ids: list[int] | None, since: date | None, full: bool) -> None:
     if not full or since is not None:
-        _execute(
+        sql.execute(
             f"""DELETE FROM {IV} WHERE (area_id, period_kind, period_start) IN
                 (SELECT area_id, period_kind, period_start FROM {SCOPE} WHERE job = %s)""",
             [job],
         )
-        _execute(
+        sql.execute(
             f"""DELETE FROM {CELLS} WHERE (area_id, period_kind, period_start) IN
                 (SELECT area_id, period_kind, period_start FROM {SCOPE} WHERE job = %s)""",
             [job],
@@ -256,8 +250,8 @@ def _delete(job: int, area_ids: list[int] | None, since: date | None, full: bool
         if since is not None:
             where.append("period_start >= %s")
             params.append(date(since.year, since.month, 1))
-        _execute(f"DELETE FROM {IV} WHERE {' AND '.join(where) or '1 = 1'}", params)
-        _execute(f"DELETE FROM {CELLS} WHERE {' AND '.join(where) or '1 = 1'}", params)
+        sql.execute(f"DELETE FROM {IV} WHERE {' AND '.join(where) or '1 = 1'}", params)
+        sql.execute(f"DELETE FROM {CELLS} WHERE {' AND '.join(where) or '1 = 1'}", params)
 
 
 def _activity(job: int, where: Where) -> None:
@@ -272,8 +266,7 @@ def _activity(job: int, where: Where) -> None:
     ts_where, ts_params = where.sql("ts.area_id", "ts.day")
     op_where, op_params = where.sql("op.area_id", "op.day")
     effort_rows = " UNION ALL ".join(
-        f"SELECT area_id, zone_id, 0, 'M', m, 'effort.{code}', '', {col}, {col}, {_N}, {_N}, {_N}, {col}"
-        " FROM eb"
+        f"SELECT area_id, zone_id, 0, 'M', m, 'effort.{code}', '', {col}, {col}, {N}, {N}, {N}, {col} FROM eb"
         for code, col in (
             ("km", "km"),
             ("patrol_hours", "ph"),
@@ -282,7 +275,7 @@ def _activity(job: int, where: Where) -> None:
             ("leg_days", "legdays"),
         )
     )
-    _execute(
+    sql.execute(
         f"""
         INSERT INTO {IV} ({COLUMNS})
         WITH anc AS (
@@ -295,7 +288,7 @@ def _activity(job: int, where: Where) -> None:
                 SUM(ts.distance_km) AS km, SUM(ts.patrol_hours) AS ph, SUM(ts.field_hours) AS fh,
                 SUM(ts.person_days) AS pd, COUNT(*) AS legdays
             FROM observations_tracksegment ts
-            {_in_scope_month("ts.area_id", d.month("ts.day"))}
+            {sql.in_scope_month("ts.area_id", d.month("ts.day"))}
             WHERE {ts_where}
             GROUP BY ts.area_id, COALESCE(ts.zone_id, 0), {d.month("ts.day")}
         ),
@@ -307,7 +300,7 @@ def _activity(job: int, where: Where) -> None:
             JOIN observations_observation o ON o.id = op.observation_id
             LEFT JOIN observations_speciesobservation sp ON sp.observation_id = o.id AND sp.is_occurrence
             LEFT JOIN observations_taxon t ON t.id = sp.taxon_id
-            {_in_scope_month("op.area_id", d.month("op.day"))}
+            {sql.in_scope_month("op.area_id", d.month("op.day"))}
             WHERE {op_where}
             GROUP BY op.area_id, COALESCE(op.zone_id, 0), {d.month("op.day")}, o.category, o.vertical,
                 t.slug, t.iucn_category
@@ -329,16 +322,17 @@ def _activity(job: int, where: Where) -> None:
         {effort_rows}
         UNION ALL
         SELECT area_id, zone_id, 0, 'M', m, 'count.records', subject,
-            records, records, {_N}, {_N}, {_N}, {_N} FROM ct
+            records, records, {N}, {N}, {N}, {N} FROM ct
         UNION ALL
         SELECT area_id, zone_id, 0, 'M', m, 'count.individuals', subject,
-            individuals, individuals, {_N}, {_N}, {_N}, {_N} FROM ct
+            individuals, individuals, {N}, {N}, {N}, {N} FROM ct
         {IN_KEY_ORDER}
         """,
         [job, *ts_params, job, *op_params],
     )
-    _roll_up(job, EFFORT_CODES, effort=True)
-    _roll_up(job, ("count.records", "count.individuals"), effort=False)
+    # Quarters and years from the stored months: effort carries itself, counts none.
+    sql.roll_up(job, EFFORT_CODES, sql.EFFORT_ITSELF)
+    sql.roll_up(job, ("count.records", "count.individuals"), sql.NO_EFFORT)
 
 
 EFFORT_CODES = (
@@ -350,32 +344,6 @@ EFFORT_CODES = (
 )
 
 
-def _roll_up(job: int, codes: Iterable[str], *, effort: bool) -> None:
-    """The quarters and years in scope of additive indicators (with no cell): the sums of
-    their stored months. Effort in month order (floating-point sums depend on their order:
-    an update and a full computation must agree exactly); counts, whole numbers, in any."""
-    listed = ", ".join(f"'{c}'" for c in codes)
-    months = stored_parts(
-        IV,
-        "v.area_id, v.zone_id, v.indicator, v.subject, v.value",
-        "'Q', 'Y'",
-        "M",
-        f"AND v.indicator IN ({listed}) AND v.cell_id = 0",
-    )
-    rows = _by_month(months, "kind, start, area_id, zone_id, indicator, subject") if effort else f"({months})"
-    _execute(
-        f"""
-        INSERT INTO {IV} ({COLUMNS})
-        SELECT area_id, zone_id, 0, kind, start, indicator, subject, SUM(value), SUM(value),
-            {_N}, {_N}, {_N}, {"SUM(value)" if effort else _N}
-        FROM {rows} p
-        GROUP BY area_id, zone_id, kind, start, indicator, subject
-        {IN_KEY_ORDER}
-        """,
-        [job],
-    )
-
-
 def _biodiversity(job: int, where: Where) -> None:
     """Richness, Chao1 (bias-corrected, Chao 1987; variance and interval as
     formulas.chao1), Shannon H′ and Pielou J for every period in scope, from counts per
@@ -384,7 +352,7 @@ def _biodiversity(job: int, where: Where) -> None:
     same area, zone and period (the same records: occurrences, individuals counted as
     COALESCE(individual count, count, 1)), so no record is read again."""
     z = Z95
-    _execute(
+    sql.execute(
         f"""
         INSERT INTO {IV} ({COLUMNS})
         WITH species AS (
@@ -442,29 +410,29 @@ def _biodiversity(job: int, where: Where) -> None:
             FROM ci
         )
         SELECT area_id, zone_id, 0, period_kind, period_start,
-            'bio.richness', '', s_obs, s_obs, {_N}, {_N}, {_N}, {_N}
+            'bio.richness', '', s_obs, s_obs, {N}, {N}, {N}, {N}
             FROM out
         UNION ALL
         SELECT area_id, zone_id, 0, period_kind, period_start,
-            'bio.chao1', '', chao, s_obs, {_N}, lo, hi, {_N}
+            'bio.chao1', '', chao, s_obs, {N}, lo, hi, {N}
             FROM out
         UNION ALL
         SELECT area_id, zone_id, 0, period_kind, period_start,
-            'bio.chao1_variance', '', var, {_N}, {_N}, {_N}, {_N}, {_N}
+            'bio.chao1_variance', '', var, {N}, {N}, {N}, {N}, {N}
             FROM out
         UNION ALL
         SELECT area_id, zone_id, 0, period_kind, period_start,
-            'bio.shannon', '', h, total, {_N}, {_N}, {_N}, {_N}
+            'bio.shannon', '', h, total, {N}, {N}, {N}, {N}
             FROM out
         UNION ALL
         SELECT area_id, zone_id, 0, period_kind, period_start,
             'bio.pielou', '',
-            CASE WHEN s_obs > 1 THEN h / ln(s_obs) END, {_N}, {_N}, {_N}, {_N}, {_N}
+            CASE WHEN s_obs > 1 THEN h / ln(s_obs) END, {N}, {N}, {N}, {N}, {N}
             FROM out
         UNION ALL
         SELECT area_id, zone_id, 0, period_kind, period_start,
             'bio.species', 'iucn:' || iucn,
-            COUNT(*), COUNT(*), {_N}, {_N}, {_N}, {_N} FROM species WHERE n > 0
+            COUNT(*), COUNT(*), {N}, {N}, {N}, {N} FROM species WHERE n > 0
             GROUP BY area_id, zone_id, period_kind, period_start, iucn
         {IN_KEY_ORDER}
         """,
@@ -477,7 +445,7 @@ def _mett(job: int) -> None:
     mett_by_element): N/A questions count nowhere; a bonus point counts (in total and
     maximum, one point) only where its question applies."""
     d = dialect()
-    _execute(
+    sql.execute(
         f"""
         INSERT INTO {IV} ({COLUMNS})
         WITH items AS (
@@ -502,7 +470,7 @@ def _mett(job: int) -> None:
         )
         SELECT area_id, 0, 0, 'Y', period_start, 'mett.percent', subject,
             CASE WHEN SUM(top) > 0 THEN 100.0 * SUM(points) / SUM(top) END,
-            COALESCE(SUM(points), 0), COALESCE(SUM(top), 0), {_N}, {_N}, {_N}
+            COALESCE(SUM(points), 0), COALESCE(SUM(top), 0), {N}, {N}, {N}
         FROM tagged GROUP BY area_id, period_start, subject
         """,
         [job],
@@ -516,7 +484,7 @@ def _finance(job: int) -> None:
     are never added (formulas.CurrencyMismatch)."""
     d = dialect()
     ys = d.year_start("b.fiscal_year")
-    _execute(
+    sql.execute(
         f"""
         INSERT INTO {IV} ({COLUMNS})
         WITH lines AS (
@@ -539,31 +507,31 @@ def _finance(job: int) -> None:
             FROM lines GROUP BY area_id, period_start, currency
         )
         SELECT area_id, 0, 0, 'Y', period_start, 'finance.spend_per_km2', 'currency:' || currency,
-            CASE WHEN km2 > 0 THEN spend / km2 END, spend, km2, {_N}, {_N}, {_N}
+            CASE WHEN km2 > 0 THEN spend / km2 END, spend, km2, {N}, {N}, {N}
             FROM tot WHERE spend IS NOT NULL
         UNION ALL
         SELECT area_id, 0, 0, 'Y', period_start, 'finance.budget_per_km2', 'currency:' || currency,
-            CASE WHEN km2 > 0 THEN budget / km2 END, budget, km2, {_N}, {_N}, {_N}
+            CASE WHEN km2 > 0 THEN budget / km2 END, budget, km2, {N}, {N}, {N}
             FROM tot WHERE budget IS NOT NULL
         UNION ALL
         SELECT t.area_id, 0, 0, 'Y', t.period_start, 'finance.spend_per_km', 'currency:' || t.currency,
-            CASE WHEN e.value > 0 THEN t.spend / e.value END, t.spend, e.value, {_N}, {_N}, e.value
+            CASE WHEN e.value > 0 THEN t.spend / e.value END, t.spend, e.value, {N}, {N}, e.value
             FROM tot t LEFT JOIN {IV} e ON e.area_id = t.area_id AND e.zone_id = 0 AND e.cell_id = 0
                 AND e.period_kind = 'Y' AND e.period_start = t.period_start
                 AND e.indicator = 'effort.km' AND e.subject = ''
             WHERE t.spend IS NOT NULL
         UNION ALL
         SELECT area_id, 0, 0, 'Y', period_start, 'finance.gap_basic', 'currency:' || currency,
-            basic - COALESCE(income, 0), COALESCE(income, 0), basic, {_N}, {_N}, {_N}
+            basic - COALESCE(income, 0), COALESCE(income, 0), basic, {N}, {N}, {N}
             FROM tot WHERE basic IS NOT NULL
         UNION ALL
         SELECT area_id, 0, 0, 'Y', period_start, 'finance.gap_optimal', 'currency:' || currency,
-            optimal - COALESCE(income, 0), COALESCE(income, 0), optimal, {_N}, {_N}, {_N}
+            optimal - COALESCE(income, 0), COALESCE(income, 0), optimal, {N}, {N}, {N}
             FROM tot WHERE optimal IS NOT NULL
         UNION ALL
         SELECT area_id, 0, 0, 'Y', period_start,
             CASE WHEN kind = 'spend' THEN 'finance.spend' ELSE 'finance.income' END,
-            'currency:' || currency || ':' || category, SUM(actual), SUM(actual), {_N}, {_N}, {_N}, {_N}
+            'currency:' || currency || ':' || category, SUM(actual), SUM(actual), {N}, {N}, {N}, {N}
             FROM lines WHERE actual IS NOT NULL GROUP BY area_id, period_start, currency, kind, category
         """,
         [job],
@@ -592,7 +560,7 @@ def compute_scope(
         ("mett", lambda: _mett(job)),
         ("finance", lambda: _finance(job)),
         ("coverage", lambda: coverage.coverage(job, where)),
-        ("resource use", lambda: resource_use.resource_use(job, where)),
+        ("resource use", lambda: resource_use.resource_use(job, months)),
         ("accumulation", lambda: accumulation.accumulation(job, where)),
         ("mett evidence", lambda: evidence.mett_suggested(job)),
     ]
@@ -609,8 +577,8 @@ def _tune() -> None:
     aggregates of a whole scope to stay off disk, and no JIT compilation, which costs more
     than it saves on statements of a few hundred milliseconds."""
     if connection.vendor == "postgresql":
-        _execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
-        _execute("SET LOCAL jit = off")
+        sql.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
+        sql.execute("SET LOCAL jit = off")
 
 
 # work_mem of a computation (per sort or hash, per worker).
@@ -640,7 +608,7 @@ def compute_full(area_ids: list[int] | None = None, since: date | None = None) -
 
 def _analyze_scope() -> None:
     if connection.vendor == "postgresql":
-        _execute(f"ANALYZE {SCOPE}")
+        sql.execute(f"ANALYZE {SCOPE}")
 
 
 def compute_areas(area_ids: list[int], since: date | None = None, workers: int = 1) -> None:

@@ -1,5 +1,6 @@
 """Natural-resource use recorded in the field (observations.ResourceUse), per area and zone
-and per month, quarter and year, in one INSERT … SELECT (indicators.compute's style).
+and per month, quarter and year (indicators.compute's style): the months in one INSERT …
+SELECT from their records, the quarters and years summed from the stored months.
 
 - resource.records: records of a kind of resource, subject "<kind>", and the same split by
   permit, purpose and users: "<kind>:permitted:<yes|no|unknown>", "<kind>:purpose:<p>",
@@ -24,11 +25,13 @@ DIMENSIONS = ("", "permitted", "purpose", "users")
 
 def resource_use(job: int, where: sql.Where) -> None:
     """Records and quantities of resource use per kind (and unit), permitted or not, by
-    purpose and by users, for every period in scope (counts and sums: additive, summed
-    from the months)."""
+    purpose and by users: first for the months in scope from their records (`where`: the
+    records of those months), then for the quarters and years in scope from the stored
+    months (counts and sums: additive; sql.roll_up)."""
     d = sql.dialect()
     n = sql.N
     op_where, op_params = where.sql("op.area_id", "op.day")
+    month = d.month("op.day")
     split = " UNION ALL ".join(
         f"""SELECT area_id, zone_id, m, rkind, unit,
             {"''" if not dim else f"':{dim}:' || {dim}"} AS dim, records, qty, quantities FROM rb"""
@@ -38,7 +41,7 @@ def resource_use(job: int, where: sql.Where) -> None:
         f"""
         INSERT INTO {sql.IV} ({sql.COLUMNS})
         WITH ru AS (
-            SELECT op.area_id, COALESCE(op.zone_id, 0) AS zone_id, {d.month("op.day")} AS m,
+            SELECT op.area_id, COALESCE(op.zone_id, 0) AS zone_id, {month} AS m,
                 COALESCE(NULLIF(r.kind, ''), 'unspecified') AS rkind, NULLIF(r.unit, '') AS unit,
                 r.quantity,
                 CASE WHEN r.permitted IS NULL THEN 'unknown' WHEN r.permitted THEN 'yes' ELSE 'no' END
@@ -48,7 +51,8 @@ def resource_use(job: int, where: sql.Where) -> None:
             FROM observations_observationplace op
             JOIN observations_observation o ON o.id = op.observation_id
             JOIN observations_resourceuse r ON r.observation_id = o.id
-            WHERE {op_where} AND op.day IS NOT NULL
+            {sql.in_scope_month("op.area_id", month)}
+            WHERE {op_where}
         ),
         rb AS (
             SELECT area_id, zone_id, m, rkind, unit, permitted, purpose, users, COUNT(*) AS records,
@@ -59,25 +63,27 @@ def resource_use(job: int, where: sql.Where) -> None:
         ),
         dims AS ({split}),
         pd AS (
-            SELECT kind, start, area_id, zone_id, rkind, unit, dim, SUM(records) AS records,
+            SELECT m, area_id, zone_id, rkind, unit, dim, SUM(records) AS records,
                 SUM(qty) AS qty, SUM(quantities) AS quantities
-            FROM ({sql.periods("dims", "x.*")}) p
-            GROUP BY kind, start, area_id, zone_id, rkind, unit, dim
+            FROM dims
+            GROUP BY m, area_id, zone_id, rkind, unit, dim
         ),
         figures AS (
-            SELECT kind, start, area_id, zone_id, 'resource.records' AS indicator, rkind || dim AS subject,
+            SELECT m, area_id, zone_id, 'resource.records' AS indicator, rkind || dim AS subject,
                 CAST(SUM(records) AS double precision) AS v
-            FROM pd GROUP BY kind, start, area_id, zone_id, rkind, dim
+            FROM pd GROUP BY m, area_id, zone_id, rkind, dim
             UNION ALL
-            SELECT kind, start, area_id, zone_id, 'resource.quantity', rkind || ':' || unit || dim, qty
+            SELECT m, area_id, zone_id, 'resource.quantity', rkind || ':' || unit || dim, qty
             FROM pd WHERE unit IS NOT NULL AND quantities > 0
         )
-        SELECT f.area_id, f.zone_id, 0, f.kind, f.start, f.indicator, f.subject, f.v, f.v, {n}, {n}, {n},
+        SELECT f.area_id, f.zone_id, 0, 'M', f.m, f.indicator, f.subject, f.v, f.v, {n}, {n}, {n},
             e.value
         FROM figures f
-        LEFT JOIN {sql.IV} e ON e.area_id = f.area_id AND e.period_kind = f.kind
-            AND e.period_start = f.start AND e.zone_id = f.zone_id AND e.cell_id = 0
+        LEFT JOIN {sql.IV} e ON e.area_id = f.area_id AND e.period_kind = 'M'
+            AND e.period_start = f.m AND e.zone_id = f.zone_id AND e.cell_id = 0
             AND e.indicator = 'effort.km' AND e.subject = ''
+        {sql.IN_KEY_ORDER}
         """,
-        [*op_params, *[job] * 3],
+        [job, *op_params],
     )
+    sql.roll_up(job, ("resource.records", "resource.quantity"), sql.KM_PATROLLED)

@@ -1,7 +1,6 @@
 """The SQL parts every indicator family shares: the result table and its columns, the
 scope table, each database's spelling of date and projection functions, the records a
-computation reads (Where), the months' periods, and Wilson and Hilferty's Poisson bounds
-above the tabulated ones (indicators.compute.ensure_poisson_bounds)."""
+computation reads (Where), and the quarters and years summed from stored months."""
 
 from __future__ import annotations
 
@@ -118,19 +117,6 @@ class Where:
         return " AND ".join(clauses) or "1 = 1", params
 
 
-def periods(cte: str, columns: str) -> str:
-    """`cte`'s month rows (`m`, `area_id`), each with the scope's periods that contain it as
-    `kind` and `start`: three equi-joins, so that both databases look the period up by key
-    (3 job parameters)."""
-    d = dialect()
-    return " UNION ALL ".join(
-        f"""SELECT s.period_kind AS kind, s.period_start AS start, {columns} FROM {cte} x
-            JOIN {SCOPE} s ON s.job = %s AND s.area_id = x.area_id AND s.period_kind = '{kind}'
-                AND s.period_start = {start}"""
-        for kind, start in (("M", "x.m"), ("Q", d.quarter("x.m")), ("Y", d.year("x.m")))
-    )
-
-
 def in_scope_month(area: str, month: str) -> str:
     """Join limiting records to the months of the scope (1 job parameter): the months of a
     quarter or year that are not in scope are read back from their stored rows."""
@@ -163,3 +149,45 @@ SWATHS = "indicators_monthlyswath"
 PERIOD_SWATHS = "indicators_periodswath"
 CELLS = "indicators_cellfigure"
 PIECES = "indicators_trackpiece"
+
+
+# The effort a rolled-up row carries: its own value (effort), none (counts), or the km
+# patrolled in the same area, zone and period (resource use).
+EFFORT_ITSELF, NO_EFFORT, KM_PATROLLED = "g.v", N, "e.value"
+
+
+def roll_up(job: int, codes: Iterable[str], effort: str) -> None:
+    """The quarters and years in scope of additive indicators with no cell (`codes`): the
+    sums of their stored months (1 job parameter), those just written and the others, so
+    that an update recomputes one month from its records. Months are summed in time order
+    (floating-point sums depend on their order: an update and a full computation must
+    agree exactly). `effort`: EFFORT_ITSELF, NO_EFFORT or KM_PATROLLED (which the
+    effort.km rows of the same periods, written before, give)."""
+    listed = ", ".join(f"'{c}'" for c in codes)
+    months = stored_parts(
+        IV,
+        "v.area_id, v.zone_id, v.indicator, v.subject, v.value",
+        "'Q', 'Y'",
+        "M",
+        f"AND v.indicator IN ({listed}) AND v.cell_id = 0",
+    )
+    km = ""
+    if effort == KM_PATROLLED:
+        km = f"""LEFT JOIN {IV} e ON e.area_id = g.area_id AND e.period_kind = g.kind
+            AND e.period_start = g.start AND e.zone_id = g.zone_id AND e.cell_id = 0
+            AND e.indicator = 'effort.km' AND e.subject = ''"""
+    execute(
+        f"""
+        INSERT INTO {IV} ({COLUMNS})
+        SELECT g.area_id, g.zone_id, 0, g.kind, g.start, g.indicator, g.subject, g.v, g.v, {N}, {N}, {N},
+            {effort}
+        FROM (
+            SELECT area_id, zone_id, kind, start, indicator, subject, SUM(value) AS v
+            FROM {by_month(months, "kind, start, area_id, zone_id, indicator, subject")} p
+            GROUP BY area_id, zone_id, kind, start, indicator, subject
+        ) g
+        {km}
+        {IN_KEY_ORDER}
+        """,
+        [job],
+    )
