@@ -332,7 +332,7 @@ def _activity(job: int, where: Where) -> None:
     )
     # Quarters and years from the stored months: effort carries itself, counts none.
     sql.roll_up(job, EFFORT_CODES, sql.EFFORT_ITSELF)
-    sql.roll_up(job, ("count.records", "count.individuals"), sql.NO_EFFORT)
+    sql.roll_up(job, ("count.records", "count.individuals"), sql.NO_EFFORT, whole_numbers=True)
 
 
 EFFORT_CODES = (

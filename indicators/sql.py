@@ -156,13 +156,15 @@ PIECES = "indicators_trackpiece"
 EFFORT_ITSELF, NO_EFFORT, KM_PATROLLED = "g.v", N, "e.value"
 
 
-def roll_up(job: int, codes: Iterable[str], effort: str) -> None:
+def roll_up(job: int, codes: Iterable[str], effort: str, *, whole_numbers: bool = False) -> None:
     """The quarters and years in scope of additive indicators with no cell (`codes`): the
     sums of their stored months (1 job parameter), those just written and the others, so
     that an update recomputes one month from its records. Months are summed in time order
     (floating-point sums depend on their order: an update and a full computation must
-    agree exactly). `effort`: EFFORT_ITSELF, NO_EFFORT or KM_PATROLLED (which the
-    effort.km rows of the same periods, written before, give)."""
+    agree exactly), unless `whole_numbers` (counts: their sums are exact in any order, and
+    sorting a national computation's months costs seconds). `effort`: EFFORT_ITSELF,
+    NO_EFFORT or KM_PATROLLED (which the effort.km rows of the same periods, written
+    before, give)."""
     listed = ", ".join(f"'{c}'" for c in codes)
     months = stored_parts(
         IV,
@@ -171,6 +173,8 @@ def roll_up(job: int, codes: Iterable[str], effort: str) -> None:
         "M",
         f"AND v.indicator IN ({listed}) AND v.cell_id = 0",
     )
+    keys = "kind, start, area_id, zone_id, indicator, subject"
+    rows = f"({months})" if whole_numbers else by_month(months, keys)
     km = ""
     if effort == KM_PATROLLED:
         km = f"""LEFT JOIN {IV} e ON e.area_id = g.area_id AND e.period_kind = g.kind
@@ -183,7 +187,7 @@ def roll_up(job: int, codes: Iterable[str], effort: str) -> None:
             {effort}
         FROM (
             SELECT area_id, zone_id, kind, start, indicator, subject, SUM(value) AS v
-            FROM {by_month(months, "kind, start, area_id, zone_id, indicator, subject")} p
+            FROM {rows} p
             GROUP BY area_id, zone_id, kind, start, indicator, subject
         ) g
         {km}
