@@ -39,6 +39,10 @@ SCREEN = (1280, 800)
 DASHBOARD_MAP = (1248, 448)
 
 
+# What a browser says it accepts: answers are timed and weighed as it receives them.
+BROWSER = {"Accept-Encoding": "gzip, deflate, br"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -207,8 +211,8 @@ def opening_requests(area: Any, zoom: int) -> list[tuple[str, dict[str, object]]
 def page_weight(user: object) -> None:
     """The area dashboard's weight before the basemap, for every area; the heaviest is
     printed: the page, the static files it names (gzip-compressed, as WhiteNoise serves
-    them), and the answers its scripts ask for on opening (opening_requests), as the test
-    client receives them (not compressed)."""
+    them), and the answers its scripts ask for on opening (opening_requests), as a browser
+    receives them (JSON gzip-compressed: fieldkit.compression)."""
     import gzip
     import re
 
@@ -218,7 +222,7 @@ def page_weight(user: object) -> None:
 
     from protected_areas.models import ProtectedArea
 
-    client = Client()
+    client = Client(headers=BROWSER)
     client.force_login(user)
     # The names as the source tree has them (no collectstatic here): the sizes are those of
     # the same files.
@@ -296,7 +300,7 @@ def report(label: str, times: list[float], size: int) -> None:
     p95 = times[min(len(times) - 1, round(0.95 * len(times)) - 1)]
     print(
         f"  {label:<34} p50 {statistics.median(times):7.1f} ms   p95 {p95:7.1f} ms   "
-        f"largest answer {size / 1024:,.0f} KiB   ({len(times)} requests)"
+        f"largest answer {size / 1024:,.0f} KiB gzip   ({len(times)} requests)"
     )
 
 
@@ -304,7 +308,7 @@ def measure(user: object, extent: tuple[float, float, float, float], requests: i
     from django.core.cache import cache
     from django.test import Client
 
-    client = Client()
+    client = Client(headers=BROWSER)
     client.force_login(user)
     rng = random.Random(seed)
     print("latency, as a national viewer (sensitive points generalised):")

@@ -143,6 +143,9 @@ MIDDLEWARE = [
     # Static files, straight after the HTTPS redirect and before sessions: gunicorn serves
     # them itself, hashed names cached for ever, gzip and Brotli copies made at collectstatic.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # JSON answers gzip-compressed for clients that accept it (fieldkit.compression), before
+    # anything else reads the body on its way out.
+    "fieldkit.compression.CompressJSON",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
