@@ -264,7 +264,13 @@
       data: { labels: elements, datasets: mettYears.map(function (y, i) {
         return { label: y, borderColor: palette[i % palette.length], backgroundColor: "transparent", data: elements.map(function (e) { var r = mett.filter(function (x) { return x.subject === e && x.period_start.slice(0, 4) === y; })[0]; return r ? r.value : null; }) };
       }) },
-      options: { scales: { r: { min: 0, max: 100 } } }
+      /* Taller than the other charts, its legend beside it: the element names around the
+         radar need the room. */
+      options: {
+        aspectRatio: 1.4,
+        plugins: { legend: { position: "right" } },
+        scales: { r: { min: 0, max: 100, ticks: { stepSize: 25 }, pointLabels: { font: { size: 12 } } } }
+      }
     });
 
     var budget = yearly.filter(function (r) { return r.indicator === "finance.budget_per_km2"; });
