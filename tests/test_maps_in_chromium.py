@@ -384,12 +384,14 @@ def test_species_page_and_law_enforcement_map(fieldkit_server, demo, page, page_
     assert page.evaluate("window.speciesRates") > 0
     assert page.locator("#species-records tbody tr").count() >= 1
     assert page.locator("#sensitive-note").count() == 1  # made sensitive by the fixture
+    # The areas outlined under the records (no basemap here).
+    page.wait_for_function("window.areaOutlines > 0")
     page.screenshot(path=artifact_path("maps-species.png"), full_page=True)
 
     page.context.clear_cookies()
     sign_in(page, fieldkit_server, "officer")
     page.goto(fieldkit_server.url("/maps/enforcement/"))
-    page.wait_for_function("window.illicitFeatures !== undefined")
+    page.wait_for_function("window.illicitFeatures !== undefined && window.areaOutlines > 0")
     verticals = page.evaluate("[...new Set(window.illicitFeatures.map(f => f.properties.vertical))]")
     assert verticals == ["illicit"]
     assert page.locator("#hotspots li[data-lon]").count() >= 1

@@ -42,6 +42,26 @@
     return map;
   };
 
+  /* The protected areas in view as thin outlines under the data, loaded again as the map
+     moves: without a basemap (offline, or none configured) they are what places the
+     points. window.areaOutlines: how many the last answer drew. */
+  FK.areaOutlines = function (map) {
+    var group = L.layerGroup().addTo(map);
+    var asked = 0;
+    function load() {
+      var n = ++asked;
+      FK.getJSON("/api/v1/areas/?" + FK.query({ bbox: FK.view(map).bbox, page_size: 500 })).then(function (doc) {
+        if (n !== asked) { return; }
+        group.clearLayers();
+        group.addLayer(L.geoJSON(doc, { style: { color: "#1b5e20", weight: 1.5, opacity: 0.8, fill: false }, interactive: false }));
+        window.areaOutlines = doc.features.length;
+      });
+    }
+    map.on("moveend", load);
+    load();
+    return group;
+  };
+
   /* The map's view as the data endpoints take it: bbox (clamped to the world) and zoom. */
   FK.view = function (map) {
     var b = map.getBounds();

@@ -3,6 +3,7 @@
 (function () {
   "use strict";
   var map = FK.map("map");
+  FK.areaOutlines(map);
   var form = document.getElementById("filters");
   var url = new URL(window.location.href);
   ["since", "until", "category"].forEach(function (n) { if (url.searchParams.get(n)) { form.elements[n].value = url.searchParams.get(n); } });

@@ -4,6 +4,7 @@
   "use strict";
   var taxon = FK.options.taxon;
   var map = FK.map("map");
+  FK.areaOutlines(map);
   var layer = L.layerGroup().addTo(map);
   var fitted = false;
   function load() {
