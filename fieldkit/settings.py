@@ -169,6 +169,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # `nav`: the pages the user's roles open, for the site's bar on every page.
+                "maps.pages.site_navigation",
             ],
         },
     },

@@ -13,6 +13,7 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 
 from accounts import access
 from accounts.access import Capability
@@ -67,8 +68,14 @@ def navigation(user: Any) -> list[tuple[str, str]]:
     return links
 
 
+def site_navigation(request: HttpRequest) -> dict[str, Any]:
+    """Context processor (settings.TEMPLATES): `nav` for the site's bar on every page
+    (fieldkit/bar.html), worked out only when a page shows it."""
+    return {"nav": SimpleLazyObject(lambda: navigation(request.user))}
+
+
 def page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
-    return render(request, template, {**context, "nav": navigation(request.user)})
+    return render(request, template, context)
 
 
 def published_indicators() -> list[tuple[str, str]]:

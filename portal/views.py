@@ -11,7 +11,6 @@ from django.shortcuts import redirect, render
 
 from accounts import access
 from accounts.access import Capability
-from maps.pages import navigation
 from protected_areas import queries
 
 
@@ -25,7 +24,8 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 @access.policy("public")
 def home(request: HttpRequest) -> HttpResponse:
-    """The areas, and for a signed-in user the pages its roles open (maps.pages.navigation):
+    """The areas, and for a signed-in user the pages its roles open (`nav`, from
+    maps.pages.site_navigation):
     an area's name leads to its dashboard where the user reads its figures or records.
     Visitors not signed in go to the published overview map, or sign in when nothing is
     published (settings.FIELDKIT_PUBLISH_INDICATORS)."""
@@ -47,7 +47,6 @@ def home(request: HttpRequest) -> HttpResponse:
         "portal/home.html",
         {
             "areas": areas,
-            "nav": navigation(request.user),
             "dashboards": dashboards if request.user.is_authenticated else set(),
         },
     )

@@ -165,3 +165,17 @@ class SpeciesAndEnforcementPagesTest(TestCase):
         self.assertNotContains(viewer, f'href="/maps/areas/{self.other_area.pk}/"')
         # Nothing published (the default): visitors sign in first.
         self.assertRedirects(self.get(None, "/"), "/accounts/login/?next=/", fetch_redirect_response=False)
+
+    def test_every_page_has_the_sites_bar(self) -> None:
+        # The same links on the maps, the case pages and the exports page.
+        for url in ("/maps/", "/cases/", "/exports/"):
+            with self.subTest(url=url):
+                page = self.get("law", url)
+                self.assertEqual(page.status_code, 200)
+                self.assertContains(page, '<header class="bar">', count=1)
+                self.assertNotContains(page, "site's bar")  # the template's comment stays out
+                for href in ("/maps/", "/maps/enforcement/", "/cases/", "/exports/"):
+                    self.assertContains(page, f'<a href="{href}">')
+        viewer = self.get("viewer", "/exports/")
+        self.assertContains(viewer, '<a href="/exports/">')
+        self.assertNotContains(viewer, '<a href="/cases/">')
