@@ -229,29 +229,27 @@ def ensure_poisson_bounds(upto: int = POISSON_TABLE) -> None:
 
 
 def _delete(job: int, area_ids: list[int] | None, since: date | None, full: bool) -> None:
-    if not full or since is not None:
-        sql.execute(
-            f"""DELETE FROM {IV} WHERE (area_id, period_kind, period_start) IN
-                (SELECT area_id, period_kind, period_start FROM {SCOPE} WHERE job = %s)""",
-            [job],
-        )
-        sql.execute(
-            f"""DELETE FROM {CELLS} WHERE (area_id, period_kind, period_start) IN
-                (SELECT area_id, period_kind, period_start FROM {SCOPE} WHERE job = %s)""",
-            [job],
-        )
+    """The old values and grid-cell figures of the scope's periods (and, for a full
+    computation, of the areas from `since`)."""
+    where: list[str] = []
+    params: list[Any] = []
     if full:
         # Months that lost all their records have no scope row: clear the area from `since`.
-        where: list[str] = []
-        params: list[Any] = []
         if area_ids is not None:
             where.append(f"area_id IN ({', '.join(['%s'] * len(area_ids)) or 'NULL'})")
             params += area_ids
         if since is not None:
             where.append("period_start >= %s")
             params.append(date(since.year, since.month, 1))
-        sql.execute(f"DELETE FROM {IV} WHERE {' AND '.join(where) or '1 = 1'}", params)
-        sql.execute(f"DELETE FROM {CELLS} WHERE {' AND '.join(where) or '1 = 1'}", params)
+    for table in (IV, CELLS):
+        if not full or since is not None:
+            sql.execute(
+                f"""DELETE FROM {table} WHERE (area_id, period_kind, period_start) IN
+                    (SELECT area_id, period_kind, period_start FROM {SCOPE} WHERE job = %s)""",
+                [job],
+            )
+        if full:
+            sql.execute(f"DELETE FROM {table} WHERE {' AND '.join(where) or '1 = 1'}", params)
 
 
 def _activity(job: int, where: Where) -> None:
@@ -516,9 +514,7 @@ def _finance(job: int) -> None:
         UNION ALL
         SELECT t.area_id, 0, 0, 'Y', t.period_start, 'finance.spend_per_km', 'currency:' || t.currency,
             CASE WHEN e.value > 0 THEN t.spend / e.value END, t.spend, e.value, {N}, {N}, e.value
-            FROM tot t LEFT JOIN {IV} e ON e.area_id = t.area_id AND e.zone_id = 0 AND e.cell_id = 0
-                AND e.period_kind = 'Y' AND e.period_start = t.period_start
-                AND e.indicator = 'effort.km' AND e.subject = ''
+            FROM tot t {sql.km_patrolled("e", "t.area_id", "0", "'Y'", "t.period_start")}
             WHERE t.spend IS NOT NULL
         UNION ALL
         SELECT area_id, 0, 0, 'Y', period_start, 'finance.gap_basic', 'currency:' || currency,

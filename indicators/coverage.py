@@ -244,43 +244,33 @@ def _period_swaths(job: int) -> None:
         [job, job, job],
     )
     columns = "area_id, period_kind, period_start, srid, geom, segment_count, segment_id_sum, segment_id_max"
-    sql.execute(
-        f"""
-        INSERT INTO {sql.PERIOD_SWATHS} ({columns})
-        SELECT area_id, 'Q', q, MAX(srid), {_f("wkb", "ST_Union(g)")}, SUM(n), SUM(total), MAX(top)
-        FROM (
-            SELECT v.area_id, {starts["Q"]} AS q, v.month, v.srid, {_f("from_wkb", "v.geom, v.srid")} AS g,
-                v.segment_count AS n, v.segment_id_sum AS total, v.segment_id_max AS top
-            FROM {sql.SCOPE} y JOIN {sql.SWATHS} v ON v.area_id = y.area_id
-                AND v.month >= y.period_start AND v.month <= y.period_end
-            WHERE y.job = %s AND y.period_kind = 'Y' AND NOT EXISTS (
-                SELECT 1 FROM {sql.PERIOD_SWATHS} p WHERE p.area_id = v.area_id AND p.period_kind = 'Q'
-                    AND p.period_start = {starts["Q"]})
-            ORDER BY v.area_id, {starts["Q"]}, v.month
-        ) x
-        GROUP BY area_id, q
-        """,
-        [job],
+    # Quarters from the stored months (MonthlySwath), then years from the stored quarters.
+    parts = (
+        ("Q", sql.SWATHS, "v.month", ""),
+        ("Y", sql.PERIOD_SWATHS, "v.period_start", "AND v.period_kind = 'Q'"),
     )
-    year = d.year("v.period_start")
-    sql.execute(
-        f"""
-        INSERT INTO {sql.PERIOD_SWATHS} ({columns})
-        SELECT area_id, 'Y', y, MAX(srid), {_f("wkb", "ST_Union(g)")}, SUM(n), SUM(total), MAX(top)
-        FROM (
-            SELECT v.area_id, {year} AS y, v.period_start, v.srid, {_f("from_wkb", "v.geom, v.srid")} AS g,
-                v.segment_count AS n, v.segment_id_sum AS total, v.segment_id_max AS top
-            FROM {sql.SCOPE} s JOIN {sql.PERIOD_SWATHS} v ON v.area_id = s.area_id AND v.period_kind = 'Q'
-                AND v.period_start >= s.period_start AND v.period_start <= s.period_end
-            WHERE s.job = %s AND s.period_kind = 'Y' AND NOT EXISTS (
-                SELECT 1 FROM {sql.PERIOD_SWATHS} p WHERE p.area_id = v.area_id AND p.period_kind = 'Y'
-                    AND p.period_start = {year})
-            ORDER BY v.area_id, {year}, v.period_start
-        ) x
-        GROUP BY area_id, y
-        """,
-        [job],
-    )
+    for kind, table, part_start, only in parts:
+        start = d.quarter(part_start) if kind == "Q" else d.year(part_start)
+        sql.execute(
+            f"""
+            INSERT INTO {sql.PERIOD_SWATHS} ({columns})
+            SELECT area_id, '{kind}', pstart, MAX(srid), {_f("wkb", "ST_Union(g)")},
+                SUM(n), SUM(total), MAX(top)
+            FROM (
+                SELECT v.area_id, {start} AS pstart, v.srid,
+                    {_f("from_wkb", "v.geom, v.srid")} AS g,
+                    v.segment_count AS n, v.segment_id_sum AS total, v.segment_id_max AS top
+                FROM {sql.SCOPE} y JOIN {table} v ON v.area_id = y.area_id {only}
+                    AND {part_start} >= y.period_start AND {part_start} <= y.period_end
+                WHERE y.job = %s AND y.period_kind = 'Y' AND NOT EXISTS (
+                    SELECT 1 FROM {sql.PERIOD_SWATHS} p WHERE p.area_id = v.area_id
+                        AND p.period_kind = '{kind}' AND p.period_start = {start})
+                ORDER BY v.area_id, {start}, {part_start}
+            ) x
+            GROUP BY area_id, pstart
+            """,
+            [job],
+        )
 
 
 def _in_scope(alias: str) -> str:

@@ -79,9 +79,7 @@ def resource_use(job: int, where: sql.Where) -> None:
         SELECT f.area_id, f.zone_id, 0, 'M', f.m, f.indicator, f.subject, f.v, f.v, {n}, {n}, {n},
             e.value
         FROM figures f
-        LEFT JOIN {sql.IV} e ON e.area_id = f.area_id AND e.period_kind = 'M'
-            AND e.period_start = f.m AND e.zone_id = f.zone_id AND e.cell_id = 0
-            AND e.indicator = 'effort.km' AND e.subject = ''
+        {sql.km_patrolled("e", "f.area_id", "f.zone_id", "'M'", "f.m")}
         {sql.IN_KEY_ORDER}
         """,
         [job, *op_params],

@@ -151,6 +151,14 @@ CELLS = "indicators_cellfigure"
 PIECES = "indicators_trackpiece"
 
 
+def km_patrolled(alias: str, area: str, zone: str, kind: str, start: str) -> str:
+    """LEFT JOIN of the effort.km row (as `alias`) of an area or zone and period: the effort
+    a figure that is not itself effort carries (its `value`; NULL where none)."""
+    return f"""LEFT JOIN {IV} {alias} ON {alias}.area_id = {area} AND {alias}.zone_id = {zone}
+        AND {alias}.cell_id = 0 AND {alias}.period_kind = {kind} AND {alias}.period_start = {start}
+        AND {alias}.indicator = 'effort.km' AND {alias}.subject = ''"""
+
+
 # The effort a rolled-up row carries: its own value (effort), none (counts), or the km
 # patrolled in the same area, zone and period (resource use).
 EFFORT_ITSELF, NO_EFFORT, KM_PATROLLED = "g.v", N, "e.value"
@@ -175,11 +183,7 @@ def roll_up(job: int, codes: Iterable[str], effort: str, *, whole_numbers: bool 
     )
     keys = "kind, start, area_id, zone_id, indicator, subject"
     rows = f"({months})" if whole_numbers else by_month(months, keys)
-    km = ""
-    if effort == KM_PATROLLED:
-        km = f"""LEFT JOIN {IV} e ON e.area_id = g.area_id AND e.period_kind = g.kind
-            AND e.period_start = g.start AND e.zone_id = g.zone_id AND e.cell_id = 0
-            AND e.indicator = 'effort.km' AND e.subject = ''"""
+    km = km_patrolled("e", "g.area_id", "g.zone_id", "g.kind", "g.start") if effort == KM_PATROLLED else ""
     execute(
         f"""
         INSERT INTO {IV} ({COLUMNS})
