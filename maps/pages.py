@@ -74,10 +74,6 @@ def site_navigation(request: HttpRequest) -> dict[str, Any]:
     return {"nav": SimpleLazyObject(lambda: navigation(request.user))}
 
 
-def page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
-    return render(request, template, context)
-
-
 def published_indicators() -> list[tuple[str, str]]:
     """The indicators a visitor not signed in may colour the overview by
     (settings.FIELDKIT_PUBLISH_INDICATORS), labelled as in the overview's list."""
@@ -92,7 +88,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     public = not request.user.is_authenticated
     if public and not settings.FIELDKIT_PUBLISH_INDICATORS:
         return redirect_to_login(request.get_full_path())
-    return page(
+    return render(
         request,
         "maps/overview.html",
         {
@@ -115,7 +111,7 @@ def area(request: HttpRequest, pk: int) -> HttpResponse:
         access.can(request.user, cap, found) for cap in (Capability.VIEW_INDICATORS, Capability.VIEW_RECORDS)
     ):
         raise Http404
-    return page(
+    return render(
         request,
         "maps/area.html",
         {
@@ -144,7 +140,7 @@ def species_index(request: HttpRequest) -> HttpResponse:
         .annotate(records=Count("pk"))
         .order_by("-records", "species__taxon__scientific_name")
     )
-    return page(request, "maps/species_index.html", {"taxa": counts, "map_options": map_options()})
+    return render(request, "maps/species_index.html", {"taxa": counts, "map_options": map_options()})
 
 
 @access.policy("authenticated")
@@ -153,7 +149,7 @@ def species(request: HttpRequest, slug: str) -> HttpResponse:
     """/maps/species/<slug>/: where and how often a species is recorded, its IUCN status and
     its encounter rate over time; its points generalised for whoever lacks the right."""
     taxon = get_object_or_404(Taxon, slug=slug)
-    return page(
+    return render(
         request,
         "maps/species.html",
         {
@@ -176,7 +172,7 @@ def enforcement(request: HttpRequest) -> HttpResponse:
     enforcement and managers; cases open from the records (enforcement app)."""
     if not access.can(request.user, Capability.VIEW_ILLICIT_RECORDS, None):
         raise Http404
-    return page(
+    return render(
         request,
         "maps/enforcement.html",
         {
