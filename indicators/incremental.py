@@ -27,7 +27,7 @@ from operator import or_
 
 from celery import current_app
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -103,24 +103,30 @@ def lease() -> timedelta:
 
 
 def claim(areas: int = AREAS_PER_CLAIM) -> tuple[uuid.UUID, list[Key]]:
-    """Claim every dirty key of up to `areas` areas that nobody else is computing."""
+    """Claim every dirty key of up to `areas` areas that nobody else is computing, in one
+    conditional UPDATE: of two workers claiming at once, the second finds the rows the
+    first took no longer free and leaves them (PostgreSQL rechecks the condition on each
+    row it waited for; SQLite has one writer)."""
     token, now = uuid.uuid4(), timezone.now()
-    free = Q(claimed_by=None) | Q(claimed_at__lt=now - lease())
-    busy = DirtyKey.objects.exclude(free).values("area_id")
-    area_ids = list(
-        DirtyKey.objects.filter(free)
-        .exclude(area_id__in=busy)
-        .order_by("area_id")
-        .values_list("area_id", flat=True)
-        .distinct()[:areas]
-    )
-    if not area_ids:
-        return token, []
-    DirtyKey.objects.filter(free, area_id__in=area_ids).update(
-        claimed_by=token, claimed_at=now, claimed_generation=F("generation")
-    )
-    keys = list(DirtyKey.objects.filter(claimed_by=token).values_list("area_id", "month"))
-    return token, [(a, _as_date(m)) for a, m in keys]
+    # As the columns' fields write them (SQLite keeps UUIDs as hex, datetimes as UTC text).
+    by = models.UUIDField().get_db_prep_value(token, connection)
+    at, stale = (models.DateTimeField().get_db_prep_value(t, connection) for t in (now, now - lease()))
+    table = DirtyKey._meta.db_table
+    free = "(claimed_by IS NULL OR claimed_at < %s)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {table} SET claimed_by = %s, claimed_at = %s, claimed_generation = generation
+            WHERE {free} AND area_id IN (
+                SELECT DISTINCT area_id FROM {table} WHERE {free} AND area_id NOT IN (
+                    SELECT area_id FROM {table} WHERE NOT {free})
+                ORDER BY area_id LIMIT %s)
+            RETURNING area_id, month
+            """,  # noqa: S608 (the table's name; values are parameters)
+            [by, at, stale, stale, stale, areas],
+        )
+        keys = cursor.fetchall()
+    return token, [(int(a), _as_date(m)) for a, m in keys]
 
 
 def finish(token: uuid.UUID) -> int:
