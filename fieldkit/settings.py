@@ -465,6 +465,10 @@ INDICATORS_UPDATE_DELAY = envint("INDICATORS_UPDATE_DELAY", "2")
 INDICATORS_UPDATE_AFTER_SUBMISSION = envbool("INDICATORS_UPDATE_AFTER_SUBMISSION", "true")
 INDICATORS_UPDATE_INTERVAL = envint("INDICATORS_UPDATE_INTERVAL", "60")
 INDICATORS_LEASE = envint("INDICATORS_LEASE", "600")
+# Connections an update uses at once on PostgreSQL (indicators.compute.compute_months): 2
+# computes the patrol swaths' coverage, species accumulation and METT beside the other
+# families, each part in a transaction of its own; 1 computes everything in one.
+INDICATORS_UPDATE_CONNECTIONS = envint("INDICATORS_UPDATE_CONNECTIONS", "2")
 
 SILENCED_SYSTEM_CHECKS = [
     # Debian 12 ships GDAL 3.6; Django 5.2 warns below 3.9. Everything we use is supported.

@@ -28,13 +28,17 @@ The formulas are those of indicators.formulas, written in SQL; tests compare the
 from __future__ import annotations
 
 import multiprocessing
+import os
 import random
+import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.db import connection, connections, transaction
 from scipy.special import gammaincinv
 
@@ -228,9 +232,19 @@ def ensure_poisson_bounds(upto: int = POISSON_TABLE) -> None:
 # the counts per species (biodiversity).
 
 
-def _delete(job: int, area_ids: list[int] | None, since: date | None, full: bool) -> None:
+def _delete(job: int, area_ids: list[int] | None, since: date | None, full: bool, part: str = "all") -> None:
     """The old values and grid-cell figures of the scope's periods (and, for a full
-    computation, of the areas from `since`)."""
+    computation, of the areas from `since`); of an update's `part` only (PARTS)."""
+    if part != "all":
+        # One part of an update: its own indicators (and, for the main part, the cells).
+        mine = "IN" if part == BESIDE else "NOT IN"
+        codes = ", ".join(f"'{code}'" for code in BESIDE_CODES)
+        scope = f"""(area_id, period_kind, period_start) IN
+            (SELECT area_id, period_kind, period_start FROM {SCOPE} WHERE job = %s)"""
+        sql.execute(f"DELETE FROM {IV} WHERE {scope} AND indicator {mine} ({codes})", [job])
+        if part == MAIN:
+            sql.execute(f"DELETE FROM {CELLS} WHERE {scope}", [job])
+        return
     where: list[str] = []
     params: list[Any] = []
     if full:
@@ -534,6 +548,16 @@ def _finance(job: int) -> None:
     )
 
 
+# An update's two parts (PARTS), each in a transaction of its own on a connection of its
+# own, at the same time (compute_months). BESIDE are the families that read only records
+# and their own stored state (swaths), and whose rows no other family reads: the patrol
+# swath's coverage, the species accumulation and METT; the MAIN part is every other family,
+# which read each other's rows. A full computation runs both parts in one transaction.
+MAIN, BESIDE = "main", "beside"
+PARTS = ("all", MAIN, BESIDE)
+BESIDE_CODES = ("coverage.area", "bio.accumulation", "mett.percent")
+
+
 def compute_scope(
     job: int,
     where: Where,
@@ -542,30 +566,39 @@ def compute_scope(
     since: date | None = None,
     full: bool,
     months: Where | None = None,
+    part: str = "all",
 ) -> None:
     """Replace the values of the scope of `job` (already written), in the caller's
-    transaction. The additive families read the records of `months` (default `where`) and
-    the stored rows of the other months of the scope's years; the others read `where`."""
+    transaction: all of them, or those of one part of an update (PARTS). The additive
+    families read the records of `months` (default `where`) and the stored rows of the
+    other months of the scope's years; the others read `where`."""
     months = months or where
-    steps: list[tuple[str, Callable[[], None]]] = [
-        ("delete", lambda: _delete(job, area_ids, since, full)),
-        ("effort, counts and rates", lambda: _activity(job, months)),
-        ("cut tracks", lambda: coverage.cut_tracks(job, months)),
-        ("cells", lambda: coverage.cells(job, months)),
-        ("biodiversity", lambda: _biodiversity(job, where)),
-        ("mett", lambda: _mett(job)),
-        ("finance", lambda: _finance(job)),
-        ("coverage", lambda: coverage.coverage(job, where)),
-        ("resource use", lambda: resource_use.resource_use(job, months)),
-        ("accumulation", lambda: accumulation.accumulation(job, where)),
-        ("mett evidence", lambda: evidence.mett_suggested(job)),
+    steps: list[tuple[str, str, Callable[[], None]]] = [
+        ("delete", "", lambda: _delete(job, area_ids, since, full, part)),
+        ("effort, counts and rates", MAIN, lambda: _activity(job, months)),
+        ("cut tracks", MAIN, lambda: coverage.cut_tracks(job, months)),
+        ("cells", MAIN, lambda: coverage.cells(job, months)),
+        ("biodiversity", MAIN, lambda: _biodiversity(job, where)),
+        ("mett", BESIDE, lambda: _mett(job)),
+        ("finance", MAIN, lambda: _finance(job)),
+        ("coverage", BESIDE, lambda: coverage.area_coverage(job, months)),
+        ("cell coverage", MAIN, lambda: coverage.cell_coverage(job)),
+        ("resource use", MAIN, lambda: resource_use.resource_use(job, months)),
+        ("accumulation", BESIDE, lambda: accumulation.accumulation(job, where)),
+        ("mett evidence", MAIN, lambda: evidence.mett_suggested(job)),
     ]
     ensure_poisson_bounds()
     _tune()
-    for name, step in steps:
+    for name, belongs, step in steps:
+        if part != "all" and belongs not in ("", part):
+            continue
         started = time.perf_counter()
         step()
-        TIMINGS[name] = TIMINGS.get(name, 0.0) + time.perf_counter() - started
+        with _timings_lock:
+            TIMINGS[name] = TIMINGS.get(name, 0.0) + time.perf_counter() - started
+
+
+_timings_lock = threading.Lock()
 
 
 def _tune() -> None:
@@ -635,25 +668,83 @@ def _compute_in_child(args: tuple[list[int], date | None]) -> dict[str, float]:
 
 
 def compute_months(keys: Iterable[tuple[int, date]]) -> None:
-    """Recompute the given (area, month) keys, and the quarters and years containing them."""
-    job = new_job()
+    """Recompute the given (area, month) keys, and the quarters and years containing them.
+
+    On PostgreSQL, outside a transaction, with INDICATORS_UPDATE_CONNECTIONS = 2: the two
+    parts of the update (MAIN, BESIDE) at once, the BESIDE part on a thread with a
+    connection of its own (kept from one update to the next), each part in a transaction
+    of its own. Either part failing fails the update: its keys stay dirty, and the next
+    update computes both parts again. Otherwise both parts in one transaction."""
     keys = set(keys)
     if not keys:
         return
+    if not _beside_thread_usable():
+        _compute_months_part(keys, "all")
+        return
+    beside = _beside_executor().submit(_compute_months_beside, keys)
+    try:
+        _compute_months_part(keys, MAIN)
+    except BaseException:
+        beside.exception()  # wait for it: its transaction ends before this one is reported
+        raise
+    beside.result()
+
+
+def _compute_months_part(keys: set[tuple[int, date]], part: str) -> None:
+    job = new_job()
     with transaction.atomic():
-        _lock_areas(sorted({area_id for area_id, _ in keys}))
+        _lock_areas(sorted({area_id for area_id, _ in keys}), part)
         scope_months(job, keys)
         areas, first, last = sorted({a for a, _ in keys}), min(m for _, m in keys), max(m for _, m in keys)
         where = Where(areas, date(first.year, 1, 1), date(last.year, 12, 31))
-        compute_scope(job, where, full=False, months=Where(areas, first, _month_end(last)))
+        compute_scope(job, where, full=False, months=Where(areas, first, _month_end(last)), part=part)
         clear_scope(job)
 
 
-# Advisory lock namespace of indicator computations (pg_advisory_xact_lock(namespace, area)).
-_LOCK_NAMESPACE = 7411
+def _beside_thread_usable() -> bool:
+    return (
+        settings.INDICATORS_UPDATE_CONNECTIONS > 1
+        and connection.vendor == "postgresql"
+        # Inside a transaction (a test case's, a caller's), another connection would not see
+        # its uncommitted records.
+        and not connection.in_atomic_block
+    )
 
 
-def _lock_areas(area_ids: list[int] | None) -> None:
+def _compute_months_beside(keys: set[tuple[int, date]]) -> None:
+    # The thread's own connection, opened on its first update and kept while it is usable.
+    connection.close_if_unusable_or_obsolete()
+    _compute_months_part(keys, BESIDE)
+
+
+_beside: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _beside_executor() -> ThreadPoolExecutor:
+    """The thread computing BESIDE parts, one per process (a forked worker starts its own)."""
+    global _beside
+    if _beside is None or _beside[0] != os.getpid():
+        _beside = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="fieldkit-indicators-beside"))
+    return _beside[1]
+
+
+def close_beside_connection() -> None:
+    """Close the BESIDE thread's connection (a test's database is dropped after it)."""
+    if _beside is not None and _beside[0] == os.getpid():
+        done: Future[None] = _beside[1].submit(_close_connection)
+        done.result()
+
+
+def _close_connection() -> None:
+    connection.close()  # the calling thread's own
+
+
+# Advisory lock namespaces of indicator computations (pg_advisory_xact_lock(namespace,
+# area)): one per part of an update; a whole computation takes both.
+_LOCK_NAMESPACES = {MAIN: 7411, BESIDE: 7412}
+
+
+def _lock_areas(area_ids: list[int] | None, part: str = "all") -> None:
     """Serialise computations of the same area: two replacing the same year at once would
     both delete, then both insert. SQLite has a single writer already."""
     if connection.vendor != "postgresql":
@@ -662,11 +753,13 @@ def _lock_areas(area_ids: list[int] | None) -> None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT id FROM protected_areas_protectedarea")
             area_ids = [row[0] for row in cursor.fetchall()]
+    namespaces = sorted(_LOCK_NAMESPACES.values()) if part == "all" else [_LOCK_NAMESPACES[part]]
     with connection.cursor() as cursor:
         # One round trip, in a fixed order: no two computations wait on each other in a ring.
         cursor.execute(
-            "SELECT pg_advisory_xact_lock(%s, a) FROM unnest(%s::integer[]) AS a ORDER BY a",
-            [_LOCK_NAMESPACE, sorted(area_ids)],
+            "SELECT pg_advisory_xact_lock(n, a) FROM unnest(%s::integer[]) AS n,"
+            " unnest(%s::integer[]) AS a ORDER BY n, a",
+            [namespaces, sorted(area_ids)],
         )
 
 

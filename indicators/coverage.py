@@ -8,8 +8,8 @@ same statement on PostGIS and SpatiaLite but for the spatial function names).
 2. `cells`: per grid cell and period, the effort from the pieces and the records from the
    observations' points, one CellFigure row each; models.IndicatorRow presents them as
    effort.*, cell.records and cpue.records.km rows with a cell.
-3. `coverage`: the share of an area (and of each zone) within 500 m of a track
-   (coverage.area), and the share of its grid cells patrolled (coverage.cells).
+3. `area_coverage`: the share of an area (and of each zone) within 500 m of a track
+   (coverage.area); `cell_coverage`: the share of its grid cells patrolled (coverage.cells).
 """
 
 from __future__ import annotations
@@ -280,7 +280,7 @@ def _in_scope(alias: str) -> str:
     )
 
 
-def coverage(job: int, where: sql.Where) -> None:
+def area_coverage(job: int, months: sql.Where) -> None:
     """coverage.area: the share (0–1) of an area, and of each of its zones, within 500 m of
     a track walked in the period — ecoscope's merged swath coverage (overlaps counted once;
     domain.md §2, §6; formulas.area_coverage). The tracks of the leg-days with effort in
@@ -288,14 +288,15 @@ def coverage(job: int, where: sql.Where) -> None:
     (a metric buffer), merged per month (stored, MonthlySwath, and kept while the month's
     tracks are the same), then the months per quarter and year, and
     intersected with the boundary; numerator the covered km², denominator the boundary's
-    km² in the same projection.
+    km² in the same projection. Only for periods with a swath: where the area has km
+    patrolled along a track.
 
-    coverage.cells: the share (0–1) of the area's grid cells with effort.km in the period
-    (formulas.cell_coverage, SMART's gridded effort; domain.md §6); numerator patrolled
-    cells, denominator cells. Both only for periods where the area has km patrolled."""
+    It reads only records and the stored swaths, and no other family reads what it writes:
+    an update may compute it on a connection of its own (indicators.compute.BESIDE).
+    `months`: the records of the months in scope (quarters and years merge stored months)."""
     d = sql.dialect()
     n = sql.N
-    ts_where, ts_params = where.sql("ts.area_id", "ts.day")
+    ts_where, ts_params = months.sql("ts.area_id", "ts.day")
     utm = (
         "(32601 + CASE WHEN ST_Y(ST_Centroid(pa.boundary)) < 0 THEN 100 ELSE 0 END"
         f" + {d.floor('(ST_X(ST_Centroid(pa.boundary)) + 180) / 6')})"
@@ -308,7 +309,7 @@ def coverage(job: int, where: sql.Where) -> None:
     # Stored swaths kept while their month's input is the same (MonthlySwath says why its
     # fingerprint tells): deleted where a month in scope has other segments or another
     # projection, and wherever a month of the computation's areas and dates has none left.
-    v_where, v_params = where.sql("v.area_id", "v.month")
+    v_where, v_params = months.sql("v.area_id", "v.month")
     sql.execute(
         f"""
         DELETE FROM {sql.SWATHS} WHERE id IN (
@@ -383,6 +384,14 @@ def coverage(job: int, where: sql.Where) -> None:
         """,
         [job, job],
     )
+
+
+def cell_coverage(job: int) -> None:
+    """coverage.cells: the share (0–1) of the area's grid cells with effort.km in the period
+    (formulas.cell_coverage, SMART's gridded effort; domain.md §6); numerator patrolled
+    cells, denominator cells; only for periods where the area has km patrolled. Read from
+    the CellFigure and effort.km rows the same computation has just written."""
+    n = sql.N
     sql.execute(
         f"""
         INSERT INTO {sql.IV} ({sql.COLUMNS})

@@ -5,9 +5,14 @@ random sequences of new submissions, edits and re-runs."""
 from __future__ import annotations
 
 import random
+import threading
+import unittest
 from datetime import date
+from typing import Any
+from unittest import mock
 
-from django.test import TestCase
+from django.db import connection
+from django.test import TestCase, TransactionTestCase, override_settings
 
 from indicators import compute, grid, incremental
 from indicators.models import CellFigure, DirtyKey, IndicatorRow, IndicatorValue, MonthlySwath, PeriodSwath
@@ -64,16 +69,19 @@ class DirtyKeysTest(TestCase):
         self.assertEqual(incremental.claim()[1], [(2, MAY)])
 
 
-class IncrementalEqualsFullTest(TestCase):
-    @classmethod
-    def setUpTestData(cls) -> None:
-        cls.areas = [make_area(), make_area(bounds=(147.5, -9.5, 147.6, -9.4))]
-        for area in cls.areas:
-            grid.build_grid(area)
+class RandomSequences:
+    """Random sequences of new submissions, edits, deletions and re-runs, each followed by
+    an update; then the values equal those of a full recomputation."""
+
+    areas: list
+    seeds = 12
+    assertEqual: Any
+    assertIn: Any
+    subTest: Any
 
     def test_random_sequences(self) -> None:
         self.seen: set[tuple[str, bool]] = set()
-        for seed in range(12):
+        for seed in range(self.seeds):
             rng = random.Random(seed)
             steps = [
                 (
@@ -146,6 +154,85 @@ class IncrementalEqualsFullTest(TestCase):
         self.seen |= {(key[5], key[2] != 0) for key in incremental_values}
         Patrol.objects.all().delete()
         Observation.objects.all().delete()
+
+
+def two_areas() -> list:
+    areas = [make_area(), make_area(bounds=(147.5, -9.5, 147.6, -9.4))]
+    for area in areas:
+        grid.build_grid(area)
+    return areas
+
+
+class IncrementalEqualsFullTest(RandomSequences, TestCase):
+    """In a test case's transaction: each update computes in one transaction."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.areas = two_areas()
+
+
+@unittest.skipUnless(connection.vendor == "postgresql", "two connections at once: PostgreSQL only")
+# The updates are this test's own calls, none queued after a submission.
+@override_settings(INDICATORS_UPDATE_AFTER_SUBMISSION=False)
+class UpdateOnTwoConnectionsTest(RandomSequences, TransactionTestCase):
+    """Committed records, as in a worker: each update computes its two parts at once, on two
+    connections (compute.MAIN here, compute.BESIDE on the thread's own)."""
+
+    seeds = 4
+    # The categories and species the migrations wrote, back after each test's flush.
+    serialized_rollback = True
+
+    def setUp(self) -> None:
+        self.areas = two_areas()
+        self.addCleanup(compute.close_beside_connection)
+
+    def test_both_parts_ran_on_their_own_connections(self) -> None:
+        seen: list[tuple[str, int]] = []
+        real = compute._compute_months_part
+
+        def part(keys: set, which: str) -> None:
+            seen.append((which, threading.get_ident()))
+            real(keys, which)
+
+        self.add_submission()
+        with mock.patch.object(compute, "_compute_months_part", part):
+            incremental.update()
+        parts = dict(seen)
+        self.assertEqual(sorted(parts), [compute.BESIDE, compute.MAIN])
+        self.assertNotEqual(parts[compute.BESIDE], parts[compute.MAIN])
+        self.assertTrue(IndicatorValue.objects.filter(indicator="coverage.area").exists())
+        self.assertTrue(IndicatorValue.objects.filter(indicator="effort.km").exists())
+
+    def test_a_part_that_fails_leaves_its_keys_dirty(self) -> None:
+        self.add_submission()
+        with (
+            mock.patch.object(compute.accumulation, "accumulation", side_effect=RuntimeError("down")),
+            self.assertRaises(RuntimeError),
+        ):
+            incremental.update()
+        key = DirtyKey.objects.get()
+        self.assertIsNone(key.claimed_by)
+        # Nothing of the failed part was kept; the next update computes both parts again.
+        self.assertFalse(IndicatorValue.objects.filter(indicator="coverage.area").exists())
+        incremental.update()
+        self.assertFalse(DirtyKey.objects.exists())
+        values = snapshot()
+        IndicatorValue.objects.all().delete()
+        compute.compute_full()
+        self.assertEqual(values, snapshot())
+        self.assertTrue(any(key[5] == "bio.accumulation" for key in values))
+
+    def add_submission(self) -> None:
+        area = self.areas[0]
+        sub = ib.submission()
+        west, south = area.boundary.extent[:2]
+        track = [(west + 0.01, south + 0.01), (west + 0.03, south + 0.02)]
+        legday = ib.leg_day(area, date(2024, 5, 3), km=4.0, sub=sub, track=track)
+        obs = ib.observation(
+            area, date(2024, 5, 3), taxon="casuarius_casuarius", individuals=2, sub=sub, point=track[0]
+        )
+        Observation.objects.filter(pk=obs.pk).update(leg_day=legday)
+        incremental.after_submission(sub, b"")
 
 
 class SubmissionUpdatesIndicatorsTest(BaseTestCase):
