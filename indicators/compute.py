@@ -266,17 +266,33 @@ def _delete(job: int, area_ids: list[int] | None, since: date | None, full: bool
             sql.execute(f"DELETE FROM {table} WHERE {' AND '.join(where) or '1 = 1'}", params)
 
 
-def _activity(job: int, where: Where) -> None:
+def _activity(job: int, where: Where, whole_years: bool = False) -> None:
     """Effort and counts per subject, for every period in scope: effort from TrackSegment,
     counts from ObservationPlace (the same areas and zones), first for the months in scope
     from their records, then for the quarters and years in scope from the stored months
     (those just written and the others). Encounter rates (CPUE) are derived from these
     rows when read (models.IndicatorRow): count ÷ effort × scale with Garwood's bounds
     scaled alike (formulas.encounter_rate, summed_count_rate); no effort (none, or 0) →
-    value NULL: no data, never 0."""
+    value NULL: no data, never 0.
+
+    `whole_years`: every month with records of the scope's years is in scope (a full
+    computation from the first record on), so the counts of quarters and years are summed
+    in the same statement from the months it has just grouped, not read back: the same
+    sums, counts being whole numbers (exact in any order)."""
     d = dialect()
     ts_where, ts_params = where.sql("ts.area_id", "ts.day")
     op_where, op_params = where.sql("op.area_id", "op.day")
+    period = f"CASE WHEN p.kind = 'Q' THEN {d.quarter('m')} ELSE {d.year('m')} END"
+    whole_years_counts = f"""
+        UNION ALL
+        SELECT area_id, zone_id, 0, kind, start, code, subject, n, n, {N}, {N}, {N}, {N} FROM (
+            SELECT area_id, zone_id, p.kind, {period} AS start, c.code, subject,
+                SUM(CASE WHEN c.code = 'count.records' THEN records ELSE individuals END) AS n
+            FROM ct
+            CROSS JOIN (SELECT 'Q' AS kind UNION ALL SELECT 'Y') p
+            CROSS JOIN (SELECT 'count.records' AS code UNION ALL SELECT 'count.individuals') c
+            GROUP BY area_id, zone_id, p.kind, {period}, c.code, subject
+        ) qy"""
     effort_rows = " UNION ALL ".join(
         f"SELECT area_id, zone_id, 0, 'M', m, 'effort.{code}', '', {col}, {col}, {N}, {N}, {N}, {col} FROM eb"
         for code, col in (
@@ -338,13 +354,15 @@ def _activity(job: int, where: Where) -> None:
         UNION ALL
         SELECT area_id, zone_id, 0, 'M', m, 'count.individuals', subject,
             individuals, individuals, {N}, {N}, {N}, {N} FROM ct
+        {whole_years_counts if whole_years else ""}
         {IN_KEY_ORDER}
         """,
         [job, *ts_params, job, *op_params],
     )
     # Quarters and years from the stored months: effort carries itself, counts none.
     sql.roll_up(job, EFFORT_CODES, sql.EFFORT_ITSELF)
-    sql.roll_up(job, ("count.records", "count.individuals"), sql.NO_EFFORT, whole_numbers=True)
+    if not whole_years:
+        sql.roll_up(job, ("count.records", "count.individuals"), sql.NO_EFFORT, whole_numbers=True)
 
 
 EFFORT_CODES = (
@@ -575,7 +593,7 @@ def compute_scope(
     months = months or where
     steps: list[tuple[str, str, Callable[[], None]]] = [
         ("delete", "", lambda: _delete(job, area_ids, since, full, part)),
-        ("effort, counts and rates", MAIN, lambda: _activity(job, months)),
+        ("effort, counts and rates", MAIN, lambda: _activity(job, months, full and since is None)),
         ("cut tracks", MAIN, lambda: coverage.cut_tracks(job, months)),
         ("cells", MAIN, lambda: coverage.cells(job, months)),
         ("biodiversity", MAIN, lambda: _biodiversity(job, where)),

@@ -146,48 +146,49 @@ def cells(job: int, where: sql.Where) -> None:
     r = ", ".join(f"r_{v}" for v in verticals)
     records = ", ".join(f"records_{v}" for v in verticals)
     sums = ", ".join(f"SUM(records_{v})" for v in verticals)
-    sql.execute(
-        f"""
-        INSERT INTO {sql.CELLS} (area_id, cell_id, period_kind, period_start, km, patrol_hours,
-            field_hours, person_days, leg_days, records, {records})
-        WITH em AS (
-            SELECT ts.area_id, {d.month("ts.day")} AS m, p.cell_id, SUM(p.km) AS km,
-                SUM(d.patrol_hours * p.km / d.distance_km) AS ph,
-                SUM(d.field_hours * p.km / d.distance_km) AS fh,
-                SUM(d.person_days * p.km / d.distance_km) AS pd, COUNT(*) AS legdays
-            FROM {sql.PIECES} p
-            JOIN observations_tracksegment ts ON ts.id = p.segment_id
-            JOIN observations_patrollegday d ON d.id = ts.leg_day_id
-            {sql.in_scope_month("ts.area_id", d.month("ts.day"))}
-            WHERE {ts_where}
-            GROUP BY ts.area_id, {d.month("ts.day")}, p.cell_id
-        ),
-        pts AS (
-            SELECT op.area_id, {d.month("op.day")} AS m, o.vertical, {size} AS size,
-                {d.floor(f"{x} / {size}")} AS ix, {d.floor(f"{y} / {size}")} AS iy
-            FROM observations_observationplace op
-            JOIN observations_observation o ON o.id = op.observation_id
-            JOIN protected_areas_protectedarea pa ON pa.id = op.area_id
-            {sql.in_scope_month("op.area_id", d.month("op.day"))}
-            WHERE {op_where} AND op.zone_id IS NULL AND o.location IS NOT NULL
-        ),
-        rb AS (
-            SELECT area_id, m, size, ix, iy, COUNT(*) AS records, {per_vertical}
-            FROM pts GROUP BY area_id, m, size, ix, iy
-        ),
-        rm AS (
-            SELECT rb.area_id, rb.m, g.id AS cell_id, rb.records, {r}
-            FROM rb JOIN indicators_gridcell g ON g.area_id = rb.area_id AND g.size_m = rb.size
-                AND g.ix = rb.ix AND g.iy = rb.iy
+    with sql.hash_joins(where):
+        sql.execute(
+            f"""
+            INSERT INTO {sql.CELLS} (area_id, cell_id, period_kind, period_start, km, patrol_hours,
+                field_hours, person_days, leg_days, records, {records})
+            WITH em AS (
+                SELECT ts.area_id, {d.month("ts.day")} AS m, p.cell_id, SUM(p.km) AS km,
+                    SUM(d.patrol_hours * p.km / d.distance_km) AS ph,
+                    SUM(d.field_hours * p.km / d.distance_km) AS fh,
+                    SUM(d.person_days * p.km / d.distance_km) AS pd, COUNT(*) AS legdays
+                FROM {sql.PIECES} p
+                JOIN observations_tracksegment ts ON ts.id = p.segment_id
+                JOIN observations_patrollegday d ON d.id = ts.leg_day_id
+                {sql.in_scope_month("ts.area_id", d.month("ts.day"))}
+                WHERE {ts_where}
+                GROUP BY ts.area_id, {d.month("ts.day")}, p.cell_id
+            ),
+            pts AS (
+                SELECT op.area_id, {d.month("op.day")} AS m, o.vertical, {size} AS size,
+                    {d.floor(f"{x} / {size}")} AS ix, {d.floor(f"{y} / {size}")} AS iy
+                FROM observations_observationplace op
+                JOIN observations_observation o ON o.id = op.observation_id
+                JOIN protected_areas_protectedarea pa ON pa.id = op.area_id
+                {sql.in_scope_month("op.area_id", d.month("op.day"))}
+                WHERE {op_where} AND op.zone_id IS NULL AND o.location IS NOT NULL
+            ),
+            rb AS (
+                SELECT area_id, m, size, ix, iy, COUNT(*) AS records, {per_vertical}
+                FROM pts GROUP BY area_id, m, size, ix, iy
+            ),
+            rm AS (
+                SELECT rb.area_id, rb.m, g.id AS cell_id, rb.records, {r}
+                FROM rb JOIN indicators_gridcell g ON g.area_id = rb.area_id AND g.size_m = rb.size
+                    AND g.ix = rb.ix AND g.iy = rb.iy
+            )
+            SELECT COALESCE(em.area_id, rm.area_id) AS area_id, COALESCE(em.cell_id, rm.cell_id) AS cell_id,
+                'M', COALESCE(em.m, rm.m) AS m, em.km, em.ph, em.fh, em.pd, em.legdays,
+                COALESCE(rm.records, 0), {", ".join(f"COALESCE(rm.r_{v}, 0)" for v in verticals)}
+            FROM em FULL OUTER JOIN rm ON rm.area_id = em.area_id AND rm.m = em.m AND rm.cell_id = em.cell_id
+            ORDER BY 1, 4, 2
+            """,
+            [job, *ts_params, job, *op_params],
         )
-        SELECT COALESCE(em.area_id, rm.area_id) AS area_id, COALESCE(em.cell_id, rm.cell_id) AS cell_id,
-            'M', COALESCE(em.m, rm.m) AS m, em.km, em.ph, em.fh, em.pd, em.legdays,
-            COALESCE(rm.records, 0), {", ".join(f"COALESCE(rm.r_{v}, 0)" for v in verticals)}
-        FROM em FULL OUTER JOIN rm ON rm.area_id = em.area_id AND rm.m = em.m AND rm.cell_id = em.cell_id
-        ORDER BY 1, 4, 2
-        """,
-        [job, *ts_params, job, *op_params],
-    )
     # Quarters from their stored months (those just written and the others), then years
     # from their quarters, each in time order (floating-point sums depend on their order).
     for kind, part in (("Q", "M"), ("Y", "Q")):

@@ -4,7 +4,8 @@ computation reads (Where), and the quarters and years summed from stored months.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -84,6 +85,24 @@ class _Dialect:
 
 def dialect() -> _Dialect:
     return _Dialect(postgres=connection.vendor == "postgresql")
+
+
+@contextmanager
+def hash_joins(where: Where) -> Iterator[None]:
+    """PostgreSQL plans the statements inside with hash joins rather than nested loops when
+    `where` reads many areas: the scope's join to the records makes it expect a few rows
+    where a national computation has millions, and follow each by index. A few areas (an
+    update) keep their index lookups."""
+    many = connection.vendor == "postgresql" and (where.area_ids is None or len(where.area_ids) > FEW_AREAS)
+    if many:
+        execute("SET LOCAL enable_nestloop = off")
+    yield
+    if many:  # not after an error: the transaction is over, and the setting with it
+        execute("SET LOCAL enable_nestloop TO DEFAULT")
+
+
+# Up to this many areas, a computation is an update's: index lookups are its plan.
+FEW_AREAS = 4
 
 
 def execute(sql: str, params: Iterable[Any] = ()) -> int:
