@@ -5,7 +5,9 @@ the projection call differ (`_Dialect`).
 
 A computation has a *scope*: rows of ComputeScope, one per area and period (month,
 quarter, year) to replace, under one job number. Its values are deleted and inserted
-again in one transaction, family by family:
+again in one transaction, family by family (a full computation from the first record on
+PostgreSQL writes them to temporary tables first and merges them: _stage, _merge; an
+update computes its two parts at once: MAIN, BESIDE):
 
 1. effort per month (from TrackSegment: the area rows with no zone, and each zone's);
 2. counts per month: records and summed counts per category subtree, vertical, taxon and
@@ -646,11 +648,75 @@ def compute_full(area_ids: list[int] | None = None, since: date | None = None) -
     try:
         with transaction.atomic():
             _lock_areas(area_ids)
+            # Computed aside and merged: every period of the areas is in scope.
+            staged = _stage() if since is None and connection.vendor == "postgresql" else None
             # A quarter or year that `since` falls in is recomputed whole: read from its year.
             first = date(since.year, 1, 1) if since else None
             compute_scope(job, Where(area_ids, first), area_ids=area_ids, since=since, full=True)
+            if staged:
+                started = time.perf_counter()
+                _merge(staged, area_ids)
+                TIMINGS["merge"] = TIMINGS.get("merge", 0.0) + time.perf_counter() - started
     finally:
         clear_scope(job)
+
+
+# The tables a full computation stages (_stage), with the columns it writes and their keys.
+_STAGED = (
+    (IV, COLUMNS, "area_id, period_kind, period_start, zone_id, cell_id, indicator, subject"),
+    (sql.CELLS, sql.CELL_COLUMNS, "area_id, period_kind, period_start, cell_id"),
+)
+
+
+def _stage() -> str:
+    """Have this transaction's statements write and read the values and grid-cell figures
+    in temporary tables of the same names (PostgreSQL looks a table's name up among the
+    session's temporary tables first), so that _merge rewrites only the rows whose values
+    changed. Deleting every value and inserting it again would make each insert check its
+    key against the deleted row of the same key (a unique index keeps it until vacuumed):
+    a nightly run changes few values, and wrote all of them twice over. Returns the
+    schema of the tables themselves."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_schema()")
+        schema = str(cursor.fetchone()[0])
+    for table, columns, _ in _STAGED:
+        sql.execute(
+            f"CREATE TEMPORARY TABLE {table} ON COMMIT DROP"
+            f" AS SELECT {columns} FROM {schema}.{table} WITH NO DATA"
+        )
+    return schema
+
+
+def _merge(schema: str, area_ids: list[int] | None) -> None:
+    """The staged rows into their tables, in one pass over both (a hash full join on the
+    key): rows of the areas no longer computed, or whose values changed, deleted; new and
+    changed ones inserted; the others left as they are."""
+    for table, columns, key in _STAGED:
+        keys = key.split(", ")
+        values = [c for c in columns.split(", ") if c not in keys]
+        areas = (
+            f"area_id IN ({', '.join(['%s'] * len(area_ids)) or 'NULL'})" if area_ids is not None else "1 = 1"
+        )
+        old, new = (", ".join(f"{alias}.{c}" for c in values) for alias in ("v", "t"))
+        sql.execute(
+            f"""CREATE TEMPORARY TABLE fieldkit_changed ON COMMIT DROP AS
+                SELECT v.id AS old_id, {", ".join(f"t.{c}" for c in columns.split(", "))}
+                FROM pg_temp.{table} t
+                FULL JOIN (SELECT * FROM {schema}.{table} WHERE {areas}) v
+                    ON {" AND ".join(f"t.{k} = v.{k}" for k in keys)}
+                WHERE v.id IS NULL OR t.area_id IS NULL
+                    OR ({old}) IS DISTINCT FROM ({new})""",
+            area_ids or [],
+        )
+        sql.execute(
+            f"""DELETE FROM {schema}.{table} WHERE id IN
+                (SELECT old_id FROM fieldkit_changed WHERE old_id IS NOT NULL)"""
+        )
+        sql.execute(
+            f"""INSERT INTO {schema}.{table} ({columns})
+                SELECT {columns} FROM fieldkit_changed WHERE area_id IS NOT NULL ORDER BY {key}"""
+        )
+        sql.execute(f"DROP TABLE pg_temp.fieldkit_changed, pg_temp.{table}")
 
 
 def _analyze_scope() -> None:

@@ -164,6 +164,10 @@ def by_month(rows: str, keys: str) -> str:
     return f"(SELECT * FROM ({rows}) p0 ORDER BY {keys}, m)"
 
 
+CELL_COLUMNS = (
+    "area_id, cell_id, period_kind, period_start, km, patrol_hours, field_hours, person_days, leg_days,"
+    " records, records_illicit, records_resource_use, records_biodiversity, records_other"
+)
 SWATHS = "indicators_monthlyswath"
 PERIOD_SWATHS = "indicators_periodswath"
 CELLS = "indicators_cellfigure"

@@ -388,3 +388,72 @@ class SwathReuseTest(BaseTestCase):
         )
         compute.compute_full()
         self.assertEqual(self.swaths(), {JUNE: june})
+
+
+def cell_snapshot() -> dict[tuple, tuple]:
+    return {
+        (c.area_id, c.cell_id, c.period_kind, c.period_start): (c.km, c.leg_days, c.records)
+        for c in CellFigure.objects.all()
+    }
+
+
+@unittest.skipUnless(connection.vendor == "postgresql", "staged in temporary tables on PostgreSQL only")
+class FullRecomputationMergesTest(TestCase):
+    """A full computation from the first record is staged and merged (compute._stage,
+    _merge): rows whose values are the same are left as they are (same ids), changed and
+    new ones written, those of records gone deleted; the result is that of a computation
+    into empty tables."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.areas = two_areas()
+        cls.subs = [cls.patrol(area, date(2024, month, 3), month) for area in cls.areas for month in (5, 6)]
+
+    @staticmethod
+    def patrol(area: Any, day: date, month: int) -> Submission:
+        sub = ib.submission()
+        west, south = area.boundary.extent[:2]
+        track = [(west + 0.005 * month, south + 0.01), (west + 0.005 * month + 0.02, south + 0.03)]
+        legday = ib.leg_day(area, day, km=3.0 + month, sub=sub, track=track)
+        obs = ib.observation(
+            area, day, taxon="casuarius_casuarius", individuals=month, sub=sub, point=track[0]
+        )
+        Observation.objects.filter(pk=obs.pk).update(leg_day=legday)
+        return sub
+
+    def ids(self) -> dict[tuple, int]:
+        return {
+            (v.area_id, v.zone_id, v.period_kind, v.period_start, v.indicator, v.subject): v.pk
+            for v in IndicatorValue.objects.all()
+        }
+
+    def test_unchanged_values_are_left_as_they_are(self) -> None:
+        compute.compute_full()
+        ids, cells = self.ids(), {c.pk for c in CellFigure.objects.all()}
+        self.assertTrue(ids and cells)
+        compute.compute_full()
+        self.assertEqual(self.ids(), ids)
+        self.assertEqual({c.pk for c in CellFigure.objects.all()}, cells)
+
+    def test_changed_new_and_gone_values_are_replaced(self) -> None:
+        compute.compute_full()
+        ids = self.ids()
+        # June's patrol of the first area gone, May's count there changed, one more in July.
+        Patrol.objects.filter(root_submission=self.subs[1]).delete()
+        Observation.objects.filter(root_submission=self.subs[1]).delete()
+        Observation.objects.filter(root_submission=self.subs[0]).update(count=9)
+        self.patrol(self.areas[0], date(2024, 7, 3), 7)
+        compute.compute_full()
+        merged, merged_cells = snapshot(), cell_snapshot()
+        after = self.ids()
+        # The second area's values did not change: not rewritten.
+        second = [key for key in ids if key[0] == self.areas[1].pk]
+        self.assertTrue(second)
+        self.assertEqual([after[key] for key in second], [ids[key] for key in second])
+        self.assertNotIn((self.areas[0].pk, 0, "M", JUNE, "effort.km", ""), after)
+        self.assertIn((self.areas[0].pk, 0, "M", date(2024, 7, 1), "effort.km", ""), after)
+        IndicatorValue.objects.all().delete()
+        CellFigure.objects.all().delete()
+        compute.compute_full()
+        self.assertEqual(merged, snapshot())
+        self.assertEqual(merged_cells, cell_snapshot())
