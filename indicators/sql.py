@@ -188,37 +188,39 @@ EFFORT_ITSELF, NO_EFFORT, KM_PATROLLED = "g.v", N, "e.value"
 
 
 def roll_up(job: int, codes: Iterable[str], effort: str, *, whole_numbers: bool = False) -> None:
-    """The quarters and years in scope of additive indicators with no cell (`codes`): the
-    sums of their stored months (1 job parameter), those just written and the others, so
-    that an update recomputes one month from its records. Months are summed in time order
-    (floating-point sums depend on their order: an update and a full computation must
-    agree exactly), unless `whole_numbers` (counts: their sums are exact in any order, and
-    sorting a national computation's months costs seconds). `effort`: EFFORT_ITSELF,
-    NO_EFFORT or KM_PATROLLED (which the effort.km rows of the same periods, written
-    before, give)."""
+    """The quarters and years in scope of additive indicators with no cell (`codes`):
+    quarters the sums of their stored months, then years the sums of their stored quarters
+    (1 job parameter each; those just written and the others), so that an update
+    recomputes one month from its records and reads back three months and four quarters.
+    Parts are summed in time order (floating-point sums depend on their order: an update
+    and a full computation must agree exactly), unless `whole_numbers` (counts: their sums
+    are exact in any order, and sorting a national computation's months costs seconds).
+    `effort`: EFFORT_ITSELF, NO_EFFORT or KM_PATROLLED (which the effort.km rows of the
+    same periods, written before, give)."""
     listed = ", ".join(f"'{c}'" for c in codes)
-    months = stored_parts(
-        IV,
-        "v.area_id, v.zone_id, v.indicator, v.subject, v.value",
-        "'Q', 'Y'",
-        "M",
-        f"AND v.indicator IN ({listed}) AND v.cell_id = 0",
-    )
-    keys = "kind, start, area_id, zone_id, indicator, subject"
-    rows = f"({months})" if whole_numbers else by_month(months, keys)
     km = km_patrolled("e", "g.area_id", "g.zone_id", "g.kind", "g.start") if effort == KM_PATROLLED else ""
-    execute(
-        f"""
-        INSERT INTO {IV} ({COLUMNS})
-        SELECT g.area_id, g.zone_id, 0, g.kind, g.start, g.indicator, g.subject, g.v, g.v, {N}, {N}, {N},
-            {effort}
-        FROM (
-            SELECT area_id, zone_id, kind, start, indicator, subject, SUM(value) AS v
-            FROM {rows} p
-            GROUP BY area_id, zone_id, kind, start, indicator, subject
-        ) g
-        {km}
-        {IN_KEY_ORDER}
-        """,
-        [job],
-    )
+    for kind, part in (("Q", "M"), ("Y", "Q")):
+        parts = stored_parts(
+            IV,
+            "v.area_id, v.zone_id, v.indicator, v.subject, v.value",
+            f"'{kind}'",
+            part,
+            f"AND v.indicator IN ({listed}) AND v.cell_id = 0",
+        )
+        keys = "kind, start, area_id, zone_id, indicator, subject"
+        rows = f"({parts})" if whole_numbers else by_month(parts, keys)
+        execute(
+            f"""
+            INSERT INTO {IV} ({COLUMNS})
+            SELECT g.area_id, g.zone_id, 0, g.kind, g.start, g.indicator, g.subject, g.v, g.v, {N}, {N}, {N},
+                {effort}
+            FROM (
+                SELECT area_id, zone_id, kind, start, indicator, subject, SUM(value) AS v
+                FROM {rows} p
+                GROUP BY area_id, zone_id, kind, start, indicator, subject
+            ) g
+            {km}
+            {IN_KEY_ORDER}
+            """,
+            [job],
+        )
