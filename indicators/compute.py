@@ -60,6 +60,8 @@ from indicators.sql import (
 
 # Seconds spent in each step since the process started (bench/indicators.py prints them).
 TIMINGS: dict[str, float] = {}
+# Rows a staged computation's merges deleted and inserted, per table, and rows it computed.
+WRITTEN: dict[str, int] = {}
 
 # e^-n for n at or above this is left out of Chao1's sums (below 1e-130): PostgreSQL raises an
 # underflow error where Python returns 0.
@@ -608,7 +610,7 @@ def compute_scope(
         ("mett evidence", MAIN, lambda: evidence.mett_suggested(job)),
     ]
     ensure_poisson_bounds()
-    _tune()
+    _tune(update=not full)
     for name, belongs, step in steps:
         if part != "all" and belongs not in ("", part):
             continue
@@ -621,13 +623,19 @@ def compute_scope(
 _timings_lock = threading.Lock()
 
 
-def _tune() -> None:
-    """Settings of this transaction only (PostgreSQL): enough memory for the sorts and hash
-    aggregates of a whole scope to stay off disk, and no JIT compilation, which costs more
-    than it saves on statements of a few hundred milliseconds."""
+def _tune(update: bool) -> None:
+    """Settings of this transaction only (PostgreSQL), in one round trip: enough memory for
+    the sorts and hash aggregates of a whole scope to stay off disk; no JIT compilation,
+    which costs more than it saves on statements of a few hundred milliseconds; and for an
+    update, no merge joins: it reads one area's year, each table by the key of what it
+    needs, where a merge join on the area alone would read every period the area has."""
     if connection.vendor == "postgresql":
-        sql.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
-        sql.execute("SET LOCAL jit = off")
+        merge = "off" if update else "on"
+        sql.execute(
+            "SELECT set_config('work_mem', %s, true), set_config('jit', 'off', true),"
+            " set_config('enable_mergejoin', %s, true)",
+            [WORK_MEM, merge],
+        )
 
 
 # work_mem of a computation (per sort or hash, per worker).
@@ -708,14 +716,19 @@ def _merge(schema: str, area_ids: list[int] | None) -> None:
                     OR ({old}) IS DISTINCT FROM ({new})""",
             area_ids or [],
         )
-        sql.execute(
+        deleted = sql.execute(
             f"""DELETE FROM {schema}.{table} WHERE id IN
                 (SELECT old_id FROM fieldkit_changed WHERE old_id IS NOT NULL)"""
         )
-        sql.execute(
+        inserted = sql.execute(
             f"""INSERT INTO {schema}.{table} ({columns})
                 SELECT {columns} FROM fieldkit_changed WHERE area_id IS NOT NULL ORDER BY {key}"""
         )
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM pg_temp.{table}")
+            computed = int(cursor.fetchone()[0])
+        for name, rows in (("computed", computed), ("deleted", deleted), ("inserted", inserted)):
+            WRITTEN[f"{table} {name}"] = WRITTEN.get(f"{table} {name}", 0) + rows
         sql.execute(f"DROP TABLE pg_temp.fieldkit_changed, pg_temp.{table}")
 
 
@@ -740,15 +753,20 @@ def compute_areas(area_ids: list[int], since: date | None = None, workers: int =
     connections.close_all()
     context = multiprocessing.get_context("fork")
     with context.Pool(len(shares)) as pool:
-        for timings in pool.imap_unordered(_compute_in_child, [(share, since) for share in shares]):
+        for timings, written in pool.imap_unordered(_compute_in_child, [(share, since) for share in shares]):
             for name, seconds in timings.items():
                 TIMINGS[name] = TIMINGS.get(name, 0.0) + seconds
+            for name, rows in written.items():
+                WRITTEN[name] = WRITTEN.get(name, 0) + rows
 
 
-def _compute_in_child(args: tuple[list[int], date | None]) -> dict[str, float]:
-    before = dict(TIMINGS)
+def _compute_in_child(args: tuple[list[int], date | None]) -> tuple[dict[str, float], dict[str, int]]:
+    before, written = dict(TIMINGS), dict(WRITTEN)
     compute_full(*args)
-    return {name: seconds - before.get(name, 0.0) for name, seconds in TIMINGS.items()}
+    return (
+        {name: seconds - before.get(name, 0.0) for name, seconds in TIMINGS.items()},
+        {name: rows - written.get(name, 0) for name, rows in WRITTEN.items()},
+    )
 
 
 def compute_months(keys: Iterable[tuple[int, date]]) -> None:
