@@ -34,6 +34,7 @@ import resource
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -331,6 +332,52 @@ def one_submission() -> tuple[float, float]:
     return marked, time.perf_counter() - started
 
 
+def print_written(compute: Any) -> None:
+    """What the merges of a staged computation wrote (PostgreSQL), and clear the counts."""
+    if compute.WRITTEN:
+        tables = sorted({name.rsplit(" ", 1)[0] for name in compute.WRITTEN})
+        print(
+            "  rows computed / deleted / inserted: "
+            + "; ".join(
+                f"{table.split('_', 1)[1]} "
+                + " / ".join(
+                    f"{compute.WRITTEN.get(f'{table} {what}', 0):,}"
+                    for what in ("computed", "deleted", "inserted")
+                )
+                for table in tables
+            )
+        )
+    compute.WRITTEN.clear()
+    compute.TIMINGS.clear()
+
+
+def nightly_after_a_change(compute: Any, area_ids: list[int], workers: int) -> None:
+    """The nightly run after what no submission marks: the IUCN category of the most
+    recorded species changed (its counts per IUCN category and species per category move,
+    in every area, zone and period it was seen in), then back."""
+    from django.db.models import Count
+
+    from observations.models import SpeciesObservation, Taxon
+
+    taxon_id = (
+        SpeciesObservation.objects.values("taxon_id")
+        .annotate(n=Count("pk"))
+        .order_by("-n")
+        .values_list("taxon_id", flat=True)[0]
+    )
+    taxon = Taxon.objects.get(pk=taxon_id)
+    was = taxon.iucn_category
+    for category in ("EN" if was != "EN" else "VU", was):
+        Taxon.objects.filter(pk=taxon.pk).update(iucn_category=category)
+        started = time.perf_counter()
+        compute.compute_areas(area_ids, workers=workers)
+        print(
+            f"full recompute after {taxon.scientific_name}'s IUCN category became {category}:"
+            f" {time.perf_counter() - started:.2f} s"
+        )
+        print_written(compute)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -415,6 +462,7 @@ def main() -> None:
         served = c.fetchone()[0]
         print(f"  values served (IndicatorRow: with the derived rates and the cells' rows): {served:,}")
     compute.TIMINGS.clear()
+    compute.WRITTEN.clear()
 
     if not args.once:
         # A nightly run finds the tables as autovacuum left them during the day: vacuumed and
@@ -433,6 +481,8 @@ def main() -> None:
             f" swaths kept): {again:.2f} s"
         )
         print("  " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in compute.TIMINGS.items()))
+        print_written(compute)
+        nightly_after_a_change(compute, area_ids, args.workers)
 
     # The first update runs on the connection this process opens after the workers (a fresh
     # server process: its catalog and projection caches are cold); a Celery worker keeps
