@@ -317,8 +317,9 @@ def _activity(job: int, where: Where, whole_years: bool = False) -> None:
         ),
         eb AS (
             SELECT ts.area_id, COALESCE(ts.zone_id, 0) AS zone_id, {d.month("ts.day")} AS m,
-                SUM(ts.distance_km) AS km, SUM(ts.patrol_hours) AS ph, SUM(ts.field_hours) AS fh,
-                SUM(ts.person_days) AS pd, COUNT(*) AS legdays
+                {sql.exact_sum("ts.distance_km")} AS km, {sql.exact_sum("ts.patrol_hours")} AS ph,
+                {sql.exact_sum("ts.field_hours")} AS fh, {sql.exact_sum("ts.person_days")} AS pd,
+                COUNT(*) AS legdays
             FROM observations_tracksegment ts
             {sql.in_scope_month("ts.area_id", d.month("ts.day"))}
             WHERE {ts_where}
@@ -518,13 +519,14 @@ def _finance(job: int) -> None:
     are never added (formulas.CurrencyMismatch)."""
     d = dialect()
     ys = d.year_start("b.fiscal_year")
+    spent = sql.from_units("SUM(actual)", sql.CENTS)
     sql.execute(
         f"""
         INSERT INTO {IV} ({COLUMNS})
         WITH lines AS (
             SELECT b.area_id, {ys} AS period_start, b.currency, b.need_basic, b.need_optimal,
-                l.kind, l.category, CAST(l.actual AS double precision) AS actual,
-                CAST(l.planned AS double precision) AS planned, pa.area_km2
+                l.kind, l.category, {sql.units("l.actual", sql.CENTS)} AS actual,
+                {sql.units("l.planned", sql.CENTS)} AS planned, pa.area_km2
             FROM observations_budgetreturn b
             JOIN {SCOPE} s ON s.job = %s AND s.period_kind = 'Y' AND s.area_id = b.area_id
                 AND s.period_start = {ys}
@@ -533,9 +535,9 @@ def _finance(job: int) -> None:
         ),
         tot AS (
             SELECT area_id, period_start, currency, MAX(area_km2) AS km2,
-                SUM(CASE WHEN kind = 'spend' THEN actual END) AS spend,
-                SUM(CASE WHEN kind = 'spend' THEN planned END) AS budget,
-                SUM(CASE WHEN kind = 'income' THEN actual END) AS income,
+                {sql.from_units("SUM(CASE WHEN kind = 'spend' THEN actual END)", sql.CENTS)} AS spend,
+                {sql.from_units("SUM(CASE WHEN kind = 'spend' THEN planned END)", sql.CENTS)} AS budget,
+                {sql.from_units("SUM(CASE WHEN kind = 'income' THEN actual END)", sql.CENTS)} AS income,
                 CAST(MAX(need_basic) AS double precision) AS basic,
                 CAST(MAX(need_optimal) AS double precision) AS optimal
             FROM lines GROUP BY area_id, period_start, currency
@@ -563,7 +565,7 @@ def _finance(job: int) -> None:
         UNION ALL
         SELECT area_id, 0, 0, 'Y', period_start,
             CASE WHEN kind = 'spend' THEN 'finance.spend' ELSE 'finance.income' END,
-            'currency:' || currency || ':' || category, SUM(actual), SUM(actual), {N}, {N}, {N}, {N}
+            'currency:' || currency || ':' || category, {spent}, {spent}, {N}, {N}, {N}, {N}
             FROM lines WHERE actual IS NOT NULL GROUP BY area_id, period_start, currency, kind, category
         """,
         [job],

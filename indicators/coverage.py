@@ -152,10 +152,10 @@ def cells(job: int, where: sql.Where) -> None:
             INSERT INTO {sql.CELLS} (area_id, cell_id, period_kind, period_start, km, patrol_hours,
                 field_hours, person_days, leg_days, records, {records})
             WITH em AS (
-                SELECT ts.area_id, {d.month("ts.day")} AS m, p.cell_id, SUM(p.km) AS km,
-                    SUM(d.patrol_hours * p.km / d.distance_km) AS ph,
-                    SUM(d.field_hours * p.km / d.distance_km) AS fh,
-                    SUM(d.person_days * p.km / d.distance_km) AS pd, COUNT(*) AS legdays
+                SELECT ts.area_id, {d.month("ts.day")} AS m, p.cell_id, {sql.exact_sum("p.km")} AS km,
+                    {sql.exact_sum("d.patrol_hours * p.km / d.distance_km")} AS ph,
+                    {sql.exact_sum("d.field_hours * p.km / d.distance_km")} AS fh,
+                    {sql.exact_sum("d.person_days * p.km / d.distance_km")} AS pd, COUNT(*) AS legdays
                 FROM {sql.PIECES} p
                 JOIN observations_tracksegment ts ON ts.id = p.segment_id
                 JOIN observations_patrollegday d ON d.id = ts.leg_day_id

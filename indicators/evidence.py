@@ -71,6 +71,7 @@ def mett_suggested(job: int) -> None:
     iv, scope = sql.IV, sql.SCOPE
     ys = d.year_start("b.fiscal_year")
     secure = ", ".join(f"'{c}'" for c in SECURE_INCOME)
+    secured = f"CASE WHEN l.kind = 'income' AND l.category IN ({secure}) THEN l.actual END"
     per100 = "CASE WHEN km2 > 0 THEN 100.0 * {} / km2 END"
     sql.execute(
         f"""
@@ -104,9 +105,8 @@ def mett_suggested(job: int) -> None:
                 CAST(MAX(b.staff_count) AS double precision) AS staff,
                 CAST(MAX(b.need_basic) AS double precision) AS basic,
                 CAST(MAX(b.need_optimal) AS double precision) AS optimal,
-                SUM(CASE WHEN l.kind = 'income' THEN CAST(l.actual AS double precision) END) AS income,
-                SUM(CASE WHEN l.kind = 'income' AND l.category IN ({secure})
-                    THEN CAST(l.actual AS double precision) END) AS secure
+                {sql.exact_sum("CASE WHEN l.kind = 'income' THEN l.actual END", sql.CENTS)} AS income,
+                {sql.exact_sum(secured, sql.CENTS)} AS secure
             FROM years y
             JOIN observations_budgetreturn b ON b.area_id = y.area_id AND {ys} = y.period_start
             LEFT JOIN observations_budgetline l ON l.budget_id = b.id

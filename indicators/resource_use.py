@@ -56,7 +56,7 @@ def resource_use(job: int, where: sql.Where) -> None:
         ),
         rb AS (
             SELECT area_id, zone_id, m, rkind, unit, permitted, purpose, users, COUNT(*) AS records,
-                SUM(CASE WHEN unit IS NOT NULL THEN quantity END) AS qty,
+                SUM({sql.units("CASE WHEN unit IS NOT NULL THEN quantity END", sql.QUANTITY)}) AS qty,
                 COUNT(CASE WHEN unit IS NOT NULL THEN quantity END) AS quantities
             FROM ru
             GROUP BY area_id, zone_id, m, rkind, unit, permitted, purpose, users
@@ -73,7 +73,8 @@ def resource_use(job: int, where: sql.Where) -> None:
                 CAST(SUM(records) AS double precision) AS v
             FROM pd GROUP BY m, area_id, zone_id, rkind, dim
             UNION ALL
-            SELECT m, area_id, zone_id, 'resource.quantity', rkind || ':' || unit || dim, qty
+            SELECT m, area_id, zone_id, 'resource.quantity', rkind || ':' || unit || dim,
+                {sql.from_units("qty", sql.QUANTITY)}
             FROM pd WHERE unit IS NOT NULL AND quantities > 0
         )
         SELECT f.area_id, f.zone_id, 0, 'M', f.m, f.indicator, f.subject, f.v, f.v, {n}, {n}, {n},

@@ -87,6 +87,29 @@ def dialect() -> _Dialect:
     return _Dialect(postgres=connection.vendor == "postgresql")
 
 
+# A floating-point sum depends on the order of its terms, and a database adds up a group's
+# rows in the order its plan reads them: an update (following an index) and a full
+# computation (reading whole tables) would differ in the last bit. Sums of measurements are
+# therefore taken in whole units, exact in any order, and divided once: effort in 1e-12 km,
+# hour or day (a month of an area's effort stays far below 2^63 units), resource quantities
+# in millionths (a single record may weigh tonnes), money in hundredths.
+FINE, QUANTITY, CENTS = "1e12", "1e6", "100"
+
+
+def units(expr: str, scale: str = FINE) -> str:
+    """`expr` in whole units of 1/`scale` (an integer; NULL stays NULL)."""
+    return f"CAST(ROUND(({expr}) * {scale}) AS bigint)"
+
+
+def from_units(expr: str, scale: str = FINE) -> str:
+    return f"(CAST({expr} AS double precision) / {scale})"
+
+
+def exact_sum(expr: str, scale: str = FINE) -> str:
+    """SUM(`expr`), the same whatever the order of the rows (see FINE)."""
+    return from_units(f"SUM({units(expr, scale)})", scale)
+
+
 @contextmanager
 def hash_joins(where: Where) -> Iterator[None]:
     """PostgreSQL plans the statements inside with hash joins rather than nested loops when

@@ -458,3 +458,27 @@ class FullRecomputationMergesTest(TestCase):
         compute.compute_full()
         self.assertEqual(merged, snapshot())
         self.assertEqual(merged_cells, cell_snapshot())
+
+
+class SumsInAnyOrderTest(TestCase):
+    """Sums of measurements do not depend on the order a plan reads their rows in: 0.1,
+    0.2 and 0.3 km make 0.6 km (added up as floating-point numbers, most orders give
+    0.6000000000000001), for the update following an index and for a full computation
+    reading the table alike."""
+
+    def test_three_leg_days_make_six_tenths(self) -> None:
+        area = make_area()
+        for day, km in ((3, 0.3), (1, 0.1), (2, 0.2)):  # written in another order than their days'
+            sub = ib.submission()
+            ib.leg_day(
+                area, date(2024, 5, day), km=km, field_hours=km, patrol_hours=km, person_days=km, sub=sub
+            )
+            incremental.after_submission(sub, b"")
+        incremental.update()
+        values = snapshot()
+        for code in ("effort.km", "effort.field_hours", "effort.patrol_hours", "effort.person_days"):
+            for kind, start in (("M", MAY), ("Q", date(2024, 4, 1)), ("Y", date(2024, 1, 1))):
+                self.assertEqual(values[(area.pk, 0, 0, kind, start, code, "")][0], 0.6, (code, kind))
+        IndicatorValue.objects.all().delete()
+        compute.compute_full()
+        self.assertEqual(values, snapshot())
