@@ -272,9 +272,9 @@ def _delete(job: int, area_ids: list[int] | None, since: date | None, full: bool
 
 def _activity(job: int, where: Where, whole_years: bool = False) -> None:
     """Effort and counts per subject, for every period in scope: effort from TrackSegment,
-    counts from ObservationPlace (the same areas and zones), first for the months in scope
-    from their records, then for the quarters and years in scope from the stored months
-    (those just written and the others). Encounter rates (CPUE) are derived from these
+    counts from ObservationPlace (the same areas and zones), for the months in scope from
+    their records (their quarters and years: sql.roll_up, summing the stored months, those
+    just written and the others). Encounter rates (CPUE) are derived from these
     rows when read (models.IndicatorRow): count ÷ effort × scale with Garwood's bounds
     scaled alike (formulas.encounter_rate, summed_count_rate); no effort (none, or 0) →
     value NULL: no data, never 0.
@@ -364,10 +364,13 @@ def _activity(job: int, where: Where, whole_years: bool = False) -> None:
         """,
         [job, *ts_params, job, *op_params],
     )
-    # Quarters and years from the stored months: effort carries itself, counts none.
-    sql.roll_up(job, EFFORT_CODES, sql.EFFORT_ITSELF)
-    if not whole_years:
-        sql.roll_up(job, ("count.records", "count.individuals"), sql.NO_EFFORT, whole_numbers=True)
+
+
+def _additive(whole_years: bool) -> tuple[str, ...]:
+    """The codes whose quarters and years sum their months: effort, counts (unless summed
+    with their months: _activity's whole_years) and resource use."""
+    counts = () if whole_years else ("count.records", "count.individuals")
+    return (*EFFORT_CODES, *counts, "resource.records", "resource.quantity")
 
 
 EFFORT_CODES = (
@@ -597,9 +600,12 @@ def compute_scope(
     families read the records of `months` (default `where`) and the stored rows of the
     other months of the scope's years; the others read `where`."""
     months = months or where
+    whole_years = full and since is None
     steps: list[tuple[str, str, Callable[[], None]]] = [
         ("delete", "", lambda: _delete(job, area_ids, since, full, part)),
-        ("effort, counts and rates", MAIN, lambda: _activity(job, months, full and since is None)),
+        ("effort, counts and rates", MAIN, lambda: _activity(job, months, whole_years)),
+        ("resource use", MAIN, lambda: resource_use.resource_use(job, months)),
+        ("quarters and years", MAIN, lambda: sql.roll_up(job, _additive(whole_years))),
         ("cut tracks", MAIN, lambda: coverage.cut_tracks(job, months)),
         ("cells", MAIN, lambda: coverage.cells(job, months)),
         ("biodiversity", MAIN, lambda: _biodiversity(job, where)),
@@ -607,7 +613,6 @@ def compute_scope(
         ("finance", MAIN, lambda: _finance(job)),
         ("coverage", BESIDE, lambda: coverage.area_coverage(job, months)),
         ("cell coverage", MAIN, lambda: coverage.cell_coverage(job)),
-        ("resource use", MAIN, lambda: resource_use.resource_use(job, months)),
         ("accumulation", BESIDE, lambda: accumulation.accumulation(job, where)),
         ("mett evidence", MAIN, lambda: evidence.mett_suggested(job)),
     ]

@@ -137,8 +137,11 @@ def finish(token: uuid.UUID) -> int:
 
 
 def update() -> int:
-    """Recompute what is dirty, area by area group, until nothing is left to claim. Returns
-    the number of keys recomputed."""
+    """Recompute what is dirty, area by area group, until what it claimed is done. Returns
+    the number of keys recomputed. Another round follows when a claim was full (more areas
+    may be dirty) or a key was marked again during its computation; keys of other areas
+    marked meanwhile have an update of their own requested, and the periodic update looks
+    for any left behind."""
     done = 0
     while True:
         token, keys = claim()
@@ -149,8 +152,10 @@ def update() -> int:
         except Exception:
             DirtyKey.objects.filter(claimed_by=token).update(claimed_by=None, claimed_at=None)
             raise
-        finish(token)
+        stayed = finish(token)
         done += len(keys)
+        if not stayed and len({area for area, _ in keys}) < AREAS_PER_CLAIM:
+            return done
 
 
 # --- Handing the update out ---------------------------------------------------------------------

@@ -27,7 +27,7 @@ def resource_use(job: int, where: sql.Where) -> None:
     """Records and quantities of resource use per kind (and unit), permitted or not, by
     purpose and by users: first for the months in scope from their records (`where`: the
     records of those months), then for the quarters and years in scope from the stored
-    months (counts and sums: additive; sql.roll_up)."""
+    months (counts and sums: additive; sql.roll_up, called by the computation)."""
     d = sql.dialect()
     n = sql.N
     op_where, op_params = where.sql("op.area_id", "op.day")
@@ -85,4 +85,3 @@ def resource_use(job: int, where: sql.Where) -> None:
         """,
         [job, *op_params],
     )
-    sql.roll_up(job, ("resource.records", "resource.quantity"), sql.KM_PATROLLED)

@@ -205,23 +205,20 @@ def km_patrolled(alias: str, area: str, zone: str, kind: str, start: str) -> str
         AND {alias}.indicator = 'effort.km' AND {alias}.subject = ''"""
 
 
-# The effort a rolled-up row carries: its own value (effort), none (counts), or the km
-# patrolled in the same area, zone and period (resource use).
-EFFORT_ITSELF, NO_EFFORT, KM_PATROLLED = "g.v", N, "e.value"
-
-
-def roll_up(job: int, codes: Iterable[str], effort: str, *, whole_numbers: bool = False) -> None:
-    """The quarters and years in scope of additive indicators with no cell (`codes`):
-    quarters the sums of their stored months, then years the sums of their stored quarters
-    (1 job parameter each; those just written and the others), so that an update
-    recomputes one month from its records and reads back three months and four quarters.
-    Parts are summed in time order (floating-point sums depend on their order: an update
-    and a full computation must agree exactly), unless `whole_numbers` (counts: their sums
-    are exact in any order, and sorting a national computation's months costs seconds).
-    `effort`: EFFORT_ITSELF, NO_EFFORT or KM_PATROLLED (which the effort.km rows of the
-    same periods, written before, give)."""
+def roll_up(job: int, codes: Iterable[str]) -> None:
+    """The quarters and years in scope of additive indicators with no cell (`codes`: effort,
+    counts, resource use): quarters the sums of their stored months, then years the sums
+    of their stored quarters (1 job parameter each; those just written and the others), so
+    that an update recomputes one month from its records and reads back three months and
+    four quarters. Parts are summed in time order: floating-point sums depend on their
+    order, and an update and a full computation must agree exactly. Each row carries its
+    effort: effort its own value, counts none, resource use the km patrolled in the same
+    area, zone and period (the effort.km sum of the same statement)."""
     listed = ", ".join(f"'{c}'" for c in codes)
-    km = km_patrolled("e", "g.area_id", "g.zone_id", "g.kind", "g.start") if effort == KM_PATROLLED else ""
+    same_period = "PARTITION BY g.area_id, g.zone_id, g.kind, g.start"
+    km = f"MAX(CASE WHEN g.indicator = 'effort.km' AND g.subject = '' THEN g.v END) OVER ({same_period})"
+    effort = f"""CASE WHEN g.indicator LIKE 'effort.%%' THEN g.v
+        WHEN g.indicator LIKE 'resource.%%' THEN {km} END"""
     for kind, part in (("Q", "M"), ("Y", "Q")):
         parts = stored_parts(
             IV,
@@ -230,8 +227,6 @@ def roll_up(job: int, codes: Iterable[str], effort: str, *, whole_numbers: bool 
             part,
             f"AND v.indicator IN ({listed}) AND v.cell_id = 0",
         )
-        keys = "kind, start, area_id, zone_id, indicator, subject"
-        rows = f"({parts})" if whole_numbers else by_month(parts, keys)
         execute(
             f"""
             INSERT INTO {IV} ({COLUMNS})
@@ -239,10 +234,9 @@ def roll_up(job: int, codes: Iterable[str], effort: str, *, whole_numbers: bool 
                 {effort}
             FROM (
                 SELECT area_id, zone_id, kind, start, indicator, subject, SUM(value) AS v
-                FROM {rows} p
+                FROM {by_month(parts, "kind, start, area_id, zone_id, indicator, subject")} p
                 GROUP BY area_id, zone_id, kind, start, indicator, subject
             ) g
-            {km}
             {IN_KEY_ORDER}
             """,
             [job],

@@ -63,6 +63,38 @@ class DirtyKeysTest(TestCase):
         key = DirtyKey.objects.get()
         self.assertIsNone(key.claimed_by)
 
+    def test_an_update_takes_another_round_only_when_needed(self) -> None:
+        rounds: list[list] = []
+
+        last = incremental.AREAS_PER_CLAIM + 1
+
+        def compute_months(keys: list) -> None:
+            rounds.append(sorted(keys))
+            if len(rounds) == 2:  # submissions written during the second round
+                incremental.mark_dirty([(last, MAY), (5, MAY)])
+
+        incremental.mark_dirty([(area, MAY) for area in range(1, last + 1)])
+        with mock.patch.object(compute, "compute_months", compute_months):
+            self.assertEqual(incremental.update(), last + 2)
+        # A full claim, the area left over, then its key marked again meanwhile (with whatever
+        # else is dirty by then); not a fourth look.
+        self.assertEqual([len(keys) for keys in rounds], [incremental.AREAS_PER_CLAIM, 1, 2])
+        self.assertEqual(rounds[2], [(5, MAY), (last, MAY)])
+        self.assertFalse(DirtyKey.objects.exists())
+
+    def test_an_update_stops_when_what_it_claimed_is_done(self) -> None:
+        rounds: list[list] = []
+
+        def compute_months(keys: list) -> None:
+            rounds.append(sorted(keys))
+            incremental.mark_dirty([(2, MAY)])  # another area's submission, its own update asked for
+
+        incremental.mark_dirty([(1, MAY)])
+        with mock.patch.object(compute, "compute_months", compute_months):
+            self.assertEqual(incremental.update(), 1)
+        self.assertEqual(rounds, [[(1, MAY)]])
+        self.assertEqual(list(DirtyKey.objects.values_list("area_id", flat=True)), [2])
+
     def test_an_area_being_computed_is_left_to_its_worker(self) -> None:
         incremental.mark_dirty([(1, MAY)])
         incremental.claim()
