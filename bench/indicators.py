@@ -29,7 +29,9 @@ first) instead of generating it again.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
+import random
 import resource
 import sys
 import time
@@ -293,6 +295,9 @@ def generate(areas: int, legdays_per_area_month: int, observations: int) -> None
     grid.ensure_grids()
 
 
+_SUBMITTED = itertools.count()
+
+
 def one_submission() -> tuple[float, float]:
     """A patrol day with its track and five observations in the first area, as a processed submission
     leaves them; returns the seconds to mark its keys and to update."""
@@ -310,9 +315,17 @@ def one_submission() -> tuple[float, float]:
     with transaction.atomic():
         sub = ib.submission()
         west, south = area.boundary.extent[:2]
-        # 12 km to and fro across the area's south, a vertex every 250 m.
+        # 12 km to and fro across the area's south, a vertex every 250 m, each patrol a little
+        # further north than the last and with a GPS's scatter: no two patrols walk the very
+        # same points (identical tracks would make merging their swaths a degenerate case).
+        n = next(_SUBMITTED)
+        scatter = random.Random(n)
         track = [
-            (west + 0.005 + 0.00225 * (i if i < 40 else 80 - i), south + 0.01 + 0.0004 * i) for i in range(49)
+            (
+                west + 0.005 + 0.00225 * (i if i < 40 else 80 - i) + scatter.uniform(-1e-4, 1e-4),
+                south + 0.01 + 0.002 * n + 0.0004 * i + scatter.uniform(-1e-4, 1e-4),
+            )
+            for i in range(49)
         ]
         ib.leg_day(area, day, km=12, sub=sub, track=track)
         for i in range(5):
