@@ -166,16 +166,23 @@ def scope_months_with_data(job: int, area_ids: list[int] | None, since: date | N
 
 
 def scope_months(job: int, keys: Iterable[tuple[int, date]]) -> None:
-    """Scope rows for the given (area, first day of month) keys and their quarters and years."""
-    rows = [(job, area_id, "M", month, _month_end(month)) for area_id, month in set(keys)]
-    if rows:
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f"INSERT INTO {SCOPE} (job, area_id, period_kind, period_start, period_end)"
-                " VALUES (%s, %s, %s, %s, %s)",
-                rows,
-            )
-    _scope_years(job)
+    """Scope rows for the given (area, first day of month) keys and their quarters and
+    years, in one statement."""
+    periods: set[tuple[int, str, date, date]] = set()
+    for area_id, month in set(keys):
+        quarter = date(month.year, month.month - (month.month - 1) % 3, 1)
+        periods |= {
+            (area_id, "M", month, _month_end(month)),
+            (area_id, "Q", quarter, _month_end(date(quarter.year, quarter.month + 2, 1))),
+            (area_id, "Y", date(month.year, 1, 1), date(month.year, 12, 31)),
+        }
+    if periods:
+        rows = sorted(periods)
+        sql.execute(
+            f"INSERT INTO {SCOPE} (job, area_id, period_kind, period_start, period_end) VALUES "
+            + ", ".join(["(%s, %s, %s, %s, %s)"] * len(rows)),
+            [value for row in rows for value in (job, *row)],
+        )
 
 
 def _month_end(month: date) -> date:
