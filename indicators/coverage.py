@@ -144,13 +144,11 @@ def cells(job: int, where: sql.Where) -> None:
     verticals = ("illicit", "resource_use", "biodiversity", "other")
     per_vertical = ", ".join(f"SUM(CASE WHEN vertical = '{v}' THEN 1 ELSE 0 END) AS r_{v}" for v in verticals)
     r = ", ".join(f"r_{v}" for v in verticals)
-    records = ", ".join(f"records_{v}" for v in verticals)
     sums = ", ".join(f"SUM(records_{v})" for v in verticals)
     with sql.hash_joins(where):
         sql.execute(
             f"""
-            INSERT INTO {sql.CELLS} (area_id, cell_id, period_kind, period_start, km, patrol_hours,
-                field_hours, person_days, leg_days, records, {records})
+            INSERT INTO {sql.CELLS} ({sql.CELL_COLUMNS})
             WITH em AS (
                 SELECT ts.area_id, {d.month("ts.day")} AS m, p.cell_id, {sql.exact_sum("p.km")} AS km,
                     {sql.exact_sum("d.patrol_hours * p.km / d.distance_km")} AS ph,
@@ -201,8 +199,7 @@ def cells(job: int, where: sql.Where) -> None:
         )
         sql.execute(
             f"""
-            INSERT INTO {sql.CELLS} (area_id, cell_id, period_kind, period_start, km, patrol_hours,
-                field_hours, person_days, leg_days, records, {records})
+            INSERT INTO {sql.CELLS} ({sql.CELL_COLUMNS})
             SELECT area_id, cell_id, '{kind}', start, SUM(km), SUM(patrol_hours), SUM(field_hours),
                 SUM(person_days), SUM(leg_days), SUM(records), {sums}
             FROM {sql.by_month(parts, "start, area_id, cell_id")} p
