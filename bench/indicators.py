@@ -346,20 +346,21 @@ def one_submission() -> tuple[float, float]:
 
 
 def print_written(compute: Any) -> None:
-    """What the merges of a staged computation wrote (PostgreSQL), and clear the counts."""
+    """What the merges of a staged computation wrote (PostgreSQL) beside the rows computed
+    (every area's: the tables' rows), and clear the counts."""
+    from django.db import connection
+
     if compute.WRITTEN:
         tables = sorted({name.rsplit(" ", 1)[0] for name in compute.WRITTEN})
-        print(
-            "  rows computed / deleted / inserted: "
-            + "; ".join(
-                f"{table.split('_', 1)[1]} "
-                + " / ".join(
-                    f"{compute.WRITTEN.get(f'{table} {what}', 0):,}"
-                    for what in ("computed", "deleted", "inserted")
+        figures = []
+        with connection.cursor() as c:
+            for table in tables:
+                c.execute(f"SELECT count(*) FROM {table}")
+                written = [compute.WRITTEN.get(f"{table} {what}", 0) for what in ("deleted", "inserted")]
+                figures.append(
+                    f"{table.split('_', 1)[1]} " + " / ".join(f"{n:,}" for n in (c.fetchone()[0], *written))
                 )
-                for table in tables
-            )
-        )
+        print("  rows computed / deleted / inserted: " + "; ".join(figures))
     compute.WRITTEN.clear()
     compute.TIMINGS.clear()
 

@@ -60,7 +60,7 @@ from indicators.sql import (
 
 # Seconds spent in each step since the process started (bench/indicators.py prints them).
 TIMINGS: dict[str, float] = {}
-# Rows a staged computation's merges deleted and inserted, per table, and rows it computed.
+# Rows a staged computation's merges deleted and inserted, per table.
 WRITTEN: dict[str, int] = {}
 
 # e^-n for n at or above this is left out of Chao1's sums (below 1e-130): PostgreSQL raises an
@@ -716,9 +716,7 @@ def _merge(schema: str, area_ids: list[int] | None) -> None:
     for table, columns, key in _STAGED:
         keys = key.split(", ")
         values = [c for c in columns.split(", ") if c not in keys]
-        areas = (
-            f"area_id IN ({', '.join(['%s'] * len(area_ids)) or 'NULL'})" if area_ids is not None else "1 = 1"
-        )
+        areas, params = Where(area_ids).sql("area_id", "period_start")
         old, new = (", ".join(f"{alias}.{c}" for c in values) for alias in ("v", "t"))
         sql.execute(
             f"""CREATE TEMPORARY TABLE fieldkit_changed ON COMMIT DROP AS
@@ -728,7 +726,7 @@ def _merge(schema: str, area_ids: list[int] | None) -> None:
                     ON {" AND ".join(f"t.{k} = v.{k}" for k in keys)}
                 WHERE v.id IS NULL OR t.area_id IS NULL
                     OR ({old}) IS DISTINCT FROM ({new})""",
-            area_ids or [],
+            params,
         )
         deleted = sql.execute(
             f"""DELETE FROM {schema}.{table} WHERE id IN
@@ -738,10 +736,7 @@ def _merge(schema: str, area_ids: list[int] | None) -> None:
             f"""INSERT INTO {schema}.{table} ({columns})
                 SELECT {columns} FROM fieldkit_changed WHERE area_id IS NOT NULL ORDER BY {key}"""
         )
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT count(*) FROM pg_temp.{table}")
-            computed = int(cursor.fetchone()[0])
-        for name, rows in (("computed", computed), ("deleted", deleted), ("inserted", inserted)):
+        for name, rows in (("deleted", deleted), ("inserted", inserted)):
             WRITTEN[f"{table} {name}"] = WRITTEN.get(f"{table} {name}", 0) + rows
         sql.execute(f"DROP TABLE pg_temp.fieldkit_changed, pg_temp.{table}")
 
